@@ -1,0 +1,88 @@
+"""Detect keyboard mash and random letters in form input ("asdfgh", "jkjkjk", "xqzvbn").
+
+Forms collect junk from people who want the download but not the call. The brief scores such
+input negative. The detector looks at each word of four letters or more and flags it when it
+shows a signal that real names, companies and job titles (in many languages) almost never show:
+
+* a walk along one keyboard row of five keys, or four when that is most of the word (``qwer``);
+* most neighbouring letters are keyboard neighbours (``sdfsdf``: four of five pairs);
+* no vowel at all (``bcdfg``; ``y`` counts as a vowel for names like ``Llwyd``);
+* six consonants in a row (Polish ``Brzęczyszczykiewicz`` peaks at four);
+* one letter four times running (``aaaa``), or a short chunk repeated three times (``jkjkjk``).
+
+Examples:
+    >>> is_gibberish("Brzęczyszczykiewicz")
+    False
+    >>> is_gibberish("asdfgh")
+    True
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+import regex
+
+_ROWS = ("qwertyuiop", "asdfghjkl", "zxcvbnm")
+_KEY_POSITION = {key: (row, col) for row, keys in enumerate(_ROWS) for col, key in enumerate(keys)}
+_VOWELS = frozenset("aeiouy")
+_WORD = regex.compile(r"\p{L}+")
+_REPEATED_CHUNK = regex.compile(r"^(?:(.{2,3})\1{2,})")
+
+
+def _fold(word: str) -> str:
+    """Lower-case and strip accents, so ``Brzęczyszczykiewicz`` is judged as plain letters."""
+    decomposed = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _adjacent(a: str, b: str) -> bool:
+    pa, pb = _KEY_POSITION.get(a), _KEY_POSITION.get(b)
+    return pa is not None and pb is not None and pa[0] == pb[0] and abs(pa[1] - pb[1]) == 1
+
+
+def _longest_walk(word: str) -> int:
+    longest = run = 1
+    for a, b in zip(word, word[1:], strict=False):
+        run = run + 1 if _adjacent(a, b) else 1
+        longest = max(longest, run)
+    return longest
+
+
+def _longest_consonant_run(word: str) -> int:
+    longest = run = 0
+    for ch in word:
+        run = run + 1 if ch not in _VOWELS else 0
+        longest = max(longest, run)
+    return longest
+
+
+def _longest_repeat(word: str) -> int:
+    longest = run = 1
+    for a, b in zip(word, word[1:], strict=False):
+        run = run + 1 if a == b else 1
+        longest = max(longest, run)
+    return longest
+
+
+def is_gibberish_word(word: str) -> bool:
+    """Judge one word; words shorter than four letters are never gibberish."""
+    letters = _fold(word)
+    if len(letters) < 4 or not letters.isascii():
+        return False
+    walk = _longest_walk(letters)
+    if walk >= 5 or (walk >= 4 and walk * 3 >= len(letters) * 2):
+        return True
+    neighbours = sum(_adjacent(a, b) for a, b in zip(letters, letters[1:], strict=False))
+    if len(letters) >= 5 and neighbours * 5 >= (len(letters) - 1) * 3:
+        return True
+    if not _VOWELS.intersection(letters):
+        return True
+    if _longest_consonant_run(letters) >= 6 or _longest_repeat(letters) >= 4:
+        return True
+    return _REPEATED_CHUNK.match(letters) is not None
+
+
+def is_gibberish(text: str) -> bool:
+    """True when any word of the text looks like keyboard mash or random letters."""
+    return any(is_gibberish_word(word) for word in _WORD.findall(text))

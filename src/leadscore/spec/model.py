@@ -1,0 +1,163 @@
+"""The scoring model: fit and engagement rules, groups, decay, scale, tiers, grades and stages.
+
+A model is one YAML file, validated here in full: a mistyped key is an error, not a default.
+Points may have at most three decimals, because engines count in integer milli-points.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from leadscore.spec import conditions
+from leadscore.spec.conditions import Condition, EventFilter
+from leadscore.spec.decay import Decay
+from leadscore.spec.predicates import Predicate
+
+_NAME = r"^[^\s](?:.{0,78}[^\s])?$"  # 1-80 characters, no outer white space
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _three_decimals(value: float) -> float:
+    if round(value * 1000) != value * 1000:
+        raise ValueError(f"must have at most 3 decimals; got {value!r}")
+    return value
+
+
+class FitRule(_Spec):
+    """Points for who the lead is, when every predicate in ``when`` holds. Fit never decays."""
+
+    name: str = Field(pattern=_NAME)
+    points: float
+    when: list[Predicate] = Field(min_length=1)
+
+    _points = field_validator("points")(_three_decimals)
+
+
+class EngagementRule(EventFilter):
+    """Points for each matching event, with optional once, daily cap, cap, window and decay."""
+
+    name: str = Field(pattern=_NAME)
+    points: float
+    group: str | None = None
+    once: bool = Field(default=False, description="count only the most recent matching event")
+    daily_cap: float | None = Field(default=None, gt=0, description="at most this many points a day")
+    cap: float | None = Field(default=None, gt=0, description="at most this many points in all")
+    within_days: int | None = Field(default=None, ge=0, description="ignore older events")
+    decay: Decay | None = None
+
+    _points = field_validator("points", "daily_cap", "cap")(_three_decimals)
+
+    @model_validator(mode="after")
+    def _track_needs_event(self) -> EngagementRule:
+        if self.type == "track" and not self.event:
+            raise ValueError("a track rule needs 'event' (or set type: page for page calls)")
+        return self
+
+
+class Group(_Spec):
+    """Rules that share a cap and, unless a rule says otherwise, a decay."""
+
+    name: str = Field(pattern=_NAME)
+    cap: float | None = Field(default=None, gt=0)
+    decay: Decay | None = None
+
+    _cap = field_validator("cap")(_three_decimals)
+
+
+class Clip(_Spec):
+    min: float = 0
+    max: float = 100
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Clip:
+        if self.min >= self.max:
+            raise ValueError(f"min must be below max; got {self.min!r} and {self.max!r}")
+        return self
+
+
+class Band(_Spec):
+    """A named tier or grade: reached when the value is at least ``min``."""
+
+    name: str = Field(pattern=_NAME)
+    min: float | None = Field(default=None, description="omit on the lowest band: everything else")
+
+
+class Stage(_Spec):
+    name: str = Field(pattern=_NAME)
+    when: Condition | None = None
+
+
+def _check_bands(bands: list[Band], what: str) -> list[Band]:
+    mins = [band.min for band in bands]
+    if any(m is None for m in mins[:-1]):
+        raise ValueError(f"only the last {what} may omit 'min'")
+    given = [m for m in mins if m is not None]
+    if given != sorted(set(given), reverse=True):
+        raise ValueError(f"{what}s must be listed from the highest 'min' down; got {given}")
+    _unique([band.name for band in bands], what)
+    return bands
+
+
+def _unique(names: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise ValueError(f"{what} name {name!r} is used twice")
+        seen.add(name)
+
+
+class ScoringModel(_Spec):
+    """One scoring model; several can run side by side, each for the leads it applies to."""
+
+    name: str = Field(pattern=_NAME)
+    description: str = ""
+    applies_to: list[Predicate] = Field(default_factory=list, description="all must hold")
+    decay: Decay | None = None
+    fit: list[FitRule] = Field(default_factory=list)
+    groups: list[Group] = Field(default_factory=list)
+    engagement: list[EngagementRule] = Field(default_factory=list)
+    engagement_cap: float | None = Field(default=None, gt=0, description="cap on all engagement")
+    clip: Clip | None = None
+    tiers: list[Band] = Field(default_factory=list)
+    grades: list[Band] = Field(default_factory=list)
+    stages: list[Stage] = Field(default_factory=list)
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers(cls, tiers: list[Band]) -> list[Band]:
+        return _check_bands(tiers, "tier")
+
+    @field_validator("grades")
+    @classmethod
+    def _grades(cls, grades: list[Band]) -> list[Band]:
+        return _check_bands(grades, "grade")
+
+    @model_validator(mode="after")
+    def _references(self) -> ScoringModel:
+        _unique([rule.name for rule in self.fit], "fit rule")
+        _unique([rule.name for rule in self.engagement], "engagement rule")
+        _unique([group.name for group in self.groups], "group")
+        _unique([stage.name for stage in self.stages], "stage")
+        group_names = {group.name for group in self.groups}
+        for rule in self.engagement:
+            if rule.group is not None and rule.group not in group_names:
+                raise ValueError(
+                    f"engagement rule {rule.name!r} names group {rule.group!r}, which is not "
+                    f"defined; defined groups: {sorted(group_names)}"
+                )
+        for index, stage in enumerate(self.stages):
+            if index == 0 and stage.when is not None:
+                raise ValueError(f"the first stage {stage.name!r} is the entry stage: no 'when'")
+            if index > 0 and stage.when is None:
+                raise ValueError(f"stage {stage.name!r} needs 'when'")
+            earlier = [s.name for s in self.stages[:index]]
+            for node in conditions.walk(stage.when) if stage.when is not None else []:
+                if isinstance(node, conditions.StageReached) and node.stage not in earlier:
+                    raise ValueError(
+                        f"stage {stage.name!r} refers to stage {node.stage!r}; only earlier "
+                        f"stages may be referred to: {earlier}"
+                    )
+        return self
