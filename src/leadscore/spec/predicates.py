@@ -240,10 +240,10 @@ PREDICATE_TYPES = frozenset(
 
 
 def field_value(record: dict[str, Any], field: str) -> object:
-    """Read a possibly dotted field (``utm.source``) from a record; None when absent."""
-    direct = record.get(field)
-    if direct is not None or "." not in field:
-        return direct
+    """Read a field from a record: the literal key when present, else a dotted path
+    (``utm.source``); None when absent. The batch engine's JSON extraction mirrors this."""
+    if field in record:
+        return record[field]
     value: object = record
     for part in field.split("."):
         if not isinstance(value, dict) or part not in value:

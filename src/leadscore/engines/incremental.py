@@ -1,0 +1,280 @@
+"""Score one lead at a time as its events arrive: the real-time engine.
+
+``LeadState`` keeps, per event filter of the plan, the sorted timestamps of the lead's matching
+events; ``score_one`` folds them through ``semantics`` as of any instant, so decay and "days
+since" move with time without a new event. The batch engine must give the same answer for every
+lead; ``tests/properties/test_engine_agreement.py`` holds the two to it.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from leadscore.engines import semantics as s
+from leadscore.engines.plan import Plan, RuleStep, milli_bounds
+from leadscore.engines.results import (
+    ConditionCheck,
+    LeadScore,
+    RuleContribution,
+    StageCheck,
+)
+from leadscore.spec import conditions as c
+from leadscore.spec.predicates import Bounds, Predicate, field_value
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One Segment ``track`` or ``page`` call, attributed to a lead, time in UTC microseconds."""
+
+    message_id: str
+    lead_id: str
+    type: str
+    event: str | None
+    timestamp: int
+    properties: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class LeadState:
+    """What the incremental engine remembers of one lead under one plan."""
+
+    lead_id: str
+    attributes: dict[str, object]
+    matched: list[list[int]]
+    activity: list[int] = field(default_factory=list)
+    seen: set[str] = field(default_factory=set)
+
+
+def applies(predicates: Iterable[Predicate], attributes: dict[str, object]) -> bool:
+    """Whether every predicate holds on the lead's attributes."""
+    return all(p.test(field_value(attributes, p.field)) for p in predicates)
+
+
+class IncrementalScorer:
+    """Per-record scoring under one compiled plan.
+
+    Examples:
+        >>> from leadscore.spec.loader import parse_model
+        >>> from leadscore.engines.plan import compile_plan
+        >>> plan = compile_plan(parse_model('''
+        ... name: m
+        ... engagement: [{name: open, event: Email Opened, points: 2}]'''))
+        >>> scorer = IncrementalScorer(plan)
+        >>> state = scorer.new_state("L-1", {})
+        >>> day = 86_400_000_000
+        >>> scorer.update_one(state, Event("m1", "L-1", "track", "Email Opened", 20_000 * day)).score
+        2000
+    """
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+
+    def new_state(self, lead_id: str, attributes: dict[str, object]) -> LeadState:
+        return LeadState(lead_id, dict(attributes), [[] for _ in self.plan.matchers])
+
+    def add_one(self, state: LeadState, event: Event) -> None:
+        """Record one event in the state; a message id seen before changes nothing."""
+        if event.message_id in state.seen:
+            return
+        state.seen.add(event.message_id)
+        bisect.insort(state.activity, event.timestamp)
+        for index, matcher in enumerate(self.plan.matchers):
+            if matcher.matches(event.type, event.event, event.properties):
+                bisect.insort(state.matched[index], event.timestamp)
+
+    def update_one(self, state: LeadState, event: Event, as_of: int | None = None) -> LeadScore:
+        """Record one event and return the lead's score as of ``as_of`` (default: the event)."""
+        self.add_one(state, event)
+        return self.score_one(state, event.timestamp if as_of is None else as_of)
+
+    def score_one(self, state: LeadState, as_of: int) -> LeadScore:
+        """The lead's full result, with its explanation, as of ``as_of``."""
+        plan = self.plan
+        as_of_day = s.day_of(as_of)
+        contributions: list[RuleContribution] = []
+        fit = 0
+        for rule in plan.fit:
+            if applies(rule.when, state.attributes):
+                fit += rule.points
+                contributions.append(RuleContribution("fit", rule.name, rule.points, matches=1))
+        group_sums = [0] * len(plan.groups)
+        engagement = 0
+        for rule in plan.rules:
+            contribution = self._rule(rule, state.matched[rule.matcher], as_of, as_of_day)
+            if contribution.matches or contribution.filtered:
+                contributions.append(contribution)
+            if rule.group is None:
+                engagement += contribution.points
+            else:
+                group_sums[rule.group] += contribution.points
+        for group, total in zip(plan.groups, group_sums, strict=True):
+            capped = s.clamp(total, group.cap)
+            engagement += capped
+            if capped != total:
+                contributions.append(RuleContribution("group_cap", group.name, capped - total))
+        capped = s.clamp(engagement, plan.engagement_cap)
+        if capped != engagement:
+            contributions.append(RuleContribution("engagement_cap", "engagement", capped - engagement))
+        engagement = capped
+        raw_score = fit + engagement
+        low, high = plan.clip if plan.clip is not None else (None, None)
+        score = s.clip(raw_score, low, high)
+        if score != raw_score:
+            contributions.append(RuleContribution("clip", "score", score - raw_score))
+        facts = _Facts(state, as_of, as_of_day, plan, fit, engagement, score)
+        stage_checks, stage = facts.stages()
+        return LeadScore(
+            lead_id=state.lead_id,
+            model=plan.model,
+            as_of=as_of,
+            fit=fit,
+            engagement=engagement,
+            score=score,
+            tier=s.band(score, plan.tiers),
+            grade=s.band(fit, plan.grades),
+            stage=stage,
+            contributions=tuple(contributions),
+            stages=stage_checks,
+        )
+
+    def _rule(self, rule: RuleStep, stamps: list[int], as_of: int, as_of_day: int) -> RuleContribution:
+        upto = stamps[: bisect.bisect_right(stamps, as_of)]
+        counted = upto
+        if rule.within_days is not None:
+            counted = [ts for ts in counted if as_of_day - s.day_of(ts) <= rule.within_days]
+        if rule.once:
+            counted = counted[-1:]
+        raw = decayed = 0
+        for day, count in Counter(s.day_of(ts) for ts in counted).items():
+            day_raw = s.day_points(count, rule.points, rule.daily_cap)
+            raw += day_raw
+            decayed += s.apply_factor(day_raw, s.decay_ppm(rule.decay, as_of_day - day))
+        group = None if rule.group is None else self.plan.groups[rule.group].name
+        return RuleContribution(
+            "engagement",
+            rule.name,
+            s.clamp(decayed, rule.cap),
+            matches=len(counted),
+            filtered=len(upto) - len(counted),
+            raw=raw,
+            decayed=decayed,
+            group=group,
+        )
+
+
+@dataclass(slots=True)
+class _Facts:
+    """Evaluates stage conditions for one lead as of one instant, recording each leaf."""
+
+    state: LeadState
+    as_of: int
+    as_of_day: int
+    plan: Plan
+    fit: int
+    engagement: int
+    score: int
+
+    def stages(self) -> tuple[tuple[StageCheck, ...], str | None]:
+        reached: dict[str, bool] = {}
+        checks: list[StageCheck] = []
+        current: str | None = None
+        for index, stage in enumerate(self.plan.stages):
+            leaves: list[ConditionCheck] = []
+            ok = index == 0 or (stage.when is not None and self._eval(stage.when, reached, leaves))
+            reached[stage.name] = ok
+            checks.append(StageCheck(stage.name, ok, tuple(leaves)))
+            if ok:
+                current = stage.name
+        return tuple(checks), current
+
+    def _eval(self, node: c.Condition, reached: dict[str, bool], out: list[ConditionCheck]) -> bool:
+        if isinstance(node, c.All):
+            return all([self._eval(child, reached, out) for child in node.all])
+        if isinstance(node, c.AnyOf):
+            return any([self._eval(child, reached, out) for child in node.any])
+        if isinstance(node, c.Not):
+            inner: list[ConditionCheck] = []
+            result = not self._eval(node.not_, reached, inner)
+            if len(inner) == 1 and not isinstance(node.not_, c.All | c.AnyOf | c.Not):
+                leaf = inner[0]
+                inner = [ConditionCheck(f"not ({leaf.condition})", leaf.value, not leaf.holds)]
+            out.extend(inner)
+            return result
+        value, ok = self._leaf(node, reached)
+        out.append(ConditionCheck(describe(node), value, ok))
+        return ok
+
+    def _leaf(self, node: c.Condition, reached: dict[str, bool]) -> tuple[str, bool]:
+        if isinstance(node, c.ScoreAtLeast):
+            measured = {"score": self.score, "fit": self.fit, "engagement": self.engagement}[node.of]
+            return f"{measured / s.MILLI:g}", milli_bounds(node).holds(measured)
+        if isinstance(node, c.AttributeCondition):
+            value = field_value(self.state.attributes, node.where.field)
+            return repr(value), node.where.test(value)
+        if isinstance(node, c.EventCount):
+            count = len(self._stamps(node, node.within_days))
+            return str(count), node.holds(count)
+        if isinstance(node, c.DaysSinceActivity):
+            days = self._days_since(self.state.activity)
+            return _days_text(days), node.holds(days)
+        if isinstance(node, c.DaysSinceEvent):
+            days = self._days_since(self._stamps(node, None))
+            return _days_text(days), node.holds(days)
+        if isinstance(node, c.StageReached):
+            return str(reached[node.stage]).lower(), reached[node.stage]
+        raise TypeError(f"not a leaf condition: {node!r}")  # pragma: no cover
+
+    def _stamps(self, node: c.EventCount | c.DaysSinceEvent, within_days: int | None) -> list[int]:
+        stamps = self.state.matched[self.plan.condition_matchers[id(node)]]
+        upto = stamps[: bisect.bisect_right(stamps, self.as_of)]
+        if within_days is None:
+            return upto
+        return [ts for ts in upto if self.as_of_day - s.day_of(ts) <= within_days]
+
+    def _days_since(self, stamps: list[int]) -> int:
+        upto = bisect.bisect_right(stamps, self.as_of)
+        return s.NEVER_DAYS if upto == 0 else self.as_of_day - s.day_of(stamps[upto - 1])
+
+
+def _days_text(days: int) -> str:
+    return "never" if days == s.NEVER_DAYS else f"{days} days"
+
+
+def _bounds_text(bounds: Bounds) -> str:
+    parts = [
+        f"{op} {value:g}"
+        for op, value in ((">", bounds.gt), (">=", bounds.gte), ("<", bounds.lt), ("<=", bounds.lte))
+        if value is not None
+    ]
+    return " and ".join(parts)
+
+
+def _predicate_text(predicate: Predicate) -> str:
+    data = predicate.model_dump(exclude={"field", "type", "negate"}, exclude_defaults=True)
+    detail = ", ".join(f"{k}={v!r}" for k, v in data.items())
+    negation = "not " if predicate.negate else ""
+    return f"{predicate.field} {negation}{predicate.type}" + (f" {detail}" if detail else "")
+
+
+def describe(node: c.Condition) -> str:
+    """A short readable form of a leaf condition, for explanations."""
+    if isinstance(node, c.ScoreAtLeast):
+        return f"{node.of} {_bounds_text(node)}"
+    if isinstance(node, c.AttributeCondition):
+        return _predicate_text(node.where)
+    if isinstance(node, c.EventCount | c.DaysSinceEvent):
+        what = node.event if node.event is not None else f"{node.event_type} calls"
+        if node.where:
+            what += " where " + " and ".join(_predicate_text(p) for p in node.where)
+        if isinstance(node, c.EventCount):
+            window = f" in the last {node.within_days} days" if node.within_days is not None else ""
+            return f"count of {what}{window} {_bounds_text(node)}"
+        return f"days since {what} {_bounds_text(node)}"
+    if isinstance(node, c.DaysSinceActivity):
+        return f"days since any activity {_bounds_text(node)}"
+    if isinstance(node, c.StageReached):
+        return f"stage {node.stage} reached"
+    return type(node).__name__

@@ -1,0 +1,172 @@
+"""Compile a ScoringModel into a Plan: the normalised primitives both engines execute.
+
+Defaults and inheritance are resolved once here (a rule's decay falls back to its group's, then
+to the model's; points become milli-points; identical event filters are shared), so the engines
+never read the raw spec and cannot resolve it differently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from leadscore.engines.semantics import to_milli
+from leadscore.spec import conditions as c
+from leadscore.spec.decay import Decay
+from leadscore.spec.model import Band, ScoringModel
+from leadscore.spec.predicates import Bounds, Predicate, field_value
+
+
+@dataclass(frozen=True, slots=True)
+class Matcher:
+    """An event filter: Segment call type, optional track name, property predicates (all hold)."""
+
+    type: str
+    event: str | None
+    where: tuple[Predicate, ...]
+
+    def matches(self, call_type: str, event: str | None, properties: dict[str, object]) -> bool:
+        if call_type != self.type or (self.event is not None and event != self.event):
+            return False
+        return all(p.test(field_value(properties, p.field)) for p in self.where)
+
+
+@dataclass(frozen=True, slots=True)
+class FitStep:
+    name: str
+    points: int
+    when: tuple[Predicate, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleStep:
+    index: int
+    name: str
+    matcher: int
+    points: int
+    group: int | None
+    once: bool
+    daily_cap: int | None
+    cap: int | None
+    within_days: int | None
+    decay: Decay | None
+
+
+@dataclass(frozen=True, slots=True)
+class GroupStep:
+    name: str
+    cap: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StageStep:
+    name: str
+    when: c.Condition | None
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Everything an engine needs, in engine units (milli-points, days, matcher indexes)."""
+
+    model: str
+    applies_to: tuple[Predicate, ...]
+    fit: tuple[FitStep, ...]
+    matchers: tuple[Matcher, ...]
+    rules: tuple[RuleStep, ...]
+    groups: tuple[GroupStep, ...]
+    engagement_cap: int | None
+    clip: tuple[int, int] | None
+    tiers: tuple[tuple[str, float | None], ...]
+    grades: tuple[tuple[str, float | None], ...]
+    stages: tuple[StageStep, ...]
+    condition_matchers: dict[int, int]  # id(condition leaf) -> matcher index
+
+    @property
+    def decays(self) -> tuple[Decay | None, ...]:
+        """The distinct decays used by rules, in first-use order (a rule's decay id)."""
+        seen: list[Decay | None] = []
+        for rule in self.rules:
+            if rule.decay not in seen:
+                seen.append(rule.decay)
+        return tuple(seen)
+
+    def decay_id(self, rule: RuleStep) -> int:
+        return self.decays.index(rule.decay)
+
+    def matcher_of(self, leaf: c.EventCount | c.DaysSinceEvent) -> Matcher:
+        return self.matchers[self.condition_matchers[id(leaf)]]
+
+
+def milli_bounds(bounds: Bounds) -> Bounds:
+    """The same bounds in milli-points, for comparing with integer scores."""
+    scale = 1000.0
+
+    def mul(value: float | None) -> float | None:
+        return None if value is None else value * scale
+
+    return Bounds(gt=mul(bounds.gt), gte=mul(bounds.gte), lt=mul(bounds.lt), lte=mul(bounds.lte))
+
+
+def _band_steps(bands: list[Band]) -> tuple[tuple[str, float | None], ...]:
+    return tuple((band.name, None if band.min is None else band.min * 1000.0) for band in bands)
+
+
+def compile_plan(scoring_model: ScoringModel) -> Plan:
+    """Resolve a validated model into a Plan."""
+    matchers: list[Matcher] = []
+
+    def matcher_index(event_filter: c.EventFilter) -> int:
+        matcher = Matcher(event_filter.type, event_filter.event, tuple(event_filter.where))
+        if matcher not in matchers:
+            matchers.append(matcher)
+        return matchers.index(matcher)
+
+    groups = tuple(GroupStep(g.name, _opt_milli(g.cap)) for g in scoring_model.groups)
+    group_index = {g.name: i for i, g in enumerate(scoring_model.groups)}
+    group_decay = {g.name: g.decay for g in scoring_model.groups}
+    rules = []
+    for index, rule in enumerate(scoring_model.engagement):
+        decay = rule.decay
+        if decay is None and rule.group is not None:
+            decay = group_decay[rule.group]
+        if decay is None:
+            decay = scoring_model.decay
+        rules.append(
+            RuleStep(
+                index=index,
+                name=rule.name,
+                matcher=matcher_index(rule),
+                points=to_milli(rule.points),
+                group=None if rule.group is None else group_index[rule.group],
+                once=rule.once,
+                daily_cap=_opt_milli(rule.daily_cap),
+                cap=_opt_milli(rule.cap),
+                within_days=rule.within_days,
+                decay=decay,
+            )
+        )
+    condition_matchers: dict[int, int] = {}
+    stages = []
+    for stage in scoring_model.stages:
+        for node in c.walk(stage.when) if stage.when is not None else []:
+            if isinstance(node, c.EventCount | c.DaysSinceEvent):
+                condition_matchers[id(node)] = matcher_index(node.event_filter())
+        stages.append(StageStep(stage.name, stage.when))
+    clip = scoring_model.clip
+    return Plan(
+        model=scoring_model.name,
+        applies_to=tuple(scoring_model.applies_to),
+        fit=tuple(FitStep(f.name, to_milli(f.points), tuple(f.when)) for f in scoring_model.fit),
+        matchers=tuple(matchers),
+        rules=tuple(rules),
+        groups=groups,
+        engagement_cap=_opt_milli(scoring_model.engagement_cap),
+        clip=None if clip is None else (to_milli(clip.min), to_milli(clip.max)),
+        tiers=_band_steps(list(scoring_model.tiers)),
+        grades=_band_steps(list(scoring_model.grades)),
+        stages=tuple(stages),
+        condition_matchers=condition_matchers,
+    )
+
+
+def _opt_milli(points: float | None) -> int | None:
+    return None if points is None else to_milli(points)

@@ -1,0 +1,85 @@
+"""The one result type: a lead's score under one model, with its explanation.
+
+The CLI, files and (later) the API convert from these; nothing downstream recomputes a score.
+Point values are integer milli-points; ``points()`` turns one into a float for display.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from leadscore.engines.semantics import MILLI
+
+ContributionKind = Literal["fit", "engagement", "group_cap", "engagement_cap", "clip"]
+
+
+def points(milli: int) -> float:
+    """Milli-points as points for display (exact: three decimals at most)."""
+    return milli / MILLI
+
+
+@dataclass(frozen=True, slots=True)
+class RuleContribution:
+    """What one rule (or one cap or the clip) adds to the total.
+
+    ``points`` of all contributions add up to the lead's score exactly. For an engagement rule,
+    ``matches`` counts the events that scored and ``filtered`` those that matched but did not
+    (older than the window, or beyond the first with ``once``); ``raw`` is before decay (after
+    the daily cap), ``decayed`` after decay and ``points`` after the rule's cap.
+    """
+
+    kind: ContributionKind
+    name: str
+    points: int
+    matches: int = 0
+    filtered: int = 0
+    raw: int = 0
+    decayed: int = 0
+    group: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConditionCheck:
+    """One leaf of a stage's condition tree: what it asks, the measured value, whether it holds."""
+
+    condition: str
+    value: str
+    holds: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StageCheck:
+    stage: str
+    reached: bool
+    checks: tuple[ConditionCheck, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LeadScore:
+    """A lead's result under one model as of one instant (microseconds since the epoch, UTC)."""
+
+    lead_id: str
+    model: str
+    as_of: int
+    fit: int
+    engagement: int
+    score: int
+    tier: str | None
+    grade: str | None
+    stage: str | None
+    contributions: tuple[RuleContribution, ...] = ()
+    stages: tuple[StageCheck, ...] = ()
+
+    def row(self) -> dict[str, object]:
+        """The flat row written to score files (no explanation)."""
+        return {
+            "lead_id": self.lead_id,
+            "model": self.model,
+            "fit": points(self.fit),
+            "engagement": points(self.engagement),
+            "score": points(self.score),
+            "tier": self.tier,
+            "grade": self.grade,
+            "stage": self.stage,
+        }

@@ -1,0 +1,93 @@
+"""The single definition of scoring arithmetic: units, rounding, decay factors, caps and bands.
+
+Both engines use these definitions; the batch engine's SQL is generated from the same constants
+and writes the same integer formulas, so the two agree to the last milli-point.
+
+* Points are integer **milli-points** (1 point = 1000). Sums are exact whatever the order.
+* Time is integer **microseconds since the Unix epoch, UTC**. An event counts as of ``as_of``
+  when its timestamp is at or before ``as_of``.
+* Age is whole **UTC calendar days**: ``as_of_day - event_day`` with ``day = ts // DAY_US``.
+* A decay factor is an integer in **parts per million**, looked up per age (``decay_ppm``).
+* Per (rule, lead, day): the matching events' points are summed, limited to ``±daily_cap``,
+  then decayed once, rounding half away from zero (``apply_factor``).
+* Caps limit magnitude: a rule's total, a group's total and all engagement are each clamped to
+  ``[-cap, cap]``. ``clip`` clamps the final score to ``[min, max]``.
+* A band (tier or grade) is the first, from the highest ``min`` down, whose ``min`` the value
+  reaches; the lowest band may have no ``min`` and takes everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from leadscore.spec.decay import Decay, HalfLife, Linear, NoDecay, Steps
+
+MILLI = 1000
+PPM = 1_000_000
+DAY_US = 86_400 * 1_000_000
+#: Days since an event that never happened: larger than any real age, so "more than N days
+#: since" holds and "at most N days since" does not.
+NEVER_DAYS = 1_000_000_000
+
+
+def to_milli(points: float) -> int:
+    """Points as integer milli-points (the spec allows at most three decimals)."""
+    return round(points * MILLI)
+
+
+def day_of(ts_us: int) -> int:
+    """The UTC calendar day number of a timestamp in microseconds."""
+    return ts_us // DAY_US
+
+
+def decay_ppm(decay: Decay | None, age_days: int) -> int:
+    """The decay factor for an age, in parts per million (1,000,000 = full points)."""
+    if decay is None or isinstance(decay, NoDecay):
+        factor = 1.0
+    elif isinstance(decay, HalfLife):
+        factor = 0.5 ** (age_days / decay.days)
+    elif isinstance(decay, Linear):
+        factor = max(decay.floor, 1.0 - decay.rate * (age_days // decay.period_days))
+    elif isinstance(decay, Steps):
+        factor = decay.otherwise
+        for step in decay.steps:
+            if age_days <= step.max_age_days:
+                factor = step.factor
+                break
+    else:  # pragma: no cover - the spec's union is closed
+        raise TypeError(f"unknown decay {decay!r}")
+    return round(factor * PPM)
+
+
+def apply_factor(milli: int, ppm: int) -> int:
+    """Scale milli-points by a ppm factor, rounding half away from zero."""
+    magnitude = (abs(milli) * ppm + PPM // 2) // PPM
+    return magnitude if milli >= 0 else -magnitude
+
+
+def clamp(value: int, cap: int | None) -> int:
+    """Limit a magnitude to ``cap`` (no limit when ``cap`` is None)."""
+    if cap is None:
+        return value
+    return max(-cap, min(cap, value))
+
+
+def clip(value: int, low: int | None, high: int | None) -> int:
+    """Clamp the final score into ``[low, high]`` when the model clips."""
+    if low is None or high is None:
+        return value
+    return max(low, min(high, value))
+
+
+def day_points(count: int, points: int, daily_cap: int | None) -> int:
+    """Undecayed milli-points of ``count`` matching events on one day, after the daily cap."""
+    return clamp(count * points, daily_cap)
+
+
+def band(value: int, bands: Sequence[tuple[str, float | None]]) -> str | None:
+    """The band reached by a milli-point value; bands are (name, min in milli-points)."""
+    for name, minimum in bands:
+        if minimum is None or value >= minimum:
+            return name
+    return None
+
