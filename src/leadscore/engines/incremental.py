@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from leadscore._types import Event
 from leadscore.engines import semantics as s
 from leadscore.engines.plan import Plan, RuleStep, milli_bounds
 from leadscore.engines.results import (
@@ -23,18 +24,6 @@ from leadscore.engines.results import (
 )
 from leadscore.spec import conditions as c
 from leadscore.spec.predicates import Bounds, Predicate, field_value
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One Segment ``track`` or ``page`` call, attributed to a lead, time in UTC microseconds."""
-
-    message_id: str
-    lead_id: str
-    type: str
-    event: str | None
-    timestamp: int
-    properties: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -1,0 +1,22 @@
+"""Small value types shared by every layer (any layer may import this module)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+#: Milli-points: 1 point = 1000. Scores and contributions are exact integers in this unit.
+MilliPoints = int
+#: Microseconds since the Unix epoch, UTC.
+TimestampUs = int
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One Segment ``track`` or ``page`` call, attributed to a lead, time in UTC microseconds."""
+
+    message_id: str
+    lead_id: str
+    type: str
+    event: str | None
+    timestamp: TimestampUs
+    properties: dict[str, object] = field(default_factory=dict)

@@ -1,0 +1,255 @@
+"""CSV / JSONL / Segment files -> the store, keeping good lines and reporting bad ones.
+
+Every rejected line is written to ``<file>.rejects.jsonl`` with its line number, the field at
+fault and the reason; good lines are stored in batches as the file is read, so nothing already
+accepted is lost when a later line is bad.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from leadscore.errors import InputError
+from leadscore.store import mappings
+from leadscore.store.segment import (
+    MessageError,
+    SegmentMessage,
+    checked_time,
+    message_id_of,
+)
+from leadscore.store.store import StoredEvent, Store
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 5_000
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    line: int
+    field: str
+    reason: str
+
+
+@dataclass(slots=True)
+class ImportSummary:
+    """What an import did: ``accepted`` lines, of which ``new`` changed the store."""
+
+    path: Path
+    accepted: int = 0
+    new: int = 0
+    rejects: list[Reject] = field(default_factory=list)
+    rejects_path: Path | None = None
+
+    @property
+    def rejected(self) -> int:
+        return len(self.rejects)
+
+
+def _format(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix in {".jsonl", ".ndjson", ".json"}:
+        return "jsonl"
+    raise InputError(f"{path}: unknown file type {suffix!r}; use .csv or .jsonl (JSON lines)")
+
+
+def _records(path: Path, progress: Progress | None) -> Iterator[tuple[int, dict[str, Any] | Reject]]:
+    """(line number, record or Reject) for each data line of a CSV or JSONL file."""
+    kind = _format(path)
+    try:
+        handle = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read: {exc.strerror}") from None
+    with handle:
+        if kind == "csv":
+            reader = csv.DictReader(handle)
+            if not reader.fieldnames:
+                raise InputError(f"{path}: the CSV file has no header line")
+            for record in reader:
+                if progress is not None:
+                    progress(reader.line_num)
+                if None in record:
+                    yield reader.line_num, Reject(reader.line_num, "", "has more values than the header")
+                    continue
+                yield reader.line_num, {k: v for k, v in record.items() if v not in (None, "")}
+            return
+        for number, line in enumerate(handle, start=1):
+            if progress is not None:
+                progress(number)
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield number, Reject(number, "", f"is not valid JSON ({exc.msg})")
+                continue
+            if not isinstance(value, dict):
+                yield number, Reject(number, "", "must be a JSON object")
+                continue
+            yield number, value
+
+
+def _finish(summary: ImportSummary) -> ImportSummary:
+    if summary.rejects:
+        path = summary.path.with_name(summary.path.name + ".rejects.jsonl")
+        with path.open("w", encoding="utf-8") as out:
+            for reject in summary.rejects:
+                out.write(json.dumps({"line": reject.line, "field": reject.field,
+                                      "reason": reject.reason}) + "\n")
+        summary.rejects_path = path
+    return summary
+
+
+def import_leads(
+    store: Store, path: Path, *, mapping: str = "auto", progress: Progress | None = None
+) -> ImportSummary:
+    """Create or update leads from CSV or JSONL (HubSpot and Salesforce exports mapped)."""
+    started = time.perf_counter()
+    summary = ImportSummary(path)
+    pending: list[tuple[str, dict[str, Any]]] = []
+    column_map: dict[str, str] | None = None
+    for number, record in _records(path, progress):
+        if isinstance(record, Reject):
+            summary.rejects.append(record)
+            continue
+        if column_map is None:
+            column_map = mappings.column_map(list(record), mapping)
+        attributes = mappings.apply(record, column_map)
+        traits = attributes.pop("traits", None)
+        if isinstance(traits, dict):
+            attributes = {**traits, **attributes}
+        lead_id = attributes.pop("lead_id", None)
+        if lead_id in (None, ""):
+            summary.rejects.append(
+                Reject(number, "lead_id", "is missing; give a lead_id (or id, userId) column")
+            )
+            continue
+        pending.append((str(lead_id), attributes))
+        summary.accepted += 1
+        if len(pending) >= BATCH_SIZE:
+            summary.new += store.upsert_leads(pending)
+            pending.clear()
+    summary.new += store.upsert_leads(pending)
+    logger.info("Imported %d leads from %s in %.2fs, rejected %d", summary.accepted, path,
+                time.perf_counter() - started, summary.rejected)
+    return _finish(summary)
+
+
+def _event_from_csv(record: dict[str, Any]) -> dict[str, Any]:
+    """A CSV row as a Segment message: known columns map, the rest become properties."""
+    known = {"message_id": "messageId", "lead_id": "userId", "user_id": "userId",
+             "anonymous_id": "anonymousId", "type": "type", "event": "event",
+             "timestamp": "timestamp", "name": "name"}
+    message: dict[str, Any] = {"type": "track", "properties": {}}
+    for column, value in record.items():
+        target = known.get(column.strip().lower())
+        if target is not None:
+            message[target] = value
+        else:
+            name = column.removeprefix("properties.")
+            message["properties"][name] = value
+    return message
+
+
+def import_events(
+    store: Store, path: Path, *, now_us: int | None = None, progress: Progress | None = None
+) -> ImportSummary:
+    """Store Segment-spec messages (JSON lines, also ``{"batch": [...]}``) or event CSV rows.
+
+    ``identify`` creates or updates the lead with its traits and links its anonymous id;
+    ``track`` and ``page`` are stored once per messageId.
+    """
+    started = time.perf_counter()
+    now = time.time_ns() // 1000 if now_us is None else now_us
+    summary = ImportSummary(path)
+    is_csv = _format(path) == "csv"
+    events: list[StoredEvent] = []
+    leads: list[tuple[str, dict[str, Any]]] = []
+    links: list[tuple[str, str]] = []
+
+    def flush() -> None:
+        summary.new += store.add_events(events)
+        store.upsert_leads(leads)
+        store.link_identities(links)
+        events.clear()
+        leads.clear()
+        links.clear()
+
+    for number, record in _records(path, progress):
+        if isinstance(record, Reject):
+            summary.rejects.append(record)
+            continue
+        raws = record["batch"] if isinstance(record.get("batch"), list) else [record]
+        for raw in raws:
+            if is_csv:
+                raw = _event_from_csv(raw)
+            try:
+                parsed = _parse(raw, now)
+            except MessageError as exc:
+                summary.rejects.append(Reject(number, exc.field, exc.reason))
+                continue
+            summary.accepted += 1
+            kind, item = parsed
+            if kind == "identify":
+                lead_id, traits, anonymous_id = item
+                leads.append((lead_id, traits))
+                if anonymous_id:
+                    links.append((anonymous_id, lead_id))
+            else:
+                events.append(item)
+                if item.lead_id is not None:
+                    leads.append((item.lead_id, {}))
+                    if item.anonymous_id:
+                        links.append((item.anonymous_id, item.lead_id))
+        if len(events) + len(leads) >= BATCH_SIZE:
+            flush()
+    flush()
+    logger.info("Imported %d events from %s in %.2fs, rejected %d", summary.accepted, path,
+                time.perf_counter() - started, summary.rejected)
+    return _finish(summary)
+
+
+def _parse(raw: dict[str, Any], now: int) -> tuple[str, Any]:
+    try:
+        message = SegmentMessage.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"]) or "message"
+        reason = first["msg"]
+        if first["type"] == "literal_error":
+            reason = f"must be identify, track or page. Got {first['input']!r} instead"
+        raise MessageError(loc, reason) from None
+    user_id = None if message.user_id in (None, "") else str(message.user_id)
+    anonymous_id = None if message.anonymous_id in (None, "") else str(message.anonymous_id)
+    if message.type == "identify":
+        if user_id is None:
+            raise MessageError("userId", "is required for identify (it names the lead)")
+        return "identify", (user_id, dict(message.traits), anonymous_id)
+    if user_id is None and anonymous_id is None:
+        raise MessageError("userId", "is missing, and so is anonymousId; one is required")
+    if message.type == "track" and not message.event:
+        raise MessageError("event", "is required for track calls")
+    timestamp = checked_time(message, now)
+    properties = dict(message.properties)
+    return "event", StoredEvent(
+        message_id=message_id_of(message, raw),
+        lead_id=user_id,
+        anonymous_id=anonymous_id,
+        type=message.type,
+        event=message.event if message.type == "track" else message.name,
+        timestamp=timestamp,
+        properties=properties,
+    )
+

@@ -1,0 +1,41 @@
+"""The tables: leads, identities, events and score results (SQLAlchemy Core).
+
+Portable types only, so PostgreSQL can replace the embedded SQLite database: times are BIGINT
+microseconds since the epoch (UTC), JSON is stored as text, ids are text.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Column, Index, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+leads = Table(
+    "leads",
+    metadata,
+    Column("lead_id", String(255), primary_key=True),
+    Column("attributes", Text, nullable=False, default="{}"),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
+identities = Table(
+    "identities",
+    metadata,
+    Column("anonymous_id", String(255), primary_key=True),
+    Column("lead_id", String(255), nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("message_id", String(255), primary_key=True),
+    Column("lead_id", String(255), nullable=True),
+    Column("anonymous_id", String(255), nullable=True),
+    Column("type", String(16), nullable=False),
+    Column("event", String(255), nullable=True),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("properties", Text, nullable=False, default="{}"),
+    Column("received_at", BigInteger, nullable=False),
+    Index("ix_events_lead_ts", "lead_id", "timestamp"),
+    Index("ix_events_anonymous", "anonymous_id"),
+)

@@ -1,0 +1,234 @@
+"""Store: leads, identities and events in a SQL database (embedded SQLite by default).
+
+Writes go through SQLAlchemy Core and are idempotent: an event's ``message_id`` is its key, so
+re-importing a file changes nothing. Reads for the batch engine come out as Arrow tables; on
+SQLite through the ADBC driver, which is several times faster than row-by-row fetching.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import sqlalchemy as sa
+from sqlalchemy import event as sa_event
+
+from leadscore._types import Event
+from leadscore.errors import ConfigError, NotFoundError
+from leadscore.store import schema
+
+#: Events whose lead is known directly or through an identify that linked its anonymous id.
+_RESOLVED_EVENTS = (
+    "SELECT COALESCE(e.lead_id, i.lead_id) AS lead_id, e.type, e.event, e.timestamp, "
+    "e.properties, e.message_id FROM events e LEFT JOIN identities i "
+    "ON e.lead_id IS NULL AND i.anonymous_id = e.anonymous_id "
+    "WHERE COALESCE(e.lead_id, i.lead_id) IS NOT NULL"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event as written: either a lead id or an anonymous id (or both)."""
+
+    message_id: str
+    lead_id: str | None
+    anonymous_id: str | None
+    type: str
+    event: str | None
+    timestamp: int
+    properties: dict[str, Any]
+
+
+def _now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+class Store:
+    """A leadscore database. Open with ``Store.open(url)``; close with ``close()``."""
+
+    def __init__(self, engine: sa.Engine, url: str) -> None:
+        self.engine = engine
+        self.url = url
+
+    @classmethod
+    def open(cls, url: str) -> Store:
+        """Connect and create missing tables. ``sqlite:///path.db`` is the embedded default."""
+        try:
+            engine = sa.create_engine(url)
+        except (sa.exc.ArgumentError, ImportError) as exc:
+            raise ConfigError(f"database URL {url!r} cannot be used: {exc}") from None
+        if engine.dialect.name == "sqlite":
+            sa_event.listen(engine, "connect", _sqlite_pragmas)
+        schema.metadata.create_all(engine)
+        return cls(engine, url)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- writes ---------------------------------------------------------------------------
+    def upsert_leads(self, rows: Sequence[tuple[str, dict[str, Any]]]) -> int:
+        """Create leads or merge new attribute values into existing ones; returns rows written.
+
+        A value given replaces the stored one; attributes not given are kept.
+        """
+        if not rows:
+            return 0
+        merged: dict[str, dict[str, Any]] = {}
+        for lead_id, attributes in rows:
+            merged.setdefault(lead_id, {}).update(attributes)
+        now = _now_us()
+        with self.engine.begin() as conn:
+            existing = {}
+            ids = list(merged)
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                query = sa.select(schema.leads.c.lead_id, schema.leads.c.attributes).where(
+                    schema.leads.c.lead_id.in_(chunk)
+                )
+                existing.update({row.lead_id: json.loads(row.attributes) for row in conn.execute(query)})
+            inserts = []
+            for lead_id, attributes in merged.items():
+                if lead_id in existing:
+                    combined = {**existing[lead_id], **attributes}
+                    conn.execute(
+                        schema.leads.update()
+                        .where(schema.leads.c.lead_id == lead_id)
+                        .values(attributes=json.dumps(combined), updated_at=now)
+                    )
+                else:
+                    inserts.append(
+                        {"lead_id": lead_id, "attributes": json.dumps(attributes), "updated_at": now}
+                    )
+            if inserts:
+                conn.execute(schema.leads.insert(), inserts)
+        return len(merged)
+
+    def link_identities(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Attribute an anonymous id's events to a lead (the first link wins)."""
+        with self.engine.begin() as conn:
+            for anonymous_id, lead_id in pairs:
+                found = conn.execute(
+                    sa.select(schema.identities.c.lead_id).where(
+                        schema.identities.c.anonymous_id == anonymous_id
+                    )
+                ).first()
+                if found is None:
+                    conn.execute(
+                        schema.identities.insert().values(anonymous_id=anonymous_id, lead_id=lead_id)
+                    )
+
+    def add_events(self, rows: Sequence[StoredEvent]) -> int:
+        """Insert events, skipping message ids already stored; returns how many were new."""
+        if not rows:
+            return 0
+        unique = {row.message_id: row for row in rows}
+        now = _now_us()
+        with self.engine.begin() as conn:
+            known: set[str] = set()
+            ids = list(unique)
+            for start in range(0, len(ids), 500):
+                query = sa.select(schema.events.c.message_id).where(
+                    schema.events.c.message_id.in_(ids[start : start + 500])
+                )
+                known.update(conn.execute(query).scalars())
+            new = [
+                {
+                    "message_id": row.message_id,
+                    "lead_id": row.lead_id,
+                    "anonymous_id": row.anonymous_id,
+                    "type": row.type,
+                    "event": row.event,
+                    "timestamp": row.timestamp,
+                    "properties": json.dumps(row.properties),
+                    "received_at": now,
+                }
+                for message_id, row in unique.items()
+                if message_id not in known
+            ]
+            if new:
+                conn.execute(schema.events.insert(), new)
+        return len(new)
+
+    # ---- reads ----------------------------------------------------------------------------
+    def count(self, table: str) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
+
+    def lead(self, lead_id: str) -> dict[str, Any]:
+        """One lead's attributes; NotFoundError names the id when there is no such lead."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(schema.leads.c.attributes).where(schema.leads.c.lead_id == lead_id)
+            ).first()
+        if row is None:
+            raise NotFoundError(f"lead {lead_id!r} is not in the database")
+        attributes: dict[str, Any] = json.loads(row.attributes)
+        return attributes
+
+    def lead_events(self, lead_id: str) -> Iterator[Event]:
+        """The lead's events, its anonymous history included, oldest first."""
+        query = sa.text(
+            f"SELECT * FROM ({_RESOLVED_EVENTS}) r WHERE r.lead_id = :lead_id ORDER BY r.timestamp"
+        )
+        with self.engine.connect() as conn:
+            for row in conn.execute(query, {"lead_id": lead_id}):
+                yield Event(
+                    row.message_id, row.lead_id, row.type, row.event, row.timestamp,
+                    json.loads(row.properties),
+                )
+
+    def leads_arrow(self) -> pa.Table:
+        """All leads as an Arrow table: lead_id, attributes (JSON text)."""
+        return self._arrow(
+            "SELECT lead_id, attributes FROM leads ORDER BY lead_id",
+            pa.schema([("lead_id", pa.string()), ("attributes", pa.string())]),
+        )
+
+    def events_arrow(self) -> pa.Table:
+        """All attributed events: lead_id, type, event, timestamp, properties."""
+        return self._arrow(
+            f"SELECT lead_id, type, event, timestamp, properties FROM ({_RESOLVED_EVENTS}) r",
+            pa.schema(
+                [
+                    ("lead_id", pa.string()),
+                    ("type", pa.string()),
+                    ("event", pa.string()),
+                    ("timestamp", pa.int64()),
+                    ("properties", pa.string()),
+                ]
+            ),
+        )
+
+    def _arrow(self, query: str, arrow_schema: pa.Schema) -> pa.Table:
+        database = self.engine.url.database
+        if self.engine.dialect.name == "sqlite" and database not in (None, "", ":memory:"):
+            import adbc_driver_sqlite.dbapi as adbc
+
+            with adbc.connect(database) as conn, conn.cursor() as cursor:
+                cursor.execute(query)
+                table = cursor.fetch_arrow_table()
+            if table.num_rows == 0:
+                return arrow_schema.empty_table()
+            return table.cast(arrow_schema)
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.text(query)).all()
+        columns = {name: [row[i] for row in rows] for i, name in enumerate(arrow_schema.names)}
+        return pa.table(columns, schema=arrow_schema)
