@@ -78,7 +78,7 @@ def _records(path: Path, progress: Progress | None) -> Iterator[tuple[int, dict[
             if not reader.fieldnames:
                 raise InputError(f"{path}: the CSV file has no header line")
             for record in reader:
-                if progress is not None:
+                if progress is not None and reader.line_num % 1000 == 0:
                     progress(reader.line_num)
                 if None in record:
                     yield reader.line_num, Reject(reader.line_num, "", "has more values than the header")
@@ -86,7 +86,7 @@ def _records(path: Path, progress: Progress | None) -> Iterator[tuple[int, dict[
                 yield reader.line_num, {k: v for k, v in record.items() if v not in (None, "")}
             return
         for number, line in enumerate(handle, start=1):
-            if progress is not None:
+            if progress is not None and number % 1000 == 0:
                 progress(number)
             if not line.strip():
                 continue

@@ -1,0 +1,41 @@
+"""The CLI's two consoles: results on stdout, messages and progress on stderr."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from leadscore.errors import InputError
+from leadscore.store.segment import MessageError, parse_timestamp
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def progress() -> Progress:
+    """A progress bar on stderr (hidden when stderr is not a terminal)."""
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=True,
+    )
+
+
+def parse_as_of(text: str | None) -> int:
+    """``--as-of``: a date means the end of that UTC day; a time needs a UTC offset."""
+    if text is None:
+        return int(datetime.now(UTC).timestamp() * 1_000_000)
+    try:
+        day = datetime.strptime(text.strip(), "%Y-%m-%d").date()
+    except ValueError:
+        try:
+            return parse_timestamp(text, "--as-of")
+        except MessageError as exc:
+            raise InputError(f"--as-of: {exc.reason}") from None
+    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
+    return int(end.timestamp()) * 1_000_000 - 1
+
+
+def format_as_of(as_of: int) -> str:
+    return datetime.fromtimestamp(as_of / 1_000_000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -1,0 +1,103 @@
+"""``leadscore init``, ``validate`` and ``demo``: create, check and try a project."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from leadscore import demo as demo_data
+from leadscore.cli.console import err, out, progress
+from leadscore.cli.scoring import _summary
+from leadscore.errors import Issue, ModelFileError
+from leadscore.project import CONFIG_FILE, Project, score_all
+from leadscore.spec.loader import load_model
+from leadscore.store.ingest import import_events, import_leads
+
+
+def init(
+    path: Annotated[Path, typer.Argument(help="Folder for the new project.")] = Path("."),
+) -> None:
+    """Create a project: leadscore.toml, models/brief.yaml (the default model), a database."""
+    project = Project.init(path)
+    err.print(f"Created a leadscore project in {project.root.resolve()}", markup=False)
+    err.print("Next: leadscore import leads leads.csv && leadscore import events events.jsonl "
+              "&& leadscore score", markup=False)
+
+
+def validate(
+    files: Annotated[
+        list[Path] | None, typer.Argument(help="Model files; default: every file in models/.")
+    ] = None,
+) -> None:
+    """Check model files; every problem is listed with its file, line and field."""
+    if not files:
+        project = Project.find(Path.cwd())
+        files = sorted((project.root / "models").glob("*.y*ml"))
+    issues: list[Issue] = []
+    for file in files:
+        try:
+            model = load_model(file)
+        except ModelFileError as exc:
+            issues.extend(exc.issues)
+            continue
+        out.print(
+            f"{file}: OK (model {model.name!r}: {len(model.fit)} fit rules, "
+            f"{len(model.engagement)} engagement rules, {len(model.stages)} stages)",
+            markup=False,
+        )
+    if issues:
+        raise ModelFileError(issues)
+
+
+def demo(
+    path: Annotated[Path, typer.Argument(help="Folder for the demo project.")] = Path(
+        "leadscore-demo"
+    ),
+    leads: Annotated[int, typer.Option(min=10, help="How many leads to generate.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed, the same company.")] = 7,
+) -> None:
+    """Generate a synthetic company with a year of events into a new project and score it."""
+    if (path / CONFIG_FILE).exists():
+        project = Project.open(path)
+    else:
+        project = Project.init(path)
+    err.print(f"Generating {leads:,} leads and a year of events in {path}...", markup=False)
+    data = demo_data.generate(path / "data", leads=leads, seed=seed)
+    with project.store() as store:
+        with progress() as bar:
+            task = bar.add_task("Importing leads", total=data.leads)
+            import_leads(store, data.leads_csv, progress=lambda n: bar.update(task, completed=n))
+            task = bar.add_task("Importing events", total=data.events)
+            import_events(store, data.events_jsonl,
+                          progress=lambda n: bar.update(task, completed=n))
+        from leadscore.cli.console import parse_as_of
+
+        as_of = parse_as_of(None)
+        with err.status("Scoring..."):
+            results = score_all(store, project.models(), as_of)
+        customers = {
+            lead_id for lead_id, attributes in _customers(store)
+        }
+    _summary(results, as_of, 10)
+    by_tier: dict[str, list[bool]] = defaultdict(list)
+    for row in results.to_pylist():
+        by_tier[row["tier"]].append(row["lead_id"] in customers)
+    out.print("Customers by tier (does the default model rank buyers first?):")
+    for tier, flags in sorted(by_tier.items(), key=lambda kv: -sum(kv[1]) / len(kv[1])):
+        out.print(f"  {tier}: {sum(flags):,} of {len(flags):,} leads became customers "
+                  f"({100 * sum(flags) / len(flags):.1f}%)")
+    err.print(f"Try: cd {path} && leadscore explain {results['lead_id'][0]}", markup=False)
+
+
+def _customers(store: object) -> list[tuple[str, dict[str, object]]]:
+    import json
+
+    from leadscore.store.store import Store
+
+    assert isinstance(store, Store)
+    table = store.leads_arrow().to_pylist()
+    rows = [(r["lead_id"], json.loads(r["attributes"])) for r in table]
+    return [(lead_id, a) for lead_id, a in rows if a.get("customer") == "true"]

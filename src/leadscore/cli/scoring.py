@@ -1,0 +1,164 @@
+"""``leadscore score`` and ``leadscore explain``: results for every lead, reasons for one."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Annotated
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import typer
+from rich.table import Table
+
+from leadscore.cli.console import err, format_as_of, out, parse_as_of
+from leadscore.engines.results import LeadScore, points
+from leadscore.errors import InputError
+from leadscore.project import Project, explain_lead, score_all
+
+AsOf = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Score as of this instant: 2026-01-31 (end of that UTC day) or "
+                 "2026-01-31T12:00:00Z. Default: now."),
+]
+ModelOption = Annotated[str | None, typer.Option("--model", help="Only this model (by name).")]
+
+
+def display_table(results: pa.Table) -> pa.Table:
+    """Milli-points -> points, for files and screens."""
+    for column in ("fit", "engagement", "score"):
+        index = results.schema.get_field_index(column)
+        values = pc.divide(pc.cast(results[column], pa.float64()), 1000.0)
+        results = results.set_column(index, column, values)
+    return results
+
+
+def write_results(results: pa.Table, output: str) -> None:
+    """Write CSV, JSONL or Parquet by the file's suffix; ``-`` writes CSV to stdout."""
+    table = display_table(results)
+    if output == "-":
+        import pyarrow.csv as pacsv
+
+        sink = pa.BufferOutputStream()
+        pacsv.write_csv(table, sink)
+        typer.echo(sink.getvalue().to_pybytes().decode(), nl=False)
+        return
+    path = Path(output)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        import pyarrow.csv as pacsv
+
+        pacsv.write_csv(table, path)
+    elif suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, path)
+    elif suffix in {".jsonl", ".ndjson"}:
+        with path.open("w", encoding="utf-8") as handle:
+            for row in table.to_pylist():
+                handle.write(json.dumps(row) + "\n")
+    else:
+        raise InputError(f"--output {output}: unknown file type {suffix!r}; use .csv, .jsonl, "
+                         ".parquet or - for CSV on stdout")
+
+
+def score(
+    as_of: AsOf = None,
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Write every result to .csv, .jsonl, "
+                                 ".parquet, or - for CSV on stdout.")
+    ] = None,
+    model: ModelOption = None,
+    top: Annotated[int, typer.Option(help="How many top leads to show per model.")] = 10,
+) -> None:
+    """Score every lead under every model (fit, engagement, score, tier, grade, stage)."""
+    moment = parse_as_of(as_of)
+    project = Project.find(Path.cwd())
+    models = project.models(model)
+    with project.store() as store, err.status(f"Scoring as of {format_as_of(moment)}..."):
+        results = score_all(store, models, moment)
+    if output is not None:
+        write_results(results, output)
+        if output != "-":
+            err.print(f"Wrote {results.num_rows:,} results to {output}.", markup=False)
+        return
+    _summary(results, moment, top)
+
+
+def _summary(results: pa.Table, as_of: int, top: int) -> None:
+    rows = results.to_pylist()
+    for model in sorted({row["model"] for row in rows}):
+        mine = sorted((r for r in rows if r["model"] == model), key=lambda r: -r["score"])
+        tiers = Counter(r["tier"] for r in mine)
+        stages = Counter(r["stage"] for r in mine)
+        out.print(f"[bold]{model}[/bold]: {len(mine):,} leads as of {format_as_of(as_of)}")
+        out.print("  tiers:  " + ", ".join(f"{k} {v:,}" for k, v in tiers.most_common()))
+        out.print("  stages: " + ", ".join(f"{k} {v:,}" for k, v in stages.most_common()))
+        table = Table("lead", "score", "fit", "engagement", "tier", "grade", "stage")
+        for r in mine[:top]:
+            table.add_row(r["lead_id"], f"{points(r['score']):g}", f"{points(r['fit']):g}",
+                          f"{points(r['engagement']):g}", r["tier"] or "", r["grade"] or "",
+                          r["stage"] or "")
+        out.print(table)
+
+
+def explain(
+    lead_id: Annotated[str, typer.Argument(help="The lead to explain.")],
+    as_of: AsOf = None,
+    model: ModelOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Why a lead has its score: every rule's contribution and every stage condition."""
+    moment = parse_as_of(as_of)
+    project = Project.find(Path.cwd())
+    with project.store() as store:
+        results = [explain_lead(store, m, lead_id, moment) for m in project.models(model)]
+    if as_json:
+        typer.echo(json.dumps([_as_dict(r) for r in results], indent=2))
+        return
+    for result in results:
+        _show(result)
+
+
+def _as_dict(result: LeadScore) -> dict[str, object]:
+    return {
+        **result.row(),
+        "as_of": format_as_of(result.as_of),
+        "contributions": [
+            {"kind": c.kind, "name": c.name, "points": points(c.points), "matches": c.matches,
+             "filtered": c.filtered, "raw": points(c.raw), "decayed": points(c.decayed),
+             "group": c.group}
+            for c in result.contributions
+        ],
+        "stages": [
+            {"stage": s.stage, "reached": s.reached,
+             "checks": [{"condition": k.condition, "value": k.value, "holds": k.holds}
+                        for k in s.checks]}
+            for s in result.stages
+        ],
+    }
+
+
+def _show(result: LeadScore) -> None:
+    out.print(
+        f"[bold]{result.lead_id}[/bold] under [bold]{result.model}[/bold] as of "
+        f"{format_as_of(result.as_of)}: score {points(result.score):g} "
+        f"(fit {points(result.fit):g} + engagement {points(result.engagement):g}), "
+        f"tier {result.tier}, grade {result.grade}, stage {result.stage}"
+    )
+    table = Table("kind", "rule", "events", "raw", "after decay", "points")
+    for c in result.contributions:
+        events = "" if c.kind != "engagement" else (
+            f"{c.matches}" + (f" (+{c.filtered} not counted)" if c.filtered else ""))
+        raw = f"{points(c.raw):g}" if c.kind == "engagement" else ""
+        decayed = f"{points(c.decayed):g}" if c.kind == "engagement" else ""
+        table.add_row(c.kind, c.name, events, raw, decayed, f"{points(c.points):+g}")
+    table.add_row("", "[bold]total[/bold]", "", "", "", f"[bold]{points(result.score):g}[/bold]")
+    out.print(table)
+    for stage in result.stages[1:]:
+        mark = "[green]reached[/green]" if stage.reached else "[red]not reached[/red]"
+        out.print(f"stage {stage.stage}: {mark}")
+        for check in stage.checks:
+            sign = "[green]yes[/green]" if check.holds else "[red]no [/red]"
+            out.print(f"  {sign} {check.condition}  [dim](is {check.value})[/dim]", soft_wrap=True)

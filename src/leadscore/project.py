@@ -1,0 +1,129 @@
+"""Project: the folder the CLI works on (``leadscore.toml``, ``models/*.yaml``, the database).
+
+Like git or dbt, commands find the project from the current folder upwards. Everything that
+combines the store, the model files and the engines lives here, so the CLI stays thin.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+
+from leadscore.engines.batch import RESULT_SCHEMA, BatchEngine
+from leadscore.engines.incremental import IncrementalScorer, applies
+from leadscore.engines.plan import compile_plan
+from leadscore.engines.results import LeadScore
+from leadscore.errors import ConfigError, Issue, ModelFileError, NotFoundError
+from leadscore.settings import Settings
+from leadscore.spec.loader import default_model_text, load_model
+from leadscore.spec.model import ScoringModel
+from leadscore.store.store import Store
+
+CONFIG_FILE = "leadscore.toml"
+MODELS_DIR = "models"
+DEFAULT_DATABASE = "leadscore.db"
+
+_CONFIG_TEMPLATE = """\
+# leadscore project settings. Environment variables LEADSCORE_<NAME> override these.
+# database_url = "postgresql+psycopg://localhost/leadscore"   # default: leadscore.db here
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    root: Path
+    settings: Settings
+
+    @classmethod
+    def init(cls, root: Path) -> Project:
+        """Create a project folder with the default (brief) model; refuses to overwrite one."""
+        if (root / CONFIG_FILE).exists():
+            raise ConfigError(f"{root / CONFIG_FILE} already exists; this is already a project")
+        (root / MODELS_DIR).mkdir(parents=True, exist_ok=True)
+        (root / CONFIG_FILE).write_text(_CONFIG_TEMPLATE, encoding="utf-8")
+        model_file = root / MODELS_DIR / "brief.yaml"
+        if not model_file.exists():
+            model_file.write_text(default_model_text(), encoding="utf-8")
+        project = cls.open(root)
+        project.store().close()
+        return project
+
+    @classmethod
+    def open(cls, root: Path, settings: Settings | None = None) -> Project:
+        config = root / CONFIG_FILE
+        try:
+            values = tomllib.loads(config.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{config} not found; run 'leadscore init' first") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{config}: {exc}") from None
+        base = settings if settings is not None else Settings()
+        merged = Settings(**{**values, **base.model_dump(exclude_unset=True)})
+        return cls(root, merged)
+
+    @classmethod
+    def find(cls, start: Path, settings: Settings | None = None) -> Project:
+        """The project containing ``start`` (searching parent folders, as git does)."""
+        for folder in [start, *start.parents]:
+            if (folder / CONFIG_FILE).exists():
+                return cls.open(folder, settings)
+        raise ConfigError(
+            f"no {CONFIG_FILE} in {start} or any parent folder; run 'leadscore init' to create "
+            "a project here, or cd into one"
+        )
+
+    @property
+    def database_url(self) -> str:
+        return self.settings.database_url or f"sqlite:///{self.root / DEFAULT_DATABASE}"
+
+    def store(self) -> Store:
+        return Store.open(self.database_url)
+
+    def models(self, only: str | None = None) -> list[ScoringModel]:
+        """Every model file, validated together (all problems of all files reported at once)."""
+        files = sorted((self.root / MODELS_DIR).glob("*.y*ml"))
+        models: list[ScoringModel] = []
+        issues: list[Issue] = []
+        for file in files:
+            try:
+                models.append(load_model(file))
+            except ModelFileError as exc:
+                issues.extend(exc.issues)
+        if issues:
+            raise ModelFileError(issues)
+        names = [m.name for m in models]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ConfigError(f"two model files use the name {duplicates[0]!r}; names must differ")
+        if only is not None:
+            models = [m for m in models if m.name == only]
+            if not models:
+                raise NotFoundError(f"no model named {only!r}; models here: {names}")
+        if not models:
+            raise ConfigError(f"no model files in {self.root / MODELS_DIR}; add one (*.yaml)")
+        return models
+
+
+def score_all(store: Store, models: list[ScoringModel], as_of: int) -> pa.Table:
+    """Every lead's result under every model as of ``as_of``, one row per (lead, model)."""
+    leads = store.leads_arrow()
+    events = store.events_arrow()
+    engine = BatchEngine()
+    tables = [engine.score_many(compile_plan(m), leads, events, as_of) for m in models]
+    return pa.concat_tables(tables) if tables else RESULT_SCHEMA.empty_table()
+
+
+def explain_lead(store: Store, scoring_model: ScoringModel, lead_id: str, as_of: int) -> LeadScore:
+    """One lead's result with its explanation, replayed from its stored events."""
+    plan = compile_plan(scoring_model)
+    attributes = store.lead(lead_id)
+    if not applies(plan.applies_to, attributes):
+        raise NotFoundError(f"model {scoring_model.name!r} does not apply to lead {lead_id!r}")
+    scorer = IncrementalScorer(plan)
+    state = scorer.new_state(lead_id, attributes)
+    for event in store.lead_events(lead_id):
+        scorer.add_one(state, event)
+    return scorer.score_one(state, as_of)
