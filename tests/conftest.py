@@ -10,6 +10,7 @@ import pyarrow as pa
 import pytest
 
 from leadscore import BatchEngine, Event, IncrementalScorer, LeadScore, compile_plan, parse_model
+from leadscore.engines.incremental import applies
 from leadscore.spec.model import ScoringModel
 
 DAY = 86_400_000_000
@@ -62,6 +63,9 @@ def score_both(
     incremental = {lead_id: scorer.score_one(state, as_of) for lead_id, state in states.items()}
     batch = BatchEngine().score_many(plan, *arrow_inputs(leads, events), as_of).to_pylist()
     applicable = {row["lead_id"] for row in batch}
+    assert applicable == {
+        lead_id for lead_id, attrs in leads.items() if applies(plan.applies_to, attrs)
+    }
     for row in batch:
         result = incremental[row["lead_id"]]
         assert (row["fit"], row["engagement"], row["score"], row["tier"], row["grade"],

@@ -20,8 +20,8 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _three_decimals(value: float) -> float:
-    if round(value * 1000) != value * 1000:
+def _three_decimals(value: float | None) -> float | None:
+    if value is not None and abs(value * 1000 - round(value * 1000)) > 1e-6:
         raise ValueError(f"must have at most 3 decimals; got {value!r}")
     return value
 
