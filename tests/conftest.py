@@ -68,9 +68,21 @@ def score_both(
     }
     for row in batch:
         result = incremental[row["lead_id"]]
-        assert (row["fit"], row["engagement"], row["score"], row["tier"], row["grade"],
-                row["stage"]) == (result.fit, result.engagement, result.score, result.tier,
-                                  result.grade, result.stage), row["lead_id"]
+        assert (
+            row["fit"],
+            row["engagement"],
+            row["score"],
+            row["tier"],
+            row["grade"],
+            row["stage"],
+        ) == (
+            result.fit,
+            result.engagement,
+            result.score,
+            result.tier,
+            result.grade,
+            result.stage,
+        ), row["lead_id"]
         assert sum(c.points for c in result.contributions) == result.score
     return {lead_id: r for lead_id, r in incremental.items() if lead_id in applicable}
 

@@ -18,30 +18,144 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
-FIRST = ["Anna", "Lars", "Mette", "Erik", "Ioana", "Mihai", "Ingrid", "Ola", "Sofia", "Jonas",
-         "Emma", "Noah", "Freja", "Oskar", "Elena", "Andrei", "Sara", "Magnus", "Julia", "Karl",
-         "Nora", "Henrik", "Maria", "Peter", "Camilla", "Ahmed", "Li", "Priya", "Tomasz", "Aisha"]
-LAST = ["Hansen", "Johansson", "Nielsen", "Popescu", "Larsen", "Andersson", "Berg", "Ionescu",
-        "Jensen", "Olsen", "Lindqvist", "Dumitru", "Kristiansen", "Svensson", "Schmidt", "Novak",
-        "Kowalski", "Haugen", "Eriksson", "Petersen", "Moldovan", "Nguyen", "Khan", "Garcia"]
+FIRST = [
+    "Anna",
+    "Lars",
+    "Mette",
+    "Erik",
+    "Ioana",
+    "Mihai",
+    "Ingrid",
+    "Ola",
+    "Sofia",
+    "Jonas",
+    "Emma",
+    "Noah",
+    "Freja",
+    "Oskar",
+    "Elena",
+    "Andrei",
+    "Sara",
+    "Magnus",
+    "Julia",
+    "Karl",
+    "Nora",
+    "Henrik",
+    "Maria",
+    "Peter",
+    "Camilla",
+    "Ahmed",
+    "Li",
+    "Priya",
+    "Tomasz",
+    "Aisha",
+]
+LAST = [
+    "Hansen",
+    "Johansson",
+    "Nielsen",
+    "Popescu",
+    "Larsen",
+    "Andersson",
+    "Berg",
+    "Ionescu",
+    "Jensen",
+    "Olsen",
+    "Lindqvist",
+    "Dumitru",
+    "Kristiansen",
+    "Svensson",
+    "Schmidt",
+    "Novak",
+    "Kowalski",
+    "Haugen",
+    "Eriksson",
+    "Petersen",
+    "Moldovan",
+    "Nguyen",
+    "Khan",
+    "Garcia",
+]
 MASH = ["asdfgh", "qwerty", "jkjkjk", "sdfsdf", "xcvbnm", "hjkl"]
-COMPANY_WORDS = ["Nordic", "Fjord", "Carpathia", "Baltic", "Aurora", "Vik", "Danube", "Polar",
-                 "Lumen", "Granite", "Cobalt", "Harbor", "Summit", "Pine", "Delta", "Orbit"]
-COMPANY_KINDS = ["Systems", "Logistics", "Analytics", "Foods", "Energy", "Software", "Health",
-                 "Retail", "Finance", "Media", "Robotics", "Consulting"]
-INDUSTRIES = ["software", "technology", "financial services", "consulting", "manufacturing",
-              "retail", "healthcare", "education", "telecommunications", "hospitality"]
+COMPANY_WORDS = [
+    "Nordic",
+    "Fjord",
+    "Carpathia",
+    "Baltic",
+    "Aurora",
+    "Vik",
+    "Danube",
+    "Polar",
+    "Lumen",
+    "Granite",
+    "Cobalt",
+    "Harbor",
+    "Summit",
+    "Pine",
+    "Delta",
+    "Orbit",
+]
+COMPANY_KINDS = [
+    "Systems",
+    "Logistics",
+    "Analytics",
+    "Foods",
+    "Energy",
+    "Software",
+    "Health",
+    "Retail",
+    "Finance",
+    "Media",
+    "Robotics",
+    "Consulting",
+]
+INDUSTRIES = [
+    "software",
+    "technology",
+    "financial services",
+    "consulting",
+    "manufacturing",
+    "retail",
+    "healthcare",
+    "education",
+    "telecommunications",
+    "hospitality",
+]
 TARGET = ["DK", "SE", "NO", "FI", "DE", "NL", "GB", "RO"]
 ELSEWHERE = ["US", "IN", "BR", "ZA", "AU"]
-TITLES = [("CEO", 3), ("CTO", 3), ("VP Sales", 3), ("Head of Marketing", 3),
-          ("Director of Operations", 3), ("Marketing Manager", 2), ("IT Manager", 2),
-          ("Sales Manager", 2), ("Software Engineer", 1), ("Marketing Specialist", 1),
-          ("Accountant", 0), ("Assistant", 0), ("Student", -2), ("Intern", -2)]
+TITLES = [
+    ("CEO", 3),
+    ("CTO", 3),
+    ("VP Sales", 3),
+    ("Head of Marketing", 3),
+    ("Director of Operations", 3),
+    ("Marketing Manager", 2),
+    ("IT Manager", 2),
+    ("Sales Manager", 2),
+    ("Software Engineer", 1),
+    ("Marketing Specialist", 1),
+    ("Accountant", 0),
+    ("Assistant", 0),
+    ("Student", -2),
+    ("Intern", -2),
+]
 FREE_MAIL = ["gmail.com", "yahoo.com", "hotmail.com", "outlook.com"]
-PAGES = ["/", "/blog/lead-scoring-101", "/blog/mql-vs-sql", "/product", "/product/integrations",
-         "/customers/case-study-fjord", "/about", "/contact"]
-CONTENT = [("Lead Scoring Buyer's Guide", True), ("ROI Calculator Whitepaper", True),
-           ("Marketing Ops Checklist", False), ("Newsletter Archive", False)]
+PAGES = [
+    "/",
+    "/blog/lead-scoring-101",
+    "/blog/mql-vs-sql",
+    "/product",
+    "/product/integrations",
+    "/customers/case-study-fjord",
+    "/about",
+    "/contact",
+]
+CONTENT = [
+    ("Lead Scoring Buyer's Guide", True),
+    ("ROI Calculator Whitepaper", True),
+    ("Marketing Ops Checklist", False),
+    ("Newsletter Archive", False),
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +171,9 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def generate(folder: Path, *, leads: int = 2000, seed: int = 7, end: datetime | None = None) -> DemoData:
+def generate(
+    folder: Path, *, leads: int = 2000, seed: int = 7, end: datetime | None = None
+) -> DemoData:
     """Write ``leads.csv`` and ``events.jsonl`` for a year ending at ``end`` (default: now)."""
     rng = random.Random(seed)
     end = (end or datetime.now(UTC)).replace(microsecond=0)
@@ -71,15 +187,31 @@ def generate(folder: Path, *, leads: int = 2000, seed: int = 7, end: datetime | 
         accounts.append((name, domain, size, rng.choice(INDUSTRIES), region))
     folder.mkdir(parents=True, exist_ok=True)
     leads_csv, events_jsonl = folder / "leads.csv", folder / "events.jsonl"
-    columns = ["lead_id", "email", "first_name", "last_name", "job_title", "company",
-               "company_size", "industry", "country", "phone", "customer"]
+    columns = [
+        "lead_id",
+        "email",
+        "first_name",
+        "last_name",
+        "job_title",
+        "company",
+        "company_size",
+        "industry",
+        "country",
+        "phone",
+        "customer",
+    ]
     n_events = customers = 0
-    with leads_csv.open("w", newline="", encoding="utf-8") as lf, events_jsonl.open("w", encoding="utf-8") as ef:
+    with (
+        leads_csv.open("w", newline="", encoding="utf-8") as lf,
+        events_jsonl.open("w", encoding="utf-8") as ef,
+    ):
         writer = csv.DictWriter(lf, fieldnames=columns)
         writer.writeheader()
         for index in range(leads):
             company, domain, size, industry, country = rng.choice(accounts)
-            title, seniority = rng.choices(TITLES, weights=[4, 2, 3, 4, 3, 8, 6, 6, 10, 10, 6, 6, 5, 3])[0]
+            title, seniority = rng.choices(
+                TITLES, weights=[4, 2, 3, 4, 3, 8, 6, 6, 10, 10, 6, 6, 5, 3]
+            )[0]
             first, last = rng.choice(FIRST), rng.choice(LAST)
             junk = rng.random() < 0.04
             if junk:
@@ -96,20 +228,30 @@ def generate(folder: Path, *, leads: int = 2000, seed: int = 7, end: datetime | 
             converts = rng.random() < 0.05 + 0.55 * intent**2
             customers += converts
             lead_id = f"L-{10000 + index}"
-            writer.writerow({
-                "lead_id": lead_id,
-                "email": f"{first}.{last}@{mail_domain}".lower(),
-                "first_name": first, "last_name": last, "job_title": title, "company": company,
-                "company_size": size, "industry": industry, "country": country,
-                "phone": f"+45 {rng.randint(20000000, 99999999)}" if rng.random() < 0.5 + intent / 3 else "",
-                "customer": "true" if converts else "false",
-            })
+            writer.writerow(
+                {
+                    "lead_id": lead_id,
+                    "email": f"{first}.{last}@{mail_domain}".lower(),
+                    "first_name": first,
+                    "last_name": last,
+                    "job_title": title,
+                    "company": company,
+                    "company_size": size,
+                    "industry": industry,
+                    "country": country,
+                    "phone": f"+45 {rng.randint(20000000, 99999999)}"
+                    if rng.random() < 0.5 + intent / 3
+                    else "",
+                    "customer": "true" if converts else "false",
+                }
+            )
             n_events += _events(ef, rng, lead_id, intent, start, end)
     return DemoData(leads_csv, events_jsonl, leads, n_events, customers)
 
 
-def _events(out: TextIO, rng: random.Random, lead_id: str, intent: float, start: datetime,
-            end: datetime) -> int:
+def _events(
+    out: TextIO, rng: random.Random, lead_id: str, intent: float, start: datetime, end: datetime
+) -> int:
     """Write one lead's year of Segment messages; recent activity is likelier for buyers."""
     count = int(rng.expovariate(1 / (3 + 30 * intent)))
     written = 0
@@ -118,14 +260,21 @@ def _events(out: TextIO, rng: random.Random, lead_id: str, intent: float, start:
         recency = rng.random() ** (1 + 2 * intent)  # buyers skew towards the end of the year
         moment = end - timedelta(seconds=span * recency)
         roll = rng.random()
-        message: dict[str, object] = {"type": "track", "userId": lead_id,
-                                      "messageId": f"{lead_id}-{number}", "timestamp": _iso(moment)}
+        message: dict[str, object] = {
+            "type": "track",
+            "userId": lead_id,
+            "messageId": f"{lead_id}-{number}",
+            "timestamp": _iso(moment),
+        }
         if roll < 0.45:
             path = "/pricing" if rng.random() < 0.1 + 0.4 * intent else rng.choice(PAGES)
             if rng.random() < 0.02:
                 path = "/jobs"
-            message.update(type="page", name=path.strip("/") or "home",
-                           properties={"path": path, "url": f"https://example.com{path}"})
+            message.update(
+                type="page",
+                name=path.strip("/") or "home",
+                properties={"path": path, "url": f"https://example.com{path}"},
+            )
         elif roll < 0.70:
             message["event"] = "Email Opened"
             message["properties"] = {"email_type": rng.choice(["newsletter", "promotional"])}
@@ -140,7 +289,9 @@ def _events(out: TextIO, rng: random.Random, lead_id: str, intent: float, start:
         elif roll < 0.97:
             message["event"] = rng.choice(["Form Submitted", "Social Interaction"])
         elif rng.random() < 0.3 + 0.6 * intent:
-            message["event"] = rng.choice(["Trial Requested", "Demo Requested", "Contact Requested"])
+            message["event"] = rng.choice(
+                ["Trial Requested", "Demo Requested", "Contact Requested"]
+            )
         else:
             message["event"] = rng.choice(["Unsubscribed", "Email Bounced"])
         out.write(json.dumps(message) + "\n")

@@ -24,41 +24,57 @@ decays = st.one_of(
     st.none(),
     st.just({"type": "none"}),
     st.builds(lambda d: {"type": "half_life", "days": d}, st.sampled_from([1, 7, 30.5, 90])),
-    st.builds(lambda p, r: {"type": "linear", "period_days": p, "rate": r},
-              st.sampled_from([1, 7, 30]), st.sampled_from([0.1, 0.33, 0.5])),
-    st.just({"type": "steps", "steps": [{"max_age_days": 30, "factor": 1.0},
-                                        {"max_age_days": 180, "factor": 0.75}],
-             "otherwise": 0.5}),
+    st.builds(
+        lambda p, r: {"type": "linear", "period_days": p, "rate": r},
+        st.sampled_from([1, 7, 30]),
+        st.sampled_from([0.1, 0.33, 0.5]),
+    ),
+    st.just(
+        {
+            "type": "steps",
+            "steps": [{"max_age_days": 30, "factor": 1.0}, {"max_age_days": 180, "factor": 0.75}],
+            "otherwise": 0.5,
+        }
+    ),
 )
-predicates_on_props = st.sampled_from([
-    [],
-    [{"type": "prefix", "field": "path", "value": "/pricing"}],
-    [{"type": "equals", "field": "premium", "value": True}],
-    [{"type": "in", "field": "kind", "values": ["a", "b"]}],
-    [{"type": "range", "field": "n", "gte": 2}],
-    [{"type": "missing", "field": "kind"}],
-])
-lead_predicates = st.sampled_from([
-    {"type": "range", "field": "size", "gt": 10},
-    {"type": "in", "field": "country", "values": ["DK", "SE"]},
-    {"type": "email_domain", "field": "email", "lists": ["free_mail"]},
-    {"type": "gibberish", "field": "name"},
-    {"type": "present", "field": "phone"},
-    {"type": "regex", "field": "title", "pattern": "^(vp|head)"},
-    {"type": "missing", "field": "size", "negate": True},
-])
+predicates_on_props = st.sampled_from(
+    [
+        [],
+        [{"type": "prefix", "field": "path", "value": "/pricing"}],
+        [{"type": "equals", "field": "premium", "value": True}],
+        [{"type": "in", "field": "kind", "values": ["a", "b"]}],
+        [{"type": "range", "field": "n", "gte": 2}],
+        [{"type": "missing", "field": "kind"}],
+    ]
+)
+lead_predicates = st.sampled_from(
+    [
+        {"type": "range", "field": "size", "gt": 10},
+        {"type": "in", "field": "country", "values": ["DK", "SE"]},
+        {"type": "email_domain", "field": "email", "lists": ["free_mail"]},
+        {"type": "gibberish", "field": "name"},
+        {"type": "present", "field": "phone"},
+        {"type": "regex", "field": "title", "pattern": "^(vp|head)"},
+        {"type": "missing", "field": "size", "negate": True},
+    ]
+)
 
 
 @st.composite
 def models(draw: Any) -> ScoringModel:
-    groups = [{"name": f"g{i}", "cap": draw(bound), "decay": draw(decays)}
-              for i in range(draw(st.integers(0, 2)))]
+    groups = [
+        {"name": f"g{i}", "cap": draw(bound), "decay": draw(decays)}
+        for i in range(draw(st.integers(0, 2)))
+    ]
     groups = [{k: v for k, v in g.items() if v is not None} for g in groups]
     rules = []
     for i in range(draw(st.integers(0, 5))):
         is_page = draw(st.booleans())
-        rule: dict[str, Any] = {"name": f"r{i}", "points": draw(points),
-                                "where": draw(predicates_on_props)}
+        rule: dict[str, Any] = {
+            "name": f"r{i}",
+            "points": draw(points),
+            "where": draw(predicates_on_props),
+        }
         if is_page:
             rule["type"] = "page"
         else:
@@ -77,28 +93,50 @@ def models(draw: Any) -> ScoringModel:
         if groups and draw(st.booleans()):
             rule["group"] = draw(st.sampled_from([g["name"] for g in groups]))
         rules.append(rule)
-    fit = [{"name": f"f{i}", "points": draw(points), "when": [draw(lead_predicates)]}
-           for i in range(draw(st.integers(0, 4)))]
+    fit = [
+        {"name": f"f{i}", "points": draw(points), "when": [draw(lead_predicates)]}
+        for i in range(draw(st.integers(0, 4)))
+    ]
     leaf = st.one_of(
-        st.builds(lambda of, v: {"type": "score", "of": of, "gte": v},
-                  st.sampled_from(["score", "fit", "engagement"]), st.integers(-10, 40)),
+        st.builds(
+            lambda of, v: {"type": "score", "of": of, "gte": v},
+            st.sampled_from(["score", "fit", "engagement"]),
+            st.integers(-10, 40),
+        ),
         st.builds(lambda p: {"type": "attribute", "where": p}, lead_predicates),
-        st.builds(lambda e, w, n: {"type": "events", "event": e, "within_days": w, "gte": n},
-                  st.sampled_from(EVENTS), st.sampled_from([None, 3, 30]), st.integers(1, 3)),
+        st.builds(
+            lambda e, w, n: {"type": "events", "event": e, "within_days": w, "gte": n},
+            st.sampled_from(EVENTS),
+            st.sampled_from([None, 3, 30]),
+            st.integers(1, 3),
+        ),
         st.builds(lambda n: {"type": "days_since_activity", "gt": n}, st.integers(0, 60)),
-        st.builds(lambda e, n: {"type": "days_since_event", "event": e, "lte": n},
-                  st.sampled_from(EVENTS), st.integers(0, 60)),
+        st.builds(
+            lambda e, n: {"type": "days_since_event", "event": e, "lte": n},
+            st.sampled_from(EVENTS),
+            st.integers(0, 60),
+        ),
     )
-    tree = st.recursive(leaf, lambda kids: st.one_of(
-        st.builds(lambda k: {"all": k}, st.lists(kids, min_size=1, max_size=3)),
-        st.builds(lambda k: {"any": k}, st.lists(kids, min_size=1, max_size=3)),
-        st.builds(lambda k: {"not": k}, kids)), max_leaves=5)
+    tree = st.recursive(
+        leaf,
+        lambda kids: st.one_of(
+            st.builds(lambda k: {"all": k}, st.lists(kids, min_size=1, max_size=3)),
+            st.builds(lambda k: {"any": k}, st.lists(kids, min_size=1, max_size=3)),
+            st.builds(lambda k: {"not": k}, kids),
+        ),
+        max_leaves=5,
+    )
     stages = [{"name": "Lead"}, {"name": "MQL", "when": draw(tree)}]
-    stages.append({"name": "SQL", "when": {"all": [{"type": "stage_reached", "stage": "MQL"},
-                                                   draw(tree)]}})
+    stages.append(
+        {"name": "SQL", "when": {"all": [{"type": "stage_reached", "stage": "MQL"}, draw(tree)]}}
+    )
     spec: dict[str, Any] = {
-        "name": "random", "fit": fit, "groups": groups, "engagement": rules,
-        "decay": draw(decays), "stages": stages,
+        "name": "random",
+        "fit": fit,
+        "groups": groups,
+        "engagement": rules,
+        "decay": draw(decays),
+        "stages": stages,
         "tiers": [{"name": "hot", "min": 20}, {"name": "warm", "min": 5.5}, {"name": "cold"}],
         "grades": [{"name": "A", "min": 10}, {"name": "B", "min": 0}],
     }
@@ -111,21 +149,27 @@ def models(draw: Any) -> ScoringModel:
     return ScoringModel.model_validate({k: v for k, v in spec.items() if v is not None})
 
 
-lead_attributes = st.fixed_dictionaries({}, optional={
-    "size": st.sampled_from([3, 10, 11, "250", "n/a", None]),
-    "country": st.sampled_from(["DK", "se", "US", ""]),
-    "email": st.sampled_from(["a@gmail.com", "b@acme.example", "bad", "c@mailinator.com"]),
-    "name": st.sampled_from(["Hansen", "asdfgh", "Nguyen", "qwerty"]),
-    "phone": st.sampled_from(["", "+45 1234", None]),
-    "title": st.sampled_from(["VP Sales", "head of it", "engineer"]),
-})
+lead_attributes = st.fixed_dictionaries(
+    {},
+    optional={
+        "size": st.sampled_from([3, 10, 11, "250", "n/a", None]),
+        "country": st.sampled_from(["DK", "se", "US", ""]),
+        "email": st.sampled_from(["a@gmail.com", "b@acme.example", "bad", "c@mailinator.com"]),
+        "name": st.sampled_from(["Hansen", "asdfgh", "Nguyen", "qwerty"]),
+        "phone": st.sampled_from(["", "+45 1234", None]),
+        "title": st.sampled_from(["VP Sales", "head of it", "engineer"]),
+    },
+)
 
-properties = st.fixed_dictionaries({}, optional={
-    "path": st.sampled_from(PATHS),
-    "premium": st.sampled_from([True, False, "true", None]),
-    "kind": st.sampled_from(["a", "b", "c"]),
-    "n": st.sampled_from([1, 2, "3", 2.5]),
-})
+properties = st.fixed_dictionaries(
+    {},
+    optional={
+        "path": st.sampled_from(PATHS),
+        "premium": st.sampled_from([True, False, "true", None]),
+        "kind": st.sampled_from(["a", "b", "c"]),
+        "n": st.sampled_from([1, 2, "3", 2.5]),
+    },
+)
 
 
 @st.composite
@@ -136,9 +180,16 @@ def cases(draw: Any) -> tuple[dict[str, dict[str, object]], list[Event], int]:
         lead_id = draw(st.sampled_from(sorted(leads)))
         ts = NOW - draw(st.integers(-2 * DAY, 400 * DAY))
         is_page = draw(st.booleans())
-        events.append(Event(f"m{n}", lead_id, "page" if is_page else "track",
-                            None if is_page else draw(st.sampled_from(EVENTS)), ts,
-                            draw(properties)))
+        events.append(
+            Event(
+                f"m{n}",
+                lead_id,
+                "page" if is_page else "track",
+                None if is_page else draw(st.sampled_from(EVENTS)),
+                ts,
+                draw(properties),
+            )
+        )
     shuffled = draw(st.permutations(events))
     as_of = NOW - draw(st.integers(0, 40)) * DAY - draw(st.integers(0, DAY - 1))
     return leads, list(shuffled), as_of

@@ -17,8 +17,12 @@ err = Console(stderr=True, highlight=False)
 def progress() -> Progress:
     """A progress bar on stderr (hidden when stderr is not a terminal)."""
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, transient=True,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
     )
 
 

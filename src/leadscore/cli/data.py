@@ -52,8 +52,9 @@ def leads(
     project = Project.find(Path.cwd())
     with project.store() as store, progress() as bar:
         task = bar.add_task(f"Importing {path.name}", total=_count_lines(path))
-        summary = import_leads(store, path, mapping=mapping,
-                               progress=lambda n: bar.update(task, completed=n))
+        summary = import_leads(
+            store, path, mapping=mapping, progress=lambda n: bar.update(task, completed=n)
+        )
     _report(summary, "leads", allow_rejects)
 
 

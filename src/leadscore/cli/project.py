@@ -23,8 +23,11 @@ def init(
     """Create a project: leadscore.toml, models/brief.yaml (the default model), a database."""
     project = Project.init(path)
     err.print(f"Created a leadscore project in {project.root.resolve()}", markup=False)
-    err.print("Next: leadscore import leads leads.csv && leadscore import events events.jsonl "
-              "&& leadscore score", markup=False)
+    err.print(
+        "Next: leadscore import leads leads.csv && leadscore import events events.jsonl "
+        "&& leadscore score",
+        markup=False,
+    )
 
 
 def validate(
@@ -60,10 +63,8 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed: the same seed, the same company.")] = 7,
 ) -> None:
     """Generate a synthetic company with a year of events into a new project and score it."""
-    if (path / CONFIG_FILE).exists():
-        project = Project.open(path)
-    else:
-        project = Project.init(path)
+    exists = (path / CONFIG_FILE).exists()
+    project = Project.open(path) if exists else Project.init(path)
     err.print(f"Generating {leads:,} leads and a year of events in {path}...", markup=False)
     data = demo_data.generate(path / "data", leads=leads, seed=seed)
     with project.store() as store:
@@ -71,24 +72,25 @@ def demo(
             task = bar.add_task("Importing leads", total=data.leads)
             import_leads(store, data.leads_csv, progress=lambda n: bar.update(task, completed=n))
             task = bar.add_task("Importing events", total=data.events)
-            import_events(store, data.events_jsonl,
-                          progress=lambda n: bar.update(task, completed=n))
+            import_events(
+                store, data.events_jsonl, progress=lambda n: bar.update(task, completed=n)
+            )
         from leadscore.cli.console import parse_as_of
 
         as_of = parse_as_of(None)
         with err.status("Scoring..."):
             results = score_all(store, project.models(), as_of)
-        customers = {
-            lead_id for lead_id, attributes in _customers(store)
-        }
+        customers = {lead_id for lead_id, attributes in _customers(store)}
     _summary(results, as_of, 10)
     by_tier: dict[str, list[bool]] = defaultdict(list)
     for row in results.to_pylist():
         by_tier[row["tier"]].append(row["lead_id"] in customers)
     out.print("Customers by tier (does the default model rank buyers first?):")
     for tier, flags in sorted(by_tier.items(), key=lambda kv: -sum(kv[1]) / len(kv[1])):
-        out.print(f"  {tier}: {sum(flags):,} of {len(flags):,} leads became customers "
-                  f"({100 * sum(flags) / len(flags):.1f}%)")
+        out.print(
+            f"  {tier}: {sum(flags):,} of {len(flags):,} leads became customers "
+            f"({100 * sum(flags) / len(flags):.1f}%)"
+        )
     err.print(f"Try: cd {path} && leadscore explain {results['lead_id'][0]}", markup=False)
 
 

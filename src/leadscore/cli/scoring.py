@@ -19,8 +19,11 @@ from leadscore.project import Project, explain_lead, score_all
 
 AsOf = Annotated[
     str | None,
-    typer.Option("--as-of", help="Score as of this instant: 2026-01-31 (end of that UTC day) or "
-                 "2026-01-31T12:00:00Z. Default: now."),
+    typer.Option(
+        "--as-of",
+        help="Score as of this instant: 2026-01-31 (end of that UTC day) or "
+        "2026-01-31T12:00:00Z. Default: now.",
+    ),
 ]
 ModelOption = Annotated[str | None, typer.Option("--model", help="Only this model (by name).")]
 
@@ -59,15 +62,21 @@ def write_results(results: pa.Table, output: str) -> None:
             for row in table.to_pylist():
                 handle.write(json.dumps(row) + "\n")
     else:
-        raise InputError(f"--output {output}: unknown file type {suffix!r}; use .csv, .jsonl, "
-                         ".parquet or - for CSV on stdout")
+        raise InputError(
+            f"--output {output}: unknown file type {suffix!r}; use .csv, .jsonl, "
+            ".parquet or - for CSV on stdout"
+        )
 
 
 def score(
     as_of: AsOf = None,
     output: Annotated[
-        str | None, typer.Option("--output", "-o", help="Write every result to .csv, .jsonl, "
-                                 ".parquet, or - for CSV on stdout.")
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Write every result to .csv, .jsonl, .parquet, or - for CSV on stdout.",
+        ),
     ] = None,
     model: ModelOption = None,
     top: Annotated[int, typer.Option(help="How many top leads to show per model.")] = 10,
@@ -97,9 +106,15 @@ def _summary(results: pa.Table, as_of: int, top: int) -> None:
         out.print("  stages: " + ", ".join(f"{k} {v:,}" for k, v in stages.most_common()))
         table = Table("lead", "score", "fit", "engagement", "tier", "grade", "stage")
         for r in mine[:top]:
-            table.add_row(r["lead_id"], f"{points(r['score']):g}", f"{points(r['fit']):g}",
-                          f"{points(r['engagement']):g}", r["tier"] or "", r["grade"] or "",
-                          r["stage"] or "")
+            table.add_row(
+                r["lead_id"],
+                f"{points(r['score']):g}",
+                f"{points(r['fit']):g}",
+                f"{points(r['engagement']):g}",
+                r["tier"] or "",
+                r["grade"] or "",
+                r["stage"] or "",
+            )
         out.print(table)
 
 
@@ -126,15 +141,26 @@ def _as_dict(result: LeadScore) -> dict[str, object]:
         **result.row(),
         "as_of": format_as_of(result.as_of),
         "contributions": [
-            {"kind": c.kind, "name": c.name, "points": points(c.points), "matches": c.matches,
-             "filtered": c.filtered, "raw": points(c.raw), "decayed": points(c.decayed),
-             "group": c.group}
+            {
+                "kind": c.kind,
+                "name": c.name,
+                "points": points(c.points),
+                "matches": c.matches,
+                "filtered": c.filtered,
+                "raw": points(c.raw),
+                "decayed": points(c.decayed),
+                "group": c.group,
+            }
             for c in result.contributions
         ],
         "stages": [
-            {"stage": s.stage, "reached": s.reached,
-             "checks": [{"condition": k.condition, "value": k.value, "holds": k.holds}
-                        for k in s.checks]}
+            {
+                "stage": s.stage,
+                "reached": s.reached,
+                "checks": [
+                    {"condition": k.condition, "value": k.value, "holds": k.holds} for k in s.checks
+                ],
+            }
             for s in result.stages
         ],
     }
@@ -149,8 +175,11 @@ def _show(result: LeadScore) -> None:
     )
     table = Table("kind", "rule", "events", "raw", "after decay", "points")
     for c in result.contributions:
-        events = "" if c.kind != "engagement" else (
-            f"{c.matches}" + (f" (+{c.filtered} not counted)" if c.filtered else ""))
+        events = (
+            ""
+            if c.kind != "engagement"
+            else (f"{c.matches}" + (f" (+{c.filtered} not counted)" if c.filtered else ""))
+        )
         raw = f"{points(c.raw):g}" if c.kind == "engagement" else ""
         decayed = f"{points(c.decayed):g}" if c.kind == "engagement" else ""
         table.add_row(c.kind, c.name, events, raw, decayed, f"{points(c.points):+g}")

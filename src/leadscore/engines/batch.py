@@ -62,7 +62,12 @@ def _json_field(column: str, field: str) -> str:
 def _bounds_sql(expr: str, bounds: Bounds) -> str:
     parts = [
         f"{expr} {op} {value!r}"
-        for op, value in ((">", bounds.gt), (">=", bounds.gte), ("<", bounds.lt), ("<=", bounds.lte))
+        for op, value in (
+            (">", bounds.gt),
+            (">=", bounds.gte),
+            ("<", bounds.lt),
+            ("<=", bounds.lte),
+        )
         if value is not None
     ]
     return "(" + " AND ".join(parts) + ")"
@@ -93,12 +98,12 @@ class _Verdicts:
             extract = _json_field(self.json_column, field)
             values = [
                 row[0]
-                for row in self.con.execute(f"SELECT DISTINCT {extract} FROM {self.source}").fetchall()
+                for row in self.con.execute(
+                    f"SELECT DISTINCT {extract} FROM {self.source}"
+                ).fetchall()
             ]
             decoded = [None if v is None else json.loads(v) for v in values]
-            verdicts = {
-                self.columns[id(p)]: [p.test(v) for v in decoded] for p in predicates
-            }
+            verdicts = {self.columns[id(p)]: [p.test(v) for v in decoded] for p in predicates}
             name = f"verdict_{table}_{index}"
             self.con.register(name, pa.table({"v": pa.array(values, pa.string()), **verdicts}))
             joins.append(f"LEFT JOIN {name} ON {name}.v IS NOT DISTINCT FROM src.f{index}")
@@ -203,7 +208,9 @@ class BatchEngine:
             "ORDER BY lead_id"
         ).to_arrow_table()
         logger.info(
-            "Scored %d leads with %s in %.2fs", result.num_rows, plan.model,
+            "Scored %d leads with %s in %.2fs",
+            result.num_rows,
+            plan.model,
             time.perf_counter() - started,
         )
         return result.cast(RESULT_SCHEMA)
@@ -212,11 +219,13 @@ class BatchEngine:
         parts = []
         for rule in plan.rules:
             window = (
-                f" AND {as_of_day} - day <= {rule.within_days}" if rule.within_days is not None else ""
+                f" AND {as_of_day} - day <= {rule.within_days}"
+                if rule.within_days is not None
+                else ""
             )
             if rule.once:
                 parts.append(
-                    f"SELECT lead_id, {rule.index} AS rule, max(day) AS day, CAST(1 AS BIGINT) AS n "
+                    f"SELECT lead_id, {rule.index} AS rule, max(day) AS day, 1::BIGINT AS n "
                     f"FROM ev WHERE m{rule.matcher}{window} GROUP BY lead_id"
                 )
             else:
@@ -225,8 +234,10 @@ class BatchEngine:
                     f"FROM ev WHERE m{rule.matcher}{window} GROUP BY lead_id, day"
                 )
         if not parts:
-            con.execute("CREATE OR REPLACE TEMP TABLE eng AS SELECT NULL::VARCHAR AS lead_id, "
-                        "0::BIGINT AS engagement WHERE FALSE")
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE eng AS SELECT NULL::VARCHAR AS lead_id, "
+                "0::BIGINT AS engagement WHERE FALSE"
+            )
             return
         min_day = con.execute("SELECT min(day) FROM ev").fetchall()[0]
         oldest = as_of_day - (min_day[0] if min_day and min_day[0] is not None else as_of_day)

@@ -54,7 +54,8 @@ class IncrementalScorer:
         >>> scorer = IncrementalScorer(plan)
         >>> state = scorer.new_state("L-1", {})
         >>> day = 86_400_000_000
-        >>> scorer.update_one(state, Event("m1", "L-1", "track", "Email Opened", 20_000 * day)).score
+        >>> opened = Event("m1", "L-1", "track", "Email Opened", 20_000 * day)
+        >>> scorer.update_one(state, opened).score
         2000
     """
 
@@ -85,10 +86,12 @@ class IncrementalScorer:
         as_of_day = s.day_of(as_of)
         contributions: list[RuleContribution] = []
         fit = 0
-        for rule in plan.fit:
-            if applies(rule.when, state.attributes):
-                fit += rule.points
-                contributions.append(RuleContribution("fit", rule.name, rule.points, matches=1))
+        for fit_rule in plan.fit:
+            if applies(fit_rule.when, state.attributes):
+                fit += fit_rule.points
+                contributions.append(
+                    RuleContribution("fit", fit_rule.name, fit_rule.points, matches=1)
+                )
         group_sums = [0] * len(plan.groups)
         engagement = 0
         for rule in plan.rules:
@@ -106,7 +109,9 @@ class IncrementalScorer:
                 contributions.append(RuleContribution("group_cap", group.name, capped - total))
         capped = s.clamp(engagement, plan.engagement_cap)
         if capped != engagement:
-            contributions.append(RuleContribution("engagement_cap", "engagement", capped - engagement))
+            contributions.append(
+                RuleContribution("engagement_cap", "engagement", capped - engagement)
+            )
         engagement = capped
         raw_score = fit + engagement
         low, high = plan.clip if plan.clip is not None else (None, None)
@@ -129,7 +134,9 @@ class IncrementalScorer:
             stages=stage_checks,
         )
 
-    def _rule(self, rule: RuleStep, stamps: list[int], as_of: int, as_of_day: int) -> RuleContribution:
+    def _rule(
+        self, rule: RuleStep, stamps: list[int], as_of: int, as_of_day: int
+    ) -> RuleContribution:
         upto = stamps[: bisect.bisect_right(stamps, as_of)]
         counted = upto
         if rule.within_days is not None:
@@ -181,9 +188,10 @@ class _Facts:
 
     def _eval(self, node: c.Condition, reached: dict[str, bool], out: list[ConditionCheck]) -> bool:
         if isinstance(node, c.All):
-            return all([self._eval(child, reached, out) for child in node.all])
+            # a list, not a generator: every leaf is evaluated and recorded for the explanation
+            return all([self._eval(child, reached, out) for child in node.all])  # noqa: C419
         if isinstance(node, c.AnyOf):
-            return any([self._eval(child, reached, out) for child in node.any])
+            return any([self._eval(child, reached, out) for child in node.any])  # noqa: C419
         if isinstance(node, c.Not):
             inner: list[ConditionCheck] = []
             result = not self._eval(node.not_, reached, inner)
@@ -198,7 +206,9 @@ class _Facts:
 
     def _leaf(self, node: c.Condition, reached: dict[str, bool]) -> tuple[str, bool]:
         if isinstance(node, c.ScoreAtLeast):
-            measured = {"score": self.score, "fit": self.fit, "engagement": self.engagement}[node.of]
+            measured = {"score": self.score, "fit": self.fit, "engagement": self.engagement}[
+                node.of
+            ]
             return f"{measured / s.MILLI:g}", milli_bounds(node).holds(measured)
         if isinstance(node, c.AttributeCondition):
             value = field_value(self.state.attributes, node.where.field)
@@ -235,7 +245,12 @@ def _days_text(days: int) -> str:
 def _bounds_text(bounds: Bounds) -> str:
     parts = [
         f"{op} {value:g}"
-        for op, value in ((">", bounds.gt), (">=", bounds.gte), ("<", bounds.lt), ("<=", bounds.lte))
+        for op, value in (
+            (">", bounds.gt),
+            (">=", bounds.gte),
+            ("<", bounds.lt),
+            ("<=", bounds.lte),
+        )
         if value is not None
     ]
     return " and ".join(parts)

@@ -90,4 +90,3 @@ def band(value: int, bands: Sequence[tuple[str, float | None]]) -> str | None:
         if minimum is None or value >= minimum:
             return name
     return None
-

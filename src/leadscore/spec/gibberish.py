@@ -19,6 +19,7 @@ Examples:
 
 from __future__ import annotations
 
+import itertools
 import unicodedata
 
 import regex
@@ -43,7 +44,7 @@ def _adjacent(a: str, b: str) -> bool:
 
 def _longest_walk(word: str) -> int:
     longest = run = 1
-    for a, b in zip(word, word[1:], strict=False):
+    for a, b in itertools.pairwise(word):
         run = run + 1 if _adjacent(a, b) else 1
         longest = max(longest, run)
     return longest
@@ -59,7 +60,7 @@ def _longest_consonant_run(word: str) -> int:
 
 def _longest_repeat(word: str) -> int:
     longest = run = 1
-    for a, b in zip(word, word[1:], strict=False):
+    for a, b in itertools.pairwise(word):
         run = run + 1 if a == b else 1
         longest = max(longest, run)
     return longest
@@ -73,7 +74,7 @@ def is_gibberish_word(word: str) -> bool:
     walk = _longest_walk(letters)
     if walk >= 5 or (walk >= 4 and walk * 3 >= len(letters) * 2):
         return True
-    neighbours = sum(_adjacent(a, b) for a, b in zip(letters, letters[1:], strict=False))
+    neighbours = sum(_adjacent(a, b) for a, b in itertools.pairwise(letters))
     if len(letters) >= 5 and neighbours * 5 >= (len(letters) - 1) * 3:
         return True
     if not _VOWELS.intersection(letters):

@@ -34,8 +34,7 @@ def _node_position(root: yaml.Node | None, loc: tuple[int | str, ...]) -> tuple[
                     child = value_node
                     break
         elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if 0 <= part < len(node.value):
-                child = node.value[part]
+            child = node.value[part] if 0 <= part < len(node.value) else None
         if child is not None:
             node = child
         # parts that match nothing are pydantic's union tags: skip them and keep walking
@@ -86,7 +85,9 @@ def parse_model(text: str, source: str = "<model>") -> ScoringModel:
         line = mark.line + 1 if mark is not None else None
         col = mark.column + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ModelFileError([Issue(source, line, col, "", f"is not valid YAML: {problem}")]) from None
+        raise ModelFileError(
+            [Issue(source, line, col, "", f"is not valid YAML: {problem}")]
+        ) from None
     if not isinstance(data, dict):
         raise ModelFileError([Issue(source, 1, 1, "", "must be a mapping with at least 'name'")])
     try:
@@ -107,7 +108,9 @@ def load_model(path: str | Path) -> ScoringModel:
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ModelFileError([Issue(str(file), None, None, "", f"cannot be read: {exc.strerror}")])
+        raise ModelFileError(
+            [Issue(str(file), None, None, "", f"cannot be read: {exc.strerror}")]
+        ) from None
     return parse_model(text, str(file))
 
 

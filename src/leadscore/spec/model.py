@@ -43,7 +43,9 @@ class EngagementRule(EventFilter):
     points: float
     group: str | None = None
     once: bool = Field(default=False, description="count only the most recent matching event")
-    daily_cap: float | None = Field(default=None, gt=0, description="at most this many points a day")
+    daily_cap: float | None = Field(
+        default=None, gt=0, description="at most this many points a day"
+    )
     cap: float | None = Field(default=None, gt=0, description="at most this many points in all")
     within_days: int | None = Field(default=None, ge=0, description="ignore older events")
     decay: Decay | None = None

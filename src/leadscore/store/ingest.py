@@ -26,7 +26,7 @@ from leadscore.store.segment import (
     checked_time,
     message_id_of,
 )
-from leadscore.store.store import StoredEvent, Store
+from leadscore.store.store import Store, StoredEvent
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,9 @@ def _format(path: Path) -> str:
     raise InputError(f"{path}: unknown file type {suffix!r}; use .csv or .jsonl (JSON lines)")
 
 
-def _records(path: Path, progress: Progress | None) -> Iterator[tuple[int, dict[str, Any] | Reject]]:
+def _records(
+    path: Path, progress: Progress | None
+) -> Iterator[tuple[int, dict[str, Any] | Reject]]:
     """(line number, record or Reject) for each data line of a CSV or JSONL file."""
     kind = _format(path)
     try:
@@ -81,7 +83,10 @@ def _records(path: Path, progress: Progress | None) -> Iterator[tuple[int, dict[
                 if progress is not None and reader.line_num % 1000 == 0:
                     progress(reader.line_num)
                 if None in record:
-                    yield reader.line_num, Reject(reader.line_num, "", "has more values than the header")
+                    yield (
+                        reader.line_num,
+                        Reject(reader.line_num, "", "has more values than the header"),
+                    )
                     continue
                 yield reader.line_num, {k: v for k, v in record.items() if v not in (None, "")}
             return
@@ -106,8 +111,12 @@ def _finish(summary: ImportSummary) -> ImportSummary:
         path = summary.path.with_name(summary.path.name + ".rejects.jsonl")
         with path.open("w", encoding="utf-8") as out:
             for reject in summary.rejects:
-                out.write(json.dumps({"line": reject.line, "field": reject.field,
-                                      "reason": reject.reason}) + "\n")
+                out.write(
+                    json.dumps(
+                        {"line": reject.line, "field": reject.field, "reason": reject.reason}
+                    )
+                    + "\n"
+                )
         summary.rejects_path = path
     return summary
 
@@ -142,16 +151,28 @@ def import_leads(
             summary.new += store.upsert_leads(pending)
             pending.clear()
     summary.new += store.upsert_leads(pending)
-    logger.info("Imported %d leads from %s in %.2fs, rejected %d", summary.accepted, path,
-                time.perf_counter() - started, summary.rejected)
+    logger.info(
+        "Imported %d leads from %s in %.2fs, rejected %d",
+        summary.accepted,
+        path,
+        time.perf_counter() - started,
+        summary.rejected,
+    )
     return _finish(summary)
 
 
 def _event_from_csv(record: dict[str, Any]) -> dict[str, Any]:
     """A CSV row as a Segment message: known columns map, the rest become properties."""
-    known = {"message_id": "messageId", "lead_id": "userId", "user_id": "userId",
-             "anonymous_id": "anonymousId", "type": "type", "event": "event",
-             "timestamp": "timestamp", "name": "name"}
+    known = {
+        "message_id": "messageId",
+        "lead_id": "userId",
+        "user_id": "userId",
+        "anonymous_id": "anonymousId",
+        "type": "type",
+        "event": "event",
+        "timestamp": "timestamp",
+        "name": "name",
+    }
     message: dict[str, Any] = {"type": "track", "properties": {}}
     for column, value in record.items():
         target = known.get(column.strip().lower())
@@ -216,8 +237,13 @@ def import_events(
         if len(events) + len(leads) >= BATCH_SIZE:
             flush()
     flush()
-    logger.info("Imported %d events from %s in %.2fs, rejected %d", summary.accepted, path,
-                time.perf_counter() - started, summary.rejected)
+    logger.info(
+        "Imported %d events from %s in %.2fs, rejected %d",
+        summary.accepted,
+        path,
+        time.perf_counter() - started,
+        summary.rejected,
+    )
     return _finish(summary)
 
 
@@ -252,4 +278,3 @@ def _parse(raw: dict[str, Any], now: int) -> tuple[str, Any]:
         timestamp=timestamp,
         properties=properties,
     )
-

@@ -103,7 +103,9 @@ class Store:
                 query = sa.select(schema.leads.c.lead_id, schema.leads.c.attributes).where(
                     schema.leads.c.lead_id.in_(chunk)
                 )
-                existing.update({row.lead_id: json.loads(row.attributes) for row in conn.execute(query)})
+                existing.update(
+                    {row.lead_id: json.loads(row.attributes) for row in conn.execute(query)}
+                )
             inserts = []
             for lead_id, attributes in merged.items():
                 if lead_id in existing:
@@ -115,7 +117,11 @@ class Store:
                     )
                 else:
                     inserts.append(
-                        {"lead_id": lead_id, "attributes": json.dumps(attributes), "updated_at": now}
+                        {
+                            "lead_id": lead_id,
+                            "attributes": json.dumps(attributes),
+                            "updated_at": now,
+                        }
                     )
             if inserts:
                 conn.execute(schema.leads.insert(), inserts)
@@ -132,7 +138,9 @@ class Store:
                 ).first()
                 if found is None:
                     conn.execute(
-                        schema.identities.insert().values(anonymous_id=anonymous_id, lead_id=lead_id)
+                        schema.identities.insert().values(
+                            anonymous_id=anonymous_id, lead_id=lead_id
+                        )
                     )
 
     def add_events(self, rows: Sequence[StoredEvent]) -> int:
@@ -191,7 +199,11 @@ class Store:
         with self.engine.connect() as conn:
             for row in conn.execute(query, {"lead_id": lead_id}):
                 yield Event(
-                    row.message_id, row.lead_id, row.type, row.event, row.timestamp,
+                    row.message_id,
+                    row.lead_id,
+                    row.type,
+                    row.event,
+                    row.timestamp,
                     json.loads(row.properties),
                 )
 
@@ -222,7 +234,7 @@ class Store:
         if self.engine.dialect.name == "sqlite" and database not in (None, "", ":memory:"):
             import adbc_driver_sqlite.dbapi as adbc
 
-            with adbc.connect(database) as conn, conn.cursor() as cursor:
+            with adbc.connect(database) as adbc_conn, adbc_conn.cursor() as cursor:
                 cursor.execute(query)
                 table = cursor.fetch_arrow_table()
             if table.num_rows == 0:

@@ -22,8 +22,10 @@ def test_webinar_200_days_old_counts_half(brief: ScoringModel) -> None:
 
 def test_decay_boundary_30_and_31_days(brief: ScoringModel) -> None:
     # Email open +2: 30 days old -> full 2; 31 days old -> 0.75 -> 1.5.
-    events = [track("A", "Email Opened", NOW - 30 * DAY, 1),
-              track("B", "Email Opened", NOW - 31 * DAY, 1)]
+    events = [
+        track("A", "Email Opened", NOW - 30 * DAY, 1),
+        track("B", "Email Opened", NOW - 31 * DAY, 1),
+    ]
     result = score_both(brief, {"A": {}, "B": {}}, events, NOW)
     assert result["A"].engagement == 2_000
     assert result["B"].engagement == 1_500
@@ -49,8 +51,10 @@ def test_rule_cap_and_once(brief: ScoringModel) -> None:
     # Pricing: 6 visits today -> page view 6 + pricing 30 capped at 25 = 31.
     events = [page("L", "/pricing/enterprise", NOW - i * 1_000_000, i) for i in range(6)]
     # Trial requested twice (once: only the most recent counts): +25 once.
-    events += [track("L", "Trial Requested", NOW - 40 * DAY, 10),
-               track("L", "Trial Requested", NOW - 2 * DAY, 11)]
+    events += [
+        track("L", "Trial Requested", NOW - 40 * DAY, 10),
+        track("L", "Trial Requested", NOW - 2 * DAY, 11),
+    ]
     result = score_both(brief, {"L": {}}, events, NOW)["L"]
     assert result.engagement == 31_000 + 25_000
     trial = next(c for c in result.contributions if c.name == "trial request")
@@ -144,8 +148,12 @@ def test_mql_requires_an_email_open_within_two_months() -> None:
 def test_mql_needs_company_over_10_and_two_premium_downloads() -> None:
     m = model(MQL)
     events = _mql_events(1, 1)
-    result = score_both(m, {"S": {"company_size": 10}, "L": {"company_size": "11"}},
-                        [e for e in events] + [track("S", "Email Opened", NOW, 9)], NOW)
+    result = score_both(
+        m,
+        {"S": {"company_size": 10}, "L": {"company_size": "11"}},
+        [*events, track("S", "Email Opened", NOW, 9)],
+        NOW,
+    )
     assert result["L"].stage == "MQL"
     assert result["S"].stage == "Lead"
     one_download = score_both(m, {"L": {"company_size": 50}}, events[1:], NOW)

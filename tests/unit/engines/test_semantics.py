@@ -8,14 +8,23 @@ from leadscore.engines import semantics as s
 from leadscore.spec.decay import HalfLife, Linear, NoDecay, Step, Steps
 
 # PRODUCT.md / issue: full points up to 30 days, 0.75 up to 180 days, half beyond.
-BRIEF = Steps(type="steps", steps=[Step(max_age_days=30, factor=1.0),
-                                   Step(max_age_days=180, factor=0.75)], otherwise=0.5)
+BRIEF = Steps(
+    type="steps",
+    steps=[Step(max_age_days=30, factor=1.0), Step(max_age_days=180, factor=0.75)],
+    otherwise=0.5,
+)
 
 
 @pytest.mark.parametrize(
     ("age", "ppm"),
-    [(0, 1_000_000), (30, 1_000_000), (31, 750_000), (180, 750_000), (181, 500_000),
-     (3650, 500_000)],
+    [
+        (0, 1_000_000),
+        (30, 1_000_000),
+        (31, 750_000),
+        (180, 750_000),
+        (181, 500_000),
+        (3650, 500_000),
+    ],
 )
 def test_brief_step_decay_boundaries(age: int, ppm: int) -> None:
     assert s.decay_ppm(BRIEF, age) == ppm
@@ -31,7 +40,14 @@ def test_half_life_halves_every_period() -> None:
 def test_linear_drops_per_full_period_down_to_floor() -> None:
     decay = Linear(type="linear", period_days=30, rate=0.25, floor=0.2)
     assert [s.decay_ppm(decay, age) for age in (0, 29, 30, 60, 90, 120, 500)] == [
-        1_000_000, 1_000_000, 750_000, 500_000, 250_000, 200_000, 200_000]
+        1_000_000,
+        1_000_000,
+        750_000,
+        500_000,
+        250_000,
+        200_000,
+        200_000,
+    ]
 
 
 def test_no_decay_is_full_points() -> None:
