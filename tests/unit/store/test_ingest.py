@@ -1,0 +1,126 @@
+"""Imports keep good lines, reject bad ones with line and field, and are idempotent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from leadscore import InputError, Store
+from leadscore.store.ingest import import_events, import_leads
+from tests.conftest import NOW
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
+
+
+def write_lines(path: Path, messages: list[object]) -> Path:
+    path.write_text(
+        "\n".join(m if isinstance(m, str) else json.dumps(m) for m in messages) + "\n"
+    )
+    return path
+
+
+GOOD = {"type": "track", "userId": "L1", "event": "Email Opened", "messageId": "m1",
+        "timestamp": "2026-03-01T10:00:00Z"}
+
+
+def test_bad_lines_are_rejected_with_line_and_field(tmp_path: Path, store: Store) -> None:
+    path = write_lines(tmp_path / "events.jsonl", [
+        GOOD,
+        "{not json",
+        {**GOOD, "messageId": "m2", "timestamp": "2026-03-01 10:00:00"},
+        {**GOOD, "messageId": "m3", "event": None},
+        {**GOOD, "messageId": "m4", "type": "screen"},
+        {**GOOD, "messageId": "m5", "userId": None},
+        {**GOOD, "messageId": "m6", "timestamp": "2026-03-09T10:00:00Z"},
+        {**GOOD, "messageId": "m7"},
+    ])
+    summary = import_events(store, path, now_us=NOW)
+    assert (summary.accepted, summary.new, summary.rejected) == (2, 2, 6)
+    assert [(r.line, r.field) for r in summary.rejects] == [
+        (2, ""), (3, "timestamp"), (4, "event"), (5, "type"), (6, "userId"), (7, "timestamp")]
+    reasons = [r.reason for r in summary.rejects]
+    assert reasons[1] == "'2026-03-01 10:00:00' has no UTC offset; add 'Z' or '+00:00'"
+    assert reasons[3] == "must be identify, track or page. Got 'screen' instead"
+    assert reasons[5] == "is 6 days in the future; the allowed skew is 5 minutes"
+    assert summary.rejects_path is not None
+    written = [json.loads(line) for line in summary.rejects_path.read_text().splitlines()]
+    assert written[0]["line"] == 2 and written[1]["field"] == "timestamp"
+    assert store.count("events") == 2
+
+
+def test_reimport_changes_nothing(tmp_path: Path, store: Store) -> None:
+    path = write_lines(tmp_path / "e.jsonl", [GOOD, {**GOOD, "messageId": "m2"}])
+    first = import_events(store, path, now_us=NOW)
+    second = import_events(store, path, now_us=NOW)
+    assert (first.new, second.accepted, second.new) == (2, 2, 0)
+    assert store.count("events") == 2
+
+
+def test_timestamps_are_normalised_to_utc(tmp_path: Path, store: Store) -> None:
+    path = write_lines(tmp_path / "e.jsonl", [{**GOOD, "timestamp": "2026-03-01T12:00:00+02:00"}])
+    import_events(store, path, now_us=NOW)
+    (event,) = store.lead_events("L1")
+    # 2026-03-01T10:00:00Z = 1772359200 s since the epoch (computed with `date -u -d`).
+    assert event.timestamp == 1_772_359_200_000_000
+
+
+def test_anonymous_events_join_the_lead_after_identify(tmp_path: Path, store: Store) -> None:
+    anonymous = {"type": "page", "anonymousId": "a-9", "messageId": "p1", "name": "Pricing",
+                 "properties": {"path": "/pricing"}, "timestamp": "2026-03-01T09:00:00Z"}
+    identify = {"type": "identify", "userId": "L7", "anonymousId": "a-9",
+                "traits": {"email": "x@acme.example"}, "timestamp": "2026-03-01T09:05:00Z"}
+    import_events(store, write_lines(tmp_path / "a.jsonl", [anonymous]), now_us=NOW)
+    assert store.events_arrow().num_rows == 0
+    import_events(store, write_lines(tmp_path / "b.jsonl", [identify]), now_us=NOW)
+    events = list(store.lead_events("L7"))
+    assert [(e.type, e.event, e.properties["path"]) for e in events] == [
+        ("page", "Pricing", "/pricing")]
+    assert store.lead("L7") == {"email": "x@acme.example"}
+
+
+def test_leads_csv_with_hubspot_headers(tmp_path: Path, store: Store) -> None:
+    path = tmp_path / "contacts.csv"
+    path.write_text(
+        "Record ID,Email,Job Title,Number of Employees,Favourite Color\n"
+        "101,a@acme.example,CEO,250,blue\n"
+        ",b@acme.example,CTO,10,red\n"
+        "102,c@acme.example,,,\n"
+    )
+    summary = import_leads(store, path)
+    assert (summary.accepted, summary.rejected) == (2, 1)
+    assert (summary.rejects[0].line, summary.rejects[0].field) == (3, "lead_id")
+    assert store.lead("101") == {"email": "a@acme.example", "job_title": "CEO",
+                                 "company_size": "250", "favourite_color": "blue"}
+    assert store.lead("102") == {"email": "c@acme.example"}
+
+
+def test_lead_updates_merge_attributes(tmp_path: Path, store: Store) -> None:
+    first = write_lines(tmp_path / "a.jsonl", [{"lead_id": "L1", "email": "a@x.example",
+                                                "phone": "1"}])
+    second = write_lines(tmp_path / "b.jsonl", [{"id": "L1", "phone": "2", "country": "DK"}])
+    import_leads(store, first)
+    import_leads(store, second)
+    assert store.lead("L1") == {"email": "a@x.example", "phone": "2", "country": "DK"}
+
+
+def test_events_csv(tmp_path: Path, store: Store) -> None:
+    path = tmp_path / "events.csv"
+    path.write_text(
+        "message_id,lead_id,type,event,timestamp,premium\n"
+        "c1,L1,track,Content Downloaded,2026-03-01T10:00:00Z,true\n"
+        "c2,L1,page,,2026-03-01T10:00:00Z,\n"
+    )
+    summary = import_events(store, path, now_us=NOW)
+    assert (summary.accepted, summary.rejected) == (2, 0)
+    events = list(store.lead_events("L1"))
+    assert {e.message_id: e.properties for e in events} == {"c1": {"premium": "true"}, "c2": {}}
+
+
+def test_unknown_file_type(tmp_path: Path, store: Store) -> None:
+    with pytest.raises(InputError, match=r"unknown file type '\.xlsx'"):
+        import_leads(store, tmp_path / "leads.xlsx")
