@@ -11,7 +11,7 @@ from leadscore.errors import InputError
 from leadscore.store.segment import MessageError, parse_timestamp
 
 out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def progress() -> Progress:

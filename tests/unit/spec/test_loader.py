@@ -21,10 +21,19 @@ def test_default_model_is_the_brief() -> None:
     brief = default_model()
     points = {rule.event or rule.type: rule.points for rule in brief.engagement if not rule.where}
     assert points == {
-        "page": 1, "Content Downloaded": 5, "Email Opened": 2, "Email Link Clicked": 3,
-        "Unsubscribed": -10, "Email Bounced": -10, "Webinar Registered": 10,
-        "Webinar Attended": 10, "Form Submitted": 5, "Social Interaction": 1,
-        "Trial Requested": 25, "Contact Requested": 15, "Demo Requested": 15,
+        "page": 1,
+        "Content Downloaded": 5,
+        "Email Opened": 2,
+        "Email Link Clicked": 3,
+        "Unsubscribed": -10,
+        "Email Bounced": -10,
+        "Webinar Registered": 10,
+        "Webinar Attended": 10,
+        "Form Submitted": 5,
+        "Social Interaction": 1,
+        "Trial Requested": 25,
+        "Contact Requested": 15,
+        "Demo Requested": 15,
     }
     assert [(t.name, t.min) for t in brief.tiers] == [("hot", 50), ("warm", 19), ("cold", None)]
     assert [s.name for s in brief.stages] == ["Lead", "MQL", "SQL"]
@@ -65,8 +74,10 @@ def test_condition_errors_name_the_path_without_union_tags() -> None:
     )
     found = problems(text)
     # columns counted by hand: the value 1 of foo is at 43, the second item opens at 48
-    assert found[0] == "m.yaml:5:43: stages[1].when.all[0].not.foo: is not a known field " \
+    assert (
+        found[0] == "m.yaml:5:43: stages[1].when.all[0].not.foo: is not a known field "
         "(check the spelling)"
+    )
     assert found[1].startswith("m.yaml:5:48: stages[1].when.all[1]: a condition needs 'all'")
 
 

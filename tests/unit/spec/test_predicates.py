@@ -59,14 +59,52 @@ def test_field_value_prefers_literal_key_then_dotted_path() -> None:
     assert field_value({"utm": "x"}, "utm.source") is None
 
 
-REAL = ["Robert Wertheimer", "Nguyen Van Anh", "Xiaoping Zhang", "Sibusiso Mkhize",
-        "Taras Tkachenko", "Brzęczyszczykiewicz", "Krzysztof Strzelczyk", "Llwyd",
-        "Siobhan O'Sullivan", "Nietzsche", "Head of Marketing", "Chief Technology Officer",
-        "Deutsche Telekom", "Kjell Sjöberg", "Schwarzkopf", "Dzhokhar", "Mtshali", "Hjalmar",
-        "Rhythm Labs", "Ingrid Kristiansen", "Ioana Popescu", "Yusuf", "Aaron"]
-MASH = ["asdfgh", "qwerty", "jkjkjk", "sdfsdf", "xcvbnm", "aaaaaa", "hjkl", "zxczxc", "fgdfgd",
-        "lkjhg", "dfghj", "kjhkjh", "bcdfgh", "qwer", "asdasd", "ghjkl", "fdsa", "mnbv",
-        "John asdfgh"]
+REAL = [
+    "Robert Wertheimer",
+    "Nguyen Van Anh",
+    "Xiaoping Zhang",
+    "Sibusiso Mkhize",
+    "Taras Tkachenko",
+    "Brzęczyszczykiewicz",
+    "Krzysztof Strzelczyk",
+    "Llwyd",
+    "Siobhan O'Sullivan",
+    "Nietzsche",
+    "Head of Marketing",
+    "Chief Technology Officer",
+    "Deutsche Telekom",
+    "Kjell Sjöberg",
+    "Schwarzkopf",
+    "Dzhokhar",
+    "Mtshali",
+    "Hjalmar",
+    "Rhythm Labs",
+    "Ingrid Kristiansen",
+    "Ioana Popescu",
+    "Yusuf",
+    "Aaron",
+]
+MASH = [
+    "asdfgh",
+    "qwerty",
+    "jkjkjk",
+    "sdfsdf",
+    "xcvbnm",
+    "aaaaaa",
+    "hjkl",
+    "zxczxc",
+    "fgdfgd",
+    "lkjhg",
+    "dfghj",
+    "kjhkjh",
+    "bcdfgh",
+    "qwer",
+    "asdasd",
+    "ghjkl",
+    "fdsa",
+    "mnbv",
+    "John asdfgh",
+]
 
 
 @pytest.mark.parametrize("text", REAL)

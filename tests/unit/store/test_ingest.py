@@ -18,31 +18,43 @@ def store(tmp_path: Path) -> Store:
 
 
 def write_lines(path: Path, messages: list[object]) -> Path:
-    path.write_text(
-        "\n".join(m if isinstance(m, str) else json.dumps(m) for m in messages) + "\n"
-    )
+    path.write_text("\n".join(m if isinstance(m, str) else json.dumps(m) for m in messages) + "\n")
     return path
 
 
-GOOD = {"type": "track", "userId": "L1", "event": "Email Opened", "messageId": "m1",
-        "timestamp": "2026-03-01T10:00:00Z"}
+GOOD = {
+    "type": "track",
+    "userId": "L1",
+    "event": "Email Opened",
+    "messageId": "m1",
+    "timestamp": "2026-03-01T10:00:00Z",
+}
 
 
 def test_bad_lines_are_rejected_with_line_and_field(tmp_path: Path, store: Store) -> None:
-    path = write_lines(tmp_path / "events.jsonl", [
-        GOOD,
-        "{not json",
-        {**GOOD, "messageId": "m2", "timestamp": "2026-03-01 10:00:00"},
-        {**GOOD, "messageId": "m3", "event": None},
-        {**GOOD, "messageId": "m4", "type": "screen"},
-        {**GOOD, "messageId": "m5", "userId": None},
-        {**GOOD, "messageId": "m6", "timestamp": "2026-03-09T10:00:00Z"},
-        {**GOOD, "messageId": "m7"},
-    ])
+    path = write_lines(
+        tmp_path / "events.jsonl",
+        [
+            GOOD,
+            "{not json",
+            {**GOOD, "messageId": "m2", "timestamp": "2026-03-01 10:00:00"},
+            {**GOOD, "messageId": "m3", "event": None},
+            {**GOOD, "messageId": "m4", "type": "screen"},
+            {**GOOD, "messageId": "m5", "userId": None},
+            {**GOOD, "messageId": "m6", "timestamp": "2026-03-09T10:00:00Z"},
+            {**GOOD, "messageId": "m7"},
+        ],
+    )
     summary = import_events(store, path, now_us=NOW)
     assert (summary.accepted, summary.new, summary.rejected) == (2, 2, 6)
     assert [(r.line, r.field) for r in summary.rejects] == [
-        (2, ""), (3, "timestamp"), (4, "event"), (5, "type"), (6, "userId"), (7, "timestamp")]
+        (2, ""),
+        (3, "timestamp"),
+        (4, "event"),
+        (5, "type"),
+        (6, "userId"),
+        (7, "timestamp"),
+    ]
     reasons = [r.reason for r in summary.rejects]
     assert reasons[1] == "'2026-03-01 10:00:00' has no UTC offset; add 'Z' or '+00:00'"
     assert reasons[3] == "must be identify, track or page. Got 'screen' instead"
@@ -70,16 +82,28 @@ def test_timestamps_are_normalised_to_utc(tmp_path: Path, store: Store) -> None:
 
 
 def test_anonymous_events_join_the_lead_after_identify(tmp_path: Path, store: Store) -> None:
-    anonymous = {"type": "page", "anonymousId": "a-9", "messageId": "p1", "name": "Pricing",
-                 "properties": {"path": "/pricing"}, "timestamp": "2026-03-01T09:00:00Z"}
-    identify = {"type": "identify", "userId": "L7", "anonymousId": "a-9",
-                "traits": {"email": "x@acme.example"}, "timestamp": "2026-03-01T09:05:00Z"}
+    anonymous = {
+        "type": "page",
+        "anonymousId": "a-9",
+        "messageId": "p1",
+        "name": "Pricing",
+        "properties": {"path": "/pricing"},
+        "timestamp": "2026-03-01T09:00:00Z",
+    }
+    identify = {
+        "type": "identify",
+        "userId": "L7",
+        "anonymousId": "a-9",
+        "traits": {"email": "x@acme.example"},
+        "timestamp": "2026-03-01T09:05:00Z",
+    }
     import_events(store, write_lines(tmp_path / "a.jsonl", [anonymous]), now_us=NOW)
     assert store.events_arrow().num_rows == 0
     import_events(store, write_lines(tmp_path / "b.jsonl", [identify]), now_us=NOW)
     events = list(store.lead_events("L7"))
     assert [(e.type, e.event, e.properties["path"]) for e in events] == [
-        ("page", "Pricing", "/pricing")]
+        ("page", "Pricing", "/pricing")
+    ]
     assert store.lead("L7") == {"email": "x@acme.example"}
 
 
@@ -94,14 +118,19 @@ def test_leads_csv_with_hubspot_headers(tmp_path: Path, store: Store) -> None:
     summary = import_leads(store, path)
     assert (summary.accepted, summary.rejected) == (2, 1)
     assert (summary.rejects[0].line, summary.rejects[0].field) == (3, "lead_id")
-    assert store.lead("101") == {"email": "a@acme.example", "job_title": "CEO",
-                                 "company_size": "250", "favourite_color": "blue"}
+    assert store.lead("101") == {
+        "email": "a@acme.example",
+        "job_title": "CEO",
+        "company_size": "250",
+        "favourite_color": "blue",
+    }
     assert store.lead("102") == {"email": "c@acme.example"}
 
 
 def test_lead_updates_merge_attributes(tmp_path: Path, store: Store) -> None:
-    first = write_lines(tmp_path / "a.jsonl", [{"lead_id": "L1", "email": "a@x.example",
-                                                "phone": "1"}])
+    first = write_lines(
+        tmp_path / "a.jsonl", [{"lead_id": "L1", "email": "a@x.example", "phone": "1"}]
+    )
     second = write_lines(tmp_path / "b.jsonl", [{"id": "L1", "phone": "2", "country": "DK"}])
     import_leads(store, first)
     import_leads(store, second)

@@ -1,0 +1,167 @@
+"""The CLI end to end on a temporary project: exit codes, messages and files written."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from leadscore.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["init"])
+    assert result.exit_code == 0, result.output
+    return tmp_path
+
+
+def write(path: Path, lines: list[dict[str, object]]) -> Path:
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return path
+
+
+def test_init_writes_the_default_model(project: Path) -> None:
+    assert (project / "leadscore.toml").exists()
+    assert "name: brief" in (project / "models" / "brief.yaml").read_text()
+    again = runner.invoke(app, ["init"])
+    assert again.exit_code == 1
+    assert "already a project" in again.stderr
+
+
+def test_import_score_and_explain(project: Path) -> None:
+    leads = project / "leads.csv"
+    leads.write_text(
+        "lead_id,email,job_title,company_size\n"
+        "L1,ceo@acme.example,CEO,250\n"
+        "L2,kid@gmail.com,Student,\n"
+    )
+    assert runner.invoke(app, ["import", "leads", str(leads)]).exit_code == 0
+    events = write(
+        project / "events.jsonl",
+        [
+            {
+                "type": "track",
+                "userId": "L1",
+                "event": "Webinar Attended",
+                "messageId": "w1",
+                "timestamp": "2026-01-01T09:00:00Z",
+            },
+            {
+                "type": "page",
+                "userId": "L1",
+                "messageId": "p1",
+                "properties": {"path": "/pricing"},
+                "timestamp": "2026-07-10T09:00:00Z",
+            },
+        ],
+    )
+    result = runner.invoke(app, ["import", "events", str(events)])
+    assert result.exit_code == 0, result.output
+    assert "Imported 2 events" in result.stderr
+
+    out = project / "scores.csv"
+    result = runner.invoke(app, ["score", "--as-of", "2026-07-20", "--output", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = {row["lead_id"]: row for row in csv.DictReader(out.read_text().splitlines())}
+    # L1: fit CEO 20 + 100+ employees 15 = 35; webinar 200 days old: 10 * 0.5 = 5;
+    # pricing 10 days old: page view 1 + pricing 5 = 6; engagement 11; score 46 -> warm.
+    assert (rows["L1"]["fit"], rows["L1"]["engagement"], rows["L1"]["score"]) == ("35", "11", "46")
+    assert (rows["L1"]["tier"], rows["L1"]["grade"], rows["L1"]["stage"]) == ("warm", "A", "Lead")
+    # L2: student -20, free mail -10 -> fit -30, clipped to 0.
+    assert (rows["L2"]["fit"], rows["L2"]["score"], rows["L2"]["tier"]) == ("-30", "0", "cold")
+
+    result = runner.invoke(app, ["explain", "L1", "--as-of", "2026-07-20", "--json"])
+    assert result.exit_code == 0, result.output
+    (explained,) = json.loads(result.stdout)
+    assert explained["score"] == 46
+    assert sum(c["points"] for c in explained["contributions"]) == 46
+    webinar = next(c for c in explained["contributions"] if c["name"] == "webinar attendance")
+    assert (webinar["raw"], webinar["decayed"]) == (10, 5)
+
+    result = runner.invoke(app, ["explain", "L1", "--as-of", "2026-07-20"])
+    assert result.exit_code == 0
+    assert "stage MQL: not reached" in result.stdout
+
+
+def test_rejected_lines_exit_3_unless_allowed(project: Path) -> None:
+    events = write(
+        project / "events.jsonl",
+        [
+            {
+                "type": "track",
+                "userId": "L1",
+                "event": "Email Opened",
+                "messageId": "x",
+                "timestamp": "2026-01-01T09:00:00Z",
+            },
+            {
+                "type": "track",
+                "userId": "L1",
+                "messageId": "y",
+                "timestamp": "2026-01-01T09:00:00Z",
+            },
+        ],
+    )
+    result = runner.invoke(app, ["import", "events", str(events)])
+    assert result.exit_code == 3
+    assert "events.jsonl:2: 'event' is required for track calls" in result.stderr
+    assert "rejected 1" in result.stderr
+    assert runner.invoke(app, ["import", "events", str(events), "--allow-rejects"]).exit_code == 0
+
+
+def test_invalid_model_exits_1_with_location(project: Path) -> None:
+    bad = project / "models" / "bad.yaml"
+    bad.write_text("name: bad\ntiers:\n  - {name: hot, min: fifty}\n")
+    result = runner.invoke(app, ["validate", str(bad)])
+    assert result.exit_code == 1
+    assert "bad.yaml:3:22: tiers[0].min: Input should be a valid number" in result.stderr
+    assert "Traceback" not in result.output
+    # score validates every model file too
+    assert runner.invoke(app, ["score"]).exit_code == 1
+
+
+def test_outside_a_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["score"])
+    assert result.exit_code == 1
+    assert "no leadscore.toml" in result.stderr
+
+
+def test_bad_as_of_and_unknown_lead(project: Path) -> None:
+    result = runner.invoke(app, ["score", "--as-of", "2026-01-01T10:00"])
+    assert result.exit_code == 1
+    assert "--as-of: '2026-01-01T10:00' has no UTC offset" in result.stderr
+    result = runner.invoke(app, ["explain", "nobody"])
+    assert result.exit_code == 1
+    assert "lead 'nobody' is not in the database" in result.stderr
+
+
+def test_every_command_has_help() -> None:
+    for command in (
+        ["init"],
+        ["validate"],
+        ["import", "leads"],
+        ["import", "events"],
+        ["score"],
+        ["explain"],
+        ["demo"],
+    ):
+        result = runner.invoke(app, [*command, "--help"])
+        assert result.exit_code == 0, command
+        assert "Usage" in result.stdout
+
+
+def test_demo_scores_a_synthetic_company(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["demo", "shop", "--leads", "200", "--seed", "3"])
+    assert result.exit_code == 0, result.output
+    assert "brief: 200 leads" in result.stdout
+    assert "became customers" in result.stdout
+    assert (tmp_path / "shop" / "leadscore.db").exists()
