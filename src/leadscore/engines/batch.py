@@ -158,34 +158,20 @@ class BatchEngine:
         con.register("events_in", events)
         as_of_day = s.day_of(as_of)
         lead_verdicts = _Verdicts(con, "leads_in", "attributes")
-        event_verdicts = _Verdicts(con, "events_filtered", "properties")
-        con.execute(
-            "CREATE OR REPLACE TEMP VIEW events_filtered AS SELECT lead_id, type, event, "
-            f"timestamp, properties FROM events_in WHERE timestamp <= {int(as_of)}"
-        )
         applies = [lead_verdicts.column(p) for p in plan.applies_to]
         fit_terms = []
         for rule in plan.fit:
             cond = " AND ".join(lead_verdicts.column(p) for p in rule.when)
             fit_terms.append(f"CASE WHEN {cond} THEN {rule.points} ELSE 0 END")
-        matcher_sql = []
-        for matcher in plan.matchers:
-            parts = [f"type = {_quote(matcher.type)}"]
-            if matcher.event is not None:
-                parts.append(f"event = {_quote(matcher.event)}")
-            parts.extend(event_verdicts.column(p) for p in matcher.where)
-            matcher_sql.append(" AND ".join(parts))
         stage_sql = _StageSql(plan, as_of_day, lead_verdicts.column)
-
         lead_verdicts.build("lf", "lead_id")
-        event_verdicts.build("evp", "lead_id, timestamp, type, event")
-        con.execute(_events_table_sql(matcher_sql))
+        _build_daily(con, plan, as_of)
         self._engagement(con, plan, as_of_day)
         facts = stage_sql.fact_columns()
         con.execute(
             "CREATE OR REPLACE TEMP TABLE facts AS SELECT lead_id, max(day) AS last_day"
             + "".join(f", {expr} AS {name}" for name, expr in facts)
-            + " FROM ev GROUP BY lead_id"
+            + " FROM daily GROUP BY lead_id"
         )
         fit_expr = " + ".join(fit_terms) if fit_terms else "0"
         low_high = plan.clip
@@ -216,30 +202,13 @@ class BatchEngine:
         return result.cast(RESULT_SCHEMA)
 
     def _engagement(self, con: duckdb.DuckDBPyConnection, plan: Plan, as_of_day: int) -> None:
-        parts = []
-        for rule in plan.rules:
-            window = (
-                f" AND {as_of_day} - day <= {rule.within_days}"
-                if rule.within_days is not None
-                else ""
-            )
-            if rule.once:
-                parts.append(
-                    f"SELECT lead_id, {rule.index} AS rule, max(day) AS day, 1::BIGINT AS n "
-                    f"FROM ev WHERE m{rule.matcher}{window} GROUP BY lead_id"
-                )
-            else:
-                parts.append(
-                    f"SELECT lead_id, {rule.index} AS rule, day, count(*) AS n "
-                    f"FROM ev WHERE m{rule.matcher}{window} GROUP BY lead_id, day"
-                )
-        if not parts:
+        if not plan.rules:
             con.execute(
                 "CREATE OR REPLACE TEMP TABLE eng AS SELECT NULL::VARCHAR AS lead_id, "
                 "0::BIGINT AS engagement WHERE FALSE"
             )
             return
-        min_day = con.execute("SELECT min(day) FROM ev").fetchall()[0]
+        min_day = con.execute("SELECT min(day) FROM daily").fetchall()[0]
         oldest = as_of_day - (min_day[0] if min_day and min_day[0] is not None else as_of_day)
         decays = plan.decays
         ages = list(range(max(oldest, 0) + 1))
@@ -258,6 +227,9 @@ class BatchEngine:
             pa.table(
                 {
                     "rule": [r.index for r in plan.rules],
+                    "m": [f"n{r.matcher}" for r in plan.rules],
+                    "once": [r.once for r in plan.rules],
+                    "within": pa.array([r.within_days for r in plan.rules], pa.int64()),
                     "points": pa.array([r.points for r in plan.rules], pa.int64()),
                     "daily_cap": pa.array([r.daily_cap for r in plan.rules], pa.int64()),
                     "cap": pa.array([r.cap for r in plan.rules], pa.int64()),
@@ -284,12 +256,20 @@ class BatchEngine:
             f"CASE WHEN x.raw >= 0 THEN (x.raw * k.ppm + {half}) // {s.PPM} "
             f"ELSE -((-x.raw * k.ppm + {half}) // {s.PPM}) END"
         )
+        counts = ", ".join(f"n{j}" for j in range(len(plan.matchers)))
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE hits AS SELECT l.lead_id, r.rule, l.day, "
+            "CASE WHEN r.once THEN 1 ELSE l.n END AS n "
+            f"FROM (UNPIVOT (SELECT lead_id, day, {counts} FROM daily) ON {counts} "
+            "INTO NAME m VALUE n) l JOIN rule_table r ON r.m = l.m "
+            f"WHERE l.n > 0 AND (r.within IS NULL OR {as_of_day} - l.day <= r.within) "
+            "QUALIFY NOT r.once OR l.day = max(l.day) OVER (PARTITION BY l.lead_id, r.rule)"
+        )
         con.execute(
             "CREATE OR REPLACE TEMP TABLE rule_days AS SELECT x.lead_id, x.rule, x.grp, x.cap, "
             f"CAST({decayed} AS BIGINT) AS pts FROM (SELECT d.lead_id, d.rule, d.day, r.grp, "
-            f"r.cap, r.decay_id, CAST({raw} AS BIGINT) AS raw FROM ("
-            + " UNION ALL ".join(parts)
-            + ") d JOIN rule_table r USING (rule)) x "
+            f"r.cap, r.decay_id, CAST({raw} AS BIGINT) AS raw FROM hits d "
+            "JOIN rule_table r USING (rule)) x "
             f"JOIN decay_table k ON k.decay_id = x.decay_id AND k.age = {as_of_day} - x.day"
         )
         cap = plan.engagement_cap
@@ -308,11 +288,59 @@ class BatchEngine:
         )
 
 
-def _events_table_sql(matcher_sql: list[str]) -> str:
-    match_cols = "".join(f", ({m}) AS m{j}" for j, m in enumerate(matcher_sql))
-    return (
-        "CREATE OR REPLACE TEMP TABLE ev AS SELECT lead_id, "
-        f"CAST(timestamp // {s.DAY_US} AS BIGINT) AS day{match_cols} FROM evp"
+def _build_daily(con: duckdb.DuckDBPyConnection, plan: Plan, as_of: int) -> None:
+    """Per (lead, UTC day): how many events in all and how many match each event filter.
+
+    Everything downstream (rules, decay, stage facts) reads this table, never the raw events.
+    A property is read from the JSON only on rows whose call type and event name could use it,
+    and each predicate is judged once per distinct value.
+    """
+    by_field: dict[str, list[tuple[str, Predicate]]] = {}
+    for matcher in plan.matchers:
+        relevant = f"type = {_quote(matcher.type)}"
+        if matcher.event is not None:
+            relevant += f" AND event = {_quote(matcher.event)}"
+        for predicate in matcher.where:
+            by_field.setdefault(predicate.field, []).append((f"({relevant})", predicate))
+    window = f"timestamp <= {int(as_of)}"
+    extracts, joins, columns = [], [], {}
+    for index, (field, uses) in enumerate(by_field.items()):
+        relevance = " OR ".join(sorted({relevant for relevant, _ in uses}))
+        extract = f"CASE WHEN {relevance} THEN {_json_field('properties', field)} END"
+        values = [
+            row[0]
+            for row in con.execute(
+                f"SELECT DISTINCT {extract} FROM events_in WHERE {window} AND ({relevance})"
+            ).fetchall()
+        ]
+        decoded = [None if v is None else json.loads(v) for v in values]
+        table = f"event_verdict_{index}"
+        verdicts: dict[str, list[bool]] = {}
+        for _, predicate in uses:
+            name = f"p{index}_{len(verdicts)}"
+            if id(predicate) in columns:
+                continue
+            verdicts[name] = [predicate.test(v) for v in decoded]
+            null = "TRUE" if predicate.test(None) else "FALSE"
+            columns[id(predicate)] = f"COALESCE({table}.{name}, {null})"
+        con.register(table, pa.table({"v": pa.array(values, pa.string()), **verdicts}))
+        extracts.append(f", {extract} AS f{index}")
+        joins.append(f" LEFT JOIN {table} ON {table}.v = e.f{index}")
+    counts = []
+    for j, matcher in enumerate(plan.matchers):
+        parts = [f"e.type = {_quote(matcher.type)}"]
+        if matcher.event is not None:
+            parts.append(f"e.event = {_quote(matcher.event)}")
+        parts.extend(columns[id(p)] for p in matcher.where)
+        counts.append(f", count(*) FILTER (WHERE {' AND '.join(parts)}) AS n{j}")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE daily AS SELECT e.lead_id, e.day, count(*) AS n_all"
+        + "".join(counts)
+        + f" FROM (SELECT lead_id, CAST(timestamp // {s.DAY_US} AS BIGINT) AS day, type, event"
+        + "".join(extracts)
+        + f" FROM events_in WHERE {window}) e"
+        + "".join(joins)
+        + " GROUP BY e.lead_id, e.day"
     )
 
 
@@ -351,8 +379,8 @@ class _StageSql:
             name = f"{kind}{len(self._fact_names)}"
             self._fact_names[key] = name
             window = f" AND {self.as_of_day} - day <= {within}" if within is not None else ""
-            agg = "count(*)" if kind == "c" else "max(day)"
-            self.facts.append((name, f"{agg} FILTER (WHERE m{matcher}{window})"))
+            agg = f"sum(n{matcher})" if kind == "c" else "max(day)"
+            self.facts.append((name, f"{agg} FILTER (WHERE n{matcher} > 0{window})"))
         return self._fact_names[key]
 
     def _sql(self, node: c.Condition, attribute: Callable[[Predicate], str]) -> str:

@@ -1,0 +1,82 @@
+"""Synthetic benchmark data: N leads and M Segment-style events as Parquet (made once, cached).
+
+Event mix and properties follow the demo company; timestamps spread over the year before
+AS_OF. Written with numpy so 10 M events take seconds, not minutes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+DAY_US = 86_400_000_000
+AS_OF = 20_000 * DAY_US + 12 * 3_600_000_000  # 2024-10-04 12:00 UTC
+OUT = Path(__file__).parent / "out"
+
+# (type, event, properties JSON, weight)
+KINDS = [
+    ("page", None, '{"path": "/"}', 20),
+    ("page", None, '{"path": "/blog/lead-scoring-101"}', 10),
+    ("page", None, '{"path": "/pricing"}', 6),
+    ("page", None, '{"path": "/product"}', 8),
+    ("page", None, '{"path": "/jobs"}', 1),
+    ("track", "Email Opened", '{"email_type": "newsletter"}', 25),
+    ("track", "Email Link Clicked", "{}", 10),
+    ("track", "Content Downloaded", '{"premium": true}', 3),
+    ("track", "Content Downloaded", '{"premium": false}', 4),
+    ("track", "Webinar Registered", "{}", 2),
+    ("track", "Webinar Attended", "{}", 1),
+    ("track", "Form Submitted", "{}", 2),
+    ("track", "Social Interaction", "{}", 4),
+    ("track", "Trial Requested", "{}", 1),
+    ("track", "Demo Requested", "{}", 1),
+    ("track", "Unsubscribed", "{}", 1),
+    ("track", "Email Bounced", "{}", 1),
+]
+
+
+def paths(leads: int, events: int) -> tuple[Path, Path]:
+    return OUT / f"leads-{leads}.parquet", OUT / f"events-{events}-{leads}.parquet"
+
+
+def make(leads: int, events: int, seed: int = 1) -> tuple[Path, Path]:
+    """Write (or reuse) the Parquet files and return their paths."""
+    lead_path, event_path = paths(leads, events)
+    if lead_path.exists() and event_path.exists():
+        return lead_path, event_path
+    OUT.mkdir(exist_ok=True)
+    rng = np.random.default_rng(seed)
+    titles = np.array(["CEO", "Marketing Manager", "Engineer", "Student", "VP Sales", ""])
+    sizes = np.array(["5", "50", "250", "2000", ""])
+    emails = np.array(["acme.example", "gmail.com", "nordic.example", "mailinator.com"])
+    countries = np.array(["DK", "SE", "US", "RO", ""])
+    t = rng.integers(0, len(titles), leads)
+    s = rng.integers(0, len(sizes), leads)
+    e = rng.integers(0, len(emails), leads)
+    c = rng.integers(0, len(countries), leads)
+    attributes = [
+        json.dumps({"job_title": titles[t[i]], "company_size": sizes[s[i]],
+                    "email": f"p{i}@{emails[e[i]]}", "country": countries[c[i]]})
+        for i in range(leads)
+    ]
+    ids = np.char.add("L", np.arange(leads).astype(str))
+    pq.write_table(pa.table({"lead_id": ids, "attributes": attributes}), lead_path)
+    weights = np.array([k[3] for k in KINDS], dtype=float)
+    kind = rng.choice(len(KINDS), size=events, p=weights / weights.sum())
+    # a few very active leads, many quiet ones (Zipf-like activity)
+    lead = np.minimum(rng.zipf(1.3, size=events) - 1, leads - 1)
+    lead = (lead * 7919 + rng.integers(0, leads, size=events) * (lead >= leads // 2)) % leads
+    ts = AS_OF - rng.integers(0, 365 * DAY_US, size=events)
+    types = np.array([k[0] for k in KINDS])[kind]
+    names = pa.array([k[1] for k in KINDS], pa.string()).take(pa.array(kind))
+    props = np.array([k[2] for k in KINDS])[kind]
+    table = pa.table({
+        "lead_id": ids[lead], "type": types, "event": names,
+        "timestamp": pa.array(ts, pa.int64()), "properties": props,
+    })
+    pq.write_table(table, event_path)
+    return lead_path, event_path
