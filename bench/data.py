@@ -59,24 +59,35 @@ def make(leads: int, events: int, seed: int = 1) -> tuple[Path, Path]:
     e = rng.integers(0, len(emails), leads)
     c = rng.integers(0, len(countries), leads)
     attributes = [
-        json.dumps({"job_title": titles[t[i]], "company_size": sizes[s[i]],
-                    "email": f"p{i}@{emails[e[i]]}", "country": countries[c[i]]})
+        json.dumps(
+            {
+                "job_title": titles[t[i]],
+                "company_size": sizes[s[i]],
+                "email": f"p{i}@{emails[e[i]]}",
+                "country": countries[c[i]],
+            }
+        )
         for i in range(leads)
     ]
     ids = np.char.add("L", np.arange(leads).astype(str))
     pq.write_table(pa.table({"lead_id": ids, "attributes": attributes}), lead_path)
     weights = np.array([k[3] for k in KINDS], dtype=float)
     kind = rng.choice(len(KINDS), size=events, p=weights / weights.sum())
-    # a few very active leads, many quiet ones (Zipf-like activity)
-    lead = np.minimum(rng.zipf(1.3, size=events) - 1, leads - 1)
-    lead = (lead * 7919 + rng.integers(0, leads, size=events) * (lead >= leads // 2)) % leads
+    # skewed activity: a lognormal weight per lead, so the busiest leads have ~50x the median
+    weight = rng.lognormal(0.0, 1.0, size=leads)
+    lead = rng.choice(leads, size=events, p=weight / weight.sum())
     ts = AS_OF - rng.integers(0, 365 * DAY_US, size=events)
     types = np.array([k[0] for k in KINDS])[kind]
     names = pa.array([k[1] for k in KINDS], pa.string()).take(pa.array(kind))
     props = np.array([k[2] for k in KINDS])[kind]
-    table = pa.table({
-        "lead_id": ids[lead], "type": types, "event": names,
-        "timestamp": pa.array(ts, pa.int64()), "properties": props,
-    })
+    table = pa.table(
+        {
+            "lead_id": ids[lead],
+            "type": types,
+            "event": names,
+            "timestamp": pa.array(ts, pa.int64()),
+            "properties": props,
+        }
+    )
     pq.write_table(table, event_path)
     return lead_path, event_path

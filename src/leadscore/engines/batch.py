@@ -73,6 +73,26 @@ def _bounds_sql(expr: str, bounds: Bounds) -> str:
     return "(" + " AND ".join(parts) + ")"
 
 
+def _decode(text: str | None) -> object:
+    """JSON text -> value; plain strings skip the parser (most values are plain strings)."""
+    if text is None:
+        return None
+    if text[:1] == '"' and "\\" not in text:
+        return text[1:-1]
+    return json.loads(text)
+
+
+def _judge(values: list[str | None], predicates: list[Predicate]) -> list[list[bool]]:
+    """Each predicate's verdict on each distinct value, value by value (so per-value work such
+    as parsing an email address is shared by the predicates on one field)."""
+    columns: list[list[bool]] = [[] for _ in predicates]
+    for text in values:
+        value = _decode(text)
+        for column, predicate in zip(columns, predicates, strict=True):
+            column.append(predicate.test(value))
+    return columns
+
+
 class _Verdicts:
     """Judges predicates once per distinct field value and joins the verdicts back as columns."""
 
@@ -102,8 +122,8 @@ class _Verdicts:
                     f"SELECT DISTINCT {extract} FROM {self.source}"
                 ).fetchall()
             ]
-            decoded = [None if v is None else json.loads(v) for v in values]
-            verdicts = {self.columns[id(p)]: [p.test(v) for v in decoded] for p in predicates}
+            verdicts = _judge(values, predicates)
+            verdicts = {self.columns[id(p)]: verdicts[i] for i, p in enumerate(predicates)}
             name = f"verdict_{table}_{index}"
             self.con.register(name, pa.table({"v": pa.array(values, pa.string()), **verdicts}))
             joins.append(f"LEFT JOIN {name} ON {name}.v IS NOT DISTINCT FROM src.f{index}")
@@ -313,14 +333,13 @@ def _build_daily(con: duckdb.DuckDBPyConnection, plan: Plan, as_of: int) -> None
                 f"SELECT DISTINCT {extract} FROM events_in WHERE {window} AND ({relevance})"
             ).fetchall()
         ]
-        decoded = [None if v is None else json.loads(v) for v in values]
         table = f"event_verdict_{index}"
+        predicates = list({id(p): p for _, p in uses}.values())
+        judged = _judge(values, predicates)
         verdicts: dict[str, list[bool]] = {}
-        for _, predicate in uses:
-            name = f"p{index}_{len(verdicts)}"
-            if id(predicate) in columns:
-                continue
-            verdicts[name] = [predicate.test(v) for v in decoded]
+        for number, predicate in enumerate(predicates):
+            name = f"p{index}_{number}"
+            verdicts[name] = judged[number]
             null = "TRUE" if predicate.test(None) else "FALSE"
             columns[id(predicate)] = f"COALESCE({table}.{name}, {null})"
         con.register(table, pa.table({"v": pa.array(values, pa.string()), **verdicts}))

@@ -32,9 +32,20 @@ class LeadState:
 
     lead_id: str
     attributes: dict[str, object]
-    matched: list[list[int]]
+    matched: list[list[int]]  # per event filter: sorted timestamps of matching events
+    per_day: list[Counter[int]]  # per event filter: matching events per UTC day
     activity: list[int] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
+    # verdicts that depend only on the attributes (fit rules, attribute conditions), by rule
+    # or condition id; cleared by IncrementalScorer.set_attributes
+    verdicts: dict[int, bool] = field(default_factory=dict)
+
+    def holds(self, key: int, predicates: Iterable[Predicate]) -> bool:
+        """Whether every predicate holds on the attributes, computed once per attribute set."""
+        verdict = self.verdicts.get(key)
+        if verdict is None:
+            verdict = self.verdicts[key] = applies(predicates, self.attributes)
+        return verdict
 
 
 def applies(predicates: Iterable[Predicate], attributes: dict[str, object]) -> bool:
@@ -61,9 +72,26 @@ class IncrementalScorer:
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
+        # per condition leaf, computed once: its text for explanations and its milli bounds
+        self._texts: dict[int, str] = {}
+        self._bounds: dict[int, Bounds] = {}
+        self._ppm: list[dict[int, int]] = [{} for _ in plan.rules]  # decay factor by age
+        for stage in plan.stages:
+            for node in c.walk(stage.when) if stage.when is not None else []:
+                self._texts[id(node)] = describe(node)
+                if isinstance(node, c.ScoreAtLeast):
+                    self._bounds[id(node)] = milli_bounds(node)
 
     def new_state(self, lead_id: str, attributes: dict[str, object]) -> LeadState:
-        return LeadState(lead_id, dict(attributes), [[] for _ in self.plan.matchers])
+        matchers = self.plan.matchers
+        return LeadState(
+            lead_id, dict(attributes), [[] for _ in matchers], [Counter() for _ in matchers]
+        )
+
+    def set_attributes(self, state: LeadState, attributes: dict[str, object]) -> None:
+        """Replace the lead's attributes (an identify call, a CRM update)."""
+        state.attributes = dict(attributes)
+        state.verdicts.clear()
 
     def add_one(self, state: LeadState, event: Event) -> None:
         """Record one event in the state; a message id seen before changes nothing."""
@@ -74,6 +102,7 @@ class IncrementalScorer:
         for index, matcher in enumerate(self.plan.matchers):
             if matcher.matches(event.type, event.event, event.properties):
                 bisect.insort(state.matched[index], event.timestamp)
+                state.per_day[index][s.day_of(event.timestamp)] += 1
 
     def update_one(self, state: LeadState, event: Event, as_of: int | None = None) -> LeadScore:
         """Record one event and return the lead's score as of ``as_of`` (default: the event)."""
@@ -87,7 +116,7 @@ class IncrementalScorer:
         contributions: list[RuleContribution] = []
         fit = 0
         for fit_rule in plan.fit:
-            if applies(fit_rule.when, state.attributes):
+            if state.holds(id(fit_rule), fit_rule.when):
                 fit += fit_rule.points
                 contributions.append(
                     RuleContribution("fit", fit_rule.name, fit_rule.points, matches=1)
@@ -95,7 +124,7 @@ class IncrementalScorer:
         group_sums = [0] * len(plan.groups)
         engagement = 0
         for rule in plan.rules:
-            contribution = self._rule(rule, state.matched[rule.matcher], as_of, as_of_day)
+            contribution = self._rule(rule, state, as_of, as_of_day)
             if contribution.matches or contribution.filtered:
                 contributions.append(contribution)
             if rule.group is None:
@@ -118,7 +147,7 @@ class IncrementalScorer:
         score = s.clip(raw_score, low, high)
         if score != raw_score:
             contributions.append(RuleContribution("clip", "score", score - raw_score))
-        facts = _Facts(state, as_of, as_of_day, plan, fit, engagement, score)
+        facts = _Facts(state, as_of, as_of_day, self, fit, engagement, score)
         stage_checks, stage = facts.stages()
         return LeadScore(
             lead_id=state.lead_id,
@@ -135,26 +164,46 @@ class IncrementalScorer:
         )
 
     def _rule(
-        self, rule: RuleStep, stamps: list[int], as_of: int, as_of_day: int
+        self, rule: RuleStep, state: LeadState, as_of: int, as_of_day: int
     ) -> RuleContribution:
-        upto = stamps[: bisect.bisect_right(stamps, as_of)]
-        counted = upto
-        if rule.within_days is not None:
-            counted = [ts for ts in counted if as_of_day - s.day_of(ts) <= rule.within_days]
+        """One rule's contribution from per-day counts: O(active days), not O(events)."""
+        stamps = state.matched[rule.matcher]
+        upto = bisect.bisect_right(stamps, as_of)
+        oldest = None if rule.within_days is None else as_of_day - rule.within_days
+        days: list[tuple[int, int]]
         if rule.once:
-            counted = counted[-1:]
-        raw = decayed = 0
-        for day, count in Counter(s.day_of(ts) for ts in counted).items():
+            last_day = s.day_of(stamps[upto - 1]) if upto else None
+            days = (
+                []
+                if last_day is None or (oldest is not None and last_day < oldest)
+                else [(last_day, 1)]
+            )
+        else:
+            days = []
+            for day, count in state.per_day[rule.matcher].items():
+                if day > as_of_day or (oldest is not None and day < oldest):
+                    continue
+                if day == as_of_day:  # only the part of today up to as_of
+                    count = upto - bisect.bisect_left(stamps, as_of_day * s.DAY_US)
+                days.append((day, count))
+        raw = decayed = matches = 0
+        ppm = self._ppm[rule.index]
+        for day, count in days:
             day_raw = s.day_points(count, rule.points, rule.daily_cap)
             raw += day_raw
-            decayed += s.apply_factor(day_raw, s.decay_ppm(rule.decay, as_of_day - day))
+            matches += count
+            age = as_of_day - day
+            factor = ppm.get(age)
+            if factor is None:
+                factor = ppm[age] = s.decay_ppm(rule.decay, age)
+            decayed += s.apply_factor(day_raw, factor)
         group = None if rule.group is None else self.plan.groups[rule.group].name
         return RuleContribution(
             "engagement",
             rule.name,
             s.clamp(decayed, rule.cap),
-            matches=len(counted),
-            filtered=len(upto) - len(counted),
+            matches=matches,
+            filtered=upto - matches,
             raw=raw,
             decayed=decayed,
             group=group,
@@ -168,7 +217,7 @@ class _Facts:
     state: LeadState
     as_of: int
     as_of_day: int
-    plan: Plan
+    scorer: IncrementalScorer
     fit: int
     engagement: int
     score: int
@@ -177,7 +226,7 @@ class _Facts:
         reached: dict[str, bool] = {}
         checks: list[StageCheck] = []
         current: str | None = None
-        for index, stage in enumerate(self.plan.stages):
+        for index, stage in enumerate(self.scorer.plan.stages):
             leaves: list[ConditionCheck] = []
             ok = index == 0 or (stage.when is not None and self._eval(stage.when, reached, leaves))
             reached[stage.name] = ok
@@ -201,7 +250,7 @@ class _Facts:
             out.extend(inner)
             return result
         value, ok = self._leaf(node, reached)
-        out.append(ConditionCheck(describe(node), value, ok))
+        out.append(ConditionCheck(self.scorer._texts[id(node)], value, ok))
         return ok
 
     def _leaf(self, node: c.Condition, reached: dict[str, bool]) -> tuple[str, bool]:
@@ -209,10 +258,10 @@ class _Facts:
             measured = {"score": self.score, "fit": self.fit, "engagement": self.engagement}[
                 node.of
             ]
-            return f"{measured / s.MILLI:g}", milli_bounds(node).holds(measured)
+            return f"{measured / s.MILLI:g}", self.scorer._bounds[id(node)].holds(measured)
         if isinstance(node, c.AttributeCondition):
             value = field_value(self.state.attributes, node.where.field)
-            return repr(value), node.where.test(value)
+            return repr(value), self.state.holds(id(node), (node.where,))
         if isinstance(node, c.EventCount):
             count = len(self._stamps(node, node.within_days))
             return str(count), node.holds(count)
@@ -227,7 +276,7 @@ class _Facts:
         raise TypeError(f"not a leaf condition: {node!r}")  # pragma: no cover
 
     def _stamps(self, node: c.EventCount | c.DaysSinceEvent, within_days: int | None) -> list[int]:
-        stamps = self.state.matched[self.plan.condition_matchers[id(node)]]
+        stamps = self.state.matched[self.scorer.plan.condition_matchers[id(node)]]
         upto = stamps[: bisect.bisect_right(stamps, self.as_of)]
         if within_days is None:
             return upto

@@ -1,0 +1,176 @@
+"""Batch scoring benchmark: leadscore's BatchEngine vs a plain DuckDB query vs pandas groupby.
+
+    python bench/batch.py --leads 1000000 --events 10000000 --runs 3
+
+Each variant runs in its own process (so peak memory is its own) on the same Parquet data
+(bench/data.py, generated once into bench/out/). Reported: median wall time of the scoring
+step (data already in memory), events per second, peak RSS, and the ratio to each baseline
+measured in the same run. The baselines compute less than leadscore does (no fit rules, no
+property predicates beyond the event name and pricing path, no stages); they are the
+"decayed sum with caps, then tiers" of STACK.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import data
+
+POINTS = {
+    "Email Opened": 2,
+    "Email Link Clicked": 3,
+    "Content Downloaded": 5,
+    "Webinar Registered": 10,
+    "Webinar Attended": 10,
+    "Form Submitted": 5,
+    "Social Interaction": 1,
+    "Trial Requested": 25,
+    "Demo Requested": 15,
+    "Unsubscribed": -10,
+    "Email Bounced": -10,
+}
+
+
+def plain_duckdb(leads_path: Path, events_path: Path) -> float:
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    con.execute(f"CREATE TABLE events AS SELECT * FROM '{events_path}'")
+    cases = " ".join(f"WHEN '{k}' THEN {v}" for k, v in POINTS.items())
+    query = f"""
+        WITH scored AS (
+          SELECT lead_id,
+                 CASE WHEN type = 'page' THEN 1 ELSE CASE event {cases} ELSE 0 END END AS points,
+                 {data.AS_OF // data.DAY_US} - timestamp // {data.DAY_US} AS age
+          FROM events WHERE timestamp <= {data.AS_OF}),
+        decayed AS (
+          SELECT lead_id, sum(points * CASE WHEN age <= 30 THEN 1.0 WHEN age <= 180 THEN 0.75
+                                            ELSE 0.5 END) AS engagement
+          FROM scored GROUP BY lead_id)
+        SELECT lead_id, least(greatest(engagement, 0), 100) AS score,
+               CASE WHEN engagement >= 50 THEN 'hot' WHEN engagement >= 19 THEN 'warm'
+                    ELSE 'cold' END AS tier
+        FROM decayed"""
+    started = time.perf_counter()
+    con.sql(query).to_arrow_table()
+    return time.perf_counter() - started
+
+
+def pandas_groupby(leads_path: Path, events_path: Path) -> float:
+    import numpy as np
+    import pandas as pd
+
+    events = pd.read_parquet(events_path)
+    started = time.perf_counter()
+    events = events[events["timestamp"] <= data.AS_OF]
+    points = events["event"].map(POINTS).fillna(0).to_numpy()
+    points = np.where(events["type"].to_numpy() == "page", 1, points)
+    age = data.AS_OF // data.DAY_US - events["timestamp"].to_numpy() // data.DAY_US
+    factor = np.where(age <= 30, 1.0, np.where(age <= 180, 0.75, 0.5))
+    frame = pd.DataFrame({"lead_id": events["lead_id"].to_numpy(), "v": points * factor})
+    engagement = frame.groupby("lead_id", sort=False)["v"].sum()
+    score = engagement.clip(0, 100)
+    pd.cut(engagement, [-np.inf, 19, 50, np.inf], right=False, labels=["cold", "warm", "hot"])
+    _ = score
+    return time.perf_counter() - started
+
+
+def leadscore_batch(leads_path: Path, events_path: Path) -> float:
+    import pyarrow.parquet as pq
+
+    from leadscore import BatchEngine, compile_plan, default_model
+
+    leads, events = pq.read_table(leads_path), pq.read_table(events_path)
+    plan = compile_plan(default_model())
+    started = time.perf_counter()
+    BatchEngine().score_many(plan, leads, events, data.AS_OF)
+    return time.perf_counter() - started
+
+
+def leadscore_events_only(leads_path: Path, events_path: Path) -> float:
+    """The brief model without fit rules: the part comparable with the baselines."""
+    import pyarrow.parquet as pq
+
+    from leadscore import BatchEngine, compile_plan, default_model
+
+    leads, events = pq.read_table(leads_path), pq.read_table(events_path)
+    brief = default_model()
+    plan = compile_plan(brief.model_copy(update={"fit": []}))
+    started = time.perf_counter()
+    BatchEngine().score_many(plan, leads, events, data.AS_OF)
+    return time.perf_counter() - started
+
+
+VARIANTS = {
+    "duckdb-plain": plain_duckdb,
+    "pandas": pandas_groupby,
+    "leadscore": leadscore_batch,
+    "leadscore-no-fit": leadscore_events_only,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--leads", type=int, default=1_000_000)
+    parser.add_argument("--events", type=int, default=10_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--variant", choices=VARIANTS, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    leads_path, events_path = data.make(args.leads, args.events)
+    if args.variant:
+        seconds = VARIANTS[args.variant](leads_path, events_path)
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps({"seconds": seconds, "peak_mb": peak_mb}))
+        return
+    print(
+        f"machine: {platform.processor() or platform.machine()}, "
+        f"{__import__('os').cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(f"data: {args.leads:,} leads, {args.events:,} events; median of {args.runs} runs")
+    results = {}
+    for name in VARIANTS:
+        runs = []
+        for _ in range(args.runs):
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--leads",
+                    str(args.leads),
+                    "--events",
+                    str(args.events),
+                    "--variant",
+                    name,
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout
+            runs.append(json.loads(out.strip().splitlines()[-1]))
+        seconds = statistics.median(r["seconds"] for r in runs)
+        peak = max(r["peak_mb"] for r in runs)
+        results[name] = seconds
+        print(
+            f"{name:18s} {seconds:7.2f} s  {args.events / seconds / 1e6:6.2f} M events/s  "
+            f"peak {peak:,.0f} MB  runs {[round(r['seconds'], 2) for r in runs]}"
+        )
+    for name in ("leadscore", "leadscore-no-fit"):
+        print(
+            f"{name}: {results['duckdb-plain'] / results[name]:.2f}x the plain DuckDB query, "
+            f"{results['pandas'] / results[name]:.2f}x pandas"
+        )
+
+
+if __name__ == "__main__":
+    main()
