@@ -122,8 +122,8 @@ class _Verdicts:
                     f"SELECT DISTINCT {extract} FROM {self.source}"
                 ).fetchall()
             ]
-            verdicts = _judge(values, predicates)
-            verdicts = {self.columns[id(p)]: verdicts[i] for i, p in enumerate(predicates)}
+            judged = _judge(values, predicates)
+            verdicts = {self.columns[id(p)]: judged[i] for i, p in enumerate(predicates)}
             name = f"verdict_{table}_{index}"
             self.con.register(name, pa.table({"v": pa.array(values, pa.string()), **verdicts}))
             joins.append(f"LEFT JOIN {name} ON {name}.v IS NOT DISTINCT FROM src.f{index}")
