@@ -13,9 +13,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leadscore import Event, ScoringModel
+from leadscore.spec.bots import BotFilter
 from tests.conftest import DAY, NOW, score_both
 
-EVENTS = ["Email Opened", "Content Downloaded", "Trial Requested", "Unsubscribed"]
+EVENTS = [
+    "Email Opened",
+    "Content Downloaded",
+    "Trial Requested",
+    "Unsubscribed",
+    "Email Link Clicked",
+    "Email Delivered",
+]
 PATHS = ["/", "/pricing", "/pricing/team", "/jobs", "/blog/a"]
 
 points = st.integers(min_value=-20_000, max_value=30_000).map(lambda m: m / 1000)
@@ -146,6 +154,15 @@ def models(draw: Any) -> ScoringModel:
         spec["engagement_cap"] = draw(st.sampled_from([3, 25.5, 60]))
     if draw(st.booleans()):
         spec["applies_to"] = [draw(lead_predicates)]
+    if draw(st.booleans()):
+        spec["bot_filter"] = {
+            "events": draw(
+                st.sampled_from([["Email Link Clicked"], ["Email Link Clicked", "Email Opened"]])
+            ),
+            "user_agent": draw(st.booleans()),
+            "same_second": draw(st.sampled_from([None, 2, 3])),
+            "after_delivery_seconds": draw(st.sampled_from([None, 0, 10])),
+        }
     return ScoringModel.model_validate({k: v for k, v in spec.items() if v is not None})
 
 
@@ -168,24 +185,32 @@ properties = st.fixed_dictionaries(
         "premium": st.sampled_from([True, False, "true", None]),
         "kind": st.sampled_from(["a", "b", "c"]),
         "n": st.sampled_from([1, 2, "3", 2.5]),
+        "email_id": st.sampled_from(["e1", "e2", 1]),
+        "user_agent": st.sampled_from(["Mozilla/5.0 Safari", "Proofpoint URL Defense", None]),
     },
 )
 
 
 @st.composite
-def cases(draw: Any) -> tuple[dict[str, dict[str, object]], list[Event], int]:
-    leads = {f"L{i}": draw(lead_attributes) for i in range(draw(st.integers(1, 4)))}
+def cases(
+    draw: Any, names: list[str] = EVENTS, max_events: int = 30, max_leads: int = 4
+) -> tuple[dict[str, dict[str, object]], list[Event], int]:
+    leads = {f"L{i}": draw(lead_attributes) for i in range(draw(st.integers(1, max_leads)))}
     events = []
-    for n in range(draw(st.integers(0, 30))):
+    for n in range(draw(st.integers(0, max_events))):
         lead_id = draw(st.sampled_from(sorted(leads)))
-        ts = NOW - draw(st.integers(-2 * DAY, 400 * DAY))
+        if draw(st.booleans()):
+            ts = NOW - draw(st.integers(-2 * DAY, 400 * DAY))
+        else:  # bursts around a few instants, so same-second and after-delivery cases occur
+            anchor = NOW - draw(st.sampled_from([0, 3 * DAY + 17, 40 * DAY]))
+            ts = anchor + draw(st.integers(-3, 15)) * 1_000_000 + draw(st.sampled_from([0, 1]))
         is_page = draw(st.booleans())
         events.append(
             Event(
                 f"m{n}",
                 lead_id,
                 "page" if is_page else "track",
-                None if is_page else draw(st.sampled_from(EVENTS)),
+                None if is_page else draw(st.sampled_from(names)),
                 ts,
                 draw(properties),
             )
@@ -202,3 +227,41 @@ def test_batch_equals_incremental(
 ) -> None:
     leads, events, as_of = case
     score_both(scoring_model, leads, events, as_of)  # asserts agreement and exact sums
+
+
+EMAIL = ["Email Link Clicked", "Email Opened", "Email Delivered"]
+BOT_MODEL = ScoringModel.model_validate(
+    {
+        "name": "bots",
+        "engagement": [
+            {"name": n, "event": n, "points": p} for n, p in zip(EMAIL, [3, 2, 0.5], strict=True)
+        ]
+        + [{"name": "views", "type": "page", "points": 1}],
+        "stages": [
+            {"name": "Lead"},
+            {"name": "Active", "when": {"type": "days_since_activity", "lte": 0}},
+        ],
+    }
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    bot_filter=st.fixed_dictionaries(
+        {
+            "events": st.sampled_from(
+                [["Email Link Clicked"], ["Email Link Clicked", "Email Opened"]]
+            ),
+            "user_agent": st.booleans(),
+            "same_second": st.sampled_from([None, 2, 3]),
+            "after_delivery_seconds": st.sampled_from([None, 0, 2, 10]),
+        }
+    ),
+    case=cases(names=EMAIL, max_events=40, max_leads=2),
+)
+def test_bot_filter_agrees(
+    bot_filter: dict[str, Any], case: tuple[dict[str, dict[str, object]], list[Event], int]
+) -> None:
+    leads, events, as_of = case
+    scoring_model = BOT_MODEL.model_copy(update={"bot_filter": BotFilter(**bot_filter)})
+    score_both(scoring_model, leads, events, as_of)

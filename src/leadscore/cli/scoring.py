@@ -147,6 +147,7 @@ def _as_dict(result: LeadScore) -> dict[str, object]:
                 "points": points(c.points),
                 "matches": c.matches,
                 "filtered": c.filtered,
+                "bot_filtered": c.bot_filtered,
                 "raw": points(c.raw),
                 "decayed": points(c.decayed),
                 "group": c.group,
@@ -178,7 +179,11 @@ def _show(result: LeadScore) -> None:
         events = (
             ""
             if c.kind != "engagement"
-            else (f"{c.matches}" + (f" (+{c.filtered} not counted)" if c.filtered else ""))
+            else (
+                f"{c.matches}"
+                + (f" (+{c.filtered} not counted)" if c.filtered else "")
+                + (f" (+{c.bot_filtered} bot)" if c.bot_filtered else "")
+            )
         )
         raw = f"{points(c.raw):g}" if c.kind == "engagement" else ""
         decayed = f"{points(c.decayed):g}" if c.kind == "engagement" else ""

@@ -24,6 +24,7 @@ import pyarrow as pa
 from leadscore.engines import semantics as s
 from leadscore.engines.plan import Plan, milli_bounds
 from leadscore.spec import conditions as c
+from leadscore.spec.bots import is_bot_user_agent
 from leadscore.spec.predicates import Bounds, Predicate
 
 logger = logging.getLogger(__name__)
@@ -185,7 +186,8 @@ class BatchEngine:
             fit_terms.append(f"CASE WHEN {cond} THEN {rule.points} ELSE 0 END")
         stage_sql = _StageSql(plan, as_of_day, lead_verdicts.column)
         lead_verdicts.build("lf", "lead_id")
-        _build_daily(con, plan, as_of)
+        source = _without_bots(con, plan) if plan.bot_filter is not None else "events_in"
+        _build_daily(con, plan, as_of, source)
         self._engagement(con, plan, as_of_day)
         facts = stage_sql.fact_columns()
         con.execute(
@@ -308,7 +310,59 @@ class BatchEngine:
         )
 
 
-def _build_daily(con: duckdb.DuckDBPyConnection, plan: Plan, as_of: int) -> None:
+def _without_bots(con: duckdb.DuckDBPyConnection, plan: Plan) -> str:
+    """A view of the events without those the bot filter removes (engines/bots.py in SQL)."""
+    bot_filter = plan.bot_filter
+    assert bot_filter is not None
+    checked = f"event IN ({', '.join(_quote(e) for e in bot_filter.events)})"
+    delivery = f"event = {_quote(bot_filter.delivery_event)}"
+    relevant = f"COALESCE(type = 'track' AND ({checked} OR {delivery}), FALSE)"
+    ua = _json_field("properties", "user_agent")
+    key = _json_field("properties", bot_filter.key)
+    agents = [
+        row[0]
+        for row in con.execute(
+            f"SELECT DISTINCT {ua} FROM events_in WHERE {relevant} AND {checked}"
+        ).fetchall()
+    ]
+    con.register(
+        "bot_agents",
+        pa.table(
+            {
+                "v": pa.array(agents, pa.string()),
+                "bot": [bot_filter.user_agent and is_bot_user_agent(_decode(a)) for a in agents],
+            }
+        ),
+    )
+    tests = ["COALESCE(bot_agents.bot, FALSE)"]
+    if bot_filter.same_second is not None:
+        tests.append(f"w.same_second >= {bot_filter.same_second}")
+    if bot_filter.after_delivery_seconds is not None:
+        limit = bot_filter.after_delivery_seconds * 1_000_000
+        tests.append(f"(w.k IS NOT NULL AND w.timestamp - w.last_delivery <= {limit})")
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE bot_rows AS WITH r AS ("
+        f"SELECT lead_id, type, event, timestamp, properties, {checked} AS checked, "
+        f"{delivery} AS delivery, {ua} AS ua, "
+        f"CASE WHEN starts_with({key}, '\"') THEN {key} END AS k "
+        f"FROM events_in WHERE {relevant}), "
+        "w AS (SELECT r.*, count(*) FILTER (WHERE checked) OVER "
+        "(PARTITION BY lead_id, timestamp // 1000000) AS same_second, "
+        "max(CASE WHEN delivery THEN timestamp END) OVER "
+        "(PARTITION BY lead_id, k ORDER BY timestamp) AS last_delivery FROM r) "
+        f"SELECT w.*, COALESCE(w.checked AND ({' OR '.join(tests)}), FALSE) AS bot "
+        "FROM w LEFT JOIN bot_agents ON bot_agents.v = w.ua"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW events_scored AS "
+        "SELECT lead_id, type, event, timestamp, properties FROM events_in "
+        f"WHERE NOT {relevant} UNION ALL "
+        "SELECT lead_id, type, event, timestamp, properties FROM bot_rows WHERE NOT bot"
+    )
+    return "events_scored"
+
+
+def _build_daily(con: duckdb.DuckDBPyConnection, plan: Plan, as_of: int, source: str) -> None:
     """Per (lead, UTC day): how many events in all and how many match each event filter.
 
     Everything downstream (rules, decay, stage facts) reads this table, never the raw events.
@@ -330,7 +384,7 @@ def _build_daily(con: duckdb.DuckDBPyConnection, plan: Plan, as_of: int) -> None
         values = [
             row[0]
             for row in con.execute(
-                f"SELECT DISTINCT {extract} FROM events_in WHERE {window} AND ({relevance})"
+                f"SELECT DISTINCT {extract} FROM {source} WHERE {window} AND ({relevance})"
             ).fetchall()
         ]
         table = f"event_verdict_{index}"
@@ -357,7 +411,7 @@ def _build_daily(con: duckdb.DuckDBPyConnection, plan: Plan, as_of: int) -> None
         + "".join(counts)
         + f" FROM (SELECT lead_id, CAST(timestamp // {s.DAY_US} AS BIGINT) AS day, type, event"
         + "".join(extracts)
-        + f" FROM events_in WHERE {window}) e"
+        + f" FROM {source} WHERE {window}) e"
         + "".join(joins)
         + " GROUP BY e.lead_id, e.day"
     )

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from leadscore._types import Event
+from leadscore.engines import bots
 from leadscore.engines import semantics as s
 from leadscore.engines.plan import Plan, RuleStep, milli_bounds
 from leadscore.engines.results import (
@@ -39,6 +40,10 @@ class LeadState:
     # verdicts that depend only on the attributes (fit rules, attribute conditions), by rule
     # or condition id; cleared by IncrementalScorer.set_attributes
     verdicts: dict[int, bool] = field(default_factory=dict)
+    # with a bot filter: the events it looks at (checked and deliveries), and those it removed
+    bot_events: list[Event] = field(default_factory=list)
+    bot_filtered: list[Event] = field(default_factory=list)
+    scored_events: list[Event] = field(default_factory=list)
 
     def holds(self, key: int, predicates: Iterable[Predicate]) -> bool:
         """Whether every predicate holds on the attributes, computed once per attribute set."""
@@ -94,15 +99,47 @@ class IncrementalScorer:
         state.verdicts.clear()
 
     def add_one(self, state: LeadState, event: Event) -> None:
-        """Record one event in the state; a message id seen before changes nothing."""
+        """Record one event in the state; a message id seen before changes nothing.
+
+        With a bot filter, a new click can reveal that earlier ones were a scanner's (same
+        second, or just after delivery): the lead's counts are then rebuilt without them.
+        """
         if event.message_id in state.seen:
             return
         state.seen.add(event.message_id)
+        bot_filter = self.plan.bot_filter
+        if bot_filter is None:
+            self._count(state, event)
+            return
+        state.scored_events.append(event)
+        if not (bots.is_checked(event, bot_filter) or bots.is_delivery(event, bot_filter)):
+            self._count(state, event)
+            return
+        state.bot_events.append(event)
+        removed = bots.filtered_ids(state.bot_events, bot_filter)
+        before = {e.message_id for e in state.bot_filtered}
+        state.bot_filtered = [e for e in state.bot_events if e.message_id in removed]
+        if before == removed - {event.message_id}:
+            if event.message_id not in removed:
+                self._count(state, event)
+            return
+        self._rebuild(state, removed)
+
+    def _count(self, state: LeadState, event: Event) -> None:
         bisect.insort(state.activity, event.timestamp)
         for index, matcher in enumerate(self.plan.matchers):
             if matcher.matches(event.type, event.event, event.properties):
                 bisect.insort(state.matched[index], event.timestamp)
                 state.per_day[index][s.day_of(event.timestamp)] += 1
+
+    def _rebuild(self, state: LeadState, removed: set[str]) -> None:
+        state.activity.clear()
+        for stamps, days in zip(state.matched, state.per_day, strict=True):
+            stamps.clear()
+            days.clear()
+        for past in state.scored_events:
+            if past.message_id not in removed:
+                self._count(state, past)
 
     def update_one(self, state: LeadState, event: Event, as_of: int | None = None) -> LeadScore:
         """Record one event and return the lead's score as of ``as_of`` (default: the event)."""
@@ -125,7 +162,7 @@ class IncrementalScorer:
         engagement = 0
         for rule in plan.rules:
             contribution = self._rule(rule, state, as_of, as_of_day)
-            if contribution.matches or contribution.filtered:
+            if contribution.matches or contribution.filtered or contribution.bot_filtered:
                 contributions.append(contribution)
             if rule.group is None:
                 engagement += contribution.points
@@ -204,6 +241,12 @@ class IncrementalScorer:
             s.clamp(decayed, rule.cap),
             matches=matches,
             filtered=upto - matches,
+            bot_filtered=sum(
+                1
+                for e in state.bot_filtered
+                if e.timestamp <= as_of
+                and self.plan.matchers[rule.matcher].matches(e.type, e.event, e.properties)
+            ),
             raw=raw,
             decayed=decayed,
             group=group,

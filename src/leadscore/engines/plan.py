@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from leadscore.engines.semantics import to_milli
 from leadscore.spec import conditions as c
+from leadscore.spec.bots import BotFilter
 from leadscore.spec.decay import Decay
 from leadscore.spec.model import Band, ScoringModel
 from leadscore.spec.predicates import Bounds, Predicate, field_value
@@ -79,6 +80,7 @@ class Plan:
     grades: tuple[tuple[str, float | None], ...]
     stages: tuple[StageStep, ...]
     condition_matchers: dict[int, int]  # id(condition leaf) -> matcher index
+    bot_filter: BotFilter | None = None
 
     @property
     def decays(self) -> tuple[Decay | None, ...]:
@@ -165,6 +167,7 @@ def compile_plan(scoring_model: ScoringModel) -> Plan:
         grades=_band_steps(list(scoring_model.grades)),
         stages=tuple(stages),
         condition_matchers=condition_matchers,
+        bot_filter=scoring_model.bot_filter,
     )
 
 

@@ -25,7 +25,8 @@ class RuleContribution:
 
     ``points`` of all contributions add up to the lead's score exactly. For an engagement rule,
     ``matches`` counts the events that scored and ``filtered`` those that matched but did not
-    (older than the window, or beyond the first with ``once``); ``raw`` is before decay (after
+    (older than the window, or beyond the first with ``once``) and ``bot_filtered`` those the
+    model's bot filter removed; ``raw`` is before decay (after
     the daily cap), ``decayed`` after decay and ``points`` after the rule's cap.
     """
 
@@ -37,6 +38,7 @@ class RuleContribution:
     raw: int = 0
     decayed: int = 0
     group: str | None = None
+    bot_filtered: int = 0
 
 
 @dataclass(frozen=True, slots=True)

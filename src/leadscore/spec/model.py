@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from leadscore.spec import conditions
+from leadscore.spec.bots import BotFilter
 from leadscore.spec.conditions import Condition, EventFilter
 from leadscore.spec.decay import Decay
 from leadscore.spec.predicates import Predicate
@@ -121,6 +122,9 @@ class ScoringModel(_Spec):
     fit: list[FitRule] = Field(default_factory=list)
     groups: list[Group] = Field(default_factory=list)
     engagement: list[EngagementRule] = Field(default_factory=list)
+    bot_filter: BotFilter | None = Field(
+        default=None, description="filter email-scanner and bot events (no points, no activity)"
+    )
     engagement_cap: float | None = Field(default=None, gt=0, description="cap on all engagement")
     clip: Clip | None = None
     tiers: list[Band] = Field(default_factory=list)

@@ -176,3 +176,63 @@ fit: [{name: any, points: 1, when: [{type: present, field: country}]}]
 """)
     result = score_both(m, {"A": {"country": "dk"}, "B": {"country": "SE"}}, [], NOW)
     assert set(result) == {"A"}
+
+
+BOTS = """
+name: bots
+bot_filter: {events: [Email Link Clicked], same_second: 2, after_delivery_seconds: 10}
+engagement:
+  - {name: click, event: Email Link Clicked, points: 3}
+  - {name: delivered, event: Email Delivered, points: 0}
+"""
+
+
+def test_scanner_clicks_in_one_second_score_nothing() -> None:
+    events = [
+        track("L", "Email Link Clicked", NOW - DAY + 100, 1),
+        track("L", "Email Link Clicked", NOW - DAY + 900_000, 2),  # same second
+        track("L", "Email Link Clicked", NOW - DAY + 5_000_000, 3),
+    ]  # a person, later
+    result = score_both(model(BOTS), {"L": {}}, events, NOW)["L"]
+    click = next(c for c in result.contributions if c.name == "click")
+    assert (click.points, click.matches, click.bot_filtered) == (3_000, 1, 2)
+
+
+def test_clicks_right_after_delivery_are_a_scanner() -> None:
+    delivered = NOW - 2 * DAY
+    events = [
+        track("L", "Email Delivered", delivered, 1, email_id="m-1"),
+        track("L", "Email Link Clicked", delivered + 10_000_000, 2, email_id="m-1"),
+        track("L", "Email Link Clicked", delivered + 10_000_001 + DAY, 3, email_id="m-1"),
+        track("L", "Email Link Clicked", delivered + 4_000_000, 4, email_id="other"),
+    ]
+    result = score_both(model(BOTS), {"L": {}}, events, NOW)["L"]
+    # 10 s after delivery: filtered (inclusive); a day later and another message: counted.
+    assert result.engagement == 6_000
+
+
+def test_bot_user_agents_and_late_arrivals() -> None:
+    events = [
+        track(
+            "L",
+            "Email Link Clicked",
+            NOW - 60_000_000,
+            1,
+            user_agent="Mozilla/5.0 (compatible; Mimecast URL protect)",
+        ),
+        track(
+            "L",
+            "Email Link Clicked",
+            NOW - 30_000_000,
+            2,
+            user_agent="Mozilla/5.0 (Windows NT 10.0) Chrome/120",
+        ),
+    ]
+    assert score_both(model(BOTS), {"L": {}}, events, NOW)["L"].engagement == 3_000
+    # The second click of a same-second pair arrives last: the first is taken back.
+    pair = [
+        track("L", "Email Link Clicked", NOW - 100, 1),
+        track("L", "Email Link Clicked", NOW - 50, 2),
+    ]
+    assert score_both(model(BOTS), {"L": {}}, pair[:1], NOW)["L"].engagement == 3_000
+    assert score_both(model(BOTS), {"L": {}}, pair, NOW)["L"].engagement == 0
