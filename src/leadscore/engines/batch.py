@@ -249,9 +249,6 @@ class BatchEngine:
             pa.table(
                 {
                     "rule": [r.index for r in plan.rules],
-                    "m": [f"n{r.matcher}" for r in plan.rules],
-                    "once": [r.once for r in plan.rules],
-                    "within": pa.array([r.within_days for r in plan.rules], pa.int64()),
                     "points": pa.array([r.points for r in plan.rules], pa.int64()),
                     "daily_cap": pa.array([r.daily_cap for r in plan.rules], pa.int64()),
                     "cap": pa.array([r.cap for r in plan.rules], pa.int64()),
@@ -278,15 +275,22 @@ class BatchEngine:
             f"CASE WHEN x.raw >= 0 THEN (x.raw * k.ppm + {half}) // {s.PPM} "
             f"ELSE -((-x.raw * k.ppm + {half}) // {s.PPM}) END"
         )
-        counts = ", ".join(f"n{j}" for j in range(len(plan.matchers)))
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE hits AS SELECT l.lead_id, r.rule, l.day, "
-            "CASE WHEN r.once THEN 1 ELSE l.n END AS n "
-            f"FROM (UNPIVOT (SELECT lead_id, day, {counts} FROM daily) ON {counts} "
-            "INTO NAME m VALUE n) l JOIN rule_table r ON r.m = l.m "
-            f"WHERE l.n > 0 AND (r.within IS NULL OR {as_of_day} - l.day <= r.within) "
-            "QUALIFY NOT r.once OR l.day = max(l.day) OVER (PARTITION BY l.lead_id, r.rule)"
-        )
+        parts = []
+        for rule in plan.rules:
+            where = f"n{rule.matcher} > 0"
+            if rule.within_days is not None:
+                where += f" AND {as_of_day} - day <= {rule.within_days}"
+            if rule.once:
+                parts.append(
+                    f"SELECT lead_id, {rule.index} AS rule, max(day) AS day, 1::BIGINT AS n "
+                    f"FROM daily WHERE {where} GROUP BY lead_id"
+                )
+            else:
+                parts.append(
+                    f"SELECT lead_id, {rule.index} AS rule, day, n{rule.matcher} AS n "
+                    f"FROM daily WHERE {where}"
+                )
+        con.execute("CREATE OR REPLACE TEMP TABLE hits AS " + " UNION ALL ".join(parts))
         con.execute(
             "CREATE OR REPLACE TEMP TABLE rule_days AS SELECT x.lead_id, x.rule, x.grp, x.cap, "
             f"CAST({decayed} AS BIGINT) AS pts FROM (SELECT d.lead_id, d.rule, d.day, r.grp, "

@@ -269,6 +269,10 @@ def _parse(raw: dict[str, Any], now: int) -> tuple[str, Any]:
         raise MessageError("event", "is required for track calls")
     timestamp = checked_time(message, now)
     properties = dict(message.properties)
+    context = (message.model_extra or {}).get("context")
+    agent = context.get("userAgent") if isinstance(context, dict) else None
+    if isinstance(agent, str) and "user_agent" not in properties:
+        properties["user_agent"] = agent  # Segment's context.userAgent, for the bot filter
     return "event", StoredEvent(
         message_id=message_id_of(message, raw),
         lead_id=user_id,
