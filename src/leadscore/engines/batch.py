@@ -187,14 +187,7 @@ class BatchEngine:
         stage_sql = _StageSql(plan, as_of_day, lead_verdicts.column)
         lead_verdicts.build("lf", "lead_id")
         source = _without_bots(con, plan) if plan.bot_filter is not None else "events_in"
-        _build_daily(con, plan, as_of, source)
-        self._engagement(con, plan, as_of_day)
-        facts = stage_sql.fact_columns()
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE facts AS SELECT lead_id, max(day) AS last_day"
-            + "".join(f", {expr} AS {name}" for name, expr in facts)
-            + " FROM daily GROUP BY lead_id"
-        )
+        _aggregate_events(con, plan, as_of, source, stage_sql.fact_columns())
         fit_expr = " + ".join(fit_terms) if fit_terms else "0"
         low_high = plan.clip
         score_expr = "(base.fit + base.engagement)"
@@ -204,8 +197,8 @@ class BatchEngine:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE base AS SELECT lf.*, "
             f"CAST({fit_expr} AS BIGINT) AS fit, CAST(COALESCE(eng.engagement, 0) AS BIGINT) "
-            "AS engagement, facts.* EXCLUDE (lead_id) FROM lf "
-            "LEFT JOIN eng USING (lead_id) LEFT JOIN facts USING (lead_id) "
+            "AS engagement, eng.* EXCLUDE (lead_id, engagement) FROM lf "
+            "LEFT JOIN eng USING (lead_id) "
             f"WHERE {where}"
         )
         result = con.sql(
@@ -223,155 +216,88 @@ class BatchEngine:
         )
         return result.cast(RESULT_SCHEMA)
 
-    def _engagement(self, con: duckdb.DuckDBPyConnection, plan: Plan, as_of_day: int) -> None:
-        if not plan.rules:
-            con.execute(
-                "CREATE OR REPLACE TEMP TABLE eng AS SELECT NULL::VARCHAR AS lead_id, "
-                "0::BIGINT AS engagement WHERE FALSE"
-            )
-            return
-        min_day = con.execute("SELECT min(day) FROM daily").fetchall()[0]
-        oldest = as_of_day - (min_day[0] if min_day and min_day[0] is not None else as_of_day)
-        decays = plan.decays
-        ages = list(range(max(oldest, 0) + 1))
-        con.register(
-            "decay_table",
-            pa.table(
-                {
-                    "decay_id": [d for d in range(len(decays)) for _ in ages],
-                    "age": ages * len(decays),
-                    "ppm": [s.decay_ppm(decay, age) for decay in decays for age in ages],
-                }
-            ),
-        )
-        con.register(
-            "rule_table",
-            pa.table(
-                {
-                    "rule": [r.index for r in plan.rules],
-                    "points": pa.array([r.points for r in plan.rules], pa.int64()),
-                    "daily_cap": pa.array([r.daily_cap for r in plan.rules], pa.int64()),
-                    "cap": pa.array([r.cap for r in plan.rules], pa.int64()),
-                    "grp": pa.array([r.group for r in plan.rules], pa.int64()),
-                    "decay_id": [plan.decay_id(r) for r in plan.rules],
-                }
-            ),
-        )
-        con.register(
-            "group_table",
-            pa.table(
-                {
-                    "grp": pa.array(range(len(plan.groups)), pa.int64()),
-                    "gcap": pa.array([g.cap for g in plan.groups], pa.int64()),
-                }
-            ),
-        )
-        half = s.PPM // 2
-        raw = (
-            "CASE WHEN r.daily_cap IS NULL THEN d.n * r.points "
-            "ELSE LEAST(GREATEST(d.n * r.points, -r.daily_cap), r.daily_cap) END"
-        )
-        decayed = (
-            f"CASE WHEN x.raw >= 0 THEN (x.raw * k.ppm + {half}) // {s.PPM} "
-            f"ELSE -((-x.raw * k.ppm + {half}) // {s.PPM}) END"
-        )
-        parts = []
-        for rule in plan.rules:
-            where = f"n{rule.matcher} > 0"
-            if rule.within_days is not None:
-                where += f" AND {as_of_day} - day <= {rule.within_days}"
-            if rule.once:
-                parts.append(
-                    f"SELECT lead_id, {rule.index} AS rule, max(day) AS day, 1::BIGINT AS n "
-                    f"FROM daily WHERE {where} GROUP BY lead_id"
-                )
-            else:
-                parts.append(
-                    f"SELECT lead_id, {rule.index} AS rule, day, n{rule.matcher} AS n "
-                    f"FROM daily WHERE {where}"
-                )
-        con.execute("CREATE OR REPLACE TEMP TABLE hits AS " + " UNION ALL ".join(parts))
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE rule_days AS SELECT x.lead_id, x.rule, x.grp, x.cap, "
-            f"CAST({decayed} AS BIGINT) AS pts FROM (SELECT d.lead_id, d.rule, d.day, r.grp, "
-            f"r.cap, r.decay_id, CAST({raw} AS BIGINT) AS raw FROM hits d "
-            "JOIN rule_table r USING (rule)) x "
-            f"JOIN decay_table k ON k.decay_id = x.decay_id AND k.age = {as_of_day} - x.day"
-        )
-        cap = plan.engagement_cap
-        total = "sum(gpts)"
-        if cap is not None:
-            total = f"LEAST(GREATEST({total}, -{cap}), {cap})"
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE eng AS "
-            "WITH rules AS (SELECT lead_id, rule, grp, CASE WHEN cap IS NULL THEN sum(pts) "
-            "ELSE LEAST(GREATEST(sum(pts), -cap), cap) END AS rpts "
-            "FROM rule_days GROUP BY lead_id, rule, grp, cap), "
-            "groups AS (SELECT lead_id, grp, CASE WHEN g.gcap IS NULL THEN sum(rpts) "
-            "ELSE LEAST(GREATEST(sum(rpts), -g.gcap), g.gcap) END AS gpts "
-            "FROM rules LEFT JOIN group_table g USING (grp) GROUP BY lead_id, grp, g.gcap) "
-            f"SELECT lead_id, CAST({total} AS BIGINT) AS engagement FROM groups GROUP BY lead_id"
-        )
-
 
 def _without_bots(con: duckdb.DuckDBPyConnection, plan: Plan) -> str:
-    """A view of the events without those the bot filter removes (engines/bots.py in SQL)."""
+    """A view of the events without those the bot filter removes (engines/bots.py in SQL).
+
+    Each test builds a small table of what it flags (bad user agents, burst seconds, clicks
+    just after a delivery), and the view drops the checked events that one of them names.
+    """
     bot_filter = plan.bot_filter
     assert bot_filter is not None
-    checked = f"event IN ({', '.join(_quote(e) for e in bot_filter.events)})"
-    delivery = f"event = {_quote(bot_filter.delivery_event)}"
-    relevant = f"COALESCE(type = 'track' AND ({checked} OR {delivery}), FALSE)"
-    ua = _json_field("properties", "user_agent")
-    key = _json_field("properties", bot_filter.key)
-    agents = [
-        row[0]
-        for row in con.execute(
-            f"SELECT DISTINCT {ua} FROM events_in WHERE {relevant} AND {checked}"
-        ).fetchall()
-    ]
-    con.register(
-        "bot_agents",
-        pa.table(
-            {
-                "v": pa.array(agents, pa.string()),
-                "bot": [bot_filter.user_agent and is_bot_user_agent(_decode(a)) for a in agents],
-            }
-        ),
+    checked = (
+        f"COALESCE(e.type = 'track' AND e.event IN "
+        f"({', '.join(_quote(name) for name in bot_filter.events)}), FALSE)"
     )
-    tests = ["COALESCE(bot_agents.bot, FALSE)"]
+    flags, joins = [], []
+    if bot_filter.user_agent:
+        ua = _json_field("e.properties", "user_agent")
+        agents = [
+            row[0]
+            for row in con.execute(
+                f"SELECT DISTINCT {ua} FROM events_in e WHERE {checked}"
+            ).fetchall()
+        ]
+        bad = [a for a in agents if is_bot_user_agent(_decode(a))]
+        if bad:
+            con.register("bot_agents", pa.table({"v": pa.array(bad, pa.string())}))
+            joins.append(
+                f" LEFT JOIN bot_agents ON bot_agents.v = (CASE WHEN {checked} THEN {ua} END)"
+            )
+            flags.append("bot_agents.v IS NOT NULL")
     if bot_filter.same_second is not None:
-        tests.append(f"w.same_second >= {bot_filter.same_second}")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE bot_seconds AS SELECT lead_id, "
+            f"timestamp // 1000000 AS sec FROM events_in e WHERE {checked} GROUP BY ALL "
+            f"HAVING count(*) >= {bot_filter.same_second}"
+        )
+        joins.append(
+            " LEFT JOIN bot_seconds ON bot_seconds.lead_id = e.lead_id "
+            "AND bot_seconds.sec = e.timestamp // 1000000"
+        )
+        flags.append("bot_seconds.lead_id IS NOT NULL")
     if bot_filter.after_delivery_seconds is not None:
+        key = _json_field("e.properties", bot_filter.key)
+        text_key = f"CASE WHEN starts_with({key}, '\"') THEN {key} END"
+        delivery = f"e.type = 'track' AND e.event = {_quote(bot_filter.delivery_event)}"
         limit = bot_filter.after_delivery_seconds * 1_000_000
-        tests.append(f"(w.k IS NOT NULL AND w.timestamp - w.last_delivery <= {limit})")
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE bot_deliveries AS SELECT e.lead_id, "
+            f"{text_key} AS k, e.timestamp FROM events_in e WHERE {delivery} AND {text_key} "
+            "IS NOT NULL"
+        )
+        if con.execute("SELECT count(*) FROM bot_deliveries").fetchall()[0][0]:
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE bot_clicks AS SELECT DISTINCT c.lead_id, c.k, "
+                "c.timestamp FROM (SELECT e.lead_id, e.timestamp, "
+                f"{text_key} AS k FROM events_in e WHERE {checked}) c ASOF JOIN bot_deliveries d "
+                "ON c.lead_id = d.lead_id AND c.k = d.k AND c.timestamp >= d.timestamp "
+                f"WHERE c.timestamp - d.timestamp <= {limit}"
+            )
+            joins.append(
+                " LEFT JOIN bot_clicks ON bot_clicks.lead_id = e.lead_id AND "
+                f"bot_clicks.timestamp = e.timestamp AND bot_clicks.k = (CASE WHEN {checked} "
+                f"THEN {text_key} END)"
+            )
+            flags.append("bot_clicks.lead_id IS NOT NULL")
+    if not flags:
+        return "events_in"
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE bot_rows AS WITH r AS ("
-        f"SELECT lead_id, type, event, timestamp, properties, {checked} AS checked, "
-        f"{delivery} AS delivery, {ua} AS ua, "
-        f"CASE WHEN starts_with({key}, '\"') THEN {key} END AS k "
-        f"FROM events_in WHERE {relevant}), "
-        "w AS (SELECT r.*, count(*) FILTER (WHERE checked) OVER "
-        "(PARTITION BY lead_id, timestamp // 1000000) AS same_second, "
-        "max(CASE WHEN delivery THEN timestamp END) OVER "
-        "(PARTITION BY lead_id, k ORDER BY timestamp) AS last_delivery FROM r) "
-        f"SELECT w.*, COALESCE(w.checked AND ({' OR '.join(tests)}), FALSE) AS bot "
-        "FROM w LEFT JOIN bot_agents ON bot_agents.v = w.ua"
-    )
-    con.execute(
-        "CREATE OR REPLACE TEMP VIEW events_scored AS "
-        "SELECT lead_id, type, event, timestamp, properties FROM events_in "
-        f"WHERE NOT {relevant} UNION ALL "
-        "SELECT lead_id, type, event, timestamp, properties FROM bot_rows WHERE NOT bot"
+        "CREATE OR REPLACE TEMP VIEW events_scored AS SELECT e.lead_id, e.type, e.event, "
+        "e.timestamp, e.properties FROM events_in e"
+        + "".join(joins)
+        + f" WHERE NOT ({checked} AND ({' OR '.join(flags)}))"
     )
     return "events_scored"
 
 
-def _build_daily(con: duckdb.DuckDBPyConnection, plan: Plan, as_of: int, source: str) -> None:
-    """Per (lead, UTC day): how many events in all and how many match each event filter.
+def _event_verdicts(
+    con: duckdb.DuckDBPyConnection, plan: Plan, source: str, window: str
+) -> tuple[str, str, list[str]]:
+    """The property columns to read, the verdict joins, and each event filter as SQL.
 
-    Everything downstream (rules, decay, stage facts) reads this table, never the raw events.
     A property is read from the JSON only on rows whose call type and event name could use it,
-    and each predicate is judged once per distinct value.
+    and each predicate is judged (in Python, by the spec) once per distinct value.
     """
     by_field: dict[str, list[tuple[str, Predicate]]] = {}
     for matcher in plan.matchers:
@@ -380,8 +306,7 @@ def _build_daily(con: duckdb.DuckDBPyConnection, plan: Plan, as_of: int, source:
             relevant += f" AND event = {_quote(matcher.event)}"
         for predicate in matcher.where:
             by_field.setdefault(predicate.field, []).append((f"({relevant})", predicate))
-    window = f"timestamp <= {int(as_of)}"
-    extracts, joins, columns = [], [], {}
+    extracts, joins, columns = "", "", {}
     for index, (field, uses) in enumerate(by_field.items()):
         relevance = " OR ".join(sorted({relevant for relevant, _ in uses}))
         extract = f"CASE WHEN {relevance} THEN {_json_field('properties', field)} END"
@@ -401,23 +326,131 @@ def _build_daily(con: duckdb.DuckDBPyConnection, plan: Plan, as_of: int, source:
             null = "TRUE" if predicate.test(None) else "FALSE"
             columns[id(predicate)] = f"COALESCE({table}.{name}, {null})"
         con.register(table, pa.table({"v": pa.array(values, pa.string()), **verdicts}))
-        extracts.append(f", {extract} AS f{index}")
-        joins.append(f" LEFT JOIN {table} ON {table}.v = e.f{index}")
-    counts = []
-    for j, matcher in enumerate(plan.matchers):
+        extracts += f", {extract} AS f{index}"
+        joins += f" LEFT JOIN {table} ON {table}.v = e.f{index}"
+    matchers = []
+    for matcher in plan.matchers:
         parts = [f"e.type = {_quote(matcher.type)}"]
         if matcher.event is not None:
             parts.append(f"e.event = {_quote(matcher.event)}")
         parts.extend(columns[id(p)] for p in matcher.where)
-        counts.append(f", count(*) FILTER (WHERE {' AND '.join(parts)}) AS n{j}")
+        matchers.append(" AND ".join(parts))
+    return extracts, joins, matchers
+
+
+def _decayed(points_sql: str, ppm_sql: str, *, sign: int | None = None) -> str:
+    """``semantics.apply_factor`` in SQL (half away from zero); ``sign`` when known."""
+    half, ppm = s.PPM // 2, s.PPM
+    up = f"(({points_sql}) * {ppm_sql} + {half}) // {ppm}"
+    down = f"-((-({points_sql}) * {ppm_sql} + {half}) // {ppm})"
+    if sign is not None:
+        return up if sign >= 0 else down
+    return f"(CASE WHEN ({points_sql}) >= 0 THEN {up} ELSE {down} END)"
+
+
+def _clamp_sql(expr: str, cap: int | None) -> str:
+    return expr if cap is None else f"LEAST(GREATEST({expr}, -{cap}), {cap})"
+
+
+def _aggregate_events(
+    con: duckdb.DuckDBPyConnection,
+    plan: Plan,
+    as_of: int,
+    source: str,
+    facts: list[tuple[str, str]],
+) -> None:
+    """Per lead: engagement (milli-points) and the stage facts, in one pass over the events.
+
+    Rules without a daily cap add each event's decayed, rounded points; rules with one are
+    summed per day first (a second, smaller pass over their events only); ``once`` rules take
+    the decay of their latest event. Caps and groups are then plain arithmetic per lead.
+    """
+    as_of_day = s.day_of(as_of)
+    window = f"timestamp <= {int(as_of)}"
+    extracts, joins, matchers = _event_verdicts(con, plan, source, window)
+    oldest_ts = con.execute(f"SELECT min(timestamp) FROM {source} WHERE {window}").fetchall()[0][0]
+    oldest = max(as_of_day - s.day_of(oldest_ts), 0) if oldest_ts is not None else 0
+    decays = plan.decays
+    ages = list(range(oldest + 1))
+    con.register(
+        "ages",
+        pa.table(
+            {"age": pa.array(ages, pa.int64())}
+            | {
+                f"ppm{d}": [s.decay_ppm(decay, age) for age in ages]
+                for d, decay in enumerate(decays)
+            }
+        ),
+    )
+    ppm_columns = "".join(f", a.ppm{d}" for d in range(len(decays)))
+    match_columns = "".join(f", ({m}) AS m{j}" for j, m in enumerate(matchers))
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE daily AS SELECT e.lead_id, e.day, count(*) AS n_all"
-        + "".join(counts)
+        "CREATE OR REPLACE TEMP VIEW ev AS SELECT e.lead_id, e.day, a.age"
+        + match_columns
+        + ppm_columns
         + f" FROM (SELECT lead_id, CAST(timestamp // {s.DAY_US} AS BIGINT) AS day, type, event"
-        + "".join(extracts)
+        + extracts
         + f" FROM {source} WHERE {window}) e"
-        + "".join(joins)
-        + " GROUP BY e.lead_id, e.day"
+        + joins
+        + f" JOIN ages a ON a.age = {as_of_day} - e.day"
+    )
+    aggregates = ["max(day) AS last_day"]
+    capped = []
+    for rule in plan.rules:
+        cond = f"m{rule.matcher}"
+        if rule.within_days is not None:
+            cond += f" AND age <= {rule.within_days}"
+        ppm = f"ppm{plan.decay_id(rule)}"
+        if rule.once:
+            aggregates.append(f"arg_max({ppm}, day) FILTER (WHERE {cond}) AS o{rule.index}")
+        elif rule.daily_cap is None:
+            each = _decayed(str(rule.points), ppm, sign=rule.points)
+            aggregates.append(f"sum(CASE WHEN {cond} THEN {each} ELSE 0 END) AS r{rule.index}")
+        else:
+            capped.append((rule, cond, ppm))
+    aggregates.extend(f"{expr} AS {name}" for name, expr in facts)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE lead_agg AS SELECT lead_id, "
+        + ", ".join(aggregates)
+        + " FROM ev GROUP BY lead_id"
+    )
+    if capped:
+        per_day = ", ".join(
+            f"count(*) FILTER (WHERE {cond}) AS n{rule.index}, any_value({ppm}) AS k{rule.index}"
+            for rule, cond, ppm in capped
+        )
+        sums = ", ".join(
+            f"sum({_decayed(_clamp_sql(f'n{r.index} * {r.points}', r.daily_cap), f'k{r.index}')})"
+            f" AS c{r.index}"
+            for r, _, _ in capped
+        )
+        any_match = " OR ".join(f"({cond})" for _, cond, _ in capped)
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE capped AS SELECT lead_id, {sums} FROM "
+            f"(SELECT lead_id, day, {per_day} FROM ev WHERE {any_match} GROUP BY lead_id, day) "
+            "GROUP BY lead_id"
+        )
+    else:
+        con.execute("CREATE OR REPLACE TEMP TABLE capped AS SELECT NULL::VARCHAR AS lead_id")
+    terms: dict[int | None, list[str]] = {}
+    for rule in plan.rules:
+        if rule.once:
+            one = s.day_points(1, rule.points, rule.daily_cap)
+            value = f"COALESCE({_decayed(str(one), f'o{rule.index}', sign=one)}, 0)"
+        elif rule.daily_cap is None:
+            value = f"COALESCE(g.r{rule.index}, 0)"
+        else:
+            value = f"COALESCE(c.c{rule.index}, 0)"
+        terms.setdefault(rule.group, []).append(_clamp_sql(value, rule.cap))
+    parts = []
+    for group, values in terms.items():
+        total = "(" + " + ".join(values) + ")"
+        parts.append(total if group is None else _clamp_sql(total, plan.groups[group].cap))
+    engagement = _clamp_sql("(" + " + ".join(parts) + ")", plan.engagement_cap) if parts else "0"
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE eng AS SELECT g.lead_id, "
+        f"CAST({engagement} AS BIGINT) AS engagement, g.* EXCLUDE (lead_id) "
+        "FROM lead_agg g LEFT JOIN capped c USING (lead_id)"
     )
 
 
@@ -455,9 +488,9 @@ class _StageSql:
         if key not in self._fact_names:
             name = f"{kind}{len(self._fact_names)}"
             self._fact_names[key] = name
-            window = f" AND {self.as_of_day} - day <= {within}" if within is not None else ""
-            agg = f"sum(n{matcher})" if kind == "c" else "max(day)"
-            self.facts.append((name, f"{agg} FILTER (WHERE n{matcher} > 0{window})"))
+            window = f" AND age <= {within}" if within is not None else ""
+            agg = "count(*)" if kind == "c" else "max(day)"
+            self.facts.append((name, f"{agg} FILTER (WHERE m{matcher}{window})"))
         return self._fact_names[key]
 
     def _sql(self, node: c.Condition, attribute: Callable[[Predicate], str]) -> str:

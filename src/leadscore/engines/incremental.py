@@ -233,7 +233,10 @@ class IncrementalScorer:
             factor = ppm.get(age)
             if factor is None:
                 factor = ppm[age] = s.decay_ppm(rule.decay, age)
-            decayed += s.apply_factor(day_raw, factor)
+            if rule.daily_cap is None:  # each event decayed and rounded on its own
+                decayed += count * s.apply_factor(rule.points, factor)
+            else:  # the day's capped sum decayed once
+                decayed += s.apply_factor(day_raw, factor)
         group = None if rule.group is None else self.plan.groups[rule.group].name
         return RuleContribution(
             "engagement",
