@@ -40,8 +40,8 @@ class LeadState:
     # verdicts that depend only on the attributes (fit rules, attribute conditions), by rule
     # or condition id; cleared by IncrementalScorer.set_attributes
     verdicts: dict[int, bool] = field(default_factory=dict)
-    # with a bot filter: the events it looks at (checked and deliveries), and those it removed
-    bot_events: list[Event] = field(default_factory=list)
+    # with a bot filter: its index of the lead's events, and the events it removed
+    bot_index: bots.BotIndex | None = None
     bot_filtered: list[Event] = field(default_factory=list)
     scored_events: list[Event] = field(default_factory=list)
 
@@ -112,18 +112,16 @@ class IncrementalScorer:
             self._count(state, event)
             return
         state.scored_events.append(event)
-        if not (bots.is_checked(event, bot_filter) or bots.is_delivery(event, bot_filter)):
+        if state.bot_index is None:
+            state.bot_index = bots.BotIndex(bot_filter)
+        affected = state.bot_index.add(event)  # verdicts only ever turn to "bot"
+        filtered = {e.message_id for e in state.bot_filtered}
+        newly = [e for e in affected if e.message_id not in filtered and state.bot_index.is_bot(e)]
+        state.bot_filtered.extend(newly)
+        if any(e.message_id != event.message_id for e in newly):
+            self._rebuild(state, filtered | {e.message_id for e in newly})
+        elif not newly:
             self._count(state, event)
-            return
-        state.bot_events.append(event)
-        removed = bots.filtered_ids(state.bot_events, bot_filter)
-        before = {e.message_id for e in state.bot_filtered}
-        state.bot_filtered = [e for e in state.bot_events if e.message_id in removed]
-        if before == removed - {event.message_id}:
-            if event.message_id not in removed:
-                self._count(state, event)
-            return
-        self._rebuild(state, removed)
 
     def _count(self, state: LeadState, event: Event) -> None:
         bisect.insort(state.activity, event.timestamp)

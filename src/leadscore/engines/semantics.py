@@ -8,8 +8,9 @@ and writes the same integer formulas, so the two agree to the last milli-point.
   when its timestamp is at or before ``as_of``.
 * Age is whole **UTC calendar days**: ``as_of_day - event_day`` with ``day = ts // DAY_US``.
 * A decay factor is an integer in **parts per million**, looked up per age (``decay_ppm``).
-* Per (rule, lead, day): the matching events' points are summed, limited to ``±daily_cap``,
-  then decayed once, rounding half away from zero (``apply_factor``).
+* Each matching event's points are decayed and rounded on their own, half away from zero
+  (``apply_factor``). For a rule with a ``daily_cap``, a day's matching events are summed and
+  limited to ``±daily_cap`` first, and that day's sum is decayed once.
 * Caps limit magnitude: a rule's total, a group's total and all engagement are each clamped to
   ``[-cap, cap]``. ``clip`` clamps the final score to ``[min, max]``.
 * A band (tier or grade) is the first, from the highest ``min`` down, whose ``min`` the value
