@@ -61,16 +61,7 @@ def _json_field(column: str, field: str) -> str:
 
 
 def _bounds_sql(expr: str, bounds: Bounds) -> str:
-    parts = [
-        f"{expr} {op} {value!r}"
-        for op, value in (
-            (">", bounds.gt),
-            (">=", bounds.gte),
-            ("<", bounds.lt),
-            ("<=", bounds.lte),
-        )
-        if value is not None
-    ]
+    parts = [f"{expr} {op} {value!r}" for op, value in bounds.given()]
     return "(" + " AND ".join(parts) + ")"
 
 

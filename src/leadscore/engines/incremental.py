@@ -336,16 +336,7 @@ def _days_text(days: int) -> str:
 
 
 def _bounds_text(bounds: Bounds) -> str:
-    parts = [
-        f"{op} {value:g}"
-        for op, value in (
-            (">", bounds.gt),
-            (">=", bounds.gte),
-            ("<", bounds.lt),
-            ("<=", bounds.lte),
-        )
-        if value is not None
-    ]
+    parts = [f"{op} {value:g}" for op, value in bounds.given()]
     return " and ".join(parts)
 
 

@@ -75,6 +75,11 @@ class Bounds(_Spec):
             raise ValueError("give at least one of gt, gte, lt, lte")
         return self
 
+    def given(self) -> list[tuple[str, float]]:
+        """The bounds that are set, as (operator, value): ``[(">", 10.0)]``."""
+        pairs = ((">", self.gt), (">=", self.gte), ("<", self.lt), ("<=", self.lte))
+        return [(op, value) for op, value in pairs if value is not None]
+
     def holds(self, number: float) -> bool:
         """True when ``number`` satisfies every bound."""
         return not (

@@ -106,7 +106,16 @@ def _records(
             yield number, value
 
 
-def _finish(summary: ImportSummary) -> ImportSummary:
+def _finish(summary: ImportSummary, what: str, started: float) -> ImportSummary:
+    """Write the rejects file (when there are rejects) and log the one summary line."""
+    logger.info(
+        "Imported %d %s from %s in %.2fs, rejected %d",
+        summary.accepted,
+        what,
+        summary.path,
+        time.perf_counter() - started,
+        summary.rejected,
+    )
     if summary.rejects:
         path = summary.path.with_name(summary.path.name + ".rejects.jsonl")
         with path.open("w", encoding="utf-8") as out:
@@ -151,14 +160,7 @@ def import_leads(
             summary.new += store.upsert_leads(pending)
             pending.clear()
     summary.new += store.upsert_leads(pending)
-    logger.info(
-        "Imported %d leads from %s in %.2fs, rejected %d",
-        summary.accepted,
-        path,
-        time.perf_counter() - started,
-        summary.rejected,
-    )
-    return _finish(summary)
+    return _finish(summary, "leads", started)
 
 
 def _event_from_csv(record: dict[str, Any]) -> dict[str, Any]:
@@ -237,14 +239,7 @@ def import_events(
         if len(events) + len(leads) >= BATCH_SIZE:
             flush()
     flush()
-    logger.info(
-        "Imported %d events from %s in %.2fs, rejected %d",
-        summary.accepted,
-        path,
-        time.perf_counter() - started,
-        summary.rejected,
-    )
-    return _finish(summary)
+    return _finish(summary, "events", started)
 
 
 def _parse(raw: dict[str, Any], now: int) -> tuple[str, Any]:
