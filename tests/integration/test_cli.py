@@ -127,6 +127,12 @@ def test_invalid_model_exits_1_with_location(project: Path) -> None:
     assert runner.invoke(app, ["score"]).exit_code == 1
 
 
+def test_score_with_no_leads_says_what_to_do(project: Path) -> None:
+    result = runner.invoke(app, ["score"])
+    assert result.exit_code == 0
+    assert "No leads to score: import some with 'leadscore import leads FILE'" in result.stderr
+
+
 def test_outside_a_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["score"])

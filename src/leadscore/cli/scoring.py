@@ -97,6 +97,13 @@ def score(
 
 def _summary(results: pa.Table, as_of: int, top: int) -> None:
     rows = results.to_pylist()
+    if not rows:
+        err.print(
+            "No leads to score: import some with 'leadscore import leads FILE' or "
+            "'leadscore import events FILE' (identify calls create leads).",
+            markup=False,
+        )
+        return
     for model in sorted({row["model"] for row in rows}):
         mine = sorted((r for r in rows if r["model"] == model), key=lambda r: -r["score"])
         tiers = Counter(r["tier"] for r in mine)
