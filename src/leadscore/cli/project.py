@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from pathlib import Path
 from typing import Annotated
@@ -9,12 +10,13 @@ from typing import Annotated
 import typer
 
 from leadscore import demo as demo_data
-from leadscore.cli.console import err, out, progress
-from leadscore.cli.scoring import _summary
+from leadscore.cli.console import err, out, parse_as_of, progress
+from leadscore.cli.scoring import show_summary
 from leadscore.errors import Issue, ModelFileError
 from leadscore.project import CONFIG_FILE, Project, score_all
 from leadscore.spec.loader import load_model
 from leadscore.store.ingest import import_events, import_leads
+from leadscore.store.store import Store
 
 
 def init(
@@ -75,13 +77,11 @@ def demo(
             import_events(
                 store, data.events_jsonl, progress=lambda n: bar.update(task, completed=n)
             )
-        from leadscore.cli.console import parse_as_of
-
         as_of = parse_as_of(None)
         with err.status("Scoring..."):
             results = score_all(store, project.models(), as_of)
-        customers = {lead_id for lead_id, attributes in _customers(store)}
-    _summary(results, as_of, 10)
+        customers = _customers(store)
+    show_summary(results, as_of, 10)
     by_tier: dict[str, list[bool]] = defaultdict(list)
     for row in results.to_pylist():
         by_tier[row["tier"]].append(row["lead_id"] in customers)
@@ -94,12 +94,7 @@ def demo(
     err.print(f"Try: cd {path} && leadscore explain {results['lead_id'][0]}", markup=False)
 
 
-def _customers(store: object) -> list[tuple[str, dict[str, object]]]:
-    import json
-
-    from leadscore.store.store import Store
-
-    assert isinstance(store, Store)
-    table = store.leads_arrow().to_pylist()
-    rows = [(r["lead_id"], json.loads(r["attributes"])) for r in table]
-    return [(lead_id, a) for lead_id, a in rows if a.get("customer") == "true"]
+def _customers(store: Store) -> set[str]:
+    """The demo's converted leads (its leads file marks them ``customer: true``)."""
+    rows = store.leads_arrow().to_pylist()
+    return {r["lead_id"] for r in rows if json.loads(r["attributes"]).get("customer") == "true"}

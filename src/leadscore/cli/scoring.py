@@ -92,10 +92,10 @@ def score(
         if output != "-":
             err.print(f"Wrote {results.num_rows:,} results to {output}.", markup=False)
         return
-    _summary(results, moment, top)
+    show_summary(results, moment, top)
 
 
-def _summary(results: pa.Table, as_of: int, top: int) -> None:
+def show_summary(results: pa.Table, as_of: int, top: int) -> None:
     rows = results.to_pylist()
     if not rows:
         err.print(
