@@ -60,6 +60,7 @@ lead_predicates = st.sampled_from(
         {"type": "range", "field": "size", "gt": 10},
         {"type": "in", "field": "country", "values": ["DK", "SE"]},
         {"type": "email_domain", "field": "email", "lists": ["free_mail"]},
+        {"type": "email_domain", "field": "email", "lists": ["disposable"], "negate": True},
         {"type": "gibberish", "field": "name"},
         {"type": "present", "field": "phone"},
         {"type": "regex", "field": "title", "pattern": "^(vp|head)"},

@@ -25,7 +25,8 @@ from leadscore.engines import semantics as s
 from leadscore.engines.plan import Plan, milli_bounds
 from leadscore.spec import conditions as c
 from leadscore.spec.bots import is_bot_user_agent
-from leadscore.spec.predicates import Bounds, Predicate
+from leadscore.spec.domains import email_domain
+from leadscore.spec.predicates import Bounds, EmailDomain, Predicate
 
 logger = logging.getLogger(__name__)
 
@@ -78,10 +79,21 @@ def _judge(values: list[str | None], predicates: list[Predicate]) -> list[list[b
     """Each predicate's verdict on each distinct value, value by value (so per-value work such
     as parsing an email address is shared by the predicates on one field)."""
     columns: list[list[bool]] = [[] for _ in predicates]
+    by_domain: list[dict[str | None, bool]] = [{} for _ in predicates]
     for text in values:
         value = _decode(text)
-        for column, predicate in zip(columns, predicates, strict=True):
-            column.append(predicate.test(value))
+        domain: str | None = None
+        parsed = False
+        for column, predicate, seen in zip(columns, predicates, by_domain, strict=True):
+            if not isinstance(predicate, EmailDomain):
+                column.append(predicate.test(value))
+                continue
+            if not parsed:
+                domain, parsed = email_domain(value), True
+            verdict = seen.get(domain)
+            if verdict is None:
+                verdict = seen[domain] = predicate.test_domain(domain)
+            column.append(verdict)
     return columns
 
 

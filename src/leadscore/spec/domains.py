@@ -7,7 +7,7 @@ package resources adds the big providers' regional variants the upstream list ma
 
 from __future__ import annotations
 
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
 
 import disposable_email_domains
@@ -31,11 +31,6 @@ def email_domain(value: object) -> str | None:
     """The lower-cased domain of an email address, or None when it is not one."""
     if not isinstance(value, str):
         return None
-    return _domain_of(value)
-
-
-@lru_cache(maxsize=1024)
-def _domain_of(value: str) -> str | None:
     local, at, domain = value.strip().rpartition("@")
     domain = domain.strip().rstrip(".").casefold()
     if not at or not local or "." not in domain:
