@@ -97,6 +97,20 @@ def _judge(values: list[str | None], predicates: list[Predicate]) -> list[list[b
     return columns
 
 
+def _register_verdicts(
+    con: duckdb.DuckDBPyConnection,
+    table: str,
+    distinct_sql: str,
+    predicates: list[Predicate],
+    names: list[str],
+) -> None:
+    """Register ``table(v, <names>...)``: each distinct JSON value and every verdict on it."""
+    values = [row[0] for row in con.execute(distinct_sql).fetchall()]
+    judged = _judge(values, predicates)
+    columns = dict(zip(names, judged, strict=True))
+    con.register(table, pa.table({"v": pa.array(values, pa.string()), **columns}))
+
+
 class _Verdicts:
     """Judges predicates once per distinct field value and joins the verdicts back as columns."""
 
@@ -120,16 +134,14 @@ class _Verdicts:
         joins = []
         for index, (field, predicates) in enumerate(self._by_field.items()):
             extract = _json_field(self.json_column, field)
-            values = [
-                row[0]
-                for row in self.con.execute(
-                    f"SELECT DISTINCT {extract} FROM {self.source}"
-                ).fetchall()
-            ]
-            judged = _judge(values, predicates)
-            verdicts = {self.columns[id(p)]: judged[i] for i, p in enumerate(predicates)}
             name = f"verdict_{table}_{index}"
-            self.con.register(name, pa.table({"v": pa.array(values, pa.string()), **verdicts}))
+            _register_verdicts(
+                self.con,
+                name,
+                f"SELECT DISTINCT {extract} FROM {self.source}",
+                predicates,
+                [self.columns[id(p)] for p in predicates],
+            )
             joins.append(f"LEFT JOIN {name} ON {name}.v IS NOT DISTINCT FROM src.f{index}")
             selects[0] += f", {extract} AS f{index}"
             for p in predicates:
@@ -313,22 +325,19 @@ def _event_verdicts(
     for index, (field, uses) in enumerate(by_field.items()):
         relevance = " OR ".join(sorted({relevant for relevant, _ in uses}))
         extract = f"CASE WHEN {relevance} THEN {_json_field('properties', field)} END"
-        values = [
-            row[0]
-            for row in con.execute(
-                f"SELECT DISTINCT {extract} FROM {source} WHERE {window} AND ({relevance})"
-            ).fetchall()
-        ]
         table = f"event_verdict_{index}"
         predicates = list({id(p): p for _, p in uses}.values())
-        judged = _judge(values, predicates)
-        verdicts: dict[str, list[bool]] = {}
-        for number, predicate in enumerate(predicates):
-            name = f"p{index}_{number}"
-            verdicts[name] = judged[number]
+        names = [f"p{index}_{number}" for number in range(len(predicates))]
+        _register_verdicts(
+            con,
+            table,
+            f"SELECT DISTINCT {extract} FROM {source} WHERE {window} AND ({relevance})",
+            predicates,
+            names,
+        )
+        for name, predicate in zip(names, predicates, strict=True):
             null = "TRUE" if predicate.test(None) else "FALSE"
             columns[id(predicate)] = f"COALESCE({table}.{name}, {null})"
-        con.register(table, pa.table({"v": pa.array(values, pa.string()), **verdicts}))
         extracts += f", {extract} AS f{index}"
         joins += f" LEFT JOIN {table} ON {table}.v = e.f{index}"
     matchers = []
