@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 #: Milli-points: 1 point = 1000. Scores and contributions are exact integers in this unit.
 MilliPoints = int
 #: Microseconds since the Unix epoch, UTC.
 TimestampUs = int
+#: How a lead's stage changed: an engine decides advance and withdraw; a person recycles.
+TransitionKind = Literal["advance", "withdraw", "recycle"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@
     ├── ModelFileError             invalid model file; .issues lists every problem found
     ├── InputError                 an input is unusable as a whole (unknown format, no id column)
     ├── NotFoundError              a lead, a model or a project that does not exist
+    ├── ConflictError              a change that contradicts what is recorded (history order)
     └── ConfigError                bad settings or a project folder that is not one
 
 Messages say where, then what, then what was expected, then what was received.
@@ -56,6 +57,10 @@ class InputError(LeadscoreError):
 
 class NotFoundError(LeadscoreError):
     """Something named by the user does not exist."""
+
+
+class ConflictError(LeadscoreError):
+    """A change contradicts what is already recorded, e.g. a recycle before a later stage change."""
 
 
 class ConfigError(LeadscoreError):

@@ -11,16 +11,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from leadscore.engines.batch import RESULT_SCHEMA, BatchEngine
 from leadscore.engines.incremental import IncrementalScorer, applies
 from leadscore.engines.plan import compile_plan
 from leadscore.engines.results import LeadScore
-from leadscore.errors import ConfigError, Issue, ModelFileError, NotFoundError
+from leadscore.errors import ConfigError, ConflictError, Issue, ModelFileError, NotFoundError
 from leadscore.settings import Settings
 from leadscore.spec.loader import default_model_text, load_model
 from leadscore.spec.model import ScoringModel
-from leadscore.store.store import Store
+from leadscore.store.store import StageTransition, Store
 
 CONFIG_FILE = "leadscore.toml"
 MODELS_DIR = "models"
@@ -108,22 +109,101 @@ class Project:
 
 
 def score_all(store: Store, models: list[ScoringModel], as_of: int) -> pa.Table:
-    """Every lead's result under every model as of ``as_of``, one row per (lead, model)."""
+    """Every lead's result under every model as of ``as_of``, one row per (lead, model).
+
+    Each model starts from the lifecycle recorded as of ``as_of`` (stage, last recycle), so a
+    past instant is scored against the history as it was then. Nothing is written.
+    """
     leads = store.leads_arrow()
     events = store.events_arrow()
     engine = BatchEngine()
-    tables = [engine.score_many(compile_plan(m), leads, events, as_of) for m in models]
+    tables = [
+        engine.score_many(
+            compile_plan(m), leads, events, as_of, lifecycle=store.lifecycle_arrow(m.name, as_of)
+        )
+        for m in models
+    ]
     return pa.concat_tables(tables) if tables else RESULT_SCHEMA.empty_table()
 
 
+def record_transitions(
+    store: Store, models: list[ScoringModel], results: pa.Table, as_of: int
+) -> tuple[int, list[str]]:
+    """Append the stage changes in ``results`` (from ``score_all`` at ``as_of``) to the history.
+
+    History only grows forward in time: a model whose history already has a transition after
+    ``as_of`` is left alone (scoring the past never rewrites it). Returns how many transitions
+    were recorded and the names of the models left alone.
+    """
+    first = {m.name: m.stages[0].name for m in models if m.stages}
+    skipped = []
+    rows: list[StageTransition] = []
+    for scoring_model in models:
+        name = scoring_model.name
+        latest = store.last_transition_at(name)
+        if latest is not None and latest > as_of:
+            skipped.append(name)
+            continue
+        changed = results.filter(
+            pc.and_(
+                pc.equal(results["model"], name),
+                pc.is_valid(results["transition"]),
+            )
+        )
+        for row in changed.select(["lead_id", "previous_stage", "stage", "transition"]).to_pylist():
+            previous = row["previous_stage"] or first[name]
+            reason = (
+                f"entry conditions of {row['stage']} hold"
+                if row["transition"] == "advance"
+                else f"withdraw conditions of {previous} hold"
+            )
+            rows.append(
+                StageTransition(
+                    row["lead_id"], name, as_of, previous, row["stage"], row["transition"], reason
+                )
+            )
+    return store.record_transitions(rows), skipped
+
+
+def recycle_lead(
+    store: Store, scoring_model: ScoringModel, lead_id: str, at: int, reason: str
+) -> StageTransition:
+    """Record that sales sent a lead back (a recycle): it returns to the model's recycle stage
+    and, with ``restart_engagement``, its engagement restarts from zero at ``at``."""
+    store.lead(lead_id)  # NotFoundError names an unknown lead
+    plan = compile_plan(scoring_model)
+    if not plan.stages:
+        raise ConfigError(f"model {plan.model!r} has no stages; there is nothing to recycle")
+    history = store.transitions(lead_id, plan.model)
+    if history and history[-1].at > at:
+        raise ConflictError(
+            f"lead {lead_id!r} has a stage change recorded under model {plan.model!r} after the "
+            "recycle's time; a recycle cannot be earlier than the lead's last recorded change"
+        )
+    stage, _ = store.lifecycle(lead_id, plan.model, at)
+    transition = StageTransition(
+        lead_id,
+        plan.model,
+        at,
+        plan.stages[plan.stage_index(stage)].name,
+        plan.stages[plan.recycle_to].name,
+        "recycle",
+        reason,
+    )
+    store.record_transitions([transition])
+    return transition
+
+
 def explain_lead(store: Store, scoring_model: ScoringModel, lead_id: str, as_of: int) -> LeadScore:
-    """One lead's result with its explanation, replayed from its stored events."""
+    """One lead's result with its explanation, replayed from its stored events and starting
+    from its lifecycle recorded as of ``as_of``."""
     plan = compile_plan(scoring_model)
     attributes = store.lead(lead_id)
     if not applies(plan.applies_to, attributes):
         raise NotFoundError(f"model {scoring_model.name!r} does not apply to lead {lead_id!r}")
     scorer = IncrementalScorer(plan)
     state = scorer.new_state(lead_id, attributes)
+    scorer.set_lifecycle(state, *store.lifecycle(lead_id, plan.model, as_of))
     for event in store.lead_events(lead_id):
         scorer.add_one(state, event)
     return scorer.score_one(state, as_of)

@@ -87,7 +87,7 @@ def test_import_score_and_explain(project: Path) -> None:
 
     result = runner.invoke(app, ["explain", "L1", "--as-of", "2026-07-20"])
     assert result.exit_code == 0
-    assert "stage MQL: not reached" in result.stdout
+    assert "conditions to enter MQL: do not hold" in result.stdout
 
 
 def test_rejected_lines_exit_3_unless_allowed(project: Path) -> None:

@@ -62,6 +62,7 @@ app.command("validate")(project.validate)
 app.command("demo")(project.demo)
 app.command("score")(scoring.score)
 app.command("explain")(scoring.explain)
+app.command("recycle")(scoring.recycle)
 
 
 def main() -> None:

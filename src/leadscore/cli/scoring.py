@@ -1,4 +1,5 @@
-"""``leadscore score`` and ``leadscore explain``: results for every lead, reasons for one."""
+"""``leadscore score``, ``explain`` and ``recycle``: results for every lead, reasons for one,
+and sales sending a lead back."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from rich.table import Table
 from leadscore.cli.console import err, format_as_of, out, parse_as_of
 from leadscore.engines.results import LeadScore, points
 from leadscore.errors import InputError
-from leadscore.project import Project, explain_lead, score_all
+from leadscore.project import Project, explain_lead, record_transitions, recycle_lead, score_all
+from leadscore.store.store import StageTransition
 
 AsOf = Annotated[
     str | None,
@@ -80,13 +82,32 @@ def score(
     ] = None,
     model: ModelOption = None,
     top: Annotated[int, typer.Option(help="How many top leads to show per model.")] = 10,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Do not record the stage changes found.")
+    ] = False,
 ) -> None:
-    """Score every lead under every model (fit, engagement, score, tier, grade, stage)."""
+    """Score every lead under every model (fit, engagement, score, tier, grade, stage).
+
+    Stages start from each lead's recorded stage and only move forward on their own (or back
+    by a model's withdraw rule); the changes found are recorded at the --as-of instant, unless
+    --dry-run or the history already goes past that instant.
+    """
     moment = parse_as_of(as_of)
     project = Project.find(Path.cwd())
     models = project.models(model)
-    with project.store() as store, err.status(f"Scoring as of {format_as_of(moment)}..."):
-        results = score_all(store, models, moment)
+    with project.store() as store:
+        with err.status(f"Scoring as of {format_as_of(moment)}..."):
+            results = score_all(store, models, moment)
+        if not dry_run:
+            recorded, skipped = record_transitions(store, models, results, moment)
+            if recorded:
+                err.print(f"Recorded {recorded:,} stage changes.", markup=False)
+            for name in skipped:
+                err.print(
+                    f"Stage changes under model {name!r} were not recorded: its history "
+                    f"already goes past {format_as_of(moment)}.",
+                    markup=False,
+                )
     if output is not None:
         write_results(results, output)
         if output != "-":
@@ -136,17 +157,59 @@ def explain(
     project = Project.find(Path.cwd())
     with project.store() as store:
         results = [explain_lead(store, m, lead_id, moment) for m in project.models(model)]
+        history = {
+            r.model: [t for t in store.transitions(lead_id, r.model) if t.at <= moment]
+            for r in results
+        }
     if as_json:
-        typer.echo(json.dumps([_as_dict(r) for r in results], indent=2))
+        typer.echo(json.dumps([_as_dict(r, history[r.model]) for r in results], indent=2))
         return
     for result in results:
-        _show(result)
+        _show(result, history[result.model])
 
 
-def _as_dict(result: LeadScore) -> dict[str, object]:
+def recycle(
+    lead_id: Annotated[str, typer.Argument(help="The lead sales sends back.")],
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why, in a few words (kept in the history).")
+    ] = "recycled by sales",
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at", help="When: 2026-01-31 (end of that UTC day) or a UTC time. Default: now."
+        ),
+    ] = None,
+    model: ModelOption = None,
+) -> None:
+    """Send a lead back (sales disqualified it): it returns to the model's recycle stage and,
+    by default, its engagement restarts from zero; its events stay stored."""
+    moment = parse_as_of(at)
+    project = Project.find(Path.cwd())
+    with project.store() as store:
+        for scoring_model in project.models(model):
+            done = recycle_lead(store, scoring_model, lead_id, moment, reason)
+            err.print(
+                f"{lead_id} under {done.model}: {done.from_stage} -> {done.to_stage} "
+                f"(recycled at {format_as_of(done.at)}).",
+                markup=False,
+            )
+
+
+def _history_dict(transition: StageTransition) -> dict[str, object]:
+    return {
+        "at": format_as_of(transition.at),
+        "from": transition.from_stage,
+        "to": transition.to_stage,
+        "kind": transition.kind,
+        "reason": transition.reason,
+    }
+
+
+def _as_dict(result: LeadScore, history: list[StageTransition]) -> dict[str, object]:
     return {
         **result.row(),
         "as_of": format_as_of(result.as_of),
+        "history": [_history_dict(t) for t in history],
         "contributions": [
             {
                 "kind": c.kind,
@@ -164,7 +227,8 @@ def _as_dict(result: LeadScore) -> dict[str, object]:
         "stages": [
             {
                 "stage": s.stage,
-                "reached": s.reached,
+                "kind": s.kind,
+                "holds": s.holds,
                 "checks": [
                     {"condition": k.condition, "value": k.value, "holds": k.holds} for k in s.checks
                 ],
@@ -174,13 +238,20 @@ def _as_dict(result: LeadScore) -> dict[str, object]:
     }
 
 
-def _show(result: LeadScore) -> None:
+def _show(result: LeadScore, history: list[StageTransition]) -> None:
     out.print(
         f"[bold]{result.lead_id}[/bold] under [bold]{result.model}[/bold] as of "
         f"{format_as_of(result.as_of)}: score {points(result.score):g} "
         f"(fit {points(result.fit):g} + engagement {points(result.engagement):g}), "
-        f"tier {result.tier}, grade {result.grade}, stage {result.stage}"
+        f"tier {result.tier}, grade {result.grade}, stage {result.stage}",
+        markup=True,
     )
+    if result.transition is not None:
+        out.print(
+            f"  stage change found: {result.previous_stage or '(none recorded)'} -> "
+            f"{result.stage} ({result.transition}; 'leadscore score' records it)",
+            markup=False,
+        )
     table = Table("kind", "rule", "events", "raw", "after decay", "points")
     for c in result.contributions:
         events = (
@@ -197,9 +268,17 @@ def _show(result: LeadScore) -> None:
         table.add_row(c.kind, c.name, events, raw, decayed, f"{points(c.points):+g}")
     table.add_row("", "[bold]total[/bold]", "", "", "", f"[bold]{points(result.score):g}[/bold]")
     out.print(table)
-    for stage in result.stages[1:]:
-        mark = "[green]reached[/green]" if stage.reached else "[red]not reached[/red]"
-        out.print(f"stage {stage.stage}: {mark}")
+    for stage in result.stages[1:]:  # the entry stage has no conditions
+        verb = "enter" if stage.kind == "enter" else "withdraw from"
+        mark = "[green]hold[/green]" if stage.holds else "[red]do not hold[/red]"
+        out.print(f"conditions to {verb} {stage.stage}: {mark}")
         for check in stage.checks:
             sign = "[green]yes[/green]" if check.holds else "[red]no [/red]"
             out.print(f"  {sign} {check.condition}  [dim](is {check.value})[/dim]", soft_wrap=True)
+    if history:
+        out.print("stage history:")
+        for t in history:
+            out.print(
+                f"  {format_as_of(t.at)}  {t.from_stage} -> {t.to_stage}  ({t.kind}: {t.reason})",
+                markup=False,
+            )

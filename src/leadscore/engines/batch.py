@@ -9,6 +9,8 @@ Input tables (Arrow):
     leads:  lead_id (string), attributes (JSON object text)
     events: lead_id (string), type ('track' | 'page'), event (string), timestamp (int64 UTC
             microseconds), properties (JSON object text); message ids already unique.
+    lifecycle (optional): lead_id (string), stage (string, the recorded stage),
+            recycled_at (int64, the last recycle's instant) for this model, as of ``as_of``.
 """
 
 from __future__ import annotations
@@ -40,7 +42,13 @@ RESULT_SCHEMA = pa.schema(
         ("tier", pa.string()),
         ("grade", pa.string()),
         ("stage", pa.string()),
+        ("previous_stage", pa.string()),
+        ("transition", pa.string()),
     ]
+)
+
+LIFECYCLE_SCHEMA = pa.schema(
+    [("lead_id", pa.string()), ("stage", pa.string()), ("recycled_at", pa.int64())]
 )
 
 
@@ -180,10 +188,14 @@ class BatchEngine:
         events: pa.Table | None,
         as_of: int,
         *,
+        lifecycle: pa.Table | None = None,
         connection: duckdb.DuckDBPyConnection | None = None,
     ) -> pa.Table:
         """Every lead's fit, engagement, score (milli-points), tier, grade and stage as of
-        ``as_of`` (UTC microseconds); leads the model does not apply to are left out."""
+        ``as_of`` (UTC microseconds); leads the model does not apply to are left out.
+
+        ``lifecycle`` holds the recorded stage and last recycle of leads that have any; the new
+        stage and the transition follow ``semantics.next_stage``."""
         started = time.perf_counter()
         con = connection if connection is not None else duckdb.connect()
         if self.threads is not None:
@@ -192,6 +204,9 @@ class BatchEngine:
         if events is None:
             events = empty_events()
         con.register("events_in", events)
+        if lifecycle is None:
+            lifecycle = LIFECYCLE_SCHEMA.empty_table()
+        con.register("lifecycle_in", lifecycle)
         as_of_day = s.day_of(as_of)
         lead_verdicts = _Verdicts(con, "leads_in", "attributes")
         applies = [lead_verdicts.column(p) for p in plan.applies_to]
@@ -202,6 +217,8 @@ class BatchEngine:
         stage_sql = _StageSql(plan, as_of_day, lead_verdicts.column)
         lead_verdicts.build("lf", "lead_id")
         source = _without_bots(con, plan) if plan.bot_filter is not None else "events_in"
+        if plan.restart_engagement and lifecycle.num_rows:
+            source = _after_recycle(con, source)
         _aggregate_events(con, plan, as_of, source, stage_sql.fact_columns())
         fit_expr = " + ".join(fit_terms) if fit_terms else "0"
         low_high = plan.clip
@@ -212,16 +229,21 @@ class BatchEngine:
         con.execute(
             "CREATE OR REPLACE TEMP TABLE base AS SELECT lf.*, "
             f"CAST({fit_expr} AS BIGINT) AS fit, CAST(COALESCE(eng.engagement, 0) AS BIGINT) "
-            "AS engagement, eng.* EXCLUDE (lead_id, engagement) FROM lf "
-            "LEFT JOIN eng USING (lead_id) "
+            "AS engagement, eng.* EXCLUDE (lead_id, engagement), "
+            f"lc.stage AS previous_stage, {stage_sql.current_expr('lc.stage')} AS cur FROM lf "
+            "LEFT JOIN eng USING (lead_id) LEFT JOIN lifecycle_in lc USING (lead_id) "
             f"WHERE {where}"
+        )
+        scored = f"(SELECT base.*, CAST({score_expr} AS BIGINT) AS score FROM base) base"
+        staged = (
+            f"(SELECT base.*, {stage_sql.withdrawn_expr()} AS withdrawn, "
+            f"{stage_sql.stage_index_expr()} AS stage_index FROM {scored}) base"
         )
         result = con.sql(
             f"SELECT lead_id, {_quote(plan.model)} AS model, fit, engagement, score, "
             f"{_band_sql('score', plan.tiers)} AS tier, {_band_sql('fit', plan.grades)} AS grade, "
-            f"{stage_sql.stage_expr()} AS stage FROM "
-            f"(SELECT base.*, CAST({score_expr} AS BIGINT) AS score FROM base) base "
-            "ORDER BY lead_id"
+            f"{stage_sql.name_expr('stage_index')} AS stage, previous_stage, "
+            f"{stage_sql.transition_expr()} AS transition FROM {staged} ORDER BY lead_id"
         ).to_arrow_table()
         logger.info(
             "Scored %d leads with %s in %.2fs",
@@ -304,6 +326,16 @@ def _without_bots(con: duckdb.DuckDBPyConnection, plan: Plan) -> str:
         + f" WHERE NOT ({checked} AND ({' OR '.join(flags)}))"
     )
     return "events_scored"
+
+
+def _after_recycle(con: duckdb.DuckDBPyConnection, source: str) -> str:
+    """A view of ``source`` without each lead's events at or before its last recycle."""
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW events_live AS SELECT e.* FROM {source} e "
+        "LEFT JOIN lifecycle_in lc ON lc.lead_id = e.lead_id "
+        "WHERE lc.recycled_at IS NULL OR e.timestamp > lc.recycled_at"
+    )
+    return "events_live"
 
 
 def _event_verdicts(
@@ -481,19 +513,29 @@ def _band_sql(column: str, bands: tuple[tuple[str, float | None], ...]) -> str:
 
 
 class _StageSql:
-    """Writes stage condition trees as SQL over the per-lead ``base`` columns."""
+    """Writes stage condition trees as SQL over the per-lead ``base`` columns.
+
+    ``base.cur`` is the recorded stage's index; ``semantics.next_stage`` is written as SQL in
+    ``withdrawn_expr`` and ``stage_index_expr``.
+    """
 
     def __init__(self, plan: Plan, as_of_day: int, attribute: Callable[[Predicate], str]) -> None:
         self.plan = plan
         self.as_of_day = as_of_day
         self.facts: list[tuple[str, str]] = []
         self._fact_names: dict[tuple[str, int, int | None], str] = {}
-        self.reached: dict[str, str] = {}
+        self.entered: dict[str, str] = {}  # entry conditions hold
+        self.reached: dict[str, str] = {}  # recorded at or past it, or entered now
+        self.withdraw: dict[int, str] = {}  # stage index -> its withdraw conditions hold
         for index, stage in enumerate(plan.stages):
             if index == 0 or stage.when is None:
-                self.reached[stage.name] = "TRUE"
+                self.entered[stage.name] = "TRUE"
             else:
-                self.reached[stage.name] = self._sql(stage.when, attribute)
+                self.entered[stage.name] = self._sql(stage.when, attribute)
+            self.reached[stage.name] = f"(base.cur >= {index} OR {self.entered[stage.name]})"
+        for index, stage in enumerate(plan.stages):
+            if stage.withdraw is not None:
+                self.withdraw[index] = self._sql(stage.withdraw, attribute)
 
     def _fact(self, kind: str, matcher: int, within: int | None) -> str:
         key = (kind, matcher, within)
@@ -531,14 +573,48 @@ class _StageSql:
     def fact_columns(self) -> list[tuple[str, str]]:
         return self.facts
 
-    def stage_expr(self) -> str:
+    def current_expr(self, recorded: str) -> str:
+        """The index of the recorded stage; none, or one the model lacks, is the first."""
+        whens = " ".join(
+            f"WHEN {_quote(stage.name)} THEN {index}"
+            for index, stage in enumerate(self.plan.stages)
+            if index > 0
+        )
+        return f"(CASE {recorded} {whens} ELSE 0 END)" if whens else "0"
+
+    def withdrawn_expr(self) -> str:
+        if not self.withdraw:
+            return "FALSE"
+        whens = " OR ".join(f"(base.cur = {i} AND {sql})" for i, sql in self.withdraw.items())
+        return f"COALESCE({whens}, FALSE)"
+
+    def stage_index_expr(self) -> str:
+        stages = self.plan.stages
+        highest = " ".join(
+            f"WHEN {self.entered[stage.name]} THEN {index}"
+            for index, stage in reversed(list(enumerate(stages)))
+            if index > 0
+        )
+        advanced = f"GREATEST(base.cur, CASE {highest} ELSE 0 END)" if highest else "base.cur"
+        back = " ".join(
+            f"WHEN base.cur = {index} THEN {stages[index].withdraw_to}" for index in self.withdraw
+        )
+        if not back:
+            return advanced
+        return f"(CASE WHEN {self.withdrawn_expr()} THEN (CASE {back} END) ELSE {advanced} END)"
+
+    def name_expr(self, index: str) -> str:
         if not self.plan.stages:
             return "NULL"
-        whens = [
-            f"WHEN {self.reached[stage.name]} THEN {_quote(stage.name)}"
-            for stage in reversed(self.plan.stages[1:])
-        ]
-        return "CASE " + " ".join(whens) + f" ELSE {_quote(self.plan.stages[0].name)} END"
+        whens = " ".join(
+            f"WHEN {i} THEN {_quote(stage.name)}" for i, stage in enumerate(self.plan.stages)
+        )
+        return f"(CASE {index} {whens} END)"
+
+    def transition_expr(self) -> str:
+        if not self.plan.stages:
+            return "NULL"
+        return "(CASE WHEN withdrawn THEN 'withdraw' WHEN stage_index > cur THEN 'advance' END)"
 
 
 def empty_events() -> pa.Table:

@@ -22,6 +22,7 @@ from leadscore.engines.results import (
     LeadScore,
     RuleContribution,
     StageCheck,
+    Transition,
 )
 from leadscore.spec import conditions as c
 from leadscore.spec.predicates import Bounds, Predicate, field_value
@@ -44,6 +45,9 @@ class LeadState:
     bot_index: bots.BotIndex | None = None
     bot_filtered: list[Event] = field(default_factory=list)
     scored_events: list[Event] = field(default_factory=list)
+    # the lifecycle recorded so far: the stage, and the instant of the last recycle
+    stage: str | None = None
+    recycled_at: int | None = None
 
     def holds(self, key: int, predicates: Iterable[Predicate]) -> bool:
         """Whether every predicate holds on the attributes, computed once per attribute set."""
@@ -92,6 +96,12 @@ class IncrementalScorer:
         return LeadState(
             lead_id, dict(attributes), [[] for _ in matchers], [Counter() for _ in matchers]
         )
+
+    def set_lifecycle(self, state: LeadState, stage: str | None, recycled_at: int | None) -> None:
+        """The recorded stage and last recycle instant (``Store.lifecycle``), which the next
+        evaluation starts from; no recount is needed, as both are applied at scoring time."""
+        state.stage = stage
+        state.recycled_at = recycled_at
 
     def set_attributes(self, state: LeadState, attributes: dict[str, object]) -> None:
         """Replace the lead's attributes (an identify call, a CRM update)."""
@@ -147,7 +157,7 @@ class IncrementalScorer:
     def score_one(self, state: LeadState, as_of: int) -> LeadScore:
         """The lead's full result, with its explanation, as of ``as_of``."""
         plan = self.plan
-        as_of_day = s.day_of(as_of)
+        window = _Window(as_of, state.recycled_at if plan.restart_engagement else None)
         contributions: list[RuleContribution] = []
         fit = 0
         for fit_rule in plan.fit:
@@ -159,7 +169,7 @@ class IncrementalScorer:
         group_sums = [0] * len(plan.groups)
         engagement = 0
         for rule in plan.rules:
-            contribution = self._rule(rule, state, as_of, as_of_day)
+            contribution = self._rule(rule, state, window)
             if contribution.matches or contribution.filtered or contribution.bot_filtered:
                 contributions.append(contribution)
             if rule.group is None:
@@ -182,8 +192,8 @@ class IncrementalScorer:
         score = s.clip(raw_score, low, high)
         if score != raw_score:
             contributions.append(RuleContribution("clip", "score", score - raw_score))
-        facts = _Facts(state, as_of, as_of_day, self, fit, engagement, score)
-        stage_checks, stage = facts.stages()
+        facts = _Facts(state, window, self, fit, engagement, score)
+        stage_checks, stage, transition = facts.stages()
         return LeadScore(
             lead_id=state.lead_id,
             model=plan.model,
@@ -196,18 +206,19 @@ class IncrementalScorer:
             stage=stage,
             contributions=tuple(contributions),
             stages=stage_checks,
+            previous_stage=state.stage,
+            transition=transition,
         )
 
-    def _rule(
-        self, rule: RuleStep, state: LeadState, as_of: int, as_of_day: int
-    ) -> RuleContribution:
+    def _rule(self, rule: RuleStep, state: LeadState, window: _Window) -> RuleContribution:
         """One rule's contribution from per-day counts: O(active days), not O(events)."""
         stamps = state.matched[rule.matcher]
-        upto = bisect.bisect_right(stamps, as_of)
+        as_of_day = window.as_of_day
+        low, upto = window.span(stamps)
         oldest = None if rule.within_days is None else as_of_day - rule.within_days
         days: list[tuple[int, int]]
         if rule.once:
-            last_day = s.day_of(stamps[upto - 1]) if upto else None
+            last_day = s.day_of(stamps[upto - 1]) if upto > low else None
             days = (
                 []
                 if last_day is None or (oldest is not None and last_day < oldest)
@@ -215,12 +226,16 @@ class IncrementalScorer:
             )
         else:
             days = []
+            first_day = window.first_day
             for day, count in state.per_day[rule.matcher].items():
                 if day > as_of_day or (oldest is not None and day < oldest):
                     continue
-                if day == as_of_day:  # only the part of today up to as_of
-                    count = upto - bisect.bisect_left(stamps, as_of_day * s.DAY_US)
-                days.append((day, count))
+                if first_day is not None and day < first_day:
+                    continue
+                if day in (as_of_day, first_day):  # a day the window cuts
+                    count = window.count_on(stamps, day)
+                if count:
+                    days.append((day, count))
         raw = decayed = matches = 0
         ppm = self._ppm[rule.index]
         for day, count in days:
@@ -245,7 +260,7 @@ class IncrementalScorer:
             bot_filtered=sum(
                 1
                 for e in state.bot_filtered
-                if e.timestamp <= as_of
+                if window.contains(e.timestamp)
                 and self.plan.matchers[rule.matcher].matches(e.type, e.event, e.properties)
             ),
             raw=raw,
@@ -254,30 +269,76 @@ class IncrementalScorer:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """The events that count: timestamp in ``(after, as_of]`` (``after``: the last recycle)."""
+
+    as_of: int
+    after: int | None
+
+    @property
+    def as_of_day(self) -> int:
+        return s.day_of(self.as_of)
+
+    @property
+    def first_day(self) -> int | None:
+        return None if self.after is None else s.day_of(self.after)
+
+    def contains(self, ts: int) -> bool:
+        return ts <= self.as_of and (self.after is None or ts > self.after)
+
+    def span(self, stamps: list[int]) -> tuple[int, int]:
+        """The index range of sorted ``stamps`` inside the window (empty when low >= upto)."""
+        low = 0 if self.after is None else bisect.bisect_right(stamps, self.after)
+        return low, bisect.bisect_right(stamps, self.as_of)
+
+    def count_on(self, stamps: list[int], day: int) -> int:
+        """Sorted ``stamps`` on UTC ``day`` inside the window."""
+        start = day * s.DAY_US - 1
+        if self.after is not None:
+            start = max(start, self.after)
+        end = min((day + 1) * s.DAY_US - 1, self.as_of)
+        return max(0, bisect.bisect_right(stamps, end) - bisect.bisect_right(stamps, start))
+
+
 @dataclass(slots=True)
 class _Facts:
     """Evaluates stage conditions for one lead as of one instant, recording each leaf."""
 
     state: LeadState
-    as_of: int
-    as_of_day: int
+    window: _Window
     scorer: IncrementalScorer
     fit: int
     engagement: int
     score: int
 
-    def stages(self) -> tuple[tuple[StageCheck, ...], str | None]:
+    def stages(self) -> tuple[tuple[StageCheck, ...], str | None, Transition | None]:
+        """Every stage's entry check, the current stage's withdraw check, the new stage and
+        the transition (``semantics.next_stage`` states the rule)."""
+        plan = self.scorer.plan
+        if not plan.stages:
+            return (), None, None
+        current = plan.stage_index(self.state.stage)
         reached: dict[str, bool] = {}
         checks: list[StageCheck] = []
-        current: str | None = None
-        for index, stage in enumerate(self.scorer.plan.stages):
+        entered: list[bool] = []
+        for index, stage in enumerate(plan.stages):
             leaves: list[ConditionCheck] = []
             ok = index == 0 or (stage.when is not None and self._eval(stage.when, reached, leaves))
-            reached[stage.name] = ok
+            reached[stage.name] = ok or index <= current
+            entered.append(ok)
             checks.append(StageCheck(stage.name, ok, tuple(leaves)))
-            if ok:
-                current = stage.name
-        return tuple(checks), current
+        withdrawn = False
+        step = plan.stages[current]
+        if step.withdraw is not None:
+            leaves = []
+            withdrawn = self._eval(step.withdraw, reached, leaves)
+            checks.append(StageCheck(step.name, withdrawn, tuple(leaves), kind="withdraw"))
+        new = s.next_stage(current, entered, withdrawn, step.withdraw_to)
+        transition: Transition | None = (
+            "withdraw" if withdrawn else "advance" if new > current else None
+        )
+        return tuple(checks), plan.stages[new].name, transition
 
     def _eval(self, node: c.Condition, reached: dict[str, bool], out: list[ConditionCheck]) -> bool:
         if isinstance(node, c.All):
@@ -321,14 +382,18 @@ class _Facts:
 
     def _stamps(self, node: c.EventCount | c.DaysSinceEvent, within_days: int | None) -> list[int]:
         stamps = self.state.matched[self.scorer.plan.condition_matchers[id(node)]]
-        upto = stamps[: bisect.bisect_right(stamps, self.as_of)]
+        low, upto = self.window.span(stamps)
+        inside = stamps[low:upto]
         if within_days is None:
-            return upto
-        return [ts for ts in upto if self.as_of_day - s.day_of(ts) <= within_days]
+            return inside
+        as_of_day = self.window.as_of_day
+        return [ts for ts in inside if as_of_day - s.day_of(ts) <= within_days]
 
     def _days_since(self, stamps: list[int]) -> int:
-        upto = bisect.bisect_right(stamps, self.as_of)
-        return s.NEVER_DAYS if upto == 0 else self.as_of_day - s.day_of(stamps[upto - 1])
+        low, upto = self.window.span(stamps)
+        if upto <= low:
+            return s.NEVER_DAYS
+        return self.window.as_of_day - s.day_of(stamps[upto - 1])
 
 
 def _days_text(days: int) -> str:

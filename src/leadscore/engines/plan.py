@@ -62,6 +62,8 @@ class GroupStep:
 class StageStep:
     name: str
     when: c.Condition | None
+    withdraw: c.Condition | None = None
+    withdraw_to: int = 0  # stage index a withdrawal returns to
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +83,15 @@ class Plan:
     stages: tuple[StageStep, ...]
     condition_matchers: dict[int, int]  # id(condition leaf) -> matcher index
     bot_filter: BotFilter | None = None
+    recycle_to: int = 0  # stage index a recycle returns to
+    restart_engagement: bool = True  # a recycle makes earlier events count for nothing
+
+    def stage_index(self, name: str | None) -> int:
+        """A recorded stage's index; a stage the model no longer has counts as the first."""
+        for index, stage in enumerate(self.stages):
+            if stage.name == name:
+                return index
+        return 0
 
     @property
     def decays(self) -> tuple[Decay | None, ...]:
@@ -148,11 +159,22 @@ def compile_plan(scoring_model: ScoringModel) -> Plan:
         )
     condition_matchers: dict[int, int] = {}
     stages = []
+    stage_index = {stage.name: i for i, stage in enumerate(scoring_model.stages)}
     for stage in scoring_model.stages:
-        for node in c.walk(stage.when) if stage.when is not None else []:
+        withdraw = stage.withdraw
+        trees = [t for t in (stage.when, withdraw.when if withdraw else None) if t is not None]
+        for node in (node for tree in trees for node in c.walk(tree)):
             if isinstance(node, c.EventCount | c.DaysSinceEvent):
                 condition_matchers[id(node)] = matcher_index(node.event_filter())
-        stages.append(StageStep(stage.name, stage.when))
+        stages.append(
+            StageStep(
+                stage.name,
+                stage.when,
+                None if withdraw is None else withdraw.when,
+                0 if withdraw is None or withdraw.to is None else stage_index[withdraw.to],
+            )
+        )
+    recycle = scoring_model.recycle
     clip = scoring_model.clip
     return Plan(
         model=scoring_model.name,
@@ -168,6 +190,8 @@ def compile_plan(scoring_model: ScoringModel) -> Plan:
         stages=tuple(stages),
         condition_matchers=condition_matchers,
         bot_filter=scoring_model.bot_filter,
+        recycle_to=0 if recycle.to is None else stage_index[recycle.to],
+        restart_engagement=recycle.restart_engagement,
     )
 
 

@@ -12,6 +12,10 @@ from typing import Literal
 from leadscore.engines.semantics import MILLI
 
 ContributionKind = Literal["fit", "engagement", "group_cap", "engagement_cap", "clip"]
+#: How a lead's stage changed in one evaluation: conditions of a later stage came to hold
+#: (advance) or the current stage's withdraw conditions held (withdraw). Recycles are recorded
+#: by a person, never decided by an engine.
+Transition = Literal["advance", "withdraw"]
 
 
 def points(milli: int) -> float:
@@ -52,9 +56,13 @@ class ConditionCheck:
 
 @dataclass(frozen=True, slots=True)
 class StageCheck:
+    """A stage's entry conditions (``kind="enter"``) or the current stage's withdraw
+    conditions (``kind="withdraw"``), evaluated now; ``holds`` is the tree's verdict."""
+
     stage: str
-    reached: bool
+    holds: bool
     checks: tuple[ConditionCheck, ...]
+    kind: Literal["enter", "withdraw"] = "enter"
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +80,9 @@ class LeadScore:
     stage: str | None
     contributions: tuple[RuleContribution, ...] = ()
     stages: tuple[StageCheck, ...] = ()
+    #: the stage recorded before this evaluation (None: nothing recorded yet)
+    previous_stage: str | None = None
+    transition: Transition | None = None
 
     def row(self) -> dict[str, object]:
         """The flat row written to score files (no explanation)."""
@@ -84,4 +95,6 @@ class LeadScore:
             "tier": self.tier,
             "grade": self.grade,
             "stage": self.stage,
+            "previous_stage": self.previous_stage,
+            "transition": self.transition,
         }

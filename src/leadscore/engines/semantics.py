@@ -15,6 +15,14 @@ and writes the same integer formulas, so the two agree to the last milli-point.
   ``[-cap, cap]``. ``clip`` clamps the final score to ``[min, max]``.
 * A band (tier or grade) is the first, from the highest ``min`` down, whose ``min`` the value
   reaches; the lowest band may have no ``min`` and takes everything else.
+* **Stages only move forward on their own.** With ``current`` the recorded stage's index (0
+  when nothing is recorded, or the model no longer has that stage): if the current stage has
+  ``withdraw`` conditions and they hold, the lead goes back to its ``withdraw.to`` stage and
+  nothing else moves in that evaluation; otherwise the stage is the highest of ``current`` and
+  every stage whose entry conditions hold. ``stage_reached: S`` holds when ``S``'s index is at
+  most ``current`` or ``S``'s entry conditions hold.
+* **A recycle** is recorded at an instant; with ``restart_engagement`` (the default) events at
+  or before it count for nothing (points, counts, activity), as if the lead were new.
 """
 
 from __future__ import annotations
@@ -83,6 +91,26 @@ def clip(value: int, low: int | None, high: int | None) -> int:
 def day_points(count: int, points: int, daily_cap: int | None) -> int:
     """Undecayed milli-points of ``count`` matching events on one day, after the daily cap."""
     return clamp(count * points, daily_cap)
+
+
+def next_stage(current: int, entered: Sequence[bool], withdrawn: bool, withdraw_to: int) -> int:
+    """The stage index after one evaluation (see the module docstring).
+
+    ``entered[k]`` says whether stage ``k``'s entry conditions hold (index 0 is ignored: the
+    entry stage has none).
+
+    Examples:
+        >>> next_stage(1, [True, False, False], False, 0)  # an MQL whose conditions lapsed
+        1
+        >>> next_stage(0, [True, True, True], False, 0)
+        2
+        >>> next_stage(1, [True, True, True], True, 0)  # withdrawn: no advance in that run
+        0
+    """
+    if withdrawn:
+        return withdraw_to
+    reached = [index for index, holds in enumerate(entered) if index > 0 and holds]
+    return max([current, *reached])
 
 
 def band(value: int, bands: Sequence[tuple[str, float | None]]) -> str | None:

@@ -77,7 +77,7 @@ class DaysSinceEvent(Bounds):
 
 
 class StageReached(_Spec):
-    """True when the conditions of an earlier stage hold."""
+    """True when the lead is already at or past an earlier stage, or its conditions hold now."""
 
     type: Literal["stage_reached"]
     stage: str

@@ -88,9 +88,29 @@ class Band(_Spec):
     min: float | None = Field(default=None, description="omit on the lowest band: everything else")
 
 
+class Withdraw(_Spec):
+    """When a lead that reached a stage loses it (e.g. an MQL inactive for 90 days)."""
+
+    when: Condition
+    to: str | None = Field(default=None, description="an earlier stage; default: the first")
+
+
 class Stage(_Spec):
+    """A lifecycle stage: entered when ``when`` holds, left only by ``withdraw`` or a recycle."""
+
     name: str = Field(pattern=_NAME)
     when: Condition | None = None
+    withdraw: Withdraw | None = None
+
+
+class Recycle(_Spec):
+    """What a recycle does (sales disqualifies a lead): the stage it returns to, and whether
+    engagement restarts from zero at that moment (the events stay stored and explained)."""
+
+    to: str | None = Field(default=None, description="the stage a recycle returns to")
+    restart_engagement: bool = Field(
+        default=True, description="events up to the recycle stop counting, in points and stages"
+    )
 
 
 def _check_bands(bands: list[Band], what: str) -> list[Band]:
@@ -130,6 +150,7 @@ class ScoringModel(_Spec):
     tiers: list[Band] = Field(default_factory=list)
     grades: list[Band] = Field(default_factory=list)
     stages: list[Stage] = Field(default_factory=list)
+    recycle: Recycle = Field(default_factory=Recycle)
 
     @field_validator("tiers")
     @classmethod
@@ -155,15 +176,30 @@ class ScoringModel(_Spec):
                     f"defined; defined groups: {sorted(group_names)}"
                 )
         for index, stage in enumerate(self.stages):
-            if index == 0 and stage.when is not None:
-                raise ValueError(f"the first stage {stage.name!r} is the entry stage: no 'when'")
+            if index == 0 and (stage.when is not None or stage.withdraw is not None):
+                raise ValueError(
+                    f"the first stage {stage.name!r} is the entry stage: no 'when' or 'withdraw'"
+                )
             if index > 0 and stage.when is None:
                 raise ValueError(f"stage {stage.name!r} needs 'when'")
             earlier = [s.name for s in self.stages[:index]]
-            for node in conditions.walk(stage.when) if stage.when is not None else []:
+            trees = [stage.when] if stage.when is not None else []
+            if stage.withdraw is not None:
+                trees.append(stage.withdraw.when)
+                _earlier_stage(stage.withdraw.to, earlier, f"stage {stage.name!r} withdraws to")
+            for node in (node for tree in trees for node in conditions.walk(tree)):
                 if isinstance(node, conditions.StageReached) and node.stage not in earlier:
                     raise ValueError(
                         f"stage {stage.name!r} refers to stage {node.stage!r}; only earlier "
                         f"stages may be referred to: {earlier}"
                     )
+        if self.recycle.to is not None:
+            _earlier_stage(
+                self.recycle.to, [s.name for s in self.stages], "recycle returns to", "existing"
+            )
         return self
+
+
+def _earlier_stage(name: str | None, allowed: list[str], what: str, kind: str = "earlier") -> None:
+    if name is not None and name not in allowed:
+        raise ValueError(f"{what} {name!r}, which is not an {kind} stage; {kind} stages: {allowed}")

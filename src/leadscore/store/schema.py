@@ -1,4 +1,4 @@
-"""The tables: leads, identities, events and score results (SQLAlchemy Core).
+"""The tables: leads, identities, events and stage transitions (SQLAlchemy Core).
 
 Portable types only, so PostgreSQL can replace the embedded SQLite database: times are BIGINT
 microseconds since the epoch (UTC), JSON is stored as text, ids are text.
@@ -6,7 +6,7 @@ microseconds since the epoch (UTC), JSON is stored as text, ids are text.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -38,4 +38,21 @@ events = Table(
     Column("received_at", BigInteger, nullable=False),
     Index("ix_events_lead_ts", "lead_id", "timestamp"),
     Index("ix_events_anonymous", "anonymous_id"),
+)
+
+#: Every lifecycle change of a lead under a model, append-only: the stage a lead is in as of T
+#: is the ``to_stage`` of its last row at or before T. ``kind`` is advance, withdraw or recycle.
+stage_transitions = Table(
+    "stage_transitions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("lead_id", String(255), nullable=False),
+    Column("model", String(255), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("from_stage", String(255), nullable=True),
+    Column("to_stage", String(255), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("recorded_at", BigInteger, nullable=False),
+    Index("ix_transitions_model_lead_at", "model", "lead_id", "at"),
 )

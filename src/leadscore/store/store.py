@@ -17,7 +17,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
-from leadscore._types import Event
+from leadscore._types import Event, TransitionKind
 from leadscore.errors import ConfigError, NotFoundError
 from leadscore.store import schema
 
@@ -41,6 +41,30 @@ class StoredEvent:
     event: str | None
     timestamp: int
     properties: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class StageTransition:
+    """One recorded lifecycle change of a lead under a model, at an instant (UTC µs)."""
+
+    lead_id: str
+    model: str
+    at: int
+    from_stage: str | None
+    to_stage: str
+    kind: TransitionKind
+    reason: str
+
+
+#: Per lead, the last recorded stage and the last recycle at or before :as_of, for one model.
+_LIFECYCLE = (
+    "SELECT t.lead_id, t.to_stage AS stage, r.recycled_at FROM ("
+    "SELECT lead_id, to_stage, ROW_NUMBER() OVER (PARTITION BY lead_id ORDER BY at DESC, id DESC)"
+    " AS rn FROM stage_transitions WHERE model = :model AND at <= :as_of{lead}) t "
+    "LEFT JOIN (SELECT lead_id, MAX(at) AS recycled_at FROM stage_transitions "
+    "WHERE model = :model AND kind = 'recycle' AND at <= :as_of{lead} GROUP BY lead_id) r "
+    "ON r.lead_id = t.lead_id WHERE t.rn = 1"
+)
 
 
 def _now_us() -> int:
@@ -175,7 +199,76 @@ class Store:
                 conn.execute(schema.events.insert(), new)
         return len(new)
 
+    def record_transitions(self, rows: Sequence[StageTransition]) -> int:
+        """Append lifecycle changes (the history is never rewritten); returns rows written."""
+        if not rows:
+            return 0
+        now = _now_us()
+        with self.engine.begin() as conn:
+            conn.execute(
+                schema.stage_transitions.insert(),
+                [
+                    {
+                        "lead_id": row.lead_id,
+                        "model": row.model,
+                        "at": row.at,
+                        "from_stage": row.from_stage,
+                        "to_stage": row.to_stage,
+                        "kind": row.kind,
+                        "reason": row.reason,
+                        "recorded_at": now,
+                    }
+                    for row in rows
+                ],
+            )
+        return len(rows)
+
     # ---- reads ----------------------------------------------------------------------------
+    def transitions(self, lead_id: str, model: str | None = None) -> list[StageTransition]:
+        """A lead's recorded lifecycle changes, oldest first (all models unless one is named)."""
+        table = schema.stage_transitions
+        query = sa.select(table).where(table.c.lead_id == lead_id)
+        if model is not None:
+            query = query.where(table.c.model == model)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query.order_by(table.c.at, table.c.id)).all()
+        return [
+            StageTransition(r.lead_id, r.model, r.at, r.from_stage, r.to_stage, r.kind, r.reason)
+            for r in rows
+        ]
+
+    def last_transition_at(self, model: str) -> int | None:
+        """The instant of the model's latest recorded transition, for any lead."""
+        table = schema.stage_transitions
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                sa.select(sa.func.max(table.c.at)).where(table.c.model == model)
+            ).scalar_one()
+        return None if value is None else int(value)
+
+    def lifecycle(self, lead_id: str, model: str, as_of: int) -> tuple[str | None, int | None]:
+        """The lead's recorded stage and last recycle instant as of ``as_of`` (None: none)."""
+        query = sa.text(_LIFECYCLE.format(lead=" AND lead_id = :lead_id"))
+        with self.engine.connect() as conn:
+            row = conn.execute(query, {"model": model, "as_of": as_of, "lead_id": lead_id}).first()
+        if row is None:
+            return None, None
+        return row.stage, None if row.recycled_at is None else int(row.recycled_at)
+
+    def lifecycle_arrow(self, model: str, as_of: int) -> pa.Table:
+        """Every lead's recorded stage and last recycle as of ``as_of``, for the batch engine:
+        lead_id, stage, recycled_at; leads with nothing recorded are absent."""
+        query = sa.text(_LIFECYCLE.format(lead=""))
+        with self.engine.connect() as conn:
+            rows = conn.execute(query, {"model": model, "as_of": as_of}).all()
+        return pa.table(
+            {
+                "lead_id": pa.array([r.lead_id for r in rows], pa.string()),
+                "stage": pa.array([r.stage for r in rows], pa.string()),
+                "recycled_at": pa.array([r.recycled_at for r in rows], pa.int64()),
+            }
+        )
+
     def count(self, table: str) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
