@@ -48,20 +48,44 @@ def arrow_inputs(
     return lead_table, event_table
 
 
+Lifecycle = dict[str, tuple[str | None, int | None]]
+
+
+def lifecycle_table(lifecycle: Lifecycle) -> pa.Table:
+    """Recorded (stage, last recycle) per lead, as ``Store.lifecycle_arrow`` returns them."""
+    return pa.table(
+        {
+            "lead_id": pa.array(list(lifecycle), pa.string()),
+            "stage": pa.array([stage for stage, _ in lifecycle.values()], pa.string()),
+            "recycled_at": pa.array([at for _, at in lifecycle.values()], pa.int64()),
+        }
+    )
+
+
 def score_both(
     scoring_model: ScoringModel,
     leads: dict[str, dict[str, object]],
     events: Sequence[Event],
     as_of: int,
+    lifecycle: Lifecycle | None = None,
 ) -> dict[str, LeadScore]:
-    """Score with both engines, assert they agree, return the incremental (explained) results."""
+    """Score with both engines, assert they agree, return the incremental (explained) results.
+
+    ``lifecycle`` gives leads a recorded stage and last recycle to start from."""
+    lifecycle = lifecycle or {}
     plan = compile_plan(scoring_model)
     scorer = IncrementalScorer(plan)
     states = {lead_id: scorer.new_state(lead_id, attrs) for lead_id, attrs in leads.items()}
+    for lead_id, (stage, recycled_at) in lifecycle.items():
+        scorer.set_lifecycle(states[lead_id], stage, recycled_at)
     for event in events:
         scorer.add_one(states[event.lead_id], event)
     incremental = {lead_id: scorer.score_one(state, as_of) for lead_id, state in states.items()}
-    batch = BatchEngine().score_many(plan, *arrow_inputs(leads, events), as_of).to_pylist()
+    batch = (
+        BatchEngine()
+        .score_many(plan, *arrow_inputs(leads, events), as_of, lifecycle=lifecycle_table(lifecycle))
+        .to_pylist()
+    )
     applicable = {row["lead_id"] for row in batch}
     assert applicable == {
         lead_id for lead_id, attrs in leads.items() if applies(plan.applies_to, attrs)
@@ -75,6 +99,8 @@ def score_both(
             row["tier"],
             row["grade"],
             row["stage"],
+            row["previous_stage"],
+            row["transition"],
         ) == (
             result.fit,
             result.engagement,
@@ -82,6 +108,8 @@ def score_both(
             result.tier,
             result.grade,
             result.stage,
+            result.previous_stage,
+            result.transition,
         ), row["lead_id"]
         assert sum(c.points for c in result.contributions) == result.score
     return {lead_id: r for lead_id, r in incremental.items() if lead_id in applicable}

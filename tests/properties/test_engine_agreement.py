@@ -1,8 +1,9 @@
-"""Batch and incremental engines agree on random models, leads and event streams.
+"""Batch and incremental engines agree on random models, leads, event streams and histories.
 
 For every hypothesis-generated case, ``BatchEngine.score_many`` equals folding
-``IncrementalScorer.add_one`` over the events (in any order) and ``score_one``, field by field,
-and each lead's contributions add up to its score exactly.
+``IncrementalScorer.add_one`` over the events (in any order) and ``score_one``, field by field
+(stage transitions included, from a random recorded stage and recycle), and each lead's
+contributions add up to its score exactly.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from hypothesis import strategies as st
 
 from leadscore import Event, ScoringModel
 from leadscore.spec.bots import BotFilter
-from tests.conftest import DAY, NOW, score_both
+from tests.conftest import DAY, NOW, Lifecycle, score_both
 
 EVENTS = [
     "Email Opened",
@@ -135,10 +136,14 @@ def models(draw: Any) -> ScoringModel:
         ),
         max_leaves=5,
     )
-    stages = [{"name": "Lead"}, {"name": "MQL", "when": draw(tree)}]
+    stages: list[dict[str, Any]] = [{"name": "Lead"}, {"name": "MQL", "when": draw(tree)}]
     stages.append(
         {"name": "SQL", "when": {"all": [{"type": "stage_reached", "stage": "MQL"}, draw(tree)]}}
     )
+    for index in (1, 2):
+        if draw(st.booleans()):
+            to = draw(st.sampled_from([None, *[s["name"] for s in stages[:index]]]))
+            stages[index]["withdraw"] = {"when": draw(tree), "to": to}
     spec: dict[str, Any] = {
         "name": "random",
         "fit": fit,
@@ -149,6 +154,11 @@ def models(draw: Any) -> ScoringModel:
         "tiers": [{"name": "hot", "min": 20}, {"name": "warm", "min": 5.5}, {"name": "cold"}],
         "grades": [{"name": "A", "min": 10}, {"name": "B", "min": 0}],
     }
+    if draw(st.booleans()):
+        spec["recycle"] = {
+            "to": draw(st.sampled_from([None, "Lead", "MQL"])),
+            "restart_engagement": draw(st.booleans()),
+        }
     if draw(st.booleans()):
         spec["clip"] = {"min": 0, "max": 100}
     if draw(st.booleans()):
@@ -221,13 +231,30 @@ def cases(
     return leads, list(shuffled), as_of
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(scoring_model=models(), case=cases())
+@st.composite
+def lifecycles(draw: Any, lead_ids: list[str], events: list[Event]) -> Lifecycle:
+    """A recorded stage ('Gone': a stage the model no longer has) and maybe a recycle instant,
+    often exactly at an event's timestamp or a second either side (the cut is exclusive)."""
+    recorded: Lifecycle = {}
+    for lead_id in lead_ids:
+        if draw(st.booleans()):
+            stage = draw(st.sampled_from([None, "Lead", "MQL", "SQL", "Gone"]))
+            own = [e.timestamp + d for e in events if e.lead_id == lead_id for d in (-1, 0, 1)]
+            recycled = draw(st.one_of(st.none(), st.sampled_from(own or [NOW - DAY])))
+            recorded[lead_id] = (stage, recycled)
+    return recorded
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scoring_model=models(), case=cases(), data=st.data())
 def test_batch_equals_incremental(
-    scoring_model: ScoringModel, case: tuple[dict[str, dict[str, object]], list[Event], int]
+    scoring_model: ScoringModel,
+    case: tuple[dict[str, dict[str, object]], list[Event], int],
+    data: st.DataObject,
 ) -> None:
     leads, events, as_of = case
-    score_both(scoring_model, leads, events, as_of)  # asserts agreement and exact sums
+    lifecycle = data.draw(lifecycles(sorted(leads), events))
+    score_both(scoring_model, leads, events, as_of, lifecycle)  # agreement and exact sums
 
 
 EMAIL = ["Email Link Clicked", "Email Opened", "Email Delivered"]
@@ -266,3 +293,51 @@ def test_bot_filter_agrees(
     leads, events, as_of = case
     scoring_model = BOT_MODEL.model_copy(update={"bot_filter": BotFilter(**bot_filter)})
     score_both(scoring_model, leads, events, as_of)
+
+
+RECYCLE_MODEL = ScoringModel.model_validate(
+    {
+        "name": "recycles",
+        "engagement": [
+            {"name": n, "event": n, "points": p, **extra}
+            for n, p, extra in [
+                ("Email Opened", 2, {}),
+                ("Content Downloaded", 5, {"daily_cap": 7}),
+                ("Trial Requested", 25, {"once": True}),
+            ]
+        ]
+        + [{"name": "views", "type": "page", "points": 1, "within_days": 30}],
+        "stages": [
+            {"name": "Lead"},
+            {
+                "name": "MQL",
+                "when": {
+                    "all": [
+                        {"type": "score", "gte": 3},
+                        {"type": "events", "gte": 1, "event": "Email Opened"},
+                    ]
+                },
+                "withdraw": {"when": {"type": "days_since_activity", "gt": 2}},
+            },
+            {"name": "SQL", "when": {"type": "days_since_event", "event_type": "page", "lte": 1}},
+        ],
+        "recycle": {"to": "Lead"},
+    }
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=cases(max_events=25, max_leads=2), data=st.data())
+def test_recycle_cut_agrees(
+    case: tuple[dict[str, dict[str, object]], list[Event], int], data: st.DataObject
+) -> None:
+    # Every lead has a recycle, usually at or one microsecond beside one of its own events:
+    # events at or before the instant count for nothing, in both engines.
+    leads, events, as_of = case
+    lifecycle: Lifecycle = {}
+    for lead_id in sorted(leads):
+        own = [e.timestamp for e in events if e.lead_id == lead_id] or [as_of - DAY]
+        at = data.draw(st.sampled_from(own)) + data.draw(st.sampled_from([0, 0, -1, 1]))
+        stage = data.draw(st.sampled_from([None, "Lead", "MQL", "SQL"]))
+        lifecycle[lead_id] = (stage, at)
+    score_both(RECYCLE_MODEL, leads, events, as_of, lifecycle)

@@ -85,11 +85,11 @@ class IncrementalScorer:
         self._texts: dict[int, str] = {}
         self._bounds: dict[int, Bounds] = {}
         self._ppm: list[dict[int, int]] = [{} for _ in plan.rules]  # decay factor by age
-        for stage in plan.stages:
-            for node in c.walk(stage.when) if stage.when is not None else []:
-                self._texts[id(node)] = describe(node)
-                if isinstance(node, c.ScoreAtLeast):
-                    self._bounds[id(node)] = milli_bounds(node)
+        trees = [tree for stage in plan.stages for tree in (stage.when, stage.withdraw) if tree]
+        for node in (node for tree in trees for node in c.walk(tree)):
+            self._texts[id(node)] = describe(node)
+            if isinstance(node, c.ScoreAtLeast):
+                self._bounds[id(node)] = milli_bounds(node)
 
     def new_state(self, lead_id: str, attributes: dict[str, object]) -> LeadState:
         matchers = self.plan.matchers
