@@ -10,21 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from leadscore.cli import app
+from tests.integration.conftest import write
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    result = runner.invoke(app, ["init"])
-    assert result.exit_code == 0, result.output
-    return tmp_path
-
-
-def write(path: Path, lines: list[dict[str, object]]) -> Path:
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    return path
 
 
 def test_init_writes_the_default_model(project: Path) -> None:
@@ -157,6 +145,7 @@ def test_every_command_has_help() -> None:
         ["import", "events"],
         ["score"],
         ["explain"],
+        ["recycle"],
         ["demo"],
     ):
         result = runner.invoke(app, [*command, "--help"])

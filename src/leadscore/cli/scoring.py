@@ -101,7 +101,8 @@ def score(
         if not dry_run:
             recorded, skipped = record_transitions(store, models, results, moment)
             if recorded:
-                err.print(f"Recorded {recorded:,} stage changes.", markup=False)
+                plural = "s" if recorded != 1 else ""
+                err.print(f"Recorded {recorded:,} stage change{plural}.", markup=False)
             for name in skipped:
                 err.print(
                     f"Stage changes under model {name!r} were not recorded: its history "
