@@ -11,6 +11,7 @@ import pytest
 
 from leadscore import BatchEngine, Event, IncrementalScorer, LeadScore, compile_plan, parse_model
 from leadscore.engines.incremental import applies
+from leadscore.spec.accounts import account_of
 from leadscore.spec.model import ScoringModel
 
 DAY = 86_400_000_000
@@ -34,7 +35,12 @@ def arrow_inputs(
     leads: dict[str, dict[str, object]], events: Sequence[Event]
 ) -> tuple[pa.Table, pa.Table]:
     lead_table = pa.table(
-        {"lead_id": list(leads), "attributes": [json.dumps(a) for a in leads.values()]}
+        {
+            "lead_id": pa.array(list(leads), pa.string()),
+            "attributes": pa.array([json.dumps(a) for a in leads.values()], pa.string()),
+            # as the store computes it at import
+            "account_id": pa.array([account_of(a) for a in leads.values()], pa.string()),
+        }
     )
     event_table = pa.table(
         {
@@ -80,7 +86,15 @@ def score_both(
         scorer.set_lifecycle(states[lead_id], stage, recycled_at)
     for event in events:
         scorer.add_one(states[event.lead_id], event)
-    incremental = {lead_id: scorer.score_one(state, as_of) for lead_id, state in states.items()}
+    accounts: dict[str | None, list[str]] = {}
+    for lead_id, attrs in leads.items():
+        accounts.setdefault(account_of(attrs), []).append(lead_id)
+    incremental = {}
+    for lead_id, state in states.items():
+        account = account_of(leads[lead_id])
+        members = accounts[account] if account is not None else [lead_id]
+        facts = scorer.account_facts(account, [states[m] for m in members], as_of)
+        incremental[lead_id] = scorer.score_one(state, as_of, facts)
     batch = (
         BatchEngine()
         .score_many(plan, *arrow_inputs(leads, events), as_of, lifecycle=lifecycle_table(lifecycle))
@@ -92,6 +106,7 @@ def score_both(
     }
     for row in batch:
         result = incremental[row["lead_id"]]
+        assert row["account_id"] == account_of(leads[row["lead_id"]])
         assert (
             row["fit"],
             row["engagement"],

@@ -9,16 +9,18 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from leadscore.engines.batch import RESULT_SCHEMA, BatchEngine
-from leadscore.engines.incremental import IncrementalScorer, applies
+from leadscore.engines.incremental import IncrementalScorer, LeadState, applies
 from leadscore.engines.plan import compile_plan
 from leadscore.engines.results import LeadScore
 from leadscore.errors import ConfigError, ConflictError, Issue, ModelFileError, NotFoundError
 from leadscore.settings import Settings
+from leadscore.spec.accounts import account_of
 from leadscore.spec.loader import default_model_text, load_model
 from leadscore.spec.model import ScoringModel
 from leadscore.store.store import StageTransition, Store
@@ -202,8 +204,24 @@ def explain_lead(store: Store, scoring_model: ScoringModel, lead_id: str, as_of:
     if not applies(plan.applies_to, attributes):
         raise NotFoundError(f"model {scoring_model.name!r} does not apply to lead {lead_id!r}")
     scorer = IncrementalScorer(plan)
+    state = _replay(store, scorer, lead_id, attributes, as_of)
+    account = None
+    if plan.uses_accounts:  # replay the colleagues too: the account facts need them
+        members = store.account_members(lead_id)
+        states = [
+            state if member == lead_id else _replay(store, scorer, member, attrs, as_of)
+            for member, attrs in members.items()
+        ]
+        account = scorer.account_facts(account_of(attributes), states, as_of)
+    return scorer.score_one(state, as_of, account)
+
+
+def _replay(
+    store: Store, scorer: IncrementalScorer, lead_id: str, attributes: dict[str, Any], as_of: int
+) -> LeadState:
+    """A lead's incremental state from its stored events and lifecycle as of ``as_of``."""
     state = scorer.new_state(lead_id, attributes)
-    scorer.set_lifecycle(state, *store.lifecycle(lead_id, plan.model, as_of))
+    scorer.set_lifecycle(state, *store.lifecycle(lead_id, scorer.plan.model, as_of))
     for event in store.lead_events(lead_id):
         scorer.add_one(state, event)
-    return scorer.score_one(state, as_of)
+    return state

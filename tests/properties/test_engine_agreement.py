@@ -56,6 +56,14 @@ predicates_on_props = st.sampled_from(
         [{"type": "missing", "field": "kind"}],
     ]
 )
+account_predicates = [
+    {"type": "range", "field": "account.leads", "gte": 2},
+    {"type": "range", "field": "account.engaged_leads", "gte": 1},
+    {"type": "range", "field": "account.engagement", "gt": 4.5},
+    {"type": "range", "field": "account.openers", "gte": 2},
+    {"type": "equals", "field": "account.id", "value": "c1"},
+    {"type": "present", "field": "account.id"},
+]
 lead_predicates = st.sampled_from(
     [
         {"type": "range", "field": "size", "gt": 10},
@@ -68,6 +76,10 @@ lead_predicates = st.sampled_from(
         {"type": "missing", "field": "size", "negate": True},
     ]
 )
+
+
+#: Fit rules and attribute conditions may also read account facts; applies_to may not.
+attribute_predicates = st.one_of(lead_predicates, st.sampled_from(account_predicates))
 
 
 @st.composite
@@ -104,7 +116,7 @@ def models(draw: Any) -> ScoringModel:
             rule["group"] = draw(st.sampled_from([g["name"] for g in groups]))
         rules.append(rule)
     fit = [
-        {"name": f"f{i}", "points": draw(points), "when": [draw(lead_predicates)]}
+        {"name": f"f{i}", "points": draw(points), "when": [draw(attribute_predicates)]}
         for i in range(draw(st.integers(0, 4)))
     ]
     leaf = st.one_of(
@@ -113,7 +125,7 @@ def models(draw: Any) -> ScoringModel:
             st.sampled_from(["score", "fit", "engagement"]),
             st.integers(-10, 40),
         ),
-        st.builds(lambda p: {"type": "attribute", "where": p}, lead_predicates),
+        st.builds(lambda p: {"type": "attribute", "where": p}, attribute_predicates),
         st.builds(
             lambda e, w, n: {"type": "events", "event": e, "within_days": w, "gte": n},
             st.sampled_from(EVENTS),
@@ -153,6 +165,13 @@ def models(draw: Any) -> ScoringModel:
         "stages": stages,
         "tiers": [{"name": "hot", "min": 20}, {"name": "warm", "min": 5.5}, {"name": "cold"}],
         "grades": [{"name": "A", "min": 10}, {"name": "B", "min": 0}],
+        "accounts": {
+            "engaged_min": draw(st.sampled_from([0, 2, 5.5])),
+            "counts": [
+                {"name": "openers", "event": "Email Opened"},
+                {"name": "viewers", "type": "page", "where": draw(predicates_on_props)},
+            ],
+        },
     }
     if draw(st.booleans()):
         spec["recycle"] = {
@@ -182,7 +201,10 @@ lead_attributes = st.fixed_dictionaries(
     optional={
         "size": st.sampled_from([3, 10, 11, "250", "n/a", None]),
         "country": st.sampled_from(["DK", "se", "US", ""]),
-        "email": st.sampled_from(["a@gmail.com", "b@acme.example", "bad", "c@mailinator.com"]),
+        "email": st.sampled_from(
+            ["a@gmail.com", "b@acme.example", "d@acme.example", "bad", "c@mailinator.com"]
+        ),
+        "company_id": st.sampled_from(["c1", "c1", "c2", 7, ""]),
         "name": st.sampled_from(["Hansen", "asdfgh", "Nguyen", "qwerty"]),
         "phone": st.sampled_from(["", "+45 1234", None]),
         "title": st.sampled_from(["VP Sales", "head of it", "engineer"]),
@@ -341,3 +363,104 @@ def test_recycle_cut_agrees(
         stage = data.draw(st.sampled_from([None, "Lead", "MQL", "SQL"]))
         lifecycle[lead_id] = (stage, at)
     score_both(RECYCLE_MODEL, leads, events, as_of, lifecycle)
+
+
+def _account_model(applies_to: list[dict[str, Any]], engaged_min: float) -> ScoringModel:
+    facts = [
+        ("account.leads", {"gte": 2}),
+        ("account.engaged_leads", {"gte": 2}),
+        ("account.engagement", {"gt": 4.5}),
+        ("account.openers", {"gte": 2}),
+        ("account.viewers", {"lt": 1}),
+    ]
+    return ScoringModel.model_validate(
+        {
+            "name": "accounts",
+            "applies_to": applies_to,
+            "engagement": [
+                {"name": "open", "event": "Email Opened", "points": 2.5},
+                {"name": "view", "type": "page", "points": 1, "daily_cap": 2},
+                {"name": "bye", "event": "Unsubscribed", "points": -4},
+            ],
+            "fit": [
+                {"name": f"f{i}", "points": i + 1, "when": [{"type": "range", "field": f, **b}]}
+                for i, (f, b) in enumerate(facts)
+            ]
+            + [
+                {
+                    "name": "known",
+                    "points": 10,
+                    "when": [{"type": "present", "field": "account.id"}],
+                }
+            ],
+            "accounts": {
+                "engaged_min": engaged_min,
+                "counts": [
+                    {"name": "openers", "event": "Email Opened"},
+                    {
+                        "name": "viewers",
+                        "type": "page",
+                        "where": [{"type": "prefix", "field": "path", "value": "/pricing"}],
+                    },
+                ],
+            },
+            "stages": [
+                {"name": "Lead"},
+                {
+                    "name": "Team",
+                    "when": {
+                        "type": "attribute",
+                        "where": {"type": "range", "field": "account.engaged_leads", "gte": 3},
+                    },
+                },
+            ],
+        }
+    )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    accounts=st.lists(
+        st.sampled_from(
+            [
+                {"company_id": "c1"},
+                {"company_id": "c2"},
+                {"email": "x@acme.example"},
+                {"email": "y@gmail.com"},
+                {},
+                {"company_id": "c1", "country": "DK"},
+            ]
+        ),
+        min_size=2,
+        max_size=6,
+    ),
+    case=cases(max_events=40, max_leads=1),
+    restrict=st.booleans(),
+    engaged_min=st.sampled_from([0, 2, 2.5, 5]),
+    data=st.data(),
+)
+def test_account_facts_agree(
+    accounts: list[dict[str, object]],
+    case: tuple[dict[str, dict[str, object]], list[Event], int],
+    restrict: bool,
+    engaged_min: float,
+    data: st.DataObject,
+) -> None:
+    # Several leads per account; with ``restrict``, leads in DK are outside the model and so
+    # outside every account's counts.
+    _, events, as_of = case
+    leads = {f"L{i}": attrs for i, attrs in enumerate(accounts)}
+    spread = [
+        Event(
+            e.message_id,
+            data.draw(st.sampled_from(sorted(leads))),
+            e.type,
+            e.event,
+            e.timestamp,
+            e.properties,
+        )
+        for e in events
+    ]
+    applies_to = [{"type": "in", "field": "country", "values": ["DK"], "negate": True}]
+    scoring_model = _account_model(applies_to if restrict else [], engaged_min)
+    score_both(scoring_model, leads, spread, as_of)

@@ -6,7 +6,8 @@ verdicts back and does all counting, decay, caps, bands and stage conditions as 
 written from ``semantics``. The result equals the incremental engine's for every lead.
 
 Input tables (Arrow):
-    leads:  lead_id (string), attributes (JSON object text)
+    leads:  lead_id (string), attributes (JSON object text), account_id (string, optional:
+            ``spec.accounts.account_of``; computed when absent and the model reads accounts)
     events: lead_id (string), type ('track' | 'page'), event (string), timestamp (int64 UTC
             microseconds), properties (JSON object text); message ids already unique.
     lifecycle (optional): lead_id (string), stage (string, the recorded stage),
@@ -26,6 +27,7 @@ import pyarrow as pa
 from leadscore.engines import semantics as s
 from leadscore.engines.plan import Plan, milli_bounds
 from leadscore.spec import conditions as c
+from leadscore.spec.accounts import account_of, fact_name
 from leadscore.spec.bots import is_bot_user_agent
 from leadscore.spec.domains import email_domain
 from leadscore.spec.predicates import Bounds, EmailDomain, Predicate
@@ -35,6 +37,7 @@ logger = logging.getLogger(__name__)
 RESULT_SCHEMA = pa.schema(
     [
         ("lead_id", pa.string()),
+        ("account_id", pa.string()),
         ("model", pa.string()),
         ("fit", pa.int64()),
         ("engagement", pa.int64()),
@@ -200,6 +203,8 @@ class BatchEngine:
         con = connection if connection is not None else duckdb.connect()
         if self.threads is not None:
             con.execute(f"SET threads = {int(self.threads)}")
+        if "account_id" not in leads.column_names:
+            leads = _with_account_ids(leads, compute=plan.uses_accounts)
         con.register("leads_in", leads)
         if events is None:
             events = empty_events()
@@ -209,29 +214,40 @@ class BatchEngine:
         con.register("lifecycle_in", lifecycle)
         as_of_day = s.day_of(as_of)
         lead_verdicts = _Verdicts(con, "leads_in", "attributes")
+        account_verdicts = _AccountVerdicts(con, plan)
+
+        def attribute(predicate: Predicate) -> str:
+            if fact_name(predicate.field) is not None:
+                return account_verdicts.column(predicate)
+            return lead_verdicts.column(predicate)
+
         applies = [lead_verdicts.column(p) for p in plan.applies_to]
         fit_terms = []
         for rule in plan.fit:
-            cond = " AND ".join(lead_verdicts.column(p) for p in rule.when)
+            cond = " AND ".join(attribute(p) for p in rule.when)
             fit_terms.append(f"CASE WHEN {cond} THEN {rule.points} ELSE 0 END")
-        stage_sql = _StageSql(plan, as_of_day, lead_verdicts.column)
+        stage_sql = _StageSql(plan, as_of_day, attribute)
         lead_verdicts.build("lf", "lead_id")
         source = _without_bots(con, plan) if plan.bot_filter is not None else "events_in"
         if plan.restart_engagement and lifecycle.num_rows:
             source = _after_recycle(con, source)
-        _aggregate_events(con, plan, as_of, source, stage_sql.fact_columns())
+        facts = stage_sql.fact_columns() + account_verdicts.fact_columns()
+        _aggregate_events(con, plan, as_of, source, facts)
+        where = " AND ".join(applies) if applies else "TRUE"
+        account_verdicts.build(where)
         fit_expr = " + ".join(fit_terms) if fit_terms else "0"
         low_high = plan.clip
         score_expr = "(base.fit + base.engagement)"
         if low_high is not None:
             score_expr = f"GREATEST({low_high[0]}, LEAST({low_high[1]}, {score_expr}))"
-        where = " AND ".join(applies) if applies else "TRUE"
         con.execute(
-            "CREATE OR REPLACE TEMP TABLE base AS SELECT lf.*, "
+            "CREATE OR REPLACE TEMP TABLE base AS SELECT lf.*, li.account_id, "
+            "account_verdicts.* EXCLUDE (lead_id), "
             f"CAST({fit_expr} AS BIGINT) AS fit, CAST(COALESCE(eng.engagement, 0) AS BIGINT) "
             "AS engagement, eng.* EXCLUDE (lead_id, engagement), "
             f"lc.stage AS previous_stage, {stage_sql.current_expr('lc.stage')} AS cur FROM lf "
             "LEFT JOIN eng USING (lead_id) LEFT JOIN lifecycle_in lc USING (lead_id) "
+            "JOIN leads_in li USING (lead_id) LEFT JOIN account_verdicts USING (lead_id) "
             f"WHERE {where}"
         )
         scored = f"(SELECT base.*, CAST({score_expr} AS BIGINT) AS score FROM base) base"
@@ -240,7 +256,7 @@ class BatchEngine:
             f"{stage_sql.stage_index_expr()} AS stage_index FROM {scored}) base"
         )
         result = con.sql(
-            f"SELECT lead_id, {_quote(plan.model)} AS model, fit, engagement, score, "
+            f"SELECT lead_id, account_id, {_quote(plan.model)} AS model, fit, engagement, score, "
             f"{_band_sql('score', plan.tiers)} AS tier, {_band_sql('fit', plan.grades)} AS grade, "
             f"{stage_sql.name_expr('stage_index')} AS stage, previous_stage, "
             f"{stage_sql.transition_expr()} AS transition FROM {staged} ORDER BY lead_id"
@@ -252,6 +268,104 @@ class BatchEngine:
             time.perf_counter() - started,
         )
         return result.cast(RESULT_SCHEMA)
+
+
+def _with_account_ids(leads: pa.Table, *, compute: bool) -> pa.Table:
+    """``leads`` with its account_id column: ``account_of`` per lead when ``compute``, else
+    empty (the store always provides the column; other callers rarely need it)."""
+    if compute:
+        ids = [account_of(json.loads(text or "{}")) for text in leads["attributes"].to_pylist()]
+    else:
+        ids = [None] * leads.num_rows
+    return leads.append_column("account_id", pa.array(ids, pa.string()))
+
+
+class _AccountVerdicts:
+    """Account facts per applicable lead, and predicates on them judged once per distinct
+    fact value, in Python, on the same values ``AccountFacts.attributes`` gives."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
+        self.con = con
+        self.plan = plan
+        self.columns: dict[int, str] = {}
+        self._by_fact: dict[str, list[Predicate]] = {}
+
+    def column(self, predicate: Predicate) -> str:
+        key = id(predicate)
+        if key not in self.columns:
+            self.columns[key] = f"q{len(self.columns)}"
+            fact = fact_name(predicate.field)
+            assert fact is not None
+            self._by_fact.setdefault(fact, []).append(predicate)
+        return self.columns[key]
+
+    def fact_columns(self) -> list[tuple[str, str]]:
+        """Per-lead event counts the account counts need (``_aggregate_events`` facts)."""
+        if not self.plan.uses_accounts:
+            return []
+        return [
+            (f"ac{i}", f"count(*) FILTER (WHERE m{matcher})")
+            for i, (_, matcher) in enumerate(self.plan.account_counts)
+        ]
+
+    def build(self, applies: str) -> None:
+        """Create ``account_verdicts(lead_id, q...)`` for the leads the model applies to."""
+        if not self._by_fact:
+            self.con.execute(
+                "CREATE OR REPLACE TEMP TABLE account_verdicts AS "
+                "SELECT NULL::VARCHAR AS lead_id, NULL::BOOLEAN AS q_none"
+            )
+            return
+        counts = self.plan.account_counts
+        has = "".join(f", COALESCE(eng.ac{i}, 0) > 0 AS h{i}" for i in range(len(counts)))
+        sums = "".join(
+            f", count(*) FILTER (WHERE h{i}) AS {name}" for i, (name, _) in enumerate(counts)
+        )
+        # members: applicable leads; one without an account id is an account of its own
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE account_members AS SELECT lf.lead_id, li.account_id, "
+            "CASE WHEN li.account_id IS NULL THEN lf.lead_id END AS solo, "
+            f"COALESCE(eng.engagement, 0) AS engagement{has} FROM lf "
+            f"JOIN leads_in li USING (lead_id) LEFT JOIN eng USING (lead_id) WHERE {applies}"
+        )
+        self.con.execute(
+            "CREATE OR REPLACE TEMP TABLE account_facts AS SELECT m.lead_id, a.* EXCLUDE (solo) "
+            "FROM account_members m JOIN (SELECT account_id AS id, solo, count(*) AS leads, "
+            f"count(*) FILTER (WHERE engagement >= {self.plan.engaged_min}) AS engaged_leads, "
+            f"CAST(sum(engagement) AS BIGINT) AS engagement{sums} FROM account_members "
+            "GROUP BY account_id, solo) a ON a.id IS NOT DISTINCT FROM m.account_id "
+            "AND a.solo IS NOT DISTINCT FROM m.solo"
+        )
+        selects, joins = ["f.lead_id"], []
+        for index, (fact, predicates) in enumerate(self._by_fact.items()):
+            raw = [
+                row[0]
+                for row in self.con.execute(
+                    f'SELECT DISTINCT "{fact}" FROM account_facts'
+                ).fetchall()
+            ]
+            values = [_account_value(fact, v) for v in raw]
+            table = f"account_verdict_{index}"
+            names = [self.columns[id(p)] for p in predicates]
+            verdicts = {
+                name: [p.test(value) for value in values]
+                for name, p in zip(names, predicates, strict=True)
+            }
+            arrow_type = pa.string() if fact == "id" else pa.int64()
+            self.con.register(table, pa.table({"v": pa.array(raw, arrow_type), **verdicts}))
+            joins.append(f' JOIN {table} ON {table}.v IS NOT DISTINCT FROM f."{fact}"')
+            selects.extend(f"{table}.{name}" for name in names)
+        self.con.execute(
+            f"CREATE OR REPLACE TEMP TABLE account_verdicts AS SELECT {', '.join(selects)} "
+            "FROM account_facts f" + "".join(joins)
+        )
+
+
+def _account_value(fact: str, raw: object) -> object:
+    """A fact's value as predicates see it (``AccountFacts.attributes``)."""
+    if fact == "engagement" and isinstance(raw, int):
+        return raw / s.MILLI
+    return raw
 
 
 def _without_bots(con: duckdb.DuckDBPyConnection, plan: Plan) -> str:

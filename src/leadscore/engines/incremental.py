@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from leadscore._types import Event
@@ -25,6 +25,7 @@ from leadscore.engines.results import (
     Transition,
 )
 from leadscore.spec import conditions as c
+from leadscore.spec.accounts import PREFIX, account_of, fact_name
 from leadscore.spec.predicates import Bounds, Predicate, field_value
 
 
@@ -57,6 +58,29 @@ class LeadState:
         return verdict
 
 
+@dataclass(frozen=True, slots=True)
+class AccountFacts:
+    """What a lead's account looks like as of one instant (``spec/accounts.py`` defines each
+    fact); engagement in milli-points."""
+
+    id: str | None
+    leads: int
+    engaged_leads: int
+    engagement: int
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def attributes(self) -> dict[str, object]:
+        """The facts as the ``account.*`` fields predicates read."""
+        facts: dict[str, object] = {
+            "id": self.id,
+            "leads": self.leads,
+            "engaged_leads": self.engaged_leads,
+            "engagement": self.engagement / s.MILLI,
+            **self.counts,
+        }
+        return {PREFIX + name: value for name, value in facts.items()}
+
+
 def applies(predicates: Iterable[Predicate], attributes: dict[str, object]) -> bool:
     """Whether every predicate holds on the lead's attributes."""
     return all(p.test(field_value(attributes, p.field)) for p in predicates)
@@ -85,11 +109,17 @@ class IncrementalScorer:
         self._texts: dict[int, str] = {}
         self._bounds: dict[int, Bounds] = {}
         self._ppm: list[dict[int, int]] = [{} for _ in plan.rules]  # decay factor by age
+        # fit rules and attribute conditions that read account facts (never cached)
+        self._reads_account: set[int] = {
+            id(rule) for rule in plan.fit if any(fact_name(p.field) for p in rule.when)
+        }
         trees = [tree for stage in plan.stages for tree in (stage.when, stage.withdraw) if tree]
         for node in (node for tree in trees for node in c.walk(tree)):
             self._texts[id(node)] = describe(node)
             if isinstance(node, c.ScoreAtLeast):
                 self._bounds[id(node)] = milli_bounds(node)
+            if isinstance(node, c.AttributeCondition) and fact_name(node.where.field):
+                self._reads_account.add(id(node))
 
     def new_state(self, lead_id: str, attributes: dict[str, object]) -> LeadState:
         matchers = self.plan.matchers
@@ -154,18 +184,94 @@ class IncrementalScorer:
         self.add_one(state, event)
         return self.score_one(state, event.timestamp if as_of is None else as_of)
 
-    def score_one(self, state: LeadState, as_of: int) -> LeadScore:
-        """The lead's full result, with its explanation, as of ``as_of``."""
+    def account_facts(
+        self, account_id: str | None, members: Iterable[LeadState], as_of: int
+    ) -> AccountFacts:
+        """The account facts as of ``as_of`` from its leads' states (the lead itself
+        included); leads the model does not apply to are not counted."""
+        counted = [m for m in members if applies(self.plan.applies_to, m.attributes)]
+        engagements = [self._engagement(m, self._window(m, as_of), []) for m in counted]
+        counts = {
+            name: sum(1 for m in counted if self._has_event(m, matcher, as_of))
+            for name, matcher in self.plan.account_counts
+        }
+        return AccountFacts(
+            account_id,
+            len(counted),
+            sum(1 for e in engagements if e >= self.plan.engaged_min),
+            sum(engagements),
+            counts,
+        )
+
+    def _window(self, state: LeadState, as_of: int) -> _Window:
+        return _Window(as_of, state.recycled_at if self.plan.restart_engagement else None)
+
+    def _has_event(self, state: LeadState, matcher: int, as_of: int) -> bool:
+        low, upto = self._window(state, as_of).span(state.matched[matcher])
+        return upto > low
+
+    def score_one(
+        self, state: LeadState, as_of: int, account: AccountFacts | None = None
+    ) -> LeadScore:
+        """The lead's full result, with its explanation, as of ``as_of``.
+
+        ``account`` gives the facts of the lead's account (``account_facts``) when the model
+        reads them; without it the lead counts as an account of its own.
+        """
         plan = self.plan
-        window = _Window(as_of, state.recycled_at if plan.restart_engagement else None)
+        window = self._window(state, as_of)
+        if plan.uses_accounts and account is None:
+            account = self.account_facts(account_of(state.attributes), [state], as_of)
+        extra = {} if account is None else account.attributes()
+        engaged: list[RuleContribution] = []
+        engagement = self._engagement(state, window, engaged)
         contributions: list[RuleContribution] = []
         fit = 0
         for fit_rule in plan.fit:
-            if state.holds(id(fit_rule), fit_rule.when):
+            if self._holds(state, extra, id(fit_rule), fit_rule.when):
                 fit += fit_rule.points
                 contributions.append(
                     RuleContribution("fit", fit_rule.name, fit_rule.points, matches=1)
                 )
+        contributions.extend(engaged)
+        raw_score = fit + engagement
+        low, high = plan.clip if plan.clip is not None else (None, None)
+        score = s.clip(raw_score, low, high)
+        if score != raw_score:
+            contributions.append(RuleContribution("clip", "score", score - raw_score))
+        facts = _Facts(state, window, self, fit, engagement, score, extra)
+        stage_checks, stage, transition = facts.stages()
+        return LeadScore(
+            lead_id=state.lead_id,
+            model=plan.model,
+            as_of=as_of,
+            fit=fit,
+            engagement=engagement,
+            score=score,
+            tier=s.band(score, plan.tiers),
+            grade=s.band(fit, plan.grades),
+            stage=stage,
+            contributions=tuple(contributions),
+            stages=stage_checks,
+            previous_stage=state.stage,
+            transition=transition,
+        )
+
+    def _holds(
+        self, state: LeadState, extra: dict[str, object], key: int, predicates: Sequence[Predicate]
+    ) -> bool:
+        """Predicates on the attributes (cached per attribute set) or, when they read account
+        facts, on the attributes and the facts (judged every time: the facts move)."""
+        if key in self._reads_account:
+            return applies(predicates, {**state.attributes, **extra})
+        return state.holds(key, predicates)
+
+    def _engagement(
+        self, state: LeadState, window: _Window, contributions: list[RuleContribution]
+    ) -> int:
+        """The lead's engagement (milli-points), appending rule and cap lines to
+        ``contributions``. Engagement never depends on account facts."""
+        plan = self.plan
         group_sums = [0] * len(plan.groups)
         engagement = 0
         for rule in plan.rules:
@@ -186,29 +292,7 @@ class IncrementalScorer:
             contributions.append(
                 RuleContribution("engagement_cap", "engagement", capped - engagement)
             )
-        engagement = capped
-        raw_score = fit + engagement
-        low, high = plan.clip if plan.clip is not None else (None, None)
-        score = s.clip(raw_score, low, high)
-        if score != raw_score:
-            contributions.append(RuleContribution("clip", "score", score - raw_score))
-        facts = _Facts(state, window, self, fit, engagement, score)
-        stage_checks, stage, transition = facts.stages()
-        return LeadScore(
-            lead_id=state.lead_id,
-            model=plan.model,
-            as_of=as_of,
-            fit=fit,
-            engagement=engagement,
-            score=score,
-            tier=s.band(score, plan.tiers),
-            grade=s.band(fit, plan.grades),
-            stage=stage,
-            contributions=tuple(contributions),
-            stages=stage_checks,
-            previous_stage=state.stage,
-            transition=transition,
-        )
+        return capped
 
     def _rule(self, rule: RuleStep, state: LeadState, window: _Window) -> RuleContribution:
         """One rule's contribution from per-day counts: O(active days), not O(events)."""
@@ -311,6 +395,7 @@ class _Facts:
     fit: int
     engagement: int
     score: int
+    account: dict[str, object]  # the account.* facts, when the model reads them
 
     def stages(self) -> tuple[tuple[StageCheck, ...], str | None, Transition | None]:
         """Every stage's entry check, the current stage's withdraw check, the new stage and
@@ -365,8 +450,9 @@ class _Facts:
             ]
             return f"{measured / s.MILLI:g}", self.scorer._bounds[id(node)].holds(measured)
         if isinstance(node, c.AttributeCondition):
-            value = field_value(self.state.attributes, node.where.field)
-            return repr(value), self.state.holds(id(node), (node.where,))
+            value = field_value({**self.state.attributes, **self.account}, node.where.field)
+            holds = self.scorer._holds(self.state, self.account, id(node), (node.where,))
+            return repr(value), holds
         if isinstance(node, c.EventCount):
             count = len(self._stamps(node, node.within_days))
             return str(count), node.holds(count)

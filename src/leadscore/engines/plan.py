@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from leadscore.engines.semantics import to_milli
+from leadscore.spec import accounts
 from leadscore.spec import conditions as c
 from leadscore.spec.bots import BotFilter
 from leadscore.spec.decay import Decay
@@ -85,6 +86,9 @@ class Plan:
     bot_filter: BotFilter | None = None
     recycle_to: int = 0  # stage index a recycle returns to
     restart_engagement: bool = True  # a recycle makes earlier events count for nothing
+    uses_accounts: bool = False  # some fit rule or stage condition reads account.* facts
+    engaged_min: int = 19_000  # milli-points: a lead counts in account.engaged_leads from here
+    account_counts: tuple[tuple[str, int], ...] = ()  # (fact name, matcher index)
 
     def stage_index(self, name: str | None) -> int:
         """A recorded stage's index; a stage the model no longer has counts as the first."""
@@ -175,6 +179,12 @@ def compile_plan(scoring_model: ScoringModel) -> Plan:
             )
         )
     recycle = scoring_model.recycle
+    account_counts = tuple(
+        (count.name, matcher_index(count)) for count in scoring_model.accounts.counts
+    )
+    uses_accounts = any(
+        accounts.fact_name(p.field) is not None for p in scoring_model.attribute_predicates()
+    )
     clip = scoring_model.clip
     return Plan(
         model=scoring_model.name,
@@ -192,6 +202,9 @@ def compile_plan(scoring_model: ScoringModel) -> Plan:
         bot_filter=scoring_model.bot_filter,
         recycle_to=0 if recycle.to is None else stage_index[recycle.to],
         restart_engagement=recycle.restart_engagement,
+        uses_accounts=uses_accounts,
+        engaged_min=to_milli(scoring_model.accounts.engaged_min),
+        account_counts=account_counts,
     )
 
 

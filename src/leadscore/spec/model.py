@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from leadscore.spec import conditions
+from leadscore.spec import accounts, conditions
 from leadscore.spec.bots import BotFilter
 from leadscore.spec.conditions import Condition, EventFilter
 from leadscore.spec.decay import Decay
@@ -103,6 +103,30 @@ class Stage(_Spec):
     withdraw: Withdraw | None = None
 
 
+class AccountCount(EventFilter):
+    """A named account fact: how many of the account's leads have a matching event."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]{0,39}$", description="read as account.<name>")
+
+
+class Accounts(_Spec):
+    """How account facts (``account.*`` fields) are computed for this model."""
+
+    engaged_min: float = Field(
+        default=19, description="a lead counts in account.engaged_leads from this engagement"
+    )
+    counts: list[AccountCount] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _names(self) -> Accounts:
+        names = [count.name for count in self.counts]
+        _unique(names, "account count")
+        for name in names:
+            if name in accounts.BUILT_IN_FACTS:
+                raise ValueError(f"account count name {name!r} is a built-in account fact")
+        return self
+
+
 class Recycle(_Spec):
     """What a recycle does (sales disqualifies a lead): the stage it returns to, and whether
     engagement restarts from zero at that moment (the events stay stored and explained)."""
@@ -151,6 +175,7 @@ class ScoringModel(_Spec):
     grades: list[Band] = Field(default_factory=list)
     stages: list[Stage] = Field(default_factory=list)
     recycle: Recycle = Field(default_factory=Recycle)
+    accounts: Accounts = Field(default_factory=Accounts)
 
     @field_validator("tiers")
     @classmethod
@@ -193,11 +218,43 @@ class ScoringModel(_Spec):
                         f"stage {stage.name!r} refers to stage {node.stage!r}; only earlier "
                         f"stages may be referred to: {earlier}"
                     )
+        self._check_account_fields()
         if self.recycle.to is not None:
             _earlier_stage(
                 self.recycle.to, [s.name for s in self.stages], "recycle returns to", "existing"
             )
         return self
+
+    def _check_account_fields(self) -> None:
+        """Account facts may be read by fit rules and stage conditions, but not by
+        ``applies_to``: membership of an account depends on it."""
+        known = {*accounts.BUILT_IN_FACTS, *(count.name for count in self.accounts.counts)}
+        for predicate in self.applies_to:
+            if accounts.fact_name(predicate.field) is not None:
+                raise ValueError(
+                    f"applies_to cannot read account facts ({predicate.field!r}): which leads "
+                    "an account counts depends on applies_to"
+                )
+        for predicate in self.attribute_predicates():
+            fact = accounts.fact_name(predicate.field)
+            if fact is not None and fact not in known:
+                raise ValueError(
+                    f"{predicate.field!r} is not an account fact; known: "
+                    f"{sorted(accounts.PREFIX + name for name in known)}"
+                )
+
+    def attribute_predicates(self) -> list[Predicate]:
+        """Every predicate on lead attributes: fit rules and stage attribute conditions."""
+        found = [p for rule in self.fit for p in rule.when]
+        for stage in self.stages:
+            trees = [stage.when, stage.withdraw.when if stage.withdraw else None]
+            for tree in (tree for tree in trees if tree is not None):
+                found.extend(
+                    node.where
+                    for node in conditions.walk(tree)
+                    if isinstance(node, conditions.AttributeCondition)
+                )
+        return found
 
 
 def _earlier_stage(name: str | None, allowed: list[str], what: str, kind: str = "earlier") -> None:

@@ -23,6 +23,8 @@ HUBSPOT = {
     "country/region": "country",
     "phone number": "phone",
     "lifecycle stage": "crm_lifecycle_stage",
+    "associated company id": "company_id",
+    "company id": "company_id",
 }
 
 SALESFORCE = {
@@ -41,6 +43,7 @@ SALESFORCE = {
     "mailing country": "country",
     "phone": "phone",
     "lead source": "lead_source",
+    "account id": "account_id",
 }
 
 GENERIC = {"id": "lead_id", "userid": "lead_id", "user_id": "lead_id", "lead_id": "lead_id"}

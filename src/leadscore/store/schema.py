@@ -16,6 +16,9 @@ leads = Table(
     Column("lead_id", String(255), primary_key=True),
     Column("attributes", Text, nullable=False, default="{}"),
     Column("updated_at", BigInteger, nullable=False),
+    # spec.accounts.account_of(attributes), kept in step with the attributes on every write
+    Column("account_id", String(255), nullable=True),
+    Index("ix_leads_account", "account_id"),
 )
 
 identities = Table(

@@ -19,6 +19,7 @@ from sqlalchemy import event as sa_event
 
 from leadscore._types import Event, TransitionKind
 from leadscore.errors import ConfigError, NotFoundError
+from leadscore.spec.accounts import account_of
 from leadscore.store import schema
 
 #: Events whose lead is known directly or through an identify that linked its anonymous id.
@@ -96,7 +97,32 @@ class Store:
         if engine.dialect.name == "sqlite":
             sa_event.listen(engine, "connect", _sqlite_pragmas)
         schema.metadata.create_all(engine)
-        return cls(engine, url)
+        store = cls(engine, url)
+        store._add_account_ids()
+        return store
+
+    def _add_account_ids(self) -> None:
+        """Upgrade a database made before leads had ``account_id``: add and fill the column.
+
+        (Schema migrations proper arrive with the PostgreSQL service; this is the one change
+        embedded projects have needed so far.)
+        """
+        columns = {c["name"] for c in sa.inspect(self.engine).get_columns("leads")}
+        if "account_id" in columns:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(sa.text("ALTER TABLE leads ADD COLUMN account_id VARCHAR(255)"))
+            conn.execute(sa.text("CREATE INDEX ix_leads_account ON leads (account_id)"))
+            rows = conn.execute(sa.text("SELECT lead_id, attributes FROM leads")).all()
+            updates = [
+                {"lead_id": row.lead_id, "account_id": account_of(json.loads(row.attributes))}
+                for row in rows
+            ]
+            if updates:
+                conn.execute(
+                    sa.text("UPDATE leads SET account_id = :account_id WHERE lead_id = :lead_id"),
+                    updates,
+                )
 
     def close(self) -> None:
         self.engine.dispose()
@@ -137,7 +163,11 @@ class Store:
                     conn.execute(
                         schema.leads.update()
                         .where(schema.leads.c.lead_id == lead_id)
-                        .values(attributes=json.dumps(combined), updated_at=now)
+                        .values(
+                            attributes=json.dumps(combined),
+                            updated_at=now,
+                            account_id=account_of(combined),
+                        )
                     )
                 else:
                     inserts.append(
@@ -145,6 +175,7 @@ class Store:
                             "lead_id": lead_id,
                             "attributes": json.dumps(attributes),
                             "updated_at": now,
+                            "account_id": account_of(attributes),
                         }
                     )
             if inserts:
@@ -284,6 +315,21 @@ class Store:
         attributes: dict[str, Any] = json.loads(row.attributes)
         return attributes
 
+    def account_members(self, lead_id: str) -> dict[str, dict[str, Any]]:
+        """The leads of ``lead_id``'s account (itself included) with their attributes; a lead
+        with no account is an account of its own."""
+        leads = schema.leads
+        with self.engine.connect() as conn:
+            account = conn.execute(
+                sa.select(leads.c.account_id).where(leads.c.lead_id == lead_id)
+            ).scalar_one_or_none()
+            if account is None:
+                return {lead_id: self.lead(lead_id)}
+            rows = conn.execute(
+                sa.select(leads.c.lead_id, leads.c.attributes).where(leads.c.account_id == account)
+            ).all()
+        return {row.lead_id: json.loads(row.attributes) for row in rows}
+
     def lead_events(self, lead_id: str) -> Iterator[Event]:
         """The lead's events, its anonymous history included, oldest first."""
         query = sa.text(
@@ -301,10 +347,12 @@ class Store:
                 )
 
     def leads_arrow(self) -> pa.Table:
-        """All leads as an Arrow table: lead_id, attributes (JSON text)."""
+        """All leads as an Arrow table: lead_id, attributes (JSON text), account_id."""
         return self._arrow(
-            "SELECT lead_id, attributes FROM leads ORDER BY lead_id",
-            pa.schema([("lead_id", pa.string()), ("attributes", pa.string())]),
+            "SELECT lead_id, attributes, account_id FROM leads ORDER BY lead_id",
+            pa.schema(
+                [("lead_id", pa.string()), ("attributes", pa.string()), ("account_id", pa.string())]
+            ),
         )
 
     def events_arrow(self) -> pa.Table:
