@@ -2,7 +2,8 @@
 
 Writes go through SQLAlchemy Core and are idempotent: an event's ``message_id`` is its key, so
 re-importing a file changes nothing. Reads for the batch engine come out as Arrow tables; on
-SQLite through the ADBC driver, which is several times faster than row-by-row fetching.
+SQLite through the ADBC driver in a child process (``sqlite_arrow``), several times faster
+than row-by-row fetching.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from leadscore._types import Event, TransitionKind
 from leadscore.errors import ConfigError, NotFoundError
 from leadscore.spec.accounts import account_of
 from leadscore.store import schema
+from leadscore.store.sqlite_arrow import read_arrow
 
 #: Events whose lead is known directly or through an identify that linked its anonymous id.
 _RESOLVED_EVENTS = (
@@ -373,11 +375,7 @@ class Store:
     def _arrow(self, query: str, arrow_schema: pa.Schema) -> pa.Table:
         database = self.engine.url.database
         if self.engine.dialect.name == "sqlite" and database not in (None, "", ":memory:"):
-            import adbc_driver_sqlite.dbapi as adbc
-
-            with adbc.connect(database) as adbc_conn, adbc_conn.cursor() as cursor:
-                cursor.execute(query)
-                table = cursor.fetch_arrow_table()
+            table = read_arrow(database, query)
             if table.num_rows == 0:
                 return arrow_schema.empty_table()
             return table.cast(arrow_schema)

@@ -1,0 +1,53 @@
+"""The store keeps each lead's account id in step with its attributes, old databases too."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from leadscore import Store
+
+
+def _accounts(store: Store) -> dict[str, str | None]:
+    rows = store.leads_arrow().to_pylist()
+    return {row["lead_id"]: row["account_id"] for row in rows}
+
+
+def test_account_ids_follow_attribute_changes(tmp_path: Path) -> None:
+    store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    store.upsert_leads(
+        [
+            ("a", {"email": "a@acme.example"}),
+            ("b", {"email": "b@gmail.com"}),
+            ("c", {"email": "c@acme.example", "company_id": "ACME-1"}),
+        ]
+    )
+    assert _accounts(store) == {"a": "acme.example", "b": None, "c": "ACME-1"}
+    store.upsert_leads([("b", {"email": "b@acme.example"}), ("c", {"company_id": ""})])
+    assert _accounts(store) == {"a": "acme.example", "b": "acme.example", "c": "acme.example"}
+    assert sorted(store.account_members("a")) == ["a", "b", "c"]
+    store.upsert_leads([("d", {"email": "d@yahoo.com"})])
+    assert store.account_members("d") == {"d": {"email": "d@yahoo.com"}}
+
+
+def test_a_database_from_before_accounts_is_upgraded(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:  # the leads table as the first release wrote it
+        conn.execute(
+            sa.text(
+                "CREATE TABLE leads (lead_id VARCHAR(255) PRIMARY KEY, attributes TEXT NOT NULL, "
+                "updated_at BIGINT NOT NULL)"
+            )
+        )
+        conn.execute(
+            sa.text("INSERT INTO leads VALUES ('a', :attrs, 0)"),
+            {"attrs": json.dumps({"email": "a@acme.example"})},
+        )
+    engine.dispose()
+    store = Store.open(f"sqlite:///{path}")
+    assert _accounts(store) == {"a": "acme.example"}
+    store.close()
+    assert _accounts(Store.open(f"sqlite:///{path}")) == {"a": "acme.example"}  # idempotent
