@@ -146,6 +146,7 @@ def test_every_command_has_help() -> None:
         ["score"],
         ["explain"],
         ["recycle"],
+        ["accounts"],
         ["demo"],
     ):
         result = runner.invoke(app, [*command, "--help"])

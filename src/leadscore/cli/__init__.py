@@ -63,6 +63,7 @@ app.command("demo")(project.demo)
 app.command("score")(scoring.score)
 app.command("explain")(scoring.explain)
 app.command("recycle")(scoring.recycle)
+app.command("accounts")(scoring.accounts)
 
 
 def main() -> None:

@@ -16,7 +16,14 @@ from rich.table import Table
 from leadscore.cli.console import err, format_as_of, out, parse_as_of
 from leadscore.engines.results import LeadScore, points
 from leadscore.errors import InputError
-from leadscore.project import Project, explain_lead, record_transitions, recycle_lead, score_all
+from leadscore.project import (
+    Project,
+    explain_lead,
+    record_transitions,
+    recycle_lead,
+    roll_up_accounts,
+    score_all,
+)
 from leadscore.store.store import StageTransition
 
 AsOf = Annotated[
@@ -28,6 +35,16 @@ AsOf = Annotated[
     ),
 ]
 ModelOption = Annotated[str | None, typer.Option("--model", help="Only this model (by name).")]
+
+
+Output = Annotated[
+    str | None,
+    typer.Option(
+        "--output",
+        "-o",
+        help="Write every result to .csv, .jsonl, .parquet, or - for CSV on stdout.",
+    ),
+]
 
 
 def display_table(results: pa.Table) -> pa.Table:
@@ -72,14 +89,7 @@ def write_results(results: pa.Table, output: str) -> None:
 
 def score(
     as_of: AsOf = None,
-    output: Annotated[
-        str | None,
-        typer.Option(
-            "--output",
-            "-o",
-            help="Write every result to .csv, .jsonl, .parquet, or - for CSV on stdout.",
-        ),
-    ] = None,
+    output: Output = None,
     model: ModelOption = None,
     top: Annotated[int, typer.Option(help="How many top leads to show per model.")] = 10,
     dry_run: Annotated[
@@ -115,6 +125,49 @@ def score(
             err.print(f"Wrote {results.num_rows:,} results to {output}.", markup=False)
         return
     show_summary(results, moment, top)
+
+
+def accounts(
+    as_of: AsOf = None,
+    output: Output = None,
+    model: ModelOption = None,
+    top: Annotated[int, typer.Option(help="How many top accounts to show per model.")] = 10,
+) -> None:
+    """Accounts (companies) ranked by engagement: leads, engaged leads, fit (best lead's),
+    engagement (summed), score (best lead's). Records nothing."""
+    moment = parse_as_of(as_of)
+    project = Project.find(Path.cwd())
+    models = project.models(model)
+    with project.store() as store, err.status(f"Scoring as of {format_as_of(moment)}..."):
+        rolled = roll_up_accounts(score_all(store, models, moment), models)
+    if output is not None:
+        write_results(rolled, output)
+        if output != "-":
+            err.print(f"Wrote {rolled.num_rows:,} accounts to {output}.", markup=False)
+        return
+    if rolled.num_rows == 0:
+        err.print(
+            "No accounts: leads join one by an account_id or company_id attribute, or a "
+            "company email domain (free-mail domains never make an account).",
+            markup=False,
+        )
+        return
+    rows = rolled.to_pylist()
+    for name in sorted({row["model"] for row in rows}):
+        mine = [r for r in rows if r["model"] == name]
+        out.print(f"[bold]{name}[/bold]: {len(mine):,} accounts as of {format_as_of(moment)}")
+        table = Table("account", "leads", "engaged", "fit", "engagement", "score", "best lead")
+        for r in mine[:top]:
+            table.add_row(
+                r["account_id"],
+                f"{r['leads']:,}",
+                f"{r['engaged_leads']:,}",
+                f"{points(r['fit']):g}",
+                f"{points(r['engagement']):g}",
+                f"{points(r['score']):g}",
+                r["best_lead"],
+            )
+        out.print(table)
 
 
 def show_summary(results: pa.Table, as_of: int, top: int) -> None:
@@ -210,6 +263,7 @@ def _as_dict(result: LeadScore, history: list[StageTransition]) -> dict[str, obj
     return {
         **result.row(),
         "as_of": format_as_of(result.as_of),
+        "account": None if result.account is None else result.account.attributes(),
         "history": [_history_dict(t) for t in history],
         "contributions": [
             {
@@ -247,6 +301,15 @@ def _show(result: LeadScore, history: list[StageTransition]) -> None:
         f"tier {result.tier}, grade {result.grade}, stage {result.stage}",
         markup=True,
     )
+    if result.account is not None:
+        account = result.account
+        counts = "".join(f", {name} {value}" for name, value in account.counts.items())
+        out.print(
+            f"  account {account.id or '(none: an account of its own)'}: leads "
+            f"{account.leads}, engaged {account.engaged_leads}, engagement "
+            f"{points(account.engagement):g}{counts}",
+            markup=False,
+        )
     if result.transition is not None:
         out.print(
             f"  stage change found: {result.previous_stage or '(none recorded)'} -> "

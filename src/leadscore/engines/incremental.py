@@ -18,6 +18,7 @@ from leadscore.engines import bots
 from leadscore.engines import semantics as s
 from leadscore.engines.plan import Plan, RuleStep, milli_bounds
 from leadscore.engines.results import (
+    AccountFacts,
     ConditionCheck,
     LeadScore,
     RuleContribution,
@@ -25,7 +26,7 @@ from leadscore.engines.results import (
     Transition,
 )
 from leadscore.spec import conditions as c
-from leadscore.spec.accounts import PREFIX, account_of, fact_name
+from leadscore.spec.accounts import account_of, fact_name
 from leadscore.spec.predicates import Bounds, Predicate, field_value
 
 
@@ -56,29 +57,6 @@ class LeadState:
         if verdict is None:
             verdict = self.verdicts[key] = applies(predicates, self.attributes)
         return verdict
-
-
-@dataclass(frozen=True, slots=True)
-class AccountFacts:
-    """What a lead's account looks like as of one instant (``spec/accounts.py`` defines each
-    fact); engagement in milli-points."""
-
-    id: str | None
-    leads: int
-    engaged_leads: int
-    engagement: int
-    counts: dict[str, int] = field(default_factory=dict)
-
-    def attributes(self) -> dict[str, object]:
-        """The facts as the ``account.*`` fields predicates read."""
-        facts: dict[str, object] = {
-            "id": self.id,
-            "leads": self.leads,
-            "engaged_leads": self.engaged_leads,
-            "engagement": self.engagement / s.MILLI,
-            **self.counts,
-        }
-        return {PREFIX + name: value for name, value in facts.items()}
 
 
 def applies(predicates: Iterable[Predicate], attributes: dict[str, object]) -> bool:
@@ -255,6 +233,7 @@ class IncrementalScorer:
             stages=stage_checks,
             previous_stage=state.stage,
             transition=transition,
+            account=account,
         )
 
     def _holds(

@@ -6,10 +6,11 @@ Point values are integer milli-points; ``points()`` turns one into a float for d
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from leadscore.engines.semantics import MILLI
+from leadscore.spec.accounts import PREFIX
 
 ContributionKind = Literal["fit", "engagement", "group_cap", "engagement_cap", "clip"]
 #: How a lead's stage changed in one evaluation: conditions of a later stage came to hold
@@ -66,6 +67,29 @@ class StageCheck:
 
 
 @dataclass(frozen=True, slots=True)
+class AccountFacts:
+    """What a lead's account looks like as of one instant (``spec/accounts.py`` defines each
+    fact); engagement in milli-points."""
+
+    id: str | None
+    leads: int
+    engaged_leads: int
+    engagement: int
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def attributes(self) -> dict[str, object]:
+        """The facts as the ``account.*`` fields predicates read."""
+        facts: dict[str, object] = {
+            "id": self.id,
+            "leads": self.leads,
+            "engaged_leads": self.engaged_leads,
+            "engagement": self.engagement / MILLI,
+            **self.counts,
+        }
+        return {PREFIX + name: value for name, value in facts.items()}
+
+
+@dataclass(frozen=True, slots=True)
 class LeadScore:
     """A lead's result under one model as of one instant (microseconds since the epoch, UTC)."""
 
@@ -83,6 +107,8 @@ class LeadScore:
     #: the stage recorded before this evaluation (None: nothing recorded yet)
     previous_stage: str | None = None
     transition: Transition | None = None
+    #: the account facts the model read (None when it reads none)
+    account: AccountFacts | None = None
 
     def row(self) -> dict[str, object]:
         """The flat row written to score files (no explanation)."""
