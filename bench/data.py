@@ -13,6 +13,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from leadscore.spec.accounts import account_of
+
 DAY_US = 86_400_000_000
 AS_OF = 20_000 * DAY_US + 12 * 3_600_000_000  # 2024-10-04 12:00 UTC
 OUT = Path(__file__).parent / "out"
@@ -52,7 +54,9 @@ def make(leads: int, events: int, seed: int = 1) -> tuple[Path, Path]:
     rng = np.random.default_rng(seed)
     titles = np.array(["CEO", "Marketing Manager", "Engineer", "Student", "VP Sales", ""])
     sizes = np.array(["5", "50", "250", "2000", ""])
-    emails = np.array(["acme.example", "gmail.com", "nordic.example", "mailinator.com"])
+    # 60 % work at one of 50,000 companies (about 12 leads each); the rest use free mail or a
+    # disposable address and so have no account
+    emails = np.array(["company", "company", "company", "gmail.com", "mailinator.com"])
     countries = np.array(["DK", "SE", "US", "RO", ""])
     t = rng.integers(0, len(titles), leads)
     s = rng.integers(0, len(sizes), leads)
@@ -63,14 +67,18 @@ def make(leads: int, events: int, seed: int = 1) -> tuple[Path, Path]:
             {
                 "job_title": titles[t[i]],
                 "company_size": sizes[s[i]],
-                "email": f"p{i}@{emails[e[i]]}",
+                "email": f"p{i}@"
+                + (f"co{i % 50_000}.example" if emails[e[i]] == "company" else emails[e[i]]),
                 "country": countries[c[i]],
             }
         )
         for i in range(leads)
     ]
     ids = np.char.add("L", np.arange(leads).astype(str))
-    pq.write_table(pa.table({"lead_id": ids, "attributes": attributes}), lead_path)
+    # the account id the store computes once per lead at import
+    accounts = [account_of(json.loads(text)) for text in attributes]
+    table = pa.table({"lead_id": ids, "attributes": attributes, "account_id": accounts})
+    pq.write_table(table, lead_path)
     weights = np.array([k[3] for k in KINDS], dtype=float)
     kind = rng.choice(len(KINDS), size=events, p=weights / weights.sum())
     # skewed activity: a lognormal weight per lead, so the busiest leads have ~50x the median

@@ -54,7 +54,7 @@ def _root(
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(message)s")
 
 
-from leadscore.cli import data, project, scoring  # noqa: E402  (registers the commands)
+from leadscore.cli import accounts, data, project, scoring  # noqa: E402  (the commands)
 
 app.add_typer(data.app, name="import")
 app.command("init")(project.init)
@@ -63,7 +63,7 @@ app.command("demo")(project.demo)
 app.command("score")(scoring.score)
 app.command("explain")(scoring.explain)
 app.command("recycle")(scoring.recycle)
-app.command("accounts")(scoring.accounts)
+app.command("accounts")(accounts.accounts)
 
 
 def main() -> None:

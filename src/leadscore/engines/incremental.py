@@ -169,6 +169,11 @@ class IncrementalScorer:
         included); leads the model does not apply to are not counted."""
         counted = [m for m in members if applies(self.plan.applies_to, m.attributes)]
         engagements = [self._engagement(m, self._window(m, as_of), []) for m in counted]
+        return self._facts(account_id, counted, engagements, as_of)
+
+    def _facts(
+        self, account_id: str | None, counted: list[LeadState], engagements: list[int], as_of: int
+    ) -> AccountFacts:
         counts = {
             name: sum(1 for m in counted if self._has_event(m, matcher, as_of))
             for name, matcher in self.plan.account_counts
@@ -198,11 +203,13 @@ class IncrementalScorer:
         """
         plan = self.plan
         window = self._window(state, as_of)
-        if plan.uses_accounts and account is None:
-            account = self.account_facts(account_of(state.attributes), [state], as_of)
-        extra = {} if account is None else account.attributes()
         engaged: list[RuleContribution] = []
         engagement = self._engagement(state, window, engaged)
+        if plan.uses_accounts and account is None:  # an account of its own
+            alone = [state] if applies(plan.applies_to, state.attributes) else []
+            own = [engagement] if alone else []
+            account = self._facts(account_of(state.attributes), alone, own, as_of)
+        extra = {} if account is None else account.attributes()
         contributions: list[RuleContribution] = []
         fit = 0
         for fit_rule in plan.fit:

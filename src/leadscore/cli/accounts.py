@@ -1,0 +1,57 @@
+"""``leadscore accounts``: companies ranked by engagement, rolled up from their leads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from leadscore.cli.console import err, format_as_of, out, parse_as_of
+from leadscore.cli.scoring import AsOf, ModelOption, Output, write_results
+from leadscore.engines.results import points
+from leadscore.project import Project, roll_up_accounts, score_all
+
+
+def accounts(
+    as_of: AsOf = None,
+    output: Output = None,
+    model: ModelOption = None,
+    top: Annotated[int, typer.Option(help="How many top accounts to show per model.")] = 10,
+) -> None:
+    """Accounts (companies) ranked by engagement: leads, engaged leads, fit (best lead's),
+    engagement (summed), score (best lead's). Records nothing."""
+    moment = parse_as_of(as_of)
+    project = Project.find(Path.cwd())
+    models = project.models(model)
+    with project.store() as store, err.status(f"Scoring as of {format_as_of(moment)}..."):
+        rolled = roll_up_accounts(score_all(store, models, moment), models)
+    if output is not None:
+        write_results(rolled, output)
+        if output != "-":
+            err.print(f"Wrote {rolled.num_rows:,} accounts to {output}.", markup=False)
+        return
+    if rolled.num_rows == 0:
+        err.print(
+            "No accounts: leads join one by an account_id or company_id attribute, or a "
+            "company email domain (free-mail domains never make an account).",
+            markup=False,
+        )
+        return
+    rows = rolled.to_pylist()
+    for name in sorted({row["model"] for row in rows}):
+        mine = [r for r in rows if r["model"] == name]
+        out.print(f"[bold]{name}[/bold]: {len(mine):,} accounts as of {format_as_of(moment)}")
+        table = Table("account", "leads", "engaged", "fit", "engagement", "score", "best lead")
+        for r in mine[:top]:
+            table.add_row(
+                r["account_id"],
+                f"{r['leads']:,}",
+                f"{r['engaged_leads']:,}",
+                f"{points(r['fit']):g}",
+                f"{points(r['engagement']):g}",
+                f"{points(r['score']):g}",
+                r["best_lead"],
+            )
+        out.print(table)
