@@ -50,6 +50,12 @@ class LeadState:
     # the lifecycle recorded so far: the stage, and the instant of the last recycle
     stage: str | None = None
     recycled_at: int | None = None
+    # per event filter, bumped whenever its counts change; and per rule, its fold over the
+    # days before as_of's day, kept while (that day, the recycle cut, the version) hold
+    versions: list[int] = field(default_factory=list)
+    past: dict[int, tuple[tuple[int, int | None, int], tuple[int, int, int]]] = field(
+        default_factory=dict
+    )
 
     def holds(self, key: int, predicates: Iterable[Predicate]) -> bool:
         """Whether every predicate holds on the attributes, computed once per attribute set."""
@@ -102,7 +108,11 @@ class IncrementalScorer:
     def new_state(self, lead_id: str, attributes: dict[str, object]) -> LeadState:
         matchers = self.plan.matchers
         return LeadState(
-            lead_id, dict(attributes), [[] for _ in matchers], [Counter() for _ in matchers]
+            lead_id,
+            dict(attributes),
+            [[] for _ in matchers],
+            [Counter() for _ in matchers],
+            versions=[0] * len(matchers),
         )
 
     def set_lifecycle(self, state: LeadState, stage: str | None, recycled_at: int | None) -> None:
@@ -147,9 +157,10 @@ class IncrementalScorer:
             if matcher.matches(event.type, event.event, event.properties):
                 bisect.insort(state.matched[index], event.timestamp)
                 state.per_day[index][s.day_of(event.timestamp)] += 1
+                state.versions[index] += 1
 
     def _rebuild(self, state: LeadState, removed: set[str]) -> None:
-        state.activity.clear()
+        state.activity.clear()  # recounting bumps every version: no cached fold survives
         for stamps, days in zip(state.matched, state.per_day, strict=True):
             stamps.clear()
             days.clear()
@@ -286,40 +297,39 @@ class IncrementalScorer:
         as_of_day = window.as_of_day
         low, upto = window.span(stamps)
         oldest = None if rule.within_days is None else as_of_day - rule.within_days
-        days: list[tuple[int, int]]
-        if rule.once:
+        if rule.once:  # only the most recent matching event
             last_day = s.day_of(stamps[upto - 1]) if upto > low else None
             days = (
                 []
                 if last_day is None or (oldest is not None and last_day < oldest)
                 else [(last_day, 1)]
             )
+            raw, decayed, matches = self._fold(rule, days, as_of_day)
         else:
-            days = []
-            first_day = window.first_day
-            for day, count in state.per_day[rule.matcher].items():
-                if day > as_of_day or (oldest is not None and day < oldest):
-                    continue
-                if first_day is not None and day < first_day:
-                    continue
-                if day in (as_of_day, first_day):  # a day the window cuts
-                    count = window.count_on(stamps, day)
-                if count:
-                    days.append((day, count))
-        raw = decayed = matches = 0
-        ppm = self._ppm[rule.index]
-        for day, count in days:
-            day_raw = s.day_points(count, rule.points, rule.daily_cap)
-            raw += day_raw
-            matches += count
-            age = as_of_day - day
-            factor = ppm.get(age)
-            if factor is None:
-                factor = ppm[age] = s.decay_ppm(rule.decay, age)
-            if rule.daily_cap is None:  # each event decayed and rounded on its own
-                decayed += count * s.apply_factor(rule.points, factor)
-            else:  # the day's capped sum decayed once
-                decayed += s.apply_factor(day_raw, factor)
+            # the days before as_of's day change rarely (events arrive in time order): fold
+            # them once per (day, recycle cut, counts version); then add today's part
+            key = (as_of_day, window.after, state.versions[rule.matcher])
+            cached = state.past.get(rule.index)
+            if cached is not None and cached[0] == key:
+                raw, decayed, matches = cached[1]
+            else:
+                past = []
+                first_day = window.first_day
+                for day, count in state.per_day[rule.matcher].items():
+                    if day >= as_of_day or (oldest is not None and day < oldest):
+                        continue
+                    if first_day is not None and day < first_day:
+                        continue
+                    if day == first_day:  # the recycle cuts this day
+                        count = window.count_on(stamps, day)
+                    if count:
+                        past.append((day, count))
+                raw, decayed, matches = self._fold(rule, past, as_of_day)
+                state.past[rule.index] = (key, (raw, decayed, matches))
+            today = window.count_on(stamps, as_of_day)
+            if today:
+                day_raw, day_decayed, _ = self._fold(rule, [(as_of_day, today)], as_of_day)
+                raw, decayed, matches = raw + day_raw, decayed + day_decayed, matches + today
         group = None if rule.group is None else self.plan.groups[rule.group].name
         return RuleContribution(
             "engagement",
@@ -337,6 +347,26 @@ class IncrementalScorer:
             decayed=decayed,
             group=group,
         )
+
+    def _fold(
+        self, rule: RuleStep, days: list[tuple[int, int]], as_of_day: int
+    ) -> tuple[int, int, int]:
+        """Raw points, decayed points and matches of (day, count) pairs under one rule."""
+        raw = decayed = matches = 0
+        ppm = self._ppm[rule.index]
+        for day, count in days:
+            day_raw = s.day_points(count, rule.points, rule.daily_cap)
+            raw += day_raw
+            matches += count
+            age = as_of_day - day
+            factor = ppm.get(age)
+            if factor is None:
+                factor = ppm[age] = s.decay_ppm(rule.decay, age)
+            if rule.daily_cap is None:  # each event decayed and rounded on its own
+                decayed += count * s.apply_factor(rule.points, factor)
+            else:  # the day's capped sum decayed once
+                decayed += s.apply_factor(day_raw, factor)
+        return raw, decayed, matches
 
 
 @dataclass(frozen=True, slots=True)
