@@ -72,6 +72,9 @@ def test_stages_are_recorded_kept_withdrawn_and_recycled(project: Path) -> None:
     assert runner.invoke(app, ["import", "events", str(path)]).exit_code == 0
 
     # The brief's MQL: size > 10, marketing profile, 2 premium downloads, 10 pages, active.
+    stage, messages = _stage(project, "2026-06-02", "--dry-run")  # found, not recorded
+    assert (stage, "Recorded" in messages) == ("MQL", False)
+    assert _history(project, "2026-06-03") == []
     stage, messages = _stage(project, "2026-06-02")
     assert (stage, "Recorded 1 stage change." in messages) == ("MQL", True)
     stage, messages = _stage(project, "2026-06-02")  # the same run again records nothing
