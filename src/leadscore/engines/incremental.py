@@ -117,7 +117,11 @@ class IncrementalScorer:
 
     def set_lifecycle(self, state: LeadState, stage: str | None, recycled_at: int | None) -> None:
         """The recorded stage and last recycle instant (``Store.lifecycle``), which the next
-        evaluation starts from; no recount is needed, as both are applied at scoring time."""
+        evaluation starts from; no recount is needed, as both are applied at scoring time.
+
+        ``score_one`` reports a transition but records nothing: whoever records it (``leadscore
+        score``, the service) sets the new stage here, so the next evaluation starts from it.
+        """
         state.stage = stage
         state.recycled_at = recycled_at
 
