@@ -117,7 +117,7 @@ def score_all(store: Store, models: list[ScoringModel], as_of: int) -> pa.Table:
     Each model starts from the lifecycle recorded as of ``as_of`` (stage, last recycle), so a
     past instant is scored against the history as it was then. Nothing is written.
     """
-    leads = store.leads_arrow()
+    leads = store.leads_arrow(as_of)
     events = store.events_arrow()
     engine = BatchEngine()
     tables = [
@@ -227,14 +227,14 @@ def explain_lead(store: Store, scoring_model: ScoringModel, lead_id: str, as_of:
     """One lead's result with its explanation, replayed from its stored events and starting
     from its lifecycle recorded as of ``as_of``."""
     plan = compile_plan(scoring_model)
-    attributes = store.lead(lead_id)
+    attributes = store.lead(lead_id, as_of)
     if not applies(plan.applies_to, attributes):
         raise NotFoundError(f"model {scoring_model.name!r} does not apply to lead {lead_id!r}")
     scorer = IncrementalScorer(plan)
     state = _replay(store, scorer, lead_id, attributes, as_of)
     account = None
     if plan.uses_accounts:  # replay the colleagues too: the account facts need them
-        members = store.account_members(lead_id)
+        members = store.account_members(lead_id, as_of)
         states = [
             state if member == lead_id else _replay(store, scorer, member, attrs, as_of)
             for member, attrs in members.items()

@@ -161,3 +161,38 @@ def test_demo_scores_a_synthetic_company(tmp_path: Path, monkeypatch: pytest.Mon
     assert "brief: 200 leads" in result.stdout
     assert "became customers" in result.stdout
     assert (tmp_path / "shop" / "leadscore.db").exists()
+
+
+def test_scores_of_the_past_use_the_attributes_of_then(project: Path) -> None:
+    identify = {"type": "identify", "userId": "L1"}
+    events = write(
+        project / "identify.jsonl",
+        [
+            {
+                **identify,
+                "messageId": "i1",
+                "timestamp": "2026-01-01T09:00:00Z",
+                "traits": {"job_title": "Engineer", "email": "l1@acme.example"},
+            },
+            {
+                **identify,
+                "messageId": "i2",
+                "timestamp": "2026-06-01T09:00:00Z",
+                "traits": {"job_title": "CEO"},
+            },
+        ],
+    )
+    assert runner.invoke(app, ["import", "events", str(events)]).exit_code == 0
+    fits = {}
+    for day in ("2025-12-01", "2026-05-31", "2026-06-01"):
+        out = project / f"{day}.csv"
+        result = runner.invoke(app, ["score", "--as-of", day, "-o", str(out), "--dry-run"])
+        assert result.exit_code == 0, result.output
+        (row,) = csv.DictReader(out.read_text().splitlines())
+        fits[day] = row["fit"]
+    # An engineer (no fit rule) until the identify of 1 June made L1 a CEO: leadership +20.
+    # The first traits count from the start, so 2025-12-01 is an engineer too.
+    assert fits == {"2025-12-01": "0", "2026-05-31": "0", "2026-06-01": "20"}
+    result = runner.invoke(app, ["explain", "L1", "--as-of", "2026-05-31", "--json"])
+    (explained,) = json.loads(result.stdout)
+    assert explained["fit"] == 0

@@ -136,7 +136,7 @@ def import_leads(
     """Create or update leads from CSV or JSONL (HubSpot and Salesforce exports mapped)."""
     started = time.perf_counter()
     summary = ImportSummary(path)
-    pending: list[tuple[str, dict[str, Any]]] = []
+    pending: list[tuple[str, dict[str, Any], int | None]] = []
     column_map: dict[str, str] | None = None
     for number, record in _records(path, progress):
         if isinstance(record, Reject):
@@ -154,7 +154,7 @@ def import_leads(
                 Reject(number, "lead_id", "is missing; give a lead_id (or id, userId) column")
             )
             continue
-        pending.append((str(lead_id), attributes))
+        pending.append((str(lead_id), attributes, None))  # a change counts from now
         summary.accepted += 1
         if len(pending) >= BATCH_SIZE:
             summary.new += store.upsert_leads(pending)
@@ -199,7 +199,7 @@ def import_events(
     summary = ImportSummary(path)
     is_csv = _format(path) == "csv"
     events: list[StoredEvent] = []
-    leads: list[tuple[str, dict[str, Any]]] = []
+    leads: list[tuple[str, dict[str, Any], int | None]] = []
     links: list[tuple[str, str]] = []
 
     def flush() -> None:
@@ -226,14 +226,14 @@ def import_events(
             summary.accepted += 1
             kind, item = parsed
             if kind == "identify":
-                lead_id, traits, anonymous_id = item
-                leads.append((lead_id, traits))
+                lead_id, traits, anonymous_id, at = item
+                leads.append((lead_id, traits, at))
                 if anonymous_id:
                     links.append((anonymous_id, lead_id))
             else:
                 events.append(item)
                 if item.lead_id is not None:
-                    leads.append((item.lead_id, {}))
+                    leads.append((item.lead_id, {}, None))
                     if item.anonymous_id:
                         links.append((item.anonymous_id, item.lead_id))
         if len(events) + len(leads) >= BATCH_SIZE:
@@ -257,7 +257,9 @@ def _parse(raw: dict[str, Any], now: int) -> tuple[str, Any]:
     if message.type == "identify":
         if user_id is None:
             raise MessageError("userId", "is required for identify (it names the lead)")
-        return "identify", (user_id, dict(message.traits), anonymous_id)
+        # traits change as of the identify's time (now when it has none)
+        at = checked_time(message, now) if message.timestamp or message.original_timestamp else None
+        return "identify", (user_id, dict(message.traits), anonymous_id, at)
     if user_id is None and anonymous_id is None:
         raise MessageError("userId", "is missing, and so is anonymousId; one is required")
     if message.type == "track" and not message.event:

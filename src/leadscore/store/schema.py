@@ -1,4 +1,4 @@
-"""The tables: leads, identities, events and stage transitions (SQLAlchemy Core).
+"""The tables: leads and their versions, identities, events, stage transitions (SQLAlchemy).
 
 Portable types only, so PostgreSQL can replace the embedded SQLite database: times are BIGINT
 microseconds since the epoch (UTC), JSON is stored as text, ids are text.
@@ -19,6 +19,19 @@ leads = Table(
     # spec.accounts.account_of(attributes), kept in step with the attributes on every write
     Column("account_id", String(255), nullable=True),
     Index("ix_leads_account", "account_id"),
+)
+
+#: Every change of a lead's attributes: the lead's attributes as of T are those of its last
+#: row with ``valid_from`` at or before T (the first row counts from the start of time).
+lead_versions = Table(
+    "lead_versions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("lead_id", String(255), nullable=False),
+    Column("valid_from", BigInteger, nullable=False),
+    Column("attributes", Text, nullable=False),
+    Column("account_id", String(255), nullable=True),
+    Index("ix_lead_versions_lead", "lead_id", "valid_from"),
 )
 
 identities = Table(

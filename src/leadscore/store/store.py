@@ -70,6 +70,17 @@ _LIFECYCLE = (
 )
 
 
+#: ``valid_from`` of a lead's first attributes: they count from the start of time.
+EARLIEST = -(2**62)
+
+#: Each lead's attribute version at or before ``{as_of}`` (an integer, written in).
+_VERSIONS_AS_OF = (
+    "SELECT lead_id, attributes, account_id FROM (SELECT lead_id, attributes, account_id, "
+    "ROW_NUMBER() OVER (PARTITION BY lead_id ORDER BY valid_from DESC, id DESC) AS rn "
+    "FROM lead_versions WHERE valid_from <= {as_of}) v WHERE rn = 1"
+)
+
+
 def _now_us() -> int:
     return time.time_ns() // 1000
 
@@ -101,7 +112,22 @@ class Store:
         schema.metadata.create_all(engine)
         store = cls(engine, url)
         store._add_account_ids()
+        store._add_versions()
         return store
+
+    def _add_versions(self) -> None:
+        """Upgrade a database made before lead history: each lead's current attributes
+        become its first version (counting from the start of time)."""
+        with self.engine.begin() as conn:
+            if conn.execute(sa.text("SELECT 1 FROM lead_versions LIMIT 1")).first() is not None:
+                return
+            conn.execute(
+                sa.text(
+                    "INSERT INTO lead_versions (lead_id, valid_from, attributes, account_id) "
+                    "SELECT lead_id, :earliest, attributes, account_id FROM leads"
+                ),
+                {"earliest": EARLIEST},
+            )
 
     def _add_account_ids(self) -> None:
         """Upgrade a database made before leads had ``account_id``: add and fill the column.
@@ -136,53 +162,86 @@ class Store:
         self.close()
 
     # ---- writes ---------------------------------------------------------------------------
-    def upsert_leads(self, rows: Sequence[tuple[str, dict[str, Any]]]) -> int:
-        """Create leads or merge new attribute values into existing ones; returns rows written.
+    def upsert_leads(self, rows: Sequence[tuple[str, dict[str, Any], int | None]]) -> int:
+        """Create leads or merge new attribute values into them, in order; returns how many
+        distinct leads were given.
 
-        A value given replaces the stored one; attributes not given are kept.
+        Each row is (lead_id, attributes, at): a value given replaces the stored one,
+        attributes not given are kept. Every change is kept in the lead's history: the first
+        attributes a lead is given count from the start of time (importing history after the
+        fact must not lose them); a later change counts from ``at`` (None: now), or from the
+        lead's latest change when that is later, so history only moves forward.
         """
         if not rows:
             return 0
-        merged: dict[str, dict[str, Any]] = {}
-        for lead_id, attributes in rows:
-            merged.setdefault(lead_id, {}).update(attributes)
         now = _now_us()
+        leads, versions_table = schema.leads, schema.lead_versions
         with self.engine.begin() as conn:
-            existing = {}
-            ids = list(merged)
+            current: dict[str, dict[str, Any]] = {}
+            latest: dict[str, int] = {}
+            ids = list(dict.fromkeys(row[0] for row in rows))
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
-                query = sa.select(schema.leads.c.lead_id, schema.leads.c.attributes).where(
-                    schema.leads.c.lead_id.in_(chunk)
+                query = sa.select(leads.c.lead_id, leads.c.attributes).where(
+                    leads.c.lead_id.in_(chunk)
                 )
-                existing.update(
+                current.update(
                     {row.lead_id: json.loads(row.attributes) for row in conn.execute(query)}
                 )
-            inserts = []
-            for lead_id, attributes in merged.items():
-                if lead_id in existing:
-                    combined = {**existing[lead_id], **attributes}
-                    conn.execute(
-                        schema.leads.update()
-                        .where(schema.leads.c.lead_id == lead_id)
-                        .values(
-                            attributes=json.dumps(combined),
-                            updated_at=now,
-                            account_id=account_of(combined),
-                        )
-                    )
+                query = (
+                    sa.select(versions_table.c.lead_id, sa.func.max(versions_table.c.valid_from))
+                    .where(versions_table.c.lead_id.in_(chunk))
+                    .group_by(versions_table.c.lead_id)
+                )
+                latest.update({lead_id: int(at) for lead_id, at in conn.execute(query)})
+            known = set(current)
+            changed: set[str] = set()
+            versions = []
+            for lead_id, attributes, at in rows:
+                before = current.get(lead_id)
+                combined = {**(before or {}), **attributes}
+                if before is not None and combined == before:
+                    continue
+                if not before:  # the first attributes it is given
+                    valid_from = EARLIEST
                 else:
-                    inserts.append(
-                        {
-                            "lead_id": lead_id,
-                            "attributes": json.dumps(attributes),
-                            "updated_at": now,
-                            "account_id": account_of(attributes),
-                        }
+                    valid_from = max(now if at is None else at, latest.get(lead_id, EARLIEST))
+                current[lead_id] = combined
+                latest[lead_id] = valid_from
+                changed.add(lead_id)
+                versions.append(
+                    {
+                        "lead_id": lead_id,
+                        "valid_from": valid_from,
+                        "attributes": json.dumps(combined),
+                        "account_id": account_of(combined),
+                    }
+                )
+            for lead_id in sorted(changed & known):
+                conn.execute(
+                    leads.update()
+                    .where(leads.c.lead_id == lead_id)
+                    .values(
+                        attributes=json.dumps(current[lead_id]),
+                        updated_at=now,
+                        account_id=account_of(current[lead_id]),
                     )
+                )
+            inserts = [
+                {
+                    "lead_id": lead_id,
+                    "attributes": json.dumps(current[lead_id]),
+                    "updated_at": now,
+                    "account_id": account_of(current[lead_id]),
+                }
+                for lead_id in ids
+                if lead_id not in known
+            ]
             if inserts:
-                conn.execute(schema.leads.insert(), inserts)
-        return len(merged)
+                conn.execute(leads.insert(), inserts)
+            if versions:
+                conn.execute(versions_table.insert(), versions)
+        return len(ids)
 
     def link_identities(self, pairs: Iterable[tuple[str, str]]) -> None:
         """Attribute an anonymous id's events to a lead (the first link wins)."""
@@ -306,30 +365,53 @@ class Store:
         with self.engine.connect() as conn:
             return int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
 
-    def lead(self, lead_id: str) -> dict[str, Any]:
-        """One lead's attributes; NotFoundError names the id when there is no such lead."""
+    def lead(self, lead_id: str, as_of: int | None = None) -> dict[str, Any]:
+        """One lead's attributes (as of ``as_of``, else now); NotFoundError names the id when
+        there is no such lead."""
         with self.engine.connect() as conn:
-            row = conn.execute(
-                sa.select(schema.leads.c.attributes).where(schema.leads.c.lead_id == lead_id)
-            ).first()
+            if as_of is None:
+                row = conn.execute(
+                    sa.select(schema.leads.c.attributes).where(schema.leads.c.lead_id == lead_id)
+                ).first()
+            else:
+                versions = _VERSIONS_AS_OF.format(as_of=int(as_of))
+                row = conn.execute(
+                    sa.text(f"SELECT attributes FROM ({versions}) v WHERE lead_id = :lead_id"),
+                    {"lead_id": lead_id},
+                ).first()
         if row is None:
             raise NotFoundError(f"lead {lead_id!r} is not in the database")
         attributes: dict[str, Any] = json.loads(row.attributes)
         return attributes
 
-    def account_members(self, lead_id: str) -> dict[str, dict[str, Any]]:
-        """The leads of ``lead_id``'s account (itself included) with their attributes; a lead
-        with no account is an account of its own."""
+    def account_members(self, lead_id: str, as_of: int | None = None) -> dict[str, dict[str, Any]]:
+        """The leads of ``lead_id``'s account (itself included) with their attributes, as of
+        ``as_of`` (else now); a lead with no account is an account of its own."""
         leads = schema.leads
         with self.engine.connect() as conn:
-            account = conn.execute(
-                sa.select(leads.c.account_id).where(leads.c.lead_id == lead_id)
-            ).scalar_one_or_none()
-            if account is None:
-                return {lead_id: self.lead(lead_id)}
-            rows = conn.execute(
-                sa.select(leads.c.lead_id, leads.c.attributes).where(leads.c.account_id == account)
-            ).all()
+            if as_of is None:
+                account = conn.execute(
+                    sa.select(leads.c.account_id).where(leads.c.lead_id == lead_id)
+                ).scalar_one_or_none()
+                rows = conn.execute(
+                    sa.select(leads.c.lead_id, leads.c.attributes).where(
+                        leads.c.account_id == account
+                    )
+                ).all()
+            else:
+                versions = _VERSIONS_AS_OF.format(as_of=int(as_of))
+                account = conn.execute(
+                    sa.text(f"SELECT account_id FROM ({versions}) v WHERE lead_id = :lead_id"),
+                    {"lead_id": lead_id},
+                ).scalar_one_or_none()
+                rows = conn.execute(
+                    sa.text(
+                        f"SELECT lead_id, attributes FROM ({versions}) v WHERE account_id = :a"
+                    ),
+                    {"a": account},
+                ).all()
+        if account is None:
+            return {lead_id: self.lead(lead_id, as_of)}
         return {row.lead_id: json.loads(row.attributes) for row in rows}
 
     def lead_events(self, lead_id: str) -> Iterator[Event]:
@@ -348,10 +430,12 @@ class Store:
                     json.loads(row.properties),
                 )
 
-    def leads_arrow(self) -> pa.Table:
-        """All leads as an Arrow table: lead_id, attributes (JSON text), account_id."""
+    def leads_arrow(self, as_of: int | None = None) -> pa.Table:
+        """All leads as an Arrow table: lead_id, attributes (JSON text), account_id; as they
+        were as of ``as_of`` (else now)."""
+        source = "leads" if as_of is None else f"({_VERSIONS_AS_OF.format(as_of=int(as_of))}) v"
         return self._arrow(
-            "SELECT lead_id, attributes, account_id FROM leads ORDER BY lead_id",
+            f"SELECT lead_id, attributes, account_id FROM {source} ORDER BY lead_id",
             pa.schema(
                 [("lead_id", pa.string()), ("attributes", pa.string()), ("account_id", pa.string())]
             ),

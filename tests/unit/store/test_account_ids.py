@@ -19,16 +19,16 @@ def test_account_ids_follow_attribute_changes(tmp_path: Path) -> None:
     store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
     store.upsert_leads(
         [
-            ("a", {"email": "a@acme.example"}),
-            ("b", {"email": "b@gmail.com"}),
-            ("c", {"email": "c@acme.example", "company_id": "ACME-1"}),
+            ("a", {"email": "a@acme.example"}, None),
+            ("b", {"email": "b@gmail.com"}, None),
+            ("c", {"email": "c@acme.example", "company_id": "ACME-1"}, None),
         ]
     )
     assert _accounts(store) == {"a": "acme.example", "b": None, "c": "ACME-1"}
-    store.upsert_leads([("b", {"email": "b@acme.example"}), ("c", {"company_id": ""})])
+    store.upsert_leads([("b", {"email": "b@acme.example"}, None), ("c", {"company_id": ""}, None)])
     assert _accounts(store) == {"a": "acme.example", "b": "acme.example", "c": "acme.example"}
     assert sorted(store.account_members("a")) == ["a", "b", "c"]
-    store.upsert_leads([("d", {"email": "d@yahoo.com"})])
+    store.upsert_leads([("d", {"email": "d@yahoo.com"}, None)])
     assert store.account_members("d") == {"d": {"email": "d@yahoo.com"}}
 
 
