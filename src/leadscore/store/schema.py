@@ -32,6 +32,7 @@ lead_versions = Table(
     Column("attributes", Text, nullable=False),
     Column("account_id", String(255), nullable=True),
     Index("ix_lead_versions_lead", "lead_id", "valid_from"),
+    Index("ix_lead_versions_from", "valid_from"),
 )
 
 identities = Table(

@@ -414,6 +414,13 @@ class Store:
             return {lead_id: self.lead(lead_id, as_of)}
         return {row.lead_id: json.loads(row.attributes) for row in rows}
 
+    def _latest_change(self) -> int:
+        """The time the latest attribute change counts from (EARLIEST when there is none)."""
+        with self.engine.connect() as conn:
+            value = conn.execute(sa.select(sa.func.max(schema.lead_versions.c.valid_from)))
+            latest = value.scalar_one()
+        return EARLIEST if latest is None else int(latest)
+
     def lead_events(self, lead_id: str) -> Iterator[Event]:
         """The lead's events, its anonymous history included, oldest first."""
         query = sa.text(
@@ -433,7 +440,9 @@ class Store:
     def leads_arrow(self, as_of: int | None = None) -> pa.Table:
         """All leads as an Arrow table: lead_id, attributes (JSON text), account_id; as they
         were as of ``as_of`` (else now)."""
-        source = "leads" if as_of is None else f"({_VERSIONS_AS_OF.format(as_of=int(as_of))}) v"
+        source = "leads"  # the current attributes, unless some change came after as_of
+        if as_of is not None and as_of < self._latest_change():
+            source = f"({_VERSIONS_AS_OF.format(as_of=int(as_of))}) v"
         return self._arrow(
             f"SELECT lead_id, attributes, account_id FROM {source} ORDER BY lead_id",
             pa.schema(
