@@ -150,3 +150,21 @@ def walk(condition: Condition) -> list[Condition]:
     elif isinstance(condition, Not):
         nodes.extend(walk(condition.not_))
     return nodes
+
+
+Located = tuple[tuple[int | str, ...], Condition]
+
+
+def walk_located(condition: Condition, loc: tuple[int | str, ...] = ()) -> list[Located]:
+    """Every node of a condition tree with its path below ``loc`` (as pydantic locates
+    fields), so a model-level check can point at the YAML line of the node it rejects."""
+    nodes: list[Located] = [(loc, condition)]
+    if isinstance(condition, All):
+        for index, child in enumerate(condition.all):
+            nodes.extend(walk_located(child, (*loc, "all", index)))
+    elif isinstance(condition, AnyOf):
+        for index, child in enumerate(condition.any):
+            nodes.extend(walk_located(child, (*loc, "any", index)))
+    elif isinstance(condition, Not):
+        nodes.extend(walk_located(condition.not_, (*loc, "not")))
+    return nodes

@@ -15,7 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from leadscore.errors import Issue, ModelFileError
-from leadscore.spec.model import ScoringModel
+from leadscore.spec.model import FieldError, ScoringModel
 
 DEFAULT_MODEL_RESOURCE = "brief.yaml"
 
@@ -96,6 +96,9 @@ def parse_model(text: str, source: str = "<model>") -> ScoringModel:
         issues = []
         for error in exc.errors():
             loc = tuple(error["loc"])
+            cause = error.get("ctx", {}).get("error")
+            if isinstance(cause, FieldError):  # a check across the model names its field
+                loc = (*loc, *cause.loc)
             position = _node_position(root, loc)
             line, col = position if position is not None else (None, None)
             issues.append(Issue(source, line, col, _field_path(loc, data), _describe(error)))

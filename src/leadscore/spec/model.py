@@ -21,6 +21,15 @@ class _Spec(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class FieldError(ValueError):
+    """A check across the model that can say which field is wrong: ``loc`` is its path from
+    the model's root, which the loader turns into the field's line and column."""
+
+    def __init__(self, message: str, loc: tuple[int | str, ...]) -> None:
+        super().__init__(message)
+        self.loc = loc
+
+
 def _three_decimals(value: float | None) -> float | None:
     if value is not None and abs(value * 1000 - round(value * 1000)) > 1e-6:
         raise ValueError(f"must have at most 3 decimals; got {value!r}")
@@ -194,53 +203,85 @@ class ScoringModel(_Spec):
         _unique([group.name for group in self.groups], "group")
         _unique([stage.name for stage in self.stages], "stage")
         group_names = {group.name for group in self.groups}
-        for rule in self.engagement:
+        for number, rule in enumerate(self.engagement):
             if rule.group is not None and rule.group not in group_names:
-                raise ValueError(
+                raise FieldError(
                     f"engagement rule {rule.name!r} names group {rule.group!r}, which is not "
-                    f"defined; defined groups: {sorted(group_names)}"
+                    f"defined; defined groups: {sorted(group_names)}",
+                    ("engagement", number, "group"),
                 )
         for index, stage in enumerate(self.stages):
             if index == 0 and (stage.when is not None or stage.withdraw is not None):
-                raise ValueError(
-                    f"the first stage {stage.name!r} is the entry stage: no 'when' or 'withdraw'"
+                raise FieldError(
+                    f"the first stage {stage.name!r} is the entry stage: no 'when' or 'withdraw'",
+                    ("stages", 0),
                 )
             if index > 0 and stage.when is None:
-                raise ValueError(f"stage {stage.name!r} needs 'when'")
+                raise FieldError(f"stage {stage.name!r} needs 'when'", ("stages", index))
             earlier = [s.name for s in self.stages[:index]]
-            trees = [stage.when] if stage.when is not None else []
-            if stage.withdraw is not None:
-                trees.append(stage.withdraw.when)
-                _earlier_stage(stage.withdraw.to, earlier, f"stage {stage.name!r} withdraws to")
-            for node in (node for tree in trees for node in conditions.walk(tree)):
+            located = self._stage_trees(index)
+            if stage.withdraw is not None and stage.withdraw.to not in (None, *earlier):
+                raise FieldError(
+                    f"stage {stage.name!r} withdraws to {stage.withdraw.to!r}, which is not an "
+                    f"earlier stage; earlier stages: {earlier}",
+                    ("stages", index, "withdraw", "to"),
+                )
+            for loc, node in located:
                 if isinstance(node, conditions.StageReached) and node.stage not in earlier:
-                    raise ValueError(
+                    raise FieldError(
                         f"stage {stage.name!r} refers to stage {node.stage!r}; only earlier "
-                        f"stages may be referred to: {earlier}"
+                        f"stages may be referred to: {earlier}",
+                        (*loc, "stage"),
                     )
         self._check_account_fields()
-        if self.recycle.to is not None:
-            _earlier_stage(
-                self.recycle.to, [s.name for s in self.stages], "recycle returns to", "existing"
+        names = [s.name for s in self.stages]
+        if self.recycle.to is not None and self.recycle.to not in names:
+            raise FieldError(
+                f"recycle returns to {self.recycle.to!r}, which is not a stage; stages: {names}",
+                ("recycle", "to"),
             )
         return self
+
+    def _stage_trees(self, index: int) -> list[conditions.Located]:
+        """Every node of a stage's entry and withdraw conditions, with its path."""
+        stage = self.stages[index]
+        nodes = []
+        if stage.when is not None:
+            nodes.extend(conditions.walk_located(stage.when, ("stages", index, "when")))
+        if stage.withdraw is not None:
+            base = ("stages", index, "withdraw", "when")
+            nodes.extend(conditions.walk_located(stage.withdraw.when, base))
+        return nodes
 
     def _check_account_fields(self) -> None:
         """Account facts may be read by fit rules and stage conditions, but not by
         ``applies_to``: membership of an account depends on it."""
         known = {*accounts.BUILT_IN_FACTS, *(count.name for count in self.accounts.counts)}
-        for predicate in self.applies_to:
+        for number, predicate in enumerate(self.applies_to):
             if accounts.fact_name(predicate.field) is not None:
-                raise ValueError(
+                raise FieldError(
                     f"applies_to cannot read account facts ({predicate.field!r}): which leads "
-                    "an account counts depends on applies_to"
+                    "an account counts depends on applies_to",
+                    ("applies_to", number, "field"),
                 )
-        for predicate in self.attribute_predicates():
+        located: list[tuple[tuple[int | str, ...], Predicate]] = [
+            (("fit", i, "when", j, "field"), p)
+            for i, rule in enumerate(self.fit)
+            for j, p in enumerate(rule.when)
+        ]
+        for index in range(len(self.stages)):
+            located.extend(
+                ((*loc, "where", "field"), node.where)
+                for loc, node in self._stage_trees(index)
+                if isinstance(node, conditions.AttributeCondition)
+            )
+        for loc, predicate in located:
             fact = accounts.fact_name(predicate.field)
             if fact is not None and fact not in known:
-                raise ValueError(
+                raise FieldError(
                     f"{predicate.field!r} is not an account fact; known: "
-                    f"{sorted(accounts.PREFIX + name for name in known)}"
+                    f"{sorted(accounts.PREFIX + name for name in known)}",
+                    loc,
                 )
 
     def attribute_predicates(self) -> list[Predicate]:
@@ -255,8 +296,3 @@ class ScoringModel(_Spec):
                     if isinstance(node, conditions.AttributeCondition)
                 )
         return found
-
-
-def _earlier_stage(name: str | None, allowed: list[str], what: str, kind: str = "earlier") -> None:
-    if name is not None and name not in allowed:
-        raise ValueError(f"{what} {name!r}, which is not an {kind} stage; {kind} stages: {allowed}")

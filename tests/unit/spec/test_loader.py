@@ -83,8 +83,8 @@ def test_condition_errors_name_the_path_without_union_tags() -> None:
 
 def test_cross_references_are_checked() -> None:
     assert problems("name: x\nengagement: [{name: a, event: E, points: 1, group: nope}]\n") == [
-        "m.yaml:1:1: engagement rule 'a' names group 'nope', which is not defined; "
-        "defined groups: []"
+        "m.yaml:2:52: engagement[0].group: engagement rule 'a' names group 'nope', which is not "
+        "defined; defined groups: []"
     ]
     later = "name: x\nstages: [{name: A}, {name: B, when: {type: stage_reached, stage: B}}]\n"
     assert "only earlier stages may be referred to: ['A']" in problems(later)[0]
@@ -105,3 +105,38 @@ def test_catastrophic_regex_cannot_hang() -> None:
     started = time.perf_counter()
     assert predicate.test("a" * 40 + "!") is False
     assert time.perf_counter() - started < 2
+
+
+STAGES = "name: x\nstages:\n  - {name: Lead}\n  - name: MQL\n    when: {type: score, gt: 1}\n"
+
+
+def test_checks_across_the_model_point_at_the_field() -> None:
+    assert problems(STAGES + "    withdraw: {when: {type: score, lt: 1}, to: SQL}\n") == [
+        "m.yaml:6:48: stages[1].withdraw.to: stage 'MQL' withdraws to 'SQL', which is not an "
+        "earlier stage; earlier stages: ['Lead']"
+    ]
+    assert problems(STAGES + "recycle: {to: Nurture}\n") == [
+        "m.yaml:6:15: recycle.to: recycle returns to 'Nurture', which is not a stage; "
+        "stages: ['Lead', 'MQL']"
+    ]
+    nested = "    withdraw:\n      when:\n        not: {type: stage_reached, stage: MQL}\n"
+    assert problems(STAGES + nested) == [
+        "m.yaml:8:43: stages[1].withdraw.when.not.stage: stage 'MQL' refers to stage 'MQL'; "
+        "only earlier stages may be referred to: ['Lead']"
+    ]
+
+
+def test_account_facts_are_checked_where_they_are_read() -> None:
+    fit = "fit: [{name: a, points: 1, when: [{type: range, field: account.bogus, gte: 1}]}]\n"
+    assert problems("name: x\n" + fit) == [
+        "m.yaml:2:56: fit[0].when[0].field: 'account.bogus' is not an account fact; known: "
+        "['account.engaged_leads', 'account.engagement', 'account.id', 'account.leads']"
+    ]
+    applies = "applies_to: [{type: range, field: account.leads, gte: 1}]\n"
+    assert problems("name: x\n" + applies) == [
+        "m.yaml:2:35: applies_to[0].field: applies_to cannot read account facts "
+        "('account.leads'): which leads an account counts depends on applies_to"
+    ]
+    counts = "accounts: {counts: [{name: readers, event: Email Opened}]}\n"
+    fit = "fit: [{name: a, points: 1, when: [{type: range, field: account.readers, gte: 3}]}]\n"
+    assert parse_model("name: x\n" + counts + fit).fit[0].name == "a"  # a named count is known
