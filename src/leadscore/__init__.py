@@ -12,7 +12,13 @@ from leadscore._types import Event
 from leadscore.engines.batch import BatchEngine
 from leadscore.engines.incremental import IncrementalScorer, LeadState
 from leadscore.engines.plan import Plan, compile_plan
-from leadscore.engines.results import ConditionCheck, LeadScore, RuleContribution, StageCheck
+from leadscore.engines.results import (
+    AccountFacts,
+    ConditionCheck,
+    LeadScore,
+    RuleContribution,
+    StageCheck,
+)
 from leadscore.errors import (
     ConfigError,
     InputError,
@@ -28,6 +34,7 @@ from leadscore.spec.model import ScoringModel
 from leadscore.store.store import Store
 
 __all__ = [
+    "AccountFacts",
     "BatchEngine",
     "ConditionCheck",
     "ConfigError",
