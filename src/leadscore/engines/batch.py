@@ -1,9 +1,12 @@
-"""Score every lead at once, columnar, in DuckDB: the batch engine.
+"""Score every lead at once, columnar: the batch engine.
 
-Predicates are judged in Python by the spec's own ``test``, but only once per *distinct* value
-of each field (a few hundred page paths, not ten million events); DuckDB then joins those
-verdicts back and does all counting, decay, caps, bands and stage conditions as integer SQL
-written from ``semantics``. The result equals the incremental engine's for every lead.
+Two phases. ``prepare`` (DuckDB) reads the JSON, judges each predicate once per *distinct*
+value (in Python, by the spec's own ``test``), applies the bot filter and keeps, per event
+filter, the matching (lead, timestamp) pairs as integer arrays. ``score_prepared`` (numpy)
+then does all counting, decay, caps, accounts, bands and stage conditions as of an instant,
+written from ``semantics``. A ``Prepared`` can be kept and re-scored at other instants or
+with another lifecycle without reading any JSON again. The result equals the incremental
+engine's for every lead.
 
 Input tables (Arrow):
     leads:  lead_id (string), attributes (JSON object text), account_id (string, optional:
@@ -22,14 +25,10 @@ import time
 import duckdb
 import pyarrow as pa
 
-from leadscore.engines import semantics as s
-from leadscore.engines.batch_accounts import AccountVerdicts, with_account_ids
-from leadscore.engines.batch_events import after_recycle, aggregate_events, without_bots
-from leadscore.engines.batch_stages import StageSql
+from leadscore.engines.batch_accounts import with_account_ids
 from leadscore.engines.plan import Plan
-from leadscore.engines.sql import Verdicts, band_sql, quote
-from leadscore.spec.accounts import fact_name
-from leadscore.spec.predicates import Predicate
+from leadscore.engines.prepared import Prepared, prepare
+from leadscore.engines.vectorized import score_prepared
 
 logger = logging.getLogger(__name__)
 
@@ -89,74 +88,37 @@ class BatchEngine:
         ``lifecycle`` holds the recorded stage and last recycle of leads that have any; the new
         stage and the transition follow ``semantics.next_stage``."""
         started = time.perf_counter()
-        con = connection if connection is not None else duckdb.connect()
-        if self.threads is not None:
-            con.execute(f"SET threads = {int(self.threads)}")
-        if "account_id" not in leads.column_names:
-            leads = with_account_ids(leads, compute=plan.uses_accounts)
-        con.register("leads_in", leads)
-        if events is None:
-            events = empty_events()
-        con.register("events_in", events)
-        if lifecycle is None:
-            lifecycle = LIFECYCLE_SCHEMA.empty_table()
-        con.register("lifecycle_in", lifecycle)
-        as_of_day = s.day_of(as_of)
-        lead_verdicts = Verdicts(con, "leads_in", "attributes")
-        account_verdicts = AccountVerdicts(con, plan)
-
-        def attribute(predicate: Predicate) -> str:
-            if fact_name(predicate.field) is not None:
-                return account_verdicts.column(predicate)
-            return lead_verdicts.column(predicate)
-
-        applies = [lead_verdicts.column(p) for p in plan.applies_to]
-        fit_terms = []
-        for rule in plan.fit:
-            cond = " AND ".join(attribute(p) for p in rule.when)
-            fit_terms.append(f"CASE WHEN {cond} THEN {rule.points} ELSE 0 END")
-        stage_sql = StageSql(plan, as_of_day, attribute)
-        lead_verdicts.build("lf", "lead_id")
-        source = without_bots(con, plan) if plan.bot_filter is not None else "events_in"
-        if plan.restart_engagement and lifecycle.num_rows:
-            source = after_recycle(con, source)
-        facts = stage_sql.fact_columns() + account_verdicts.fact_columns()
-        aggregate_events(con, plan, as_of, source, facts)
-        where = " AND ".join(applies) if applies else "TRUE"
-        account_verdicts.build(where)
-        fit_expr = " + ".join(fit_terms) if fit_terms else "0"
-        low_high = plan.clip
-        score_expr = "(base.fit + base.engagement)"
-        if low_high is not None:
-            score_expr = f"GREATEST({low_high[0]}, LEAST({low_high[1]}, {score_expr}))"
-        con.execute(
-            "CREATE OR REPLACE TEMP TABLE base AS SELECT lf.*, li.account_id, "
-            "account_verdicts.* EXCLUDE (lead_id), "
-            f"CAST({fit_expr} AS BIGINT) AS fit, CAST(COALESCE(eng.engagement, 0) AS BIGINT) "
-            "AS engagement, eng.* EXCLUDE (lead_id, engagement), "
-            f"lc.stage AS previous_stage, {stage_sql.current_expr('lc.stage')} AS cur FROM lf "
-            "LEFT JOIN eng USING (lead_id) LEFT JOIN lifecycle_in lc USING (lead_id) "
-            "JOIN leads_in li USING (lead_id) LEFT JOIN account_verdicts USING (lead_id) "
-            f"WHERE {where}"
-        )
-        scored = f"(SELECT base.*, CAST({score_expr} AS BIGINT) AS score FROM base) base"
-        staged = (
-            f"(SELECT base.*, {stage_sql.withdrawn_expr()} AS withdrawn, "
-            f"{stage_sql.stage_index_expr()} AS stage_index FROM {scored}) base"
-        )
-        result = con.sql(
-            f"SELECT lead_id, account_id, {quote(plan.model)} AS model, fit, engagement, score, "
-            f"{band_sql('score', plan.tiers)} AS tier, {band_sql('fit', plan.grades)} AS grade, "
-            f"{stage_sql.name_expr('stage_index')} AS stage, previous_stage, "
-            f"{stage_sql.transition_expr()} AS transition FROM {staged} ORDER BY lead_id"
-        ).to_arrow_table()
+        prepared = self.prepare(plan, leads, events, connection=connection)
+        result = self.score(prepared, as_of, lifecycle=lifecycle)
         logger.info(
             "Scored %d leads with %s in %.2fs",
             result.num_rows,
             plan.model,
             time.perf_counter() - started,
         )
-        return result.cast(RESULT_SCHEMA)
+        return result
+
+    def prepare(
+        self,
+        plan: Plan,
+        leads: pa.Table,
+        events: pa.Table | None,
+        *,
+        connection: duckdb.DuckDBPyConnection | None = None,
+    ) -> Prepared:
+        """The instant-independent part of scoring ``leads`` and ``events`` with ``plan``."""
+        con = connection if connection is not None else duckdb.connect()
+        if self.threads is not None:
+            con.execute(f"SET threads = {int(self.threads)}")
+        if "account_id" not in leads.column_names:
+            leads = with_account_ids(leads, compute=plan.uses_accounts)
+        return prepare(con, plan, leads, events if events is not None else empty_events())
+
+    def score(
+        self, prepared: Prepared, as_of: int, *, lifecycle: pa.Table | None = None
+    ) -> pa.Table:
+        """``score_many``'s result from a ``Prepared``, as of ``as_of`` with ``lifecycle``."""
+        return score_prepared(prepared, as_of, lifecycle).cast(RESULT_SCHEMA)
 
 
 def empty_events() -> pa.Table:

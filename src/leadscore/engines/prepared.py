@@ -1,0 +1,141 @@
+"""The batch engine's first phase: everything about leads and events that does not depend on
+the scoring instant, judged once and kept as plain integer arrays.
+
+Reading JSON, judging predicates (in Python, once per distinct value, by the spec's own
+``test``) and the bot filter are the expensive part of scoring; none of them depends on
+``as_of`` or on the recorded lifecycle. ``prepare`` does them once in DuckDB and keeps, per
+event filter, the (lead, timestamp) pairs of the events it matches, sorted. ``vectorized``
+then scores any instant from those arrays with a few numpy passes, so a ``Prepared`` kept
+between runs makes re-scoring cost integers only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from leadscore.engines.batch_events import event_verdicts, without_bots
+from leadscore.engines.plan import Plan
+from leadscore.engines.sql import Verdicts
+from leadscore.spec import conditions as c
+from leadscore.spec.accounts import fact_name
+from leadscore.spec.predicates import Predicate
+
+Ints = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
+WORD_BITS = 62  # event filters per BIGINT word of flags
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    """The events one filter matches (or all events): parallel arrays sorted by (lead, ts)."""
+
+    lead: npt.NDArray[np.int32]
+    ts: Ints
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """One model's view of a set of leads and events, independent of the scoring instant.
+
+    Leads are numbered in ``lead_id`` order. ``verdicts`` holds, per lead predicate (keyed by
+    ``id(predicate)``), whether each lead's attribute passes it. ``matched[m]`` holds the
+    events of matcher ``m`` and ``activity`` every event, both after the bot filter.
+    """
+
+    plan: Plan
+    lead_ids: pa.StringArray
+    account_ids: pa.StringArray
+    verdicts: dict[int, Bools]
+    matched: tuple[Series, ...]
+    activity: Series
+
+    @property
+    def size(self) -> int:
+        return len(self.lead_ids)
+
+
+def lead_predicates(plan: Plan) -> list[Predicate]:
+    """Every predicate on the lead's own attributes (account facts are judged when scoring)."""
+    found = list(plan.applies_to) + [p for rule in plan.fit for p in rule.when]
+    for stage in plan.stages:
+        for tree in (t for t in (stage.when, stage.withdraw) if t is not None):
+            found.extend(
+                node.where for node in c.walk(tree) if isinstance(node, c.AttributeCondition)
+            )
+    unique = {id(p): p for p in found if fact_name(p.field) is None}
+    return list(unique.values())
+
+
+def prepare(
+    con: duckdb.DuckDBPyConnection, plan: Plan, leads: pa.Table, events: pa.Table
+) -> Prepared:
+    """Judge every lead predicate and event filter once. ``leads`` must carry ``account_id``."""
+    con.register("leads_in", leads)
+    con.register("events_in", events)
+    lead_verdicts = Verdicts(con, "leads_in", "attributes")
+    predicates = lead_predicates(plan)
+    names = [lead_verdicts.column(p) for p in predicates]
+    lead_verdicts.build("lf", "lead_id")
+    lead_table = con.sql(
+        "SELECT lf.lead_id, li.account_id"
+        + "".join(f", lf.{name}" for name in names)
+        + " FROM lf JOIN leads_in li USING (lead_id) ORDER BY lf.lead_id"
+    ).to_arrow_table()
+    verdicts = {
+        id(p): lead_table[name].to_numpy(zero_copy_only=False).astype(np.bool_)
+        for p, name in zip(predicates, names, strict=True)
+    }
+    con.register(
+        "lead_order",
+        lead_table.select(["lead_id"]).append_column(
+            "idx", pa.array(np.arange(lead_table.num_rows, dtype=np.int32))
+        ),
+    )
+    source = without_bots(con, plan) if plan.bot_filter is not None else "events_in"
+    # filters are judged once per distinct (type, event, properties), then joined back
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE event_kinds AS "
+        f"SELECT DISTINCT type, event, properties FROM {source}"
+    )
+    extracts, joins, matchers = event_verdicts(con, plan, "event_kinds", "TRUE")
+    # each kind's filters as bits of a few BIGINT words: narrow columns to join, sort and move
+    words = [
+        " | ".join(
+            f"(CASE WHEN {matchers[j]} THEN {1 << (j - start)} ELSE 0 END)::BIGINT"
+            for j in range(start, min(start + WORD_BITS, len(matchers)))
+        )
+        for start in range(0, len(matchers), WORD_BITS)
+    ]
+    flags = "".join(f", {word} AS w{k}" for k, word in enumerate(words))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE kind_flags AS SELECT e.type, e.event, e.properties"
+        f"{flags} FROM (SELECT type, event, properties{extracts} FROM event_kinds) e{joins}"
+    )
+    columns = "".join(f", k.w{k}" for k in range(len(words)))
+    rows = con.sql(
+        f"SELECT o.idx, e.timestamp{columns} FROM {source} e JOIN kind_flags k "
+        "ON k.type = e.type AND k.event IS NOT DISTINCT FROM e.event "
+        "AND k.properties IS NOT DISTINCT FROM e.properties "
+        "JOIN lead_order o ON o.lead_id = e.lead_id ORDER BY o.idx, e.timestamp"
+    ).to_arrow_table()
+    lead = rows["idx"].to_numpy().astype(np.int32)
+    ts = rows["timestamp"].to_numpy().astype(np.int64)
+    matched = []
+    for j in range(len(matchers)):
+        word = rows[f"w{j // WORD_BITS}"].to_numpy()
+        mask = (word & (1 << (j % WORD_BITS))) != 0
+        matched.append(Series(lead[mask], ts[mask]))
+    return Prepared(
+        plan=plan,
+        lead_ids=pc.cast(lead_table["lead_id"], pa.string()).combine_chunks(),
+        account_ids=pc.cast(lead_table["account_id"], pa.string()).combine_chunks(),
+        verdicts=verdicts,
+        matched=tuple(matched),
+        activity=Series(lead, ts),
+    )

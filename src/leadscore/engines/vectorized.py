@@ -1,0 +1,384 @@
+"""The batch engine's second phase: score a ``Prepared`` as of an instant, with numpy.
+
+Every lead is an index into dense arrays, and each rule walks only the events its filter
+matched, sorted by (lead, timestamp): per-lead sums are ``np.add.reduceat`` over runs, a
+rule's daily cap works on (lead, day) runs, and "latest event" is the last element of a run.
+The arithmetic is ``semantics``' integer arithmetic written over arrays; the property tests
+hold it to the incremental engine to the milli-point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from leadscore.engines import semantics as s
+from leadscore.engines.plan import Plan, RuleStep, milli_bounds
+from leadscore.engines.prepared import Bools, Ints, Prepared, Series
+from leadscore.spec import conditions as c
+from leadscore.spec.accounts import fact_name
+from leadscore.spec.decay import Decay
+from leadscore.spec.predicates import Bounds, Predicate
+
+NO_DAY = -1
+COMPARE: dict[str, Callable[[Ints, float], Bools]] = {
+    ">": np.greater,
+    ">=": np.greater_equal,
+    "<": np.less,
+    "<=": np.less_equal,
+}
+
+
+def runs(keys: Sequence[Ints | npt.NDArray[np.int32]]) -> Ints:
+    """Start positions of the runs of equal key tuples in sorted parallel arrays."""
+    size = len(keys[0])
+    if size == 0:
+        return np.zeros(0, np.int64)
+    change = np.zeros(size, np.bool_)
+    change[0] = True
+    for key in keys:
+        change[1:] |= key[1:] != key[:-1]
+    return np.flatnonzero(change)
+
+
+def per_lead_sum(lead: npt.NDArray[np.int32], values: Ints, size: int) -> Ints:
+    """Exact integer sums of ``values`` per lead; ``lead`` is sorted."""
+    out = np.zeros(size, np.int64)
+    if len(lead):
+        starts = runs([lead])
+        out[lead[starts]] = np.add.reduceat(values, starts)
+    return out
+
+
+def last_per_lead(lead: npt.NDArray[np.int32], values: Ints, size: int) -> Ints:
+    """Each lead's last value (its latest event's, as ``lead`` is sorted by time within)."""
+    out = np.full(size, NO_DAY, np.int64)
+    if len(lead):
+        ends = np.r_[runs([lead])[1:] - 1, len(lead) - 1]
+        out[lead[ends]] = values[ends]
+    return out
+
+
+def decayed(milli: Ints, ppm: Ints) -> Ints:
+    """``semantics.apply_factor`` over arrays: half away from zero."""
+    magnitude = (np.abs(milli) * ppm + s.PPM // 2) // s.PPM
+    return np.where(milli >= 0, magnitude, -magnitude)
+
+
+def clamp(values: Ints, cap: int | None) -> Ints:
+    return values if cap is None else np.clip(values, -cap, cap)
+
+
+def bounds_mask(values: Ints, bounds: Bounds) -> Bools:
+    mask = np.ones(len(values), np.bool_)
+    for op, limit in bounds.given():
+        mask &= COMPARE[op](values, limit)
+    return mask
+
+
+def band_indexes(values: Ints, bands: Sequence[tuple[str, float | None]]) -> Ints:
+    """``semantics.band`` over arrays: the index of each value's band, -1 for none."""
+    out = np.full(len(values), -1, np.int64)
+    for index, (_, minimum) in reversed(list(enumerate(bands))):
+        hit = np.ones(len(values), np.bool_) if minimum is None else values >= minimum
+        out[hit] = index
+    return out
+
+
+def names_at(names: Sequence[str], indexes: Ints) -> pa.Array:
+    """The names at ``indexes`` as strings, null where the index is -1."""
+    if not names:
+        return pa.nulls(len(indexes), pa.string())
+    picks = pa.array(indexes, mask=indexes < 0)
+    return pa.array(list(names), pa.string()).take(picks)
+
+
+class Lifecycle:
+    """The recorded stage and last recycle of each lead, as arrays over the lead index."""
+
+    def __init__(self, plan: Plan, prepared: Prepared, table: pa.Table | None) -> None:
+        size = prepared.size
+        self.current = np.zeros(size, np.int64)
+        self.recycled_at: Ints | None = None
+        self.previous = pa.nulls(size, pa.string())
+        if table is None or table.num_rows == 0:
+            return
+        where = pc.index_in(table["lead_id"], value_set=prepared.lead_ids)
+        known = where.is_valid().to_numpy(zero_copy_only=False)
+        rows = where.fill_null(0).to_numpy()[known].astype(np.int64)
+        stages = table["stage"].to_pylist()
+        indexes = np.array([plan.stage_index(name) for name in stages], np.int64)
+        self.current[rows] = indexes[known]
+        previous = np.full(size, None, dtype=object)
+        previous[rows] = np.array(stages, dtype=object)[known]
+        self.previous = pa.array(previous, pa.string())
+        given = known & table["recycled_at"].is_valid().to_numpy(zero_copy_only=False)
+        if plan.restart_engagement and given.any():
+            self.recycled_at = np.full(size, np.iinfo(np.int64).min, np.int64)
+            at = table["recycled_at"].fill_null(0).to_numpy()
+            self.recycled_at[where.fill_null(0).to_numpy()[given]] = at[given]
+
+
+class Scorer:
+    """One scoring run: the prepared arrays as of ``as_of`` after the recycle cut."""
+
+    def __init__(self, prepared: Prepared, as_of: int, lifecycle: Lifecycle) -> None:
+        self.prepared = prepared
+        self.plan = prepared.plan
+        self.size = prepared.size
+        self.as_of = as_of
+        self.day = s.day_of(as_of)
+        self.lifecycle = lifecycle
+        self._series: dict[int | None, tuple[Series, Ints]] = {}
+        self._ppm: dict[int, Ints] = {}
+        self._facts: dict[tuple[str, int | None, int | None], Ints] = {}
+
+    def events(self, matcher: int | None) -> tuple[Series, Ints]:
+        """The events of ``matcher`` (None: all) that count now, and their days."""
+        if matcher not in self._series:
+            raw = self.prepared.activity if matcher is None else self.prepared.matched[matcher]
+            keep = raw.ts <= self.as_of
+            if self.lifecycle.recycled_at is not None:
+                keep &= raw.ts > self.lifecycle.recycled_at[raw.lead]
+            series = raw if keep.all() else Series(raw.lead[keep], raw.ts[keep])
+            self._series[matcher] = (series, series.ts // s.DAY_US)
+        return self._series[matcher]
+
+    def ppm(self, decay: Decay | None, ages: Ints) -> Ints:
+        key = self.plan.decays.index(decay) if decay in self.plan.decays else -1
+        oldest = int(ages.max()) if len(ages) else 0
+        table = self._ppm.get(key)
+        if table is None or len(table) <= oldest:
+            table = np.array([s.decay_ppm(decay, age) for age in range(oldest + 1)], np.int64)
+            self._ppm[key] = table
+        return table[ages]
+
+    def rule_points(self, rule: RuleStep) -> Ints:
+        """Each lead's decayed points from one rule, before the rule's cap."""
+        series, days = self.events(rule.matcher)
+        lead, ages = series.lead, self.day - days
+        if rule.within_days is not None:
+            inside = ages <= rule.within_days
+            lead, ages, days = lead[inside], ages[inside], days[inside]
+        if rule.once:
+            last = last_per_lead(lead, days, self.size)
+            seen = last != NO_DAY
+            one = s.day_points(1, rule.points, rule.daily_cap)
+            out = np.zeros(self.size, np.int64)
+            ppm = self.ppm(rule.decay, self.day - last[seen])
+            out[seen] = decayed(np.full(int(seen.sum()), one, np.int64), ppm)
+            return out
+        if rule.daily_cap is None:
+            each = decayed(np.full(len(lead), rule.points, np.int64), self.ppm(rule.decay, ages))
+            return per_lead_sum(lead, each, self.size)
+        starts = runs([lead, days])
+        counts = np.diff(np.r_[starts, len(lead)])
+        day_total = clamp(counts * rule.points, rule.daily_cap)
+        each = decayed(day_total, self.ppm(rule.decay, ages[starts]))
+        return per_lead_sum(lead[starts], each, self.size)
+
+    def engagement(self) -> Ints:
+        plan = self.plan
+        terms: dict[int | None, Ints] = {}
+        for rule in plan.rules:
+            value = clamp(self.rule_points(rule), rule.cap)
+            terms[rule.group] = terms[rule.group] + value if rule.group in terms else value
+        total = np.zeros(self.size, np.int64)
+        for group, value in terms.items():
+            total += value if group is None else clamp(value, plan.groups[group].cap)
+        return clamp(total, plan.engagement_cap)
+
+    def count(self, matcher: int | None, within: int | None) -> Ints:
+        key = ("count", matcher, within)
+        if key not in self._facts:
+            series, days = self.events(matcher)
+            lead = series.lead
+            if within is not None:
+                lead = lead[self.day - days <= within]
+            self._facts[key] = np.bincount(lead, minlength=self.size).astype(np.int64)
+        return self._facts[key]
+
+    def days_since(self, matcher: int | None) -> Ints:
+        key = ("days", matcher, None)
+        if key not in self._facts:
+            series, days = self.events(matcher)
+            last = last_per_lead(series.lead, days, self.size)
+            self._facts[key] = np.where(last == NO_DAY, s.NEVER_DAYS, self.day - last)
+        return self._facts[key]
+
+
+class Accounts:
+    """Account facts of the leads the model applies to, and verdicts on them."""
+
+    def __init__(self, scorer: Scorer, members: Bools, engagement: Ints) -> None:
+        plan, prepared = scorer.plan, scorer.prepared
+        ids = prepared.account_ids
+        encoded = pc.dictionary_encode(ids)
+        codes = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
+        solo = codes < 0
+        # a lead without an account id is an account of its own
+        codes[solo] = len(encoded.dictionary) + np.arange(int(solo.sum()))
+        buckets = int(codes.max()) + 1 if len(codes) else 0
+        inside = codes[members]
+
+        def per_account(weights: npt.NDArray[np.generic] | None) -> Ints:
+            sums: Ints = np.rint(np.bincount(inside, weights, buckets)).astype(np.int64)
+            spread: Ints = sums[codes]
+            return spread
+
+        self.facts: dict[str, object] = {
+            "id": ids,
+            "leads": per_account(None),
+            "engaged_leads": per_account((engagement[members] >= plan.engaged_min) * 1.0),
+            "engagement": per_account(engagement[members].astype(np.float64)),
+        }
+        for name, matcher in plan.account_counts:
+            has = scorer.count(matcher, None)[members] > 0
+            self.facts[name] = per_account(has * 1.0)
+        self._verdicts: dict[int, Bools] = {}
+
+    def verdict(self, predicate: Predicate) -> Bools:
+        """The predicate on each lead's account fact, judged once per distinct value."""
+        key = id(predicate)
+        if key not in self._verdicts:
+            fact = fact_name(predicate.field)
+            assert fact is not None
+            values = self.facts[fact]
+            if isinstance(values, pa.Array):
+                encoded = pc.dictionary_encode(values)
+                judged = [predicate.test(v) for v in encoded.dictionary.to_pylist()]
+                picks = encoded.indices.fill_null(len(judged)).to_numpy().astype(np.int64)
+                table = np.array([*judged, predicate.test(None)], np.bool_)
+                self._verdicts[key] = table[picks]
+            else:
+                assert isinstance(values, np.ndarray)
+                distinct, inverse = np.unique(values, return_inverse=True)
+                scale = s.MILLI if fact == "engagement" else 1
+                judged = [
+                    predicate.test(int(v) / scale if scale != 1 else int(v)) for v in distinct
+                ]
+                self._verdicts[key] = np.array(judged, np.bool_)[inverse]
+        return self._verdicts[key]
+
+
+def score_prepared(prepared: Prepared, as_of: int, lifecycle: pa.Table | None) -> pa.Table:
+    """Fit, engagement, score, tier, grade and stage of every lead the model applies to."""
+    plan = prepared.plan
+    cycle = Lifecycle(plan, prepared, lifecycle)
+    scorer = Scorer(prepared, as_of, cycle)
+    size = prepared.size
+    applies = np.ones(size, np.bool_)
+    for predicate in plan.applies_to:
+        applies &= prepared.verdicts[id(predicate)]
+    engagement = scorer.engagement()
+    accounts = Accounts(scorer, applies, engagement) if plan.uses_accounts else None
+
+    def attribute(predicate: Predicate) -> Bools:
+        if fact_name(predicate.field) is not None:
+            assert accounts is not None
+            return accounts.verdict(predicate)
+        return prepared.verdicts[id(predicate)]
+
+    fit = np.zeros(size, np.int64)
+    for rule in plan.fit:
+        holds = np.ones(size, np.bool_)
+        for predicate in rule.when:
+            holds &= attribute(predicate)
+        fit += np.where(holds, rule.points, 0)
+    score = fit + engagement
+    if plan.clip is not None:
+        score = np.clip(score, plan.clip[0], plan.clip[1])
+    values = {"score": score, "fit": fit, "engagement": engagement}
+    stage, withdrawn = Stages(plan, scorer, values, attribute).next(cycle.current)
+    transition = np.where(withdrawn, 1, np.where(stage > cycle.current, 0, -1))
+    keep = np.flatnonzero(applies)
+    return pa.table(
+        {
+            "lead_id": prepared.lead_ids.take(keep),
+            "account_id": prepared.account_ids.take(keep),
+            "model": pa.array([plan.model] * len(keep), pa.string()),
+            "fit": fit[keep],
+            "engagement": engagement[keep],
+            "score": score[keep],
+            "tier": names_at([n for n, _ in plan.tiers], band_indexes(score, plan.tiers)[keep]),
+            "grade": names_at([n for n, _ in plan.grades], band_indexes(fit, plan.grades)[keep]),
+            "stage": names_at([st.name for st in plan.stages], stage[keep]),
+            "previous_stage": cycle.previous.take(keep),
+            "transition": names_at(["advance", "withdraw"], transition[keep]),
+        }
+    )
+
+
+class Stages:
+    """Stage condition trees over the per-lead arrays, and ``semantics.next_stage``."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        scorer: Scorer,
+        values: dict[str, Ints],
+        attribute: Callable[[Predicate], Bools],
+    ) -> None:
+        self.plan = plan
+        self.scorer = scorer
+        self.values = values
+        self.attribute = attribute
+        self.current = np.zeros(scorer.size, np.int64)
+        self._entered: dict[str, Bools] = {}
+
+    def entered(self, index: int) -> Bools:
+        stage = self.plan.stages[index]
+        if stage.name not in self._entered:
+            if index == 0 or stage.when is None:
+                self._entered[stage.name] = np.ones(self.scorer.size, np.bool_)
+            else:
+                self._entered[stage.name] = self.holds(stage.when)
+        return self._entered[stage.name]
+
+    def holds(self, node: c.Condition) -> Bools:
+        if isinstance(node, c.All):
+            every: Bools = np.logical_and.reduce([self.holds(n) for n in node.all])
+            return every
+        if isinstance(node, c.AnyOf):
+            some: Bools = np.logical_or.reduce([self.holds(n) for n in node.any])
+            return some
+        if isinstance(node, c.Not):
+            return ~self.holds(node.not_)
+        if isinstance(node, c.ScoreAtLeast):
+            return bounds_mask(self.values[node.of], milli_bounds(node))
+        if isinstance(node, c.AttributeCondition):
+            return self.attribute(node.where)
+        if isinstance(node, c.EventCount):
+            matcher = self.plan.condition_matchers[id(node)]
+            return bounds_mask(self.scorer.count(matcher, node.within_days), node)
+        if isinstance(node, c.DaysSinceActivity):
+            return bounds_mask(self.scorer.days_since(None), node)
+        if isinstance(node, c.DaysSinceEvent):
+            matcher = self.plan.condition_matchers[id(node)]
+            return bounds_mask(self.scorer.days_since(matcher), node)
+        if isinstance(node, c.StageReached):
+            index = self.plan.stage_index(node.stage)
+            return (self.current >= index) | self.entered(index)
+        raise TypeError(f"not a condition: {node!r}")  # pragma: no cover
+
+    def next(self, current: Ints) -> tuple[Ints, Bools]:
+        """The stage index after this evaluation, and whether it was a withdrawal."""
+        self.current = current
+        stages = self.plan.stages
+        if not stages:
+            return np.full(len(current), -1, np.int64), np.zeros(len(current), np.bool_)
+        advanced = current.copy()
+        for index in range(1, len(stages)):
+            advanced = np.where(self.entered(index), np.maximum(advanced, index), advanced)
+        withdrawn = np.zeros(len(current), np.bool_)
+        back = np.zeros(len(current), np.int64)
+        for index, stage in enumerate(stages):
+            if stage.withdraw is not None:
+                hit = (current == index) & self.holds(stage.withdraw)
+                withdrawn |= hit
+                back = np.where(hit, stage.withdraw_to, back)
+        return np.where(withdrawn, back, advanced), withdrawn
