@@ -139,3 +139,52 @@ def prepare(
         matched=tuple(matched),
         activity=Series(lead, ts),
     )
+
+
+def merge(base: Prepared, update: Prepared) -> Prepared:
+    """``base`` with every lead of ``update`` replaced by (or added as) its ``update`` version.
+
+    ``update`` must hold the whole of each of its leads (attributes and every event), as the
+    bot filter judges a lead's events together; the result then equals preparing everything
+    anew. Both are in ``lead_id`` order, so the merge is a few linear passes.
+    """
+    replaced = pc.is_in(base.lead_ids, value_set=update.lead_ids).to_numpy(zero_copy_only=False)
+    kept = np.flatnonzero(~replaced)
+    ids = pa.concat_arrays([base.lead_ids.take(kept), update.lead_ids])
+    order = pc.sort_indices(ids).to_numpy()
+    position = np.empty(len(order), np.int64)
+    position[order] = np.arange(len(order))
+    old_to_new = np.full(base.size, -1, np.int64)
+    old_to_new[kept] = position[: len(kept)]
+    update_to_new = position[len(kept) :]
+
+    def leads_column(old: pa.Array | Bools, new: pa.Array | Bools) -> pa.Array:
+        joined = pa.concat_arrays([pa.array(old).take(kept), pa.array(new)])
+        return joined.take(pa.array(order))
+
+    def series(old: Series, new: Series) -> Series:
+        keep = ~replaced[old.lead]
+        lead_old = old_to_new[old.lead[keep]]
+        lead_new = update_to_new[new.lead]
+        at = np.searchsorted(lead_old, lead_new)
+        return Series(
+            np.insert(lead_old, at, lead_new).astype(np.int32),
+            np.insert(old.ts[keep], at, new.ts),
+        )
+
+    verdicts = {
+        key: leads_column(values, update.verdicts[key])
+        .to_numpy(zero_copy_only=False)
+        .astype(np.bool_)
+        for key, values in base.verdicts.items()
+    }
+    return Prepared(
+        plan=base.plan,
+        lead_ids=leads_column(base.lead_ids, update.lead_ids),
+        account_ids=leads_column(base.account_ids, update.account_ids),
+        verdicts=verdicts,
+        matched=tuple(
+            series(old, new) for old, new in zip(base.matched, update.matched, strict=True)
+        ),
+        activity=series(base.activity, update.activity),
+    )
