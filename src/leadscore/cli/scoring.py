@@ -106,7 +106,7 @@ def score(
     models = project.models(model)
     with project.store() as store:
         with err.status(f"Scoring as of {format_as_of(moment)}..."):
-            results = score_all(store, models, moment)
+            results = score_all(store, models, moment, cache=project.prepared_cache)
         if not dry_run:
             recorded, skipped = record_transitions(store, models, results, moment)
             if recorded:

@@ -7,6 +7,7 @@ into a message a person can act on, without a traceback.
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,22 @@ from leadscore.errors import Issue, ModelFileError
 from leadscore.spec.model import FieldError, ScoringModel
 
 DEFAULT_MODEL_RESOURCE = "brief.yaml"
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML 1.2 booleans: only true and false. PyYAML follows YAML 1.1, where ``NO``, ``yes``,
+    ``on`` and ``off`` are booleans too, so a country list with Norway's ``NO`` would lose it."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
 
 
 def _node_position(root: yaml.Node | None, loc: tuple[int | str, ...]) -> tuple[int, int] | None:
@@ -78,8 +95,8 @@ def _describe(error: Any) -> str:
 def parse_model(text: str, source: str = "<model>") -> ScoringModel:
     """Validate YAML text as a model; raise ModelFileError listing every problem."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        root = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)  # a SafeLoader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

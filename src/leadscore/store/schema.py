@@ -35,6 +35,15 @@ lead_versions = Table(
     Index("ix_lead_versions_from", "valid_from"),
 )
 
+#: Facts about the database itself: ``store_id`` (random, made once) tells two databases
+#: apart, so that nothing kept outside the database is taken for another's.
+store_info = Table(
+    "store_info",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
 identities = Table(
     "identities",
     metadata,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,19 @@ from leadscore.store import schema
 from leadscore.store.sqlite_arrow import read_arrow
 
 #: Events whose lead is known directly or through an identify that linked its anonymous id.
+LEADS_SCHEMA = pa.schema(
+    [("lead_id", pa.string()), ("attributes", pa.string()), ("account_id", pa.string())]
+)
+EVENTS_SCHEMA = pa.schema(
+    [
+        ("lead_id", pa.string()),
+        ("type", pa.string()),
+        ("event", pa.string()),
+        ("timestamp", pa.int64()),
+        ("properties", pa.string()),
+    ]
+)
+
 _RESOLVED_EVENTS = (
     "SELECT COALESCE(e.lead_id, i.lead_id) AS lead_id, e.type, e.event, e.timestamp, "
     "e.properties, e.message_id FROM events e LEFT JOIN identities i "
@@ -113,7 +127,23 @@ class Store:
         store = cls(engine, url)
         store._add_account_ids()
         store._add_versions()
+        store._add_store_id()
         return store
+
+    def _add_store_id(self) -> None:
+        info = schema.store_info
+        with self.engine.begin() as conn:
+            found = conn.execute(sa.select(info.c.value).where(info.c.key == "store_id")).first()
+            if found is None:
+                conn.execute(info.insert().values(key="store_id", value=uuid.uuid4().hex))
+
+    @property
+    def store_id(self) -> str:
+        """This database's random id (see ``schema.store_info``)."""
+        info = schema.store_info
+        with self.engine.connect() as conn:
+            query = sa.select(info.c.value).where(info.c.key == "store_id")
+            return str(conn.execute(query).scalar_one())
 
     def _add_versions(self) -> None:
         """Upgrade a database made before lead history: each lead's current attributes
@@ -414,7 +444,7 @@ class Store:
             return {lead_id: self.lead(lead_id, as_of)}
         return {row.lead_id: json.loads(row.attributes) for row in rows}
 
-    def _latest_change(self) -> int:
+    def latest_change(self) -> int:
         """The time the latest attribute change counts from (EARLIEST when there is none)."""
         with self.engine.connect() as conn:
             value = conn.execute(sa.select(sa.func.max(schema.lead_versions.c.valid_from)))
@@ -441,31 +471,21 @@ class Store:
         """All leads as an Arrow table: lead_id, attributes (JSON text), account_id; as they
         were as of ``as_of`` (else now)."""
         source = "leads"  # the current attributes, unless some change came after as_of
-        if as_of is not None and as_of < self._latest_change():
+        if as_of is not None and as_of < self.latest_change():
             source = f"({_VERSIONS_AS_OF.format(as_of=int(as_of))}) v"
-        return self._arrow(
-            f"SELECT lead_id, attributes, account_id FROM {source} ORDER BY lead_id",
-            pa.schema(
-                [("lead_id", pa.string()), ("attributes", pa.string()), ("account_id", pa.string())]
-            ),
+        return self.arrow(
+            f"SELECT lead_id, attributes, account_id FROM {source} ORDER BY lead_id", LEADS_SCHEMA
         )
 
     def events_arrow(self) -> pa.Table:
         """All attributed events: lead_id, type, event, timestamp, properties."""
-        return self._arrow(
+        return self.arrow(
             f"SELECT lead_id, type, event, timestamp, properties FROM ({_RESOLVED_EVENTS}) r",
-            pa.schema(
-                [
-                    ("lead_id", pa.string()),
-                    ("type", pa.string()),
-                    ("event", pa.string()),
-                    ("timestamp", pa.int64()),
-                    ("properties", pa.string()),
-                ]
-            ),
+            EVENTS_SCHEMA,
         )
 
-    def _arrow(self, query: str, arrow_schema: pa.Schema) -> pa.Table:
+    def arrow(self, query: str, arrow_schema: pa.Schema) -> pa.Table:
+        """The rows of a read-only ``query`` as an Arrow table of ``arrow_schema``."""
         database = self.engine.url.database
         if self.engine.dialect.name == "sqlite" and database not in (None, "", ":memory:"):
             table = read_arrow(database, query)

@@ -140,3 +140,18 @@ def test_account_facts_are_checked_where_they_are_read() -> None:
     counts = "accounts: {counts: [{name: readers, event: Email Opened}]}\n"
     fit = "fit: [{name: a, points: 1, when: [{type: range, field: account.readers, gte: 3}]}]\n"
     assert parse_model("name: x\n" + counts + fit).fit[0].name == "a"  # a named count is known
+
+
+def test_only_true_and_false_are_booleans() -> None:
+    """YAML 1.1 reads NO (Norway), yes, on and off as booleans; a model file must not."""
+    scoring_model = parse_model(
+        "name: m\nfit:\n"
+        "  - {name: nordic, points: 5,\n"
+        "     when: [{type: in, field: country, values: [NO, SE, yes, on, off]}]}\n"
+        "  - {name: flag, points: 1, when: [{type: equals, field: vip, value: true}]}\n"
+    )
+    nordic, flag = scoring_model.fit
+    assert nordic.when[0].values == ["NO", "SE", "yes", "on", "off"]  # type: ignore[union-attr]
+    assert flag.when[0].value is True  # type: ignore[union-attr]
+    target = next(rule for rule in default_model().fit if rule.name == "target country")
+    assert "NO" in target.when[0].values  # type: ignore[union-attr]
