@@ -11,6 +11,8 @@ between runs makes re-scoring cost integers only.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import duckdb
@@ -154,28 +156,34 @@ def merge(base: Prepared, update: Prepared) -> Prepared:
     order = pc.sort_indices(ids).to_numpy()
     position = np.empty(len(order), np.int64)
     position[order] = np.arange(len(order))
-    old_to_new = np.full(base.size, -1, np.int64)
+    old_to_new = np.full(base.size, -1, np.int32)
     old_to_new[kept] = position[: len(kept)]
-    update_to_new = position[len(kept) :]
+    update_to_new = position[len(kept) :].astype(np.int32)
 
-    def leads_column(old: pa.Array | Bools, new: pa.Array | Bools) -> pa.Array:
-        joined = pa.concat_arrays([pa.array(old).take(kept), pa.array(new)])
-        return joined.take(pa.array(order))
+    def leads_column(old: pa.Array, new: pa.Array) -> pa.Array:
+        return pa.concat_arrays([old.take(kept), new]).take(pa.array(order))
 
-    def series(old: Series, new: Series) -> Series:
+    def series(pair: tuple[Series, Series]) -> Series:
+        old, new = pair
         keep = ~replaced[old.lead]
-        lead_old = old_to_new[old.lead[keep]]
+        lead_old, ts_old = old_to_new[old.lead[keep]], old.ts[keep]
         lead_new = update_to_new[new.lead]
-        at = np.searchsorted(lead_old, lead_new)
-        return Series(
-            np.insert(lead_old, at, lead_new).astype(np.int32),
-            np.insert(old.ts[keep], at, new.ts),
-        )
+        # leads are disjoint and both sides sorted: each new row goes before the first old
+        # row of a later lead, after the new rows before it
+        slots = np.searchsorted(lead_old, lead_new) + np.arange(len(lead_new))
+        from_old = np.ones(len(lead_old) + len(lead_new), np.bool_)
+        from_old[slots] = False
+        lead = np.empty(len(from_old), np.int32)
+        ts = np.empty(len(from_old), np.int64)
+        lead[slots], ts[slots] = lead_new, new.ts
+        lead[from_old], ts[from_old] = lead_old, ts_old
+        return Series(lead, ts)
 
+    pairs = [*zip(base.matched, update.matched, strict=True), (base.activity, update.activity)]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        merged = list(pool.map(series, pairs))
     verdicts = {
-        key: leads_column(values, update.verdicts[key])
-        .to_numpy(zero_copy_only=False)
-        .astype(np.bool_)
+        key: np.concatenate([values[kept], update.verdicts[key]])[order]
         for key, values in base.verdicts.items()
     }
     return Prepared(
@@ -183,8 +191,6 @@ def merge(base: Prepared, update: Prepared) -> Prepared:
         lead_ids=leads_column(base.lead_ids, update.lead_ids),
         account_ids=leads_column(base.account_ids, update.account_ids),
         verdicts=verdicts,
-        matched=tuple(
-            series(old, new) for old, new in zip(base.matched, update.matched, strict=True)
-        ),
-        activity=series(base.activity, update.activity),
+        matched=tuple(merged[:-1]),
+        activity=merged[-1],
     )

@@ -9,7 +9,9 @@ hold it to the incremental engine to the milli-point.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import numpy.typing as npt
@@ -135,6 +137,7 @@ class Scorer:
         self.lifecycle = lifecycle
         self._series: dict[int | None, tuple[Series, Ints]] = {}
         self._ppm: dict[int, Ints] = {}
+        self._oldest: int | None = None
         self._facts: dict[tuple[str, int | None, int | None], Ints] = {}
 
     def events(self, matcher: int | None) -> tuple[Series, Ints]:
@@ -148,14 +151,22 @@ class Scorer:
             self._series[matcher] = (series, series.ts // s.DAY_US)
         return self._series[matcher]
 
-    def ppm(self, decay: Decay | None, ages: Ints) -> Ints:
+    def ppm_table(self, decay: Decay | None) -> Ints:
+        """``decay_ppm`` for every age from 0 to the oldest event's."""
         key = self.plan.decays.index(decay) if decay in self.plan.decays else -1
-        oldest = int(ages.max()) if len(ages) else 0
-        table = self._ppm.get(key)
-        if table is None or len(table) <= oldest:
-            table = np.array([s.decay_ppm(decay, age) for age in range(oldest + 1)], np.int64)
-            self._ppm[key] = table
-        return table[ages]
+        if key not in self._ppm:
+            if self._oldest is None:
+                stamps = self.prepared.activity.ts
+                self._oldest = (
+                    max(self.day - int(stamps.min()) // s.DAY_US, 0) if len(stamps) else 0
+                )
+            ages = range(self._oldest + 1)
+            self._ppm[key] = np.array([s.decay_ppm(decay, age) for age in ages], np.int64)
+        return self._ppm[key]
+
+    def ppm(self, decay: Decay | None, ages: Ints) -> Ints:
+        table: Ints = self.ppm_table(decay)[ages]
+        return table
 
     def rule_points(self, rule: RuleStep) -> Ints:
         """Each lead's decayed points from one rule, before the rule's cap."""
@@ -173,8 +184,9 @@ class Scorer:
             out[seen] = decayed(np.full(int(seen.sum()), one, np.int64), ppm)
             return out
         if rule.daily_cap is None:
-            each = decayed(np.full(len(lead), rule.points, np.int64), self.ppm(rule.decay, ages))
-            return per_lead_sum(lead, each, self.size)
+            table = self.ppm_table(rule.decay)
+            by_age = decayed(np.full(len(table), rule.points, np.int64), table)
+            return per_lead_sum(lead, by_age[ages], self.size)
         starts = runs([lead, days])
         counts = np.diff(np.r_[starts, len(lead)])
         day_total = clamp(counts * rule.points, rule.daily_cap)
@@ -184,8 +196,13 @@ class Scorer:
     def engagement(self) -> Ints:
         plan = self.plan
         terms: dict[int | None, Ints] = {}
-        for rule in plan.rules:
-            value = clamp(self.rule_points(rule), rule.cap)
+        # numpy releases the GIL in its loops: rules run side by side on every core
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            matchers = {rule.matcher for rule in plan.rules}
+            list(pool.map(self.events, sorted(matchers)))
+            points = list(pool.map(self.rule_points, plan.rules))
+        for rule, raw in zip(plan.rules, points, strict=True):
+            value = clamp(raw, rule.cap)
             terms[rule.group] = terms[rule.group] + value if rule.group in terms else value
         total = np.zeros(self.size, np.int64)
         for group, value in terms.items():
@@ -295,11 +312,16 @@ def score_prepared(prepared: Prepared, as_of: int, lifecycle: pa.Table | None) -
     values = {"score": score, "fit": fit, "engagement": engagement}
     stage, withdrawn = Stages(plan, scorer, values, attribute).next(cycle.current)
     transition = np.where(withdrawn, 1, np.where(stage > cycle.current, 0, -1))
+    everyone = bool(applies.all())
     keep = np.flatnonzero(applies)
+
+    def kept(column: pa.Array) -> pa.Array:
+        return column if everyone else column.take(keep)
+
     return pa.table(
         {
-            "lead_id": prepared.lead_ids.take(keep),
-            "account_id": prepared.account_ids.take(keep),
+            "lead_id": kept(prepared.lead_ids),
+            "account_id": kept(prepared.account_ids),
             "model": pa.array([plan.model] * len(keep), pa.string()),
             "fit": fit[keep],
             "engagement": engagement[keep],
@@ -307,7 +329,7 @@ def score_prepared(prepared: Prepared, as_of: int, lifecycle: pa.Table | None) -
             "tier": names_at([n for n, _ in plan.tiers], band_indexes(score, plan.tiers)[keep]),
             "grade": names_at([n for n, _ in plan.grades], band_indexes(fit, plan.grades)[keep]),
             "stage": names_at([st.name for st in plan.stages], stage[keep]),
-            "previous_stage": cycle.previous.take(keep),
+            "previous_stage": kept(cycle.previous),
             "transition": names_at(["advance", "withdraw"], transition[keep]),
         }
     )
