@@ -11,8 +11,9 @@ import leadscore
 PACKAGE = Path(leadscore.__file__).parent
 
 # Lowest first; a module may import its own layer and those below, never one above
-# (STYLE.md Part B: spec -> store -> engines -> project -> cli; errors/_types/settings shared).
-ORDER = ["spec", "store", "engines", "project", "cli"]
+# (STYLE.md Part B: spec -> store -> engines -> project -> service -> cli; errors/_types/settings
+# shared).
+ORDER = ["spec", "store", "engines", "project", "service", "cli"]
 
 
 def layer_of(module: str) -> int | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Literal
 
 #: Milli-points: 1 point = 1000. Scores and contributions are exact integers in this unit.
@@ -23,3 +24,8 @@ class Event:
     event: str | None
     timestamp: TimestampUs
     properties: dict[str, object] = field(default_factory=dict)
+
+
+def format_as_of(as_of: TimestampUs) -> str:
+    """A UTC instant as people read it in reports: ``2026-01-31 23:59:59 UTC``."""
+    return datetime.fromtimestamp(as_of / 1_000_000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
@@ -18,12 +19,13 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from leadscore._types import format_as_of
 from leadscore.engines.batch import RESULT_SCHEMA, BatchEngine
 from leadscore.engines.incremental import IncrementalScorer, LeadState, applies
 from leadscore.engines.plan import compile_plan
 from leadscore.engines.prepared import Prepared, merge
 from leadscore.engines.prepared_files import load, save
-from leadscore.engines.results import LeadScore
+from leadscore.engines.results import LeadScore, points
 from leadscore.engines.semantics import to_milli
 from leadscore.errors import ConfigError, ConflictError, Issue, ModelFileError, NotFoundError
 from leadscore.settings import Settings
@@ -31,6 +33,7 @@ from leadscore.spec.accounts import account_of
 from leadscore.spec.loader import default_model_text, load_model
 from leadscore.spec.model import ScoringModel
 from leadscore.store.changes import ChangeMark, change_mark, changed_since
+from leadscore.store.scores import save_scores
 from leadscore.store.store import StageTransition, Store
 
 CONFIG_FILE = "leadscore.toml"
@@ -207,6 +210,49 @@ def model_fingerprint(scoring_model: ScoringModel) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def rescore_leads(
+    store: Store, models: list[ScoringModel], lead_ids: Iterable[str], at: int
+) -> list[LeadScore]:
+    """Score some leads under every model as of ``at``, keep the results on the leads
+    (``lead_scores``) and record the stage changes found (as ``record_transitions`` does).
+
+    What the service runs after each write: only the leads the write touched are replayed.
+    Models that do not apply to a lead are skipped for it."""
+    results: list[LeadScore] = []
+    for scoring_model in models:
+        for lead_id in sorted(set(lead_ids)):
+            try:
+                results.append(explain_lead(store, scoring_model, lead_id, at))
+            except NotFoundError:
+                continue
+    save_scores(store, [{**asdict_row(r), "as_of": at} for r in results])
+    table = pa.table(
+        {
+            "lead_id": pa.array([r.lead_id for r in results], pa.string()),
+            "model": pa.array([r.model for r in results], pa.string()),
+            "previous_stage": pa.array([r.previous_stage for r in results], pa.string()),
+            "stage": pa.array([r.stage for r in results], pa.string()),
+            "transition": pa.array([r.transition for r in results], pa.string()),
+        }
+    )
+    record_transitions(store, models, table, at)
+    return results
+
+
+def asdict_row(result: LeadScore) -> dict[str, object]:
+    """The stored columns of a result, in milli-points."""
+    return {
+        "lead_id": result.lead_id,
+        "model": result.model,
+        "fit": result.fit,
+        "engagement": result.engagement,
+        "score": result.score,
+        "tier": result.tier,
+        "grade": result.grade,
+        "stage": result.stage,
+    }
+
+
 def record_transitions(
     store: Store, models: list[ScoringModel], results: pa.Table, as_of: int
 ) -> tuple[int, list[str]]:
@@ -330,3 +376,49 @@ def _replay(
     for event in store.lead_events(lead_id):
         scorer.add_one(state, event)
     return state
+
+
+def _history_dict(transition: StageTransition) -> dict[str, object]:
+    return {
+        "at": format_as_of(transition.at),
+        "from": transition.from_stage,
+        "to": transition.to_stage,
+        "kind": transition.kind,
+        "reason": transition.reason,
+    }
+
+
+def explanation(result: LeadScore, history: list[StageTransition]) -> dict[str, object]:
+    """A result with its explanation and stage history as plain JSON-ready values (what
+    ``leadscore explain --json`` prints and the service returns)."""
+    return {
+        **result.row(),
+        "as_of": format_as_of(result.as_of),
+        "account": None if result.account is None else result.account.attributes(),
+        "history": [_history_dict(t) for t in history],
+        "contributions": [
+            {
+                "kind": c.kind,
+                "name": c.name,
+                "points": points(c.points),
+                "matches": c.matches,
+                "filtered": c.filtered,
+                "bot_filtered": c.bot_filtered,
+                "raw": points(c.raw),
+                "decayed": points(c.decayed),
+                "group": c.group,
+            }
+            for c in result.contributions
+        ],
+        "stages": [
+            {
+                "stage": s.stage,
+                "kind": s.kind,
+                "holds": s.holds,
+                "checks": [
+                    {"condition": k.condition, "value": k.value, "holds": k.holds} for k in s.checks
+                ],
+            }
+            for s in result.stages
+        ],
+    }

@@ -54,7 +54,7 @@ def _root(
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(message)s")
 
 
-from leadscore.cli import accounts, data, project, scoring  # noqa: E402  (the commands)
+from leadscore.cli import accounts, data, project, scoring, service  # noqa: E402  (the commands)
 
 app.add_typer(data.app, name="import")
 app.command("init")(project.init)
@@ -64,6 +64,8 @@ app.command("score")(scoring.score)
 app.command("explain")(scoring.explain)
 app.command("recycle")(scoring.recycle)
 app.command("accounts")(accounts.accounts)
+app.command("serve")(service.serve)
+app.add_typer(service.keys_app, name="keys")
 
 
 def main() -> None:

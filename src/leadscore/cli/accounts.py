@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from leadscore.cli.console import err, format_as_of, out, parse_as_of
+from leadscore._types import format_as_of
+from leadscore.cli.console import err, out, parse_as_of
 from leadscore.cli.scoring import AsOf, ModelOption, Output, write_results
 from leadscore.engines.results import points
 from leadscore.project import Project, roll_up_accounts, score_all

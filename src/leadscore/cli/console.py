@@ -39,7 +39,3 @@ def parse_as_of(text: str | None) -> int:
             raise InputError(f"--as-of: {exc.reason}") from None
     end = datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
     return int(end.timestamp()) * 1_000_000 - 1
-
-
-def format_as_of(as_of: int) -> str:
-    return datetime.fromtimestamp(as_of / 1_000_000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")

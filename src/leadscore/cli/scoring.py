@@ -13,12 +13,14 @@ import pyarrow.compute as pc
 import typer
 from rich.table import Table
 
-from leadscore.cli.console import err, format_as_of, out, parse_as_of
+from leadscore._types import format_as_of
+from leadscore.cli.console import err, out, parse_as_of
 from leadscore.engines.results import LeadScore, points
 from leadscore.errors import InputError
 from leadscore.project import (
     Project,
     explain_lead,
+    explanation,
     record_transitions,
     recycle_lead,
     score_all,
@@ -172,7 +174,7 @@ def explain(
             for r in results
         }
     if as_json:
-        typer.echo(json.dumps([_as_dict(r, history[r.model]) for r in results], indent=2))
+        typer.echo(json.dumps([explanation(r, history[r.model]) for r in results], indent=2))
         return
     for result in results:
         _show(result, history[result.model])
@@ -203,50 +205,6 @@ def recycle(
                 f"(recycled at {format_as_of(done.at)}).",
                 markup=False,
             )
-
-
-def _history_dict(transition: StageTransition) -> dict[str, object]:
-    return {
-        "at": format_as_of(transition.at),
-        "from": transition.from_stage,
-        "to": transition.to_stage,
-        "kind": transition.kind,
-        "reason": transition.reason,
-    }
-
-
-def _as_dict(result: LeadScore, history: list[StageTransition]) -> dict[str, object]:
-    return {
-        **result.row(),
-        "as_of": format_as_of(result.as_of),
-        "account": None if result.account is None else result.account.attributes(),
-        "history": [_history_dict(t) for t in history],
-        "contributions": [
-            {
-                "kind": c.kind,
-                "name": c.name,
-                "points": points(c.points),
-                "matches": c.matches,
-                "filtered": c.filtered,
-                "bot_filtered": c.bot_filtered,
-                "raw": points(c.raw),
-                "decayed": points(c.decayed),
-                "group": c.group,
-            }
-            for c in result.contributions
-        ],
-        "stages": [
-            {
-                "stage": s.stage,
-                "kind": s.kind,
-                "holds": s.holds,
-                "checks": [
-                    {"condition": k.condition, "value": k.value, "holds": k.holds} for k in s.checks
-                ],
-            }
-            for s in result.stages
-        ],
-    }
 
 
 def _show(result: LeadScore, history: list[StageTransition]) -> None:

@@ -198,17 +198,10 @@ def import_events(
     now = time.time_ns() // 1000 if now_us is None else now_us
     summary = ImportSummary(path)
     is_csv = _format(path) == "csv"
-    events: list[StoredEvent] = []
-    leads: list[tuple[str, dict[str, Any], int | None]] = []
-    links: list[tuple[str, str]] = []
+    pending = Pending()
 
     def flush() -> None:
-        summary.new += store.add_events(events)
-        store.upsert_leads(leads)
-        store.link_identities(links)
-        events.clear()
-        leads.clear()
-        links.clear()
+        summary.new += pending.flush(store)
 
     for number, record in _records(path, progress):
         if isinstance(record, Reject):
@@ -219,30 +212,65 @@ def import_events(
             if is_csv:
                 raw = _event_from_csv(raw)
             try:
-                parsed = _parse(raw, now)
+                parsed = parse_message(raw, now)
             except MessageError as exc:
                 summary.rejects.append(Reject(number, exc.field, exc.reason))
                 continue
             summary.accepted += 1
-            kind, item = parsed
-            if kind == "identify":
-                lead_id, traits, anonymous_id, at = item
-                leads.append((lead_id, traits, at))
-                if anonymous_id:
-                    links.append((anonymous_id, lead_id))
-            else:
-                events.append(item)
-                if item.lead_id is not None:
-                    leads.append((item.lead_id, {}, None))
-                    if item.anonymous_id:
-                        links.append((item.anonymous_id, item.lead_id))
-        if len(events) + len(leads) >= BATCH_SIZE:
+            pending.add(*parsed)
+        if len(pending) >= BATCH_SIZE:
             flush()
     flush()
     return _finish(summary, "events", started)
 
 
-def _parse(raw: dict[str, Any], now: int) -> tuple[str, Any]:
+@dataclass
+class Pending:
+    """Parsed messages waiting to be written together: leads and their traits (identify),
+    events, and anonymous ids linked to leads."""
+
+    events: list[StoredEvent] = field(default_factory=list)
+    leads: list[tuple[str, dict[str, Any], int | None]] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.events) + len(self.leads)
+
+    def add(self, kind: str, item: Any) -> None:
+        """Take one ``parse_message`` result."""
+        if kind == "identify":
+            lead_id, traits, anonymous_id, at = item
+            self.leads.append((lead_id, traits, at))
+            if anonymous_id:
+                self.links.append((anonymous_id, lead_id))
+            return
+        self.events.append(item)
+        if item.lead_id is not None:
+            self.leads.append((item.lead_id, {}, None))
+            if item.anonymous_id:
+                self.links.append((item.anonymous_id, item.lead_id))
+
+    def lead_ids(self) -> set[str]:
+        """The leads these messages name (anonymous events name none until linked)."""
+        return {lead_id for lead_id, _, _ in self.leads} | {lead for _, lead in self.links}
+
+    def anonymous_ids(self) -> set[str]:
+        return {e.anonymous_id for e in self.events if e.lead_id is None and e.anonymous_id}
+
+    def flush(self, store: Store) -> int:
+        """Write everything; returns how many events were new (the others were known)."""
+        new = store.add_events(self.events)
+        store.upsert_leads(self.leads)
+        store.link_identities(self.links)
+        self.events.clear()
+        self.leads.clear()
+        self.links.clear()
+        return new
+
+
+def parse_message(raw: dict[str, Any], now: int) -> tuple[str, Any]:
+    """One Segment message checked and normalised: ("identify", (lead_id, traits,
+    anonymous_id, at)) or ("event", StoredEvent); a ``MessageError`` names the bad field."""
     try:
         message = SegmentMessage.model_validate(raw)
     except ValidationError as exc:

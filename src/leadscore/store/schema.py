@@ -82,3 +82,32 @@ stage_transitions = Table(
     Column("recorded_at", BigInteger, nullable=False),
     Index("ix_transitions_model_lead_at", "model", "lead_id", "at"),
 )
+
+#: API keys of the service, stored as SHA-256 digests (a key is 192 random bits, so a plain
+#: digest cannot be reversed); ``prefix`` is the key's visible start, to tell keys apart.
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("key_hash", String(64), primary_key=True),
+    Column("prefix", String(32), nullable=False),
+    Column("scope", String(16), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("revoked_at", BigInteger, nullable=True),
+)
+
+#: Each lead's latest result per model, as the service keeps it up to date (milli-points).
+lead_scores = Table(
+    "lead_scores",
+    metadata,
+    Column("lead_id", String(255), primary_key=True),
+    Column("model", String(255), primary_key=True),
+    Column("fit", BigInteger, nullable=False),
+    Column("engagement", BigInteger, nullable=False),
+    Column("score", BigInteger, nullable=False),
+    Column("tier", String(255), nullable=True),
+    Column("grade", String(255), nullable=True),
+    Column("stage", String(255), nullable=True),
+    Column("as_of", BigInteger, nullable=False),
+    Index("ix_lead_scores_model_score", "model", "score"),
+)

@@ -289,6 +289,19 @@ class Store:
                         )
                     )
 
+    def anonymous_leads(self, anonymous_ids: Iterable[str]) -> set[str]:
+        """The leads these anonymous ids are linked to (ids not linked yet name none)."""
+        ids = list(anonymous_ids)
+        found: set[str] = set()
+        identities = schema.identities
+        with self.engine.connect() as conn:
+            for start in range(0, len(ids), 500):
+                query = sa.select(identities.c.lead_id).where(
+                    identities.c.anonymous_id.in_(ids[start : start + 500])
+                )
+                found.update(conn.execute(query).scalars())
+        return found
+
     def add_events(self, rows: Sequence[StoredEvent]) -> int:
         """Insert events, skipping message ids already stored; returns how many were new."""
         if not rows:

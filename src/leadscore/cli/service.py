@@ -1,0 +1,48 @@
+"""``leadscore serve`` and ``leadscore keys``: the HTTP service and its API keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from leadscore.cli.console import err, out
+from leadscore.project import Project
+from leadscore.store.keys import SCOPES, create_key
+
+keys_app = typer.Typer(no_args_is_help=True, help="API keys of the service.")
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Serve the project in the current folder over HTTP: Segment-compatible ingestion
+    (/v1/identify, /v1/track, /v1/page, /v1/batch) and the lead API (/v1/leads/ID).
+
+    Send events with an ingest key (`leadscore keys create --scope ingest`) as Segment's write
+    key; read leads with a read key. Every event stored rescores its lead at once."""
+    import uvicorn
+
+    from leadscore.service.app import create_app
+
+    project = Project.find(Path.cwd())
+    app = create_app(project)
+    err.print(f"Serving {project.root} on http://{host}:{port} (Ctrl+C stops)", markup=False)
+    uvicorn.run(app, host=host, port=port, log_level="info")
+
+
+@keys_app.command("create")
+def create(
+    scope: Annotated[
+        str, typer.Option(help=f"What the key may do: {', '.join(SCOPES)}.")
+    ] = "ingest",
+    name: Annotated[str, typer.Option(help="What the key is for, to tell keys apart.")] = "",
+) -> None:
+    """Create an API key and print it. Only its digest is stored: copy it now."""
+    project = Project.find(Path.cwd())
+    with project.store() as store:
+        key = create_key(store, scope, name or scope)
+    out.print(key, markup=False, highlight=False)
+    err.print(f"Created a {scope} key. It is shown only this once.", markup=False)

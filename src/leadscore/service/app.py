@@ -1,0 +1,212 @@
+"""The HTTP service: Segment-compatible ingestion and the lead API over one project.
+
+Ingestion speaks the Segment HTTP Tracking API (``/v1/identify``, ``/v1/track``, ``/v1/page``,
+``/v1/batch``, the write key as the basic-auth user name), so Segment's own client libraries
+and webhook destinations send here unmodified. Every accepted write is stored, and the leads it
+touches are scored again at once under every model: their results are kept on the lead and
+stage changes are recorded, as ``leadscore score`` records them.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import gzip
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from leadscore.errors import NotFoundError
+from leadscore.project import Project, explain_lead, explanation, rescore_leads
+from leadscore.store.ingest import Pending, parse_message
+from leadscore.store.keys import ALLOWS, key_scope
+from leadscore.store.segment import MessageError
+from leadscore.store.store import Store
+
+#: The largest request body taken (Segment's own limit for a batch is 500 KB).
+MAX_BODY_BYTES = 1_000_000
+KINDS = ("identify", "track", "page")
+
+
+class ApiError(Exception):
+    """An error answered as ``{"error": message, "field": field}`` with ``status``."""
+
+    def __init__(self, status: int, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.field = field
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def create_app(project: Project) -> FastAPI:
+    """The service for ``project``; one store (connection pool) for the app's lifetime."""
+    app = FastAPI(
+        title="leadscore",
+        summary="Lead scoring in real time: Segment-compatible ingestion and the lead API.",
+    )
+    store = project.store()
+    models = project.models()
+    app.state.store = store
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        body: dict[str, Any] = {"error": exc.message}
+        if exc.field is not None:
+            body["field"] = exc.field
+        headers = {"WWW-Authenticate": 'Basic realm="leadscore"'} if exc.status == 401 else None
+        return JSONResponse(body, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(NotFoundError)
+    async def not_found(_: Request, exc: NotFoundError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=404)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"][1:]) or "body"
+        return JSONResponse({"error": f"{field}: {first['msg']}", "field": field}, 400)
+
+    def scope_of(request: Request) -> str:
+        key = _key_of(request.headers.get("authorization"))
+        scope = key_scope(store, key)
+        if scope is None:
+            raise ApiError(401, "unknown or revoked API key")
+        return scope
+
+    def require(needed: str) -> Any:
+        # a default, not Annotated: the annotation of a closure is not resolvable as a string
+        def check(scope: str = Depends(scope_of)) -> None:
+            if needed not in ALLOWS[scope]:
+                raise ApiError(403, f"a {scope} key cannot do this; it needs a {needed} key")
+
+        return Depends(check)
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/v1/batch", dependencies=[require("ingest")])
+    async def batch(request: Request) -> JSONResponse:
+        body = await _json_body(request)
+        items = body.get("batch")
+        if not isinstance(items, list):
+            raise ApiError(400, "batch: must be a list of messages", "batch")
+        answer = _ingest(store, models, items, kind=None, single=False)
+        return JSONResponse(answer, status_code=200 if answer["success"] else 400)
+
+    def single(kind: str) -> Any:
+        async def endpoint(request: Request) -> JSONResponse:
+            body = await _json_body(request)
+            return JSONResponse(_ingest(store, models, [body], kind=kind, single=True))
+
+        return endpoint
+
+    for kind in KINDS:
+        app.post(f"/v1/{kind}", dependencies=[require("ingest")], name=kind)(single(kind))
+
+    @app.get("/v1/leads/{lead_id}", dependencies=[require("read")])
+    def lead(lead_id: str) -> dict[str, Any]:
+        """The lead's attributes and, per model that applies to it, its result as of now with
+        the explanation and the stage history."""
+        attributes = store.lead(lead_id)
+        at = now_us()
+        results = []
+        for scoring_model in models:
+            try:
+                explained = explain_lead(store, scoring_model, lead_id, at)
+            except NotFoundError:
+                continue  # the model does not apply to this lead
+            history = [t for t in store.transitions(lead_id, scoring_model.name) if t.at <= at]
+            results.append(explanation(explained, history))
+        return {"lead_id": lead_id, "attributes": attributes, "results": results}
+
+    return app
+
+
+def _key_of(header: str | None) -> str:
+    """The API key of an ``Authorization`` header: Segment's basic auth (the key is the user
+    name, the password empty) or a bearer token."""
+    if not header:
+        raise ApiError(401, "no API key: send it as the basic-auth user name or a bearer token")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    if scheme.lower() == "basic":
+        try:
+            user = base64.b64decode(value.strip(), validate=True).decode().partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            raise ApiError(401, "the basic-auth credentials are not valid base64") from None
+        if user:
+            return user
+    raise ApiError(401, "no API key: send it as the basic-auth user name or a bearer token")
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if request.headers.get("content-encoding", "").lower() == "gzip":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError):
+            raise ApiError(400, "the body is not valid gzip") from None
+    if len(raw) > MAX_BODY_BYTES:
+        raise ApiError(413, f"the body is larger than {MAX_BODY_BYTES:,} bytes")
+    try:
+        body = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ApiError(400, f"the body is not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "the body must be a JSON object")
+    return body
+
+
+def _ingest(
+    store: Store, models: list[Any], items: list[Any], *, kind: str | None, single: bool
+) -> dict[str, Any]:
+    """Parse, store and score: one transaction per table, then the touched leads rescored.
+
+    Bad items are answered by index with the field and reason; the others are kept. A
+    message without a timestamp happened when it was received (as Segment does)."""
+    at = now_us()
+    pending = Pending()
+    rejected: list[dict[str, Any]] = []
+    for index, item in enumerate(items):
+        try:
+            if not isinstance(item, dict):
+                raise MessageError("message", "must be a JSON object")
+            message = dict(item)
+            if kind is not None:
+                message.setdefault("type", kind)
+            if not (message.get("timestamp") or message.get("originalTimestamp")):
+                message["timestamp"] = _iso(at)
+            pending.add(*parse_message(message, at))
+        except MessageError as exc:
+            rejected.append({"index": index, "field": exc.field, "error": exc.reason})
+    if single and rejected:
+        first = rejected[0]
+        raise ApiError(400, f"{first['field']}: {first['error']}", str(first["field"]))
+    if items and len(rejected) == len(items):
+        return {"success": False, "accepted": 0, "rejected": rejected, "error": "no message taken"}
+    touched = pending.lead_ids()
+    anonymous = pending.anonymous_ids()
+    pending.flush(store)
+    touched |= store.anonymous_leads(anonymous)
+    rescore_leads(store, models, touched, now_us())
+    return {"success": True, "accepted": len(items) - len(rejected), "rejected": rejected}
+
+
+def _iso(ts_us: int) -> str:
+    return datetime.fromtimestamp(ts_us / 1_000_000, UTC).isoformat()
