@@ -16,6 +16,7 @@ from leadscore.errors import Issue, ModelFileError
 from leadscore.project import CONFIG_FILE, Project, record_transitions, score_all
 from leadscore.spec.loader import load_model
 from leadscore.store.ingest import import_events, import_leads
+from leadscore.store.scores import replace_scores
 from leadscore.store.store import Store
 
 
@@ -81,6 +82,7 @@ def demo(
         models = project.models()
         with err.status("Scoring..."):
             results = score_all(store, models, as_of, cache=project.prepared_cache)
+        replace_scores(store, results, as_of)
         record_transitions(store, models, results, as_of)
         customers = _customers(store)
     show_summary(results, as_of, 10)

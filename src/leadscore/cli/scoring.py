@@ -25,6 +25,7 @@ from leadscore.project import (
     recycle_lead,
     score_all,
 )
+from leadscore.store.scores import replace_scores
 from leadscore.store.store import StageTransition
 
 AsOf = Annotated[
@@ -94,7 +95,10 @@ def score(
     model: ModelOption = None,
     top: Annotated[int, typer.Option(help="How many top leads to show per model.")] = 10,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Do not record the stage changes found.")
+        bool,
+        typer.Option(
+            "--dry-run", help="Record nothing: neither the stage changes nor the leads' results."
+        ),
     ] = False,
 ) -> None:
     """Score every lead under every model (fit, engagement, score, tier, grade, stage).
@@ -110,6 +114,7 @@ def score(
         with err.status(f"Scoring as of {format_as_of(moment)}..."):
             results = score_all(store, models, moment, cache=project.prepared_cache)
         if not dry_run:
+            replace_scores(store, results, moment)  # the leads' current results
             recorded, skipped = record_transitions(store, models, results, moment)
             if recorded:
                 plural = "s" if recorded != 1 else ""

@@ -17,15 +17,18 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from leadscore._types import format_as_of
+from leadscore.engines.results import points
 from leadscore.errors import NotFoundError
 from leadscore.project import Project, explain_lead, explanation, rescore_leads
 from leadscore.store.ingest import Pending, parse_message
 from leadscore.store.keys import ALLOWS, key_scope
+from leadscore.store.scores import ranked_scores
 from leadscore.store.segment import MessageError
 from leadscore.store.store import Store
 
@@ -118,6 +121,54 @@ def create_app(project: Project) -> FastAPI:
     for kind in KINDS:
         app.post(f"/v1/{kind}", dependencies=[require("ingest")], name=kind)(single(kind))
 
+    names = [m.name for m in models]
+
+    @app.get("/v1/leads", dependencies=[require("read")])
+    def ranked(
+        model: str | None = None,
+        tier: str | None = None,
+        stage: str | None = None,
+        grade: str | None = None,
+        q: str | None = None,
+        limit: int = Query(50, ge=1, le=500),
+        cursor: str | None = None,
+    ) -> dict[str, Any]:
+        """Leads ranked by their kept score under one model (default: the first), with filters
+        and a cursor for the next page (``next_cursor``; null on the last page)."""
+        name = model if model is not None else names[0]
+        if name not in names:
+            raise ApiError(404, f"no model named {name!r}; models here: {names}", "model")
+        rows = ranked_scores(
+            store,
+            name,
+            tier=tier,
+            stage=stage,
+            grade=grade,
+            text=q,
+            after=None if cursor is None else _after(cursor),
+            limit=limit + 1,
+        )
+        page = rows[:limit]
+        more = len(rows) > limit
+        return {
+            "model": name,
+            "leads": [
+                {
+                    "lead_id": row["lead_id"],
+                    "score": points(row["score"]),
+                    "fit": points(row["fit"]),
+                    "engagement": points(row["engagement"]),
+                    "tier": row["tier"],
+                    "grade": row["grade"],
+                    "stage": row["stage"],
+                    "scored_at": format_as_of(row["as_of"]),
+                    "attributes": json.loads(row["attributes"]),
+                }
+                for row in page
+            ],
+            "next_cursor": _cursor(page[-1]) if more else None,
+        }
+
     @app.get("/v1/leads/{lead_id}", dependencies=[require("read")])
     def lead(lead_id: str) -> dict[str, Any]:
         """The lead's attributes and, per model that applies to it, its result as of now with
@@ -135,6 +186,19 @@ def create_app(project: Project) -> FastAPI:
         return {"lead_id": lead_id, "attributes": attributes, "results": results}
 
     return app
+
+
+def _cursor(row: dict[str, Any]) -> str:
+    text = json.dumps([row["score"], row["lead_id"]])
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+def _after(cursor: str) -> tuple[int, str]:
+    try:
+        score, lead_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return int(score), str(lead_id)
+    except (ValueError, TypeError, binascii.Error):
+        raise ApiError(400, "cursor: not a cursor this service gave", "cursor") from None
 
 
 def _key_of(header: str | None) -> str:
