@@ -3,16 +3,73 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import os
+import uuid
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
+import sqlalchemy as sa
 
-from leadscore import BatchEngine, Event, IncrementalScorer, LeadScore, compile_plan, parse_model
+from leadscore import (
+    BatchEngine,
+    Event,
+    IncrementalScorer,
+    LeadScore,
+    Store,
+    compile_plan,
+    parse_model,
+)
 from leadscore.engines.incremental import applies
 from leadscore.spec.accounts import account_of
 from leadscore.spec.model import ScoringModel
+
+#: The PostgreSQL server the database tests also run on (the machine's; CI has it too).
+POSTGRES_URL = os.environ.get(
+    "LEADSCORE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: an SQLite file, and a schema of its own on PostgreSQL.
+
+    Without a reachable PostgreSQL server the PostgreSQL runs skip, saying so, except in CI
+    (``CI`` or ``LEADSCORE_CI`` set), where a missing server is a failure."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'db.sqlite'}"
+        return
+    engine = sa.create_engine(POSTGRES_URL)
+    try:
+        conn = engine.connect()
+    except sa.exc.OperationalError as exc:
+        engine.dispose()
+        reason = f"PostgreSQL at {POSTGRES_URL} is not reachable ({exc.orig})"
+        if os.environ.get("CI") or os.environ.get("LEADSCORE_CI"):
+            pytest.fail(f"{reason}; CI must have it")
+        pytest.skip(f"{reason}; start one or set LEADSCORE_TEST_POSTGRES to run these")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    conn.commit()
+    joiner = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{joiner}options=-csearch_path%3D{schema}"
+    finally:
+        conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        conn.commit()
+        conn.close()
+        engine.dispose()
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[Store]:
+    """A store on each database (``database_url``)."""
+    opened = Store.open(database_url)
+    yield opened
+    opened.close()
+
 
 DAY = 86_400_000_000
 #: A fixed "now" for hand cases: 2026-03-03 12:00:00 UTC.

@@ -22,7 +22,7 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
-from leadscore import Project
+from leadscore import Project, Settings
 from leadscore.service.app import create_app
 from leadscore.store.keys import create_key
 from leadscore.store.scores import stored_scores
@@ -36,8 +36,9 @@ TRAITS = {
 
 
 class Service:
-    def __init__(self, root: Path) -> None:
-        self.project = Project.init(root)
+    def __init__(self, root: Path, database_url: str) -> None:
+        Project.init(root)
+        self.project = Project.open(root, Settings(database_url=database_url))
         self.app = create_app(self.project)
         self.store = self.app.state.store
         self.client = TestClient(self.app)
@@ -56,8 +57,8 @@ class Service:
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[Service]:
-    running = Service(tmp_path)
+def service(tmp_path: Path, database_url: str) -> Iterator[Service]:
+    running = Service(tmp_path, database_url)
     yield running
     running.store.close()
 

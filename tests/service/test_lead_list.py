@@ -12,8 +12,8 @@ from tests.service.test_ingestion import Service
 
 
 @pytest.fixture
-def service(tmp_path: Path) -> Iterator[Service]:
-    running = Service(tmp_path)
+def service(tmp_path: Path, database_url: str) -> Iterator[Service]:
+    running = Service(tmp_path, database_url)
     # engagement by hand (no traits, so fit 0): u1 webinar 10; u2 webinar + form 15; u3 one
     # page view 1; u4 nothing; u5 webinar registered + attended 20 (warm); u6 a form 5
     batch: list[dict[str, Any]] = [

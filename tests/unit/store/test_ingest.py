@@ -12,11 +12,6 @@ from leadscore.store.ingest import import_events, import_leads
 from tests.conftest import NOW
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
-
-
 def write_lines(path: Path, messages: list[object]) -> Path:
     path.write_text("\n".join(m if isinstance(m, str) else json.dumps(m) for m in messages) + "\n")
     return path

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from leadscore import Store
 from tests.conftest import DAY, NOW
 
 T1, T2 = NOW - 100 * DAY, NOW - 50 * DAY
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
 
 
 def _versions(store: Store) -> int:

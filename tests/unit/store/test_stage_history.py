@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from leadscore import Store
 from leadscore.store.store import StageTransition
 from tests.conftest import DAY, NOW
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    return Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
 
 
 def _t(
