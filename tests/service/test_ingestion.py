@@ -207,3 +207,75 @@ def test_the_segment_python_client_sends_unmodified(service: Service) -> None:
     assert errors == []
     stored = stored_scores(service.store, "u9")
     assert [(r["fit"], r["engagement"], r["score"]) for r in stored] == [(30_000, 16_000, 46_000)]
+
+
+def test_a_large_batch_is_rescored_as_replaying_each_lead_would(service: Service) -> None:
+    """Beyond BATCH_RESCORE_MIN leads a write is rescored by the batch engine, colleagues
+    included; each stored result must equal replaying that lead alone (the incremental
+    engine), account facts and the stage change included."""
+    from leadscore import default_model, explain_lead
+    from leadscore.project import BATCH_RESCORE_MIN
+
+    count = BATCH_RESCORE_MIN + 5
+    batch: list[dict[str, Any]] = [
+        {
+            "type": "identify",
+            "userId": f"u{n}",
+            "traits": {**TRAITS, "email": f"p{n}@co{n % 3}.example", "company_size": "50"},
+        }
+        for n in range(count)
+    ]
+    for n in range(count):  # more engagement for higher n; u0 qualifies as an MQL
+        batch += [
+            {
+                "type": "track",
+                "userId": f"u{n}",
+                "event": "Webinar Attended",
+                "messageId": f"w{n}-{k}",
+            }
+            for k in range(n % 4)
+        ]
+    batch += [
+        {"type": "track", "userId": "u0", "event": "Content Downloaded", "messageId": f"p{k}",
+         "properties": {"premium": True}}
+        for k in range(2)
+    ]  # fmt: skip
+    batch += [{"type": "track", "userId": "u0", "event": "Email Opened", "messageId": "o"}]
+    batch += [
+        {"type": "page", "userId": "u0", "properties": {"path": "/"}, "messageId": f"v{k}"}
+        for k in range(10)
+    ]
+    # three engaged colleagues at co9, sent earlier (few leads: replayed one by one), and a
+    # new colleague of theirs in the large batch: its account facts must count them
+    engaged = [
+        {"type": "track", "userId": f"c{n}", "event": "Webinar Attended", "messageId": f"c{n}{k}"}
+        for n in range(3)
+        for k in range(2)
+    ]
+    people = [
+        {"type": "identify", "userId": f"c{n}", "traits": {**TRAITS, "email": f"c{n}@co9.example"}}
+        for n in range(3)
+    ]
+    assert service.send("/v1/batch", {"batch": people + engaged}).json()["accepted"] == 9
+    newcomer = {**TRAITS, "email": "new@co9.example", "company_size": "50"}
+    batch.append({"type": "identify", "userId": "newcomer", "traits": newcomer})
+    answer = service.send("/v1/batch", {"batch": batch})
+    assert answer.json()["accepted"] == len(batch)
+    # by hand: 10 + 8 + 5, and +10 for three engaged colleagues (20 points each)
+    assert stored_scores(service.store, "newcomer")[0]["fit"] == 33_000
+    at = stored_scores(service.store, "u0")[0]["as_of"]
+    for n in range(count):
+        (stored,) = stored_scores(service.store, f"u{n}")
+        replayed = explain_lead(service.store, default_model(), f"u{n}", at)
+        assert (stored["fit"], stored["engagement"], stored["score"], stored["stage"]) == (
+            replayed.fit,
+            replayed.engagement,
+            replayed.score,
+            replayed.stage,
+        ), n
+    assert stored_scores(service.store, "u0")[0]["stage"] == "MQL"
+    assert [t.to_stage for t in service.store.transitions("u0", "brief")] == ["MQL"]
+    # by hand: Marketing Manager 10 + 11-99 employees 8 + Denmark 5, and each of the three
+    # companies has at least 3 engaged leads (two or three webinars; u0's 22 points), so the
+    # buying-team rule adds 10 for everyone: 33
+    assert {stored_scores(service.store, f"u{n}")[0]["fit"] for n in range(count)} == {33_000}

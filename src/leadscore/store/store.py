@@ -408,19 +408,25 @@ class Store:
         with self.engine.connect() as conn:
             return int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
 
+    def _is_current(self, as_of: int | None) -> bool:
+        """Whether the current attributes are those of ``as_of`` (no change came after it)."""
+        return as_of is None or as_of >= self.latest_change()
+
     def lead(self, lead_id: str, as_of: int | None = None) -> dict[str, Any]:
         """One lead's attributes (as of ``as_of``, else now); NotFoundError names the id when
         there is no such lead."""
+        versions = schema.lead_versions
         with self.engine.connect() as conn:
-            if as_of is None:
+            if self._is_current(as_of):
                 row = conn.execute(
                     sa.select(schema.leads.c.attributes).where(schema.leads.c.lead_id == lead_id)
                 ).first()
-            else:
-                versions = _VERSIONS_AS_OF.format(as_of=int(as_of))
+            else:  # the lead's last version at or before as_of (one index range)
                 row = conn.execute(
-                    sa.text(f"SELECT attributes FROM ({versions}) v WHERE lead_id = :lead_id"),
-                    {"lead_id": lead_id},
+                    sa.select(versions.c.attributes)
+                    .where(versions.c.lead_id == lead_id, versions.c.valid_from <= as_of)
+                    .order_by(versions.c.valid_from.desc(), versions.c.id.desc())
+                    .limit(1)
                 ).first()
         if row is None:
             raise NotFoundError(f"lead {lead_id!r} is not in the database")
@@ -432,7 +438,7 @@ class Store:
         ``as_of`` (else now); a lead with no account is an account of its own."""
         leads = schema.leads
         with self.engine.connect() as conn:
-            if as_of is None:
+            if self._is_current(as_of):
                 account = conn.execute(
                     sa.select(leads.c.account_id).where(leads.c.lead_id == lead_id)
                 ).scalar_one_or_none()
@@ -442,7 +448,7 @@ class Store:
                     )
                 ).all()
             else:
-                versions = _VERSIONS_AS_OF.format(as_of=int(as_of))
+                versions = _VERSIONS_AS_OF.format(as_of=int(as_of))  # type: ignore[arg-type]
                 account = conn.execute(
                     sa.text(f"SELECT account_id FROM ({versions}) v WHERE lead_id = :lead_id"),
                     {"lead_id": lead_id},
@@ -479,6 +485,86 @@ class Store:
                     row.timestamp,
                     json.loads(row.properties),
                 )
+
+    def _event_rows(self, lead_ids: Sequence[str]) -> list[Any]:
+        """The stored events of some leads, resolved as ``_RESOLVED_EVENTS`` resolves them
+        (their own lead id, or an anonymous id linked to them); each half uses an index."""
+        query = sa.text(
+            "SELECT lead_id AS lead, message_id, type, event, timestamp, properties FROM events "
+            "WHERE lead_id IN :ids UNION ALL SELECT i.lead_id AS lead, e.message_id, e.type, "
+            "e.event, e.timestamp, e.properties FROM identities i JOIN events e "
+            "ON e.anonymous_id = i.anonymous_id AND e.lead_id IS NULL WHERE i.lead_id IN :ids"
+        ).bindparams(sa.bindparam("ids", expanding=True))
+        with self.engine.connect() as conn:
+            return list(conn.execute(query, {"ids": list(lead_ids)}).all())
+
+    def events_of(self, lead_ids: Sequence[str]) -> dict[str, list[Event]]:
+        """The events of several leads at once (as ``lead_events`` gives them, oldest first)."""
+        found: dict[str, list[Event]] = {lead_id: [] for lead_id in lead_ids}
+        if not found:
+            return found
+        for row in sorted(self._event_rows(list(found)), key=lambda r: r.timestamp):
+            found[row.lead].append(
+                Event(
+                    row.message_id,
+                    row.lead,
+                    row.type,
+                    row.event,
+                    row.timestamp,
+                    json.loads(row.properties),
+                )
+            )
+        return found
+
+    def accounts_arrow(self, lead_ids: Sequence[str]) -> tuple[pa.Table, pa.Table]:
+        """Some leads and everyone at their accounts (current attributes), and all their
+        events: the batch engine's input for rescoring those leads exactly."""
+        leads = schema.leads
+        ids = list(lead_ids)
+        accounts = (
+            sa.select(leads.c.account_id)
+            .where(leads.c.lead_id.in_(ids), leads.c.account_id.is_not(None))
+            .scalar_subquery()
+        )
+        query = (
+            sa.select(leads.c.lead_id, leads.c.attributes, leads.c.account_id)
+            .where(sa.or_(leads.c.lead_id.in_(ids), leads.c.account_id.in_(accounts)))
+            .order_by(leads.c.lead_id)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        members = pa.table(
+            {name: [row[i] for row in rows] for i, name in enumerate(LEADS_SCHEMA.names)},
+            schema=LEADS_SCHEMA,
+        )
+        found = self._event_rows([row.lead_id for row in rows]) if rows else []
+        events = pa.table(
+            {
+                "lead_id": [row.lead for row in found],
+                "type": [row.type for row in found],
+                "event": [row.event for row in found],
+                "timestamp": [row.timestamp for row in found],
+                "properties": [row.properties for row in found],
+            },
+            schema=EVENTS_SCHEMA,
+        )
+        return members, events
+
+    def lifecycles(
+        self, model: str, as_of: int, lead_ids: Sequence[str]
+    ) -> dict[str, tuple[str | None, int | None]]:
+        """``lifecycle`` of several leads at once; leads with nothing recorded are absent."""
+        if not lead_ids:
+            return {}
+        query = sa.text(_LIFECYCLE.format(lead=" AND lead_id IN :ids")).bindparams(
+            sa.bindparam("ids", expanding=True)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query, {"model": model, "as_of": as_of, "ids": list(lead_ids)})
+            return {
+                row.lead_id: (row.stage, None if row.recycled_at is None else int(row.recycled_at))
+                for row in rows
+            }
 
     def leads_arrow(self, as_of: int | None = None) -> pa.Table:
         """All leads as an Arrow table: lead_id, attributes (JSON text), account_id; as they
