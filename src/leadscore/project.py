@@ -177,7 +177,11 @@ class PreparedBatches:
         fingerprint = model_fingerprint(scoring_model)
         kept = load(folder, plan, fingerprint)
         since = None if kept is None else ChangeMark.from_dict(kept[1])
-        if kept is not None and since is not None and since.store_id == mark.store_id:
+        same_leads = since is not None and (since.store_id, since.erasures) == (
+            mark.store_id,
+            mark.erasures,
+        )
+        if kept is not None and since is not None and same_leads:
             prepared = kept[0]
             if since == mark:
                 return prepared

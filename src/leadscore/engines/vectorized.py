@@ -137,7 +137,7 @@ class Scorer:
         self.lifecycle = lifecycle
         self._series: dict[int | None, tuple[Series, Ints]] = {}
         self._ppm: dict[int, Ints] = {}
-        self._oldest: int | None = None
+        self._span: tuple[int, int] | None = None
         self._facts: dict[tuple[str, int | None, int | None], Ints] = {}
 
     def events(self, matcher: int | None) -> tuple[Series, Ints]:
@@ -151,21 +151,29 @@ class Scorer:
             self._series[matcher] = (series, series.ts // s.DAY_US)
         return self._series[matcher]
 
+    def ages_span(self) -> tuple[int, int]:
+        """The youngest and oldest age any event can have now: the decay tables cover only
+        these (an instant centuries ahead must not build a table of every day between)."""
+        if self._span is None:
+            stamps = self.prepared.activity.ts
+            if len(stamps) == 0:
+                self._span = (0, 0)
+            else:
+                first, last = int(stamps.min()) // s.DAY_US, int(stamps.max()) // s.DAY_US
+                self._span = (max(self.day - last, 0), max(self.day - first, 0))
+        return self._span
+
     def ppm_table(self, decay: Decay | None) -> Ints:
-        """``decay_ppm`` for every age from 0 to the oldest event's."""
+        """``decay_ppm`` for every age in ``ages_span``, from the youngest."""
         key = self.plan.decays.index(decay) if decay in self.plan.decays else -1
         if key not in self._ppm:
-            if self._oldest is None:
-                stamps = self.prepared.activity.ts
-                self._oldest = (
-                    max(self.day - int(stamps.min()) // s.DAY_US, 0) if len(stamps) else 0
-                )
-            ages = range(self._oldest + 1)
+            young, old = self.ages_span()
+            ages = range(young, old + 1)
             self._ppm[key] = np.array([s.decay_ppm(decay, age) for age in ages], np.int64)
         return self._ppm[key]
 
     def ppm(self, decay: Decay | None, ages: Ints) -> Ints:
-        table: Ints = self.ppm_table(decay)[ages]
+        table: Ints = self.ppm_table(decay)[ages - self.ages_span()[0]]
         return table
 
     def rule_points(self, rule: RuleStep) -> Ints:
@@ -186,7 +194,7 @@ class Scorer:
         if rule.daily_cap is None:
             table = self.ppm_table(rule.decay)
             by_age = decayed(np.full(len(table), rule.points, np.int64), table)
-            return per_lead_sum(lead, by_age[ages], self.size)
+            return per_lead_sum(lead, by_age[ages - self.ages_span()[0]], self.size)
         starts = runs([lead, days])
         counts = np.diff(np.r_[starts, len(lead)])
         day_total = clamp(counts * rule.points, rule.daily_cap)

@@ -24,12 +24,20 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from leadscore._types import format_as_of
 from leadscore.engines.results import points
-from leadscore.errors import NotFoundError
+from leadscore.errors import InputError, NotFoundError
 from leadscore.project import Project, explain_lead, explanation, rescore_leads
 from leadscore.store.ingest import Pending, parse_message
 from leadscore.store.keys import ALLOWS, key_scope
+from leadscore.store.outcomes import (
+    OUTCOMES,
+    VERDICTS,
+    erase_lead,
+    lead_records,
+    record_feedback,
+    record_outcome,
+)
 from leadscore.store.scores import ranked_scores
-from leadscore.store.segment import MessageError
+from leadscore.store.segment import MessageError, parse_timestamp
 from leadscore.store.store import Store
 
 #: The largest request body taken (Segment's own limit for a batch is 500 KB).
@@ -68,6 +76,10 @@ def create_app(project: Project) -> FastAPI:
             body["field"] = exc.field
         headers = {"WWW-Authenticate": 'Basic realm="leadscore"'} if exc.status == 401 else None
         return JSONResponse(body, status_code=exc.status, headers=headers)
+
+    @app.exception_handler(InputError)
+    async def bad_input(_: Request, exc: InputError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=400)
 
     @app.exception_handler(NotFoundError)
     async def not_found(_: Request, exc: NotFoundError) -> JSONResponse:
@@ -183,9 +195,66 @@ def create_app(project: Project) -> FastAPI:
                 continue  # the model does not apply to this lead
             history = [t for t in store.transitions(lead_id, scoring_model.name) if t.at <= at]
             results.append(explanation(explained, history))
-        return {"lead_id": lead_id, "attributes": attributes, "results": results}
+        return {
+            "lead_id": lead_id,
+            "attributes": attributes,
+            "results": results,
+            **_records(store, lead_id),
+        }
+
+    @app.post("/v1/leads/{lead_id}/outcomes", status_code=201, dependencies=[require("admin")])
+    async def outcome(lead_id: str, request: Request) -> dict[str, Any]:
+        """Record what became of the lead: converted, won or lost, with a value and a time."""
+        body = await _json_body(request)
+        value = body.get("value")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise ApiError(400, "value: must be a number", "value")
+        at = body.get("at")
+        if at is not None and not isinstance(at, str):
+            raise ApiError(400, "at: must be an ISO 8601 time with a UTC offset", "at")
+        try:
+            moment = None if at is None else parse_timestamp(at, "at")
+        except MessageError as exc:
+            raise ApiError(400, f"at: {exc.reason}", "at") from None
+        row = record_outcome(store, lead_id, _choice(body, "outcome", OUTCOMES), moment, value)
+        return {**row, "at": format_as_of(row["at"])}
+
+    @app.post("/v1/leads/{lead_id}/feedback", status_code=201, dependencies=[require("admin")])
+    async def feedback(lead_id: str, request: Request) -> dict[str, Any]:
+        """Record sales' verdict on the lead: good_fit, bad_fit or not_interested."""
+        body = await _json_body(request)
+        note = body.get("note", "")
+        if not isinstance(note, str):
+            raise ApiError(400, "note: must be text", "note")
+        row = record_feedback(store, lead_id, _choice(body, "feedback", VERDICTS), note)
+        return {**row, "at": format_as_of(row["at"])}
+
+    @app.delete("/v1/leads/{lead_id}", dependencies=[require("admin")])
+    def erase(lead_id: str) -> dict[str, Any]:
+        """Erase the lead and everything about it (right to erasure); only an audit row that
+        does not name it is left."""
+        return {"erased": lead_id, "rows_deleted": erase_lead(store, lead_id)}
 
     return app
+
+
+def _choice(body: dict[str, Any], field: str, choices: tuple[str, ...]) -> str:
+    value = body.get(field)
+    if value not in choices:
+        raise ApiError(400, f"{field}: must be one of {', '.join(choices)}", field)
+    return str(value)
+
+
+def _records(store: Store, lead_id: str) -> dict[str, Any]:
+    found = lead_records(store, lead_id)
+    for rows in found.values():
+        for row in rows:
+            row.pop("id", None)
+            row.pop("lead_id", None)
+            for name in ("at", "recorded_at"):
+                if name in row:
+                    row[name] = format_as_of(row[name])
+    return found
 
 
 def _cursor(row: dict[str, Any]) -> str:

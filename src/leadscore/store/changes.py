@@ -2,9 +2,10 @@
 
 A lead changes when one of its events arrives, when an anonymous id is linked to it (its
 anonymous events become its own) or when its attributes change (a new lead's first attributes
-included). SQLite numbers rows in insertion order and lets one writer commit at a time, so the
-highest row numbers are a mark: anything above it came later. Other databases make no such
-promise, so they get no mark and every run prepares everything.
+included). An erasure removes a lead; the mark counts erasures, and a preparation made
+before one is prepared anew. SQLite numbers rows in insertion order and lets one writer
+commit at a time, so the highest row numbers are a mark: anything above it came later. Other
+databases make no such promise, so they get no mark and every run prepares everything.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class ChangeMark:
     events: int
     identities: int
     versions: int
+    erasures: int  # an erasure removes a lead: only preparing anew forgets it
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -36,6 +38,7 @@ class ChangeMark:
                 int(values["events"]),
                 int(values["identities"]),
                 int(values["versions"]),
+                int(values["erasures"]),
             )
         except (KeyError, TypeError, ValueError):
             return None
@@ -44,7 +47,8 @@ class ChangeMark:
 _MAXIMA = (
     "SELECT (SELECT COALESCE(max(rowid), 0) FROM events), "
     "(SELECT COALESCE(max(rowid), 0) FROM identities), "
-    "(SELECT COALESCE(max(id), 0) FROM lead_versions)"
+    "(SELECT COALESCE(max(id), 0) FROM lead_versions), "
+    "(SELECT COALESCE(max(id), 0) FROM erasures)"
 )
 
 _CHANGED = (
@@ -70,8 +74,8 @@ def change_mark(store: Store) -> ChangeMark | None:
     if store.engine.dialect.name != "sqlite":
         return None
     with store.engine.connect() as conn:
-        events, identities, versions = conn.exec_driver_sql(_MAXIMA).one()
-    return ChangeMark(store.store_id, int(events), int(identities), int(versions))
+        events, identities, versions, erasures = conn.exec_driver_sql(_MAXIMA).one()
+    return ChangeMark(store.store_id, int(events), int(identities), int(versions), int(erasures))
 
 
 def changed_since(store: Store, mark: ChangeMark) -> tuple[pa.Table, pa.Table]:

@@ -6,7 +6,7 @@ microseconds since the epoch (UTC), JSON is stored as text, ids are text.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import BigInteger, Column, Float, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -110,4 +110,40 @@ lead_scores = Table(
     Column("stage", String(255), nullable=True),
     Column("as_of", BigInteger, nullable=False),
     Index("ix_lead_scores_model_score", "model", "score"),
+)
+
+#: What became of a lead (converted, won, lost), with its value and time: the labels
+#: predictive scoring learns from and evaluations are measured against.
+outcomes = Table(
+    "outcomes",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("lead_id", String(255), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("value", Float, nullable=True),
+    Column("at", BigInteger, nullable=False),
+    Column("recorded_at", BigInteger, nullable=False),
+    Index("ix_outcomes_lead", "lead_id"),
+)
+
+#: What sales said about a lead (good fit, bad fit, not interested), with a note.
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("lead_id", String(255), nullable=False),
+    Column("verdict", String(32), nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    Column("at", BigInteger, nullable=False),
+    Index("ix_feedback_lead", "lead_id"),
+)
+
+#: Leads erased on request: the only trace left is this row (a digest of the id, not the id).
+erasures = Table(
+    "erasures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("lead_digest", String(64), nullable=False),
+    Column("rows_deleted", Integer, nullable=False),
+    Column("at", BigInteger, nullable=False),
 )

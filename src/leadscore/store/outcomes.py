@@ -1,0 +1,101 @@
+"""Outcomes, sales feedback and erasure: what the CRM side tells leadscore about a lead."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from typing import Any
+
+import sqlalchemy as sa
+
+from leadscore.errors import InputError, NotFoundError
+from leadscore.store import schema
+from leadscore.store.store import Store
+
+OUTCOMES = ("converted", "won", "lost")
+VERDICTS = ("good_fit", "bad_fit", "not_interested")
+
+
+def _now() -> int:
+    return time.time_ns() // 1000
+
+
+def _known(conn: sa.Connection, lead_id: str) -> None:
+    leads = schema.leads
+    if conn.execute(sa.select(leads.c.lead_id).where(leads.c.lead_id == lead_id)).first() is None:
+        raise NotFoundError(f"lead {lead_id!r} is not in the database")
+
+
+def record_outcome(
+    store: Store, lead_id: str, outcome: str, at: int | None = None, value: float | None = None
+) -> dict[str, Any]:
+    """Record what became of a lead; ``at`` defaults to now."""
+    if outcome not in OUTCOMES:
+        raise InputError(f"outcome {outcome!r} is not one of {', '.join(OUTCOMES)}")
+    row = {
+        "lead_id": lead_id,
+        "outcome": outcome,
+        "value": value,
+        "at": _now() if at is None else at,
+        "recorded_at": _now(),
+    }
+    with store.engine.begin() as conn:
+        _known(conn, lead_id)
+        conn.execute(schema.outcomes.insert().values(**row))
+    return row
+
+
+def record_feedback(store: Store, lead_id: str, verdict: str, note: str = "") -> dict[str, Any]:
+    """Record sales' verdict on a lead, now."""
+    if verdict not in VERDICTS:
+        raise InputError(f"feedback {verdict!r} is not one of {', '.join(VERDICTS)}")
+    row = {"lead_id": lead_id, "verdict": verdict, "note": note, "at": _now()}
+    with store.engine.begin() as conn:
+        _known(conn, lead_id)
+        conn.execute(schema.feedback.insert().values(**row))
+    return row
+
+
+def lead_records(store: Store, lead_id: str) -> dict[str, list[dict[str, Any]]]:
+    """The lead's outcomes and feedback, oldest first."""
+    with store.engine.connect() as conn:
+        found = {}
+        for name, table in (("outcomes", schema.outcomes), ("feedback", schema.feedback)):
+            query = sa.select(table).where(table.c.lead_id == lead_id).order_by(table.c.id)
+            found[name] = [dict(row._mapping) for row in conn.execute(query)]
+        return found
+
+
+def erase_lead(store: Store, lead_id: str) -> int:
+    """Delete the lead and everything about it (attributes and their history, its events and
+    those of the anonymous ids linked to it, identities, stage history, kept results,
+    outcomes, feedback) in one transaction, and leave one audit row that holds a digest of
+    the id, the number of rows deleted and the time. Returns the number of rows deleted."""
+    deleted = 0
+    s = schema
+    with store.engine.begin() as conn:
+        _known(conn, lead_id)
+        anonymous = sa.select(s.identities.c.anonymous_id).where(s.identities.c.lead_id == lead_id)
+        statements = [
+            s.events.delete().where(
+                s.events.c.lead_id.is_(None), s.events.c.anonymous_id.in_(anonymous)
+            ),
+            s.events.delete().where(s.events.c.lead_id == lead_id),
+            s.identities.delete().where(s.identities.c.lead_id == lead_id),
+            s.lead_versions.delete().where(s.lead_versions.c.lead_id == lead_id),
+            s.stage_transitions.delete().where(s.stage_transitions.c.lead_id == lead_id),
+            s.lead_scores.delete().where(s.lead_scores.c.lead_id == lead_id),
+            s.outcomes.delete().where(s.outcomes.c.lead_id == lead_id),
+            s.feedback.delete().where(s.feedback.c.lead_id == lead_id),
+            s.leads.delete().where(s.leads.c.lead_id == lead_id),
+        ]
+        for statement in statements:
+            deleted += conn.execute(statement).rowcount
+        conn.execute(
+            s.erasures.insert().values(
+                lead_digest=hashlib.sha256(lead_id.encode()).hexdigest(),
+                rows_deleted=deleted,
+                at=_now(),
+            )
+        )
+    return deleted
