@@ -9,17 +9,20 @@ stage changes are recorded, as ``leadscore score`` records them.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import gzip
 import json
 import time
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from leadscore._types import format_as_of
@@ -110,6 +113,16 @@ def create_app(project: Project) -> FastAPI:
 
         return Depends(check)
 
+    # writes run one at a time, off the event loop: reads and health checks stay answered,
+    # and two writes never rescore the same lead side by side
+    writing = asyncio.Lock()
+
+    async def ingest(items: list[Any], *, kind: str | None, single: bool) -> dict[str, Any]:
+        async with writing:
+            return await run_in_threadpool(
+                partial(_ingest, store, models, items, kind=kind, single=single)
+            )
+
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -120,13 +133,13 @@ def create_app(project: Project) -> FastAPI:
         items = body.get("batch")
         if not isinstance(items, list):
             raise ApiError(400, "batch: must be a list of messages", "batch")
-        answer = _ingest(store, models, items, kind=None, single=False)
+        answer = await ingest(items, kind=None, single=False)
         return JSONResponse(answer, status_code=200 if answer["success"] else 400)
 
     def single(kind: str) -> Any:
         async def endpoint(request: Request) -> JSONResponse:
             body = await _json_body(request)
-            return JSONResponse(_ingest(store, models, [body], kind=kind, single=True))
+            return JSONResponse(await ingest([body], kind=kind, single=True))
 
         return endpoint
 
