@@ -33,7 +33,7 @@ from leadscore.spec.accounts import account_of
 from leadscore.spec.loader import default_model_text, load_model
 from leadscore.spec.model import ScoringModel
 from leadscore.store.changes import ChangeMark, change_mark, changed_since
-from leadscore.store.scores import save_scores
+from leadscore.store.scores import replace_scores, save_scores
 from leadscore.store.store import StageTransition, Store
 
 CONFIG_FILE = "leadscore.toml"
@@ -144,6 +144,21 @@ def score_all(
         for m in models
     ]
     return pa.concat_tables(tables) if tables else RESULT_SCHEMA.empty_table()
+
+
+def rescore_all(
+    store: Store, models: list[ScoringModel], at: int, *, cache: Path | None = None
+) -> tuple[pa.Table, int, list[str]]:
+    """Score every lead as of ``at`` and keep it: each lead's result (``replace_scores``) and
+    the stage changes found (``record_transitions``). Returns the results, how many changes
+    were recorded and the models whose history already went past ``at``.
+
+    What ``leadscore score``, ``leadscore rescore`` and the service's schedule run: time alone
+    moves decayed scores and "inactive for N days" stages, with no new event."""
+    results = score_all(store, models, at, cache=cache)
+    replace_scores(store, results, at)
+    recorded, skipped = record_transitions(store, models, results, at)
+    return results, recorded, skipped
 
 
 class PreparedBatches:

@@ -35,3 +35,30 @@ def test_a_batch_run_keeps_every_leads_result(project: Path) -> None:
     assert runner.invoke(cli, ["score", "--as-of", "2026-01-01"]).exit_code == 0
     assert [row["score"] for row in ranked_scores(store, "brief")] == [10_000, 5_000]
     store.close()
+
+
+def test_rescore_lets_time_withdraw_an_inactive_mql(project: Path) -> None:
+    """No new event: an MQL whose last activity is 100 days old (the default model withdraws
+    after 90) goes back to Lead when `leadscore rescore` runs now."""
+    import time as clock
+
+    from leadscore.store.store import StageTransition, StoredEvent
+
+    day = 86_400_000_000
+    now = clock.time_ns() // 1000
+    store = Project.find(project).store()
+    store.upsert_leads([("m", {"job_title": "CEO"}, None)])
+    store.add_events(
+        [StoredEvent("e1", "m", None, "track", "Webinar Attended", now - 100 * day, {})]
+    )
+    store.record_transitions(
+        [StageTransition("m", "brief", now - 100 * day, "Lead", "MQL", "advance", "by hand")]
+    )
+    result = CliRunner().invoke(cli, ["rescore"])
+    assert result.exit_code == 0, result.output
+    assert "recorded 1 stage change" in result.output
+    assert [t.kind for t in store.transitions("m", "brief")] == ["advance", "withdraw"]
+    (row,) = ranked_scores(store, "brief")
+    # by hand: CEO 20 fit; the webinar is 100 days old: 10 x 0.75 = 7.5
+    assert (row["stage"], row["fit"], row["engagement"]) == ("Lead", 20_000, 7_500)
+    store.close()

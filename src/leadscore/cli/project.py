@@ -13,10 +13,9 @@ from leadscore import demo as demo_data
 from leadscore.cli.console import err, out, parse_as_of, progress
 from leadscore.cli.scoring import show_summary
 from leadscore.errors import Issue, ModelFileError
-from leadscore.project import CONFIG_FILE, Project, record_transitions, score_all
+from leadscore.project import CONFIG_FILE, Project, rescore_all
 from leadscore.spec.loader import load_model
 from leadscore.store.ingest import import_events, import_leads
-from leadscore.store.scores import replace_scores
 from leadscore.store.store import Store
 
 
@@ -81,9 +80,7 @@ def demo(
         as_of = parse_as_of(None)
         models = project.models()
         with err.status("Scoring..."):
-            results = score_all(store, models, as_of, cache=project.prepared_cache)
-        replace_scores(store, results, as_of)
-        record_transitions(store, models, results, as_of)
+            results, _, _ = rescore_all(store, models, as_of, cache=project.prepared_cache)
         customers = _customers(store)
     show_summary(results, as_of, 10)
     by_tier: dict[str, list[bool]] = defaultdict(list)

@@ -21,11 +21,10 @@ from leadscore.project import (
     Project,
     explain_lead,
     explanation,
-    record_transitions,
     recycle_lead,
+    rescore_all,
     score_all,
 )
-from leadscore.store.scores import replace_scores
 from leadscore.store.store import StageTransition
 
 AsOf = Annotated[
@@ -112,10 +111,13 @@ def score(
     models = project.models(model)
     with project.store() as store:
         with err.status(f"Scoring as of {format_as_of(moment)}..."):
-            results = score_all(store, models, moment, cache=project.prepared_cache)
+            if dry_run:
+                results = score_all(store, models, moment, cache=project.prepared_cache)
+            else:
+                results, recorded, skipped = rescore_all(
+                    store, models, moment, cache=project.prepared_cache
+                )
         if not dry_run:
-            replace_scores(store, results, moment)  # the leads' current results
-            recorded, skipped = record_transitions(store, models, results, moment)
             if recorded:
                 plural = "s" if recorded != 1 else ""
                 err.print(f"Recorded {recorded:,} stage change{plural}.", markup=False)
@@ -265,3 +267,19 @@ def _show(result: LeadScore, history: list[StageTransition]) -> None:
                 f"  {format_as_of(t.at)}  {t.from_stage} -> {t.to_stage}  ({t.kind}: {t.reason})",
                 markup=False,
             )
+
+
+def rescore(model: ModelOption = None) -> None:
+    """Score every lead now and keep the results and stage changes (for cron: time alone moves
+    decayed scores and "inactive for N days" stages). Prints one line; `leadscore serve` does
+    the same on a schedule."""
+    moment = parse_as_of(None)
+    project = Project.find(Path.cwd())
+    models = project.models(model)
+    with project.store() as store:
+        results, recorded, _ = rescore_all(store, models, moment, cache=project.prepared_cache)
+    err.print(
+        f"Rescored {results.num_rows:,} results under {len(models)} model(s) as of "
+        f"{format_as_of(moment)}; recorded {recorded:,} stage change(s).",
+        markup=False,
+    )

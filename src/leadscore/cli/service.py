@@ -17,6 +17,14 @@ keys_app = typer.Typer(no_args_is_help=True, help="API keys of the service.")
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    rescore_every: Annotated[
+        float,
+        typer.Option(
+            help="Rescore every lead this often, in minutes, so that time moves scores and "
+            "stages (0: never; `leadscore rescore` from cron does the same).",
+            min=0,
+        ),
+    ] = 60,
 ) -> None:
     """Serve the project in the current folder over HTTP: Segment-compatible ingestion
     (/v1/identify, /v1/track, /v1/page, /v1/batch) and the lead API (/v1/leads/ID).
@@ -28,7 +36,7 @@ def serve(
     from leadscore.service.app import create_app
 
     project = Project.find(Path.cwd())
-    app = create_app(project)
+    app = create_app(project, rescore_every=rescore_every * 60 or None)
     err.print(f"Serving {project.root} on http://{host}:{port} (Ctrl+C stops)", markup=False)
     uvicorn.run(app, host=host, port=port, log_level="info")
 

@@ -14,7 +14,10 @@ import base64
 import binascii
 import gzip
 import json
+import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
@@ -28,7 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from leadscore._types import format_as_of
 from leadscore.engines.results import points
 from leadscore.errors import InputError, NotFoundError
-from leadscore.project import Project, explain_lead, explanation, rescore_leads
+from leadscore.project import Project, explain_lead, explanation, rescore_all, rescore_leads
 from leadscore.store.ingest import Pending, parse_message
 from leadscore.store.keys import ALLOWS, key_scope
 from leadscore.store.outcomes import (
@@ -42,6 +45,8 @@ from leadscore.store.outcomes import (
 from leadscore.store.scores import ranked_scores
 from leadscore.store.segment import MessageError, parse_timestamp
 from leadscore.store.store import Store
+
+logger = logging.getLogger(__name__)
 
 #: The largest request body taken (Segment's own limit for a batch is 500 KB).
 MAX_BODY_BYTES = 1_000_000
@@ -62,11 +67,38 @@ def now_us() -> int:
     return time.time_ns() // 1000
 
 
-def create_app(project: Project) -> FastAPI:
-    """The service for ``project``; one store (connection pool) for the app's lifetime."""
+def create_app(project: Project, *, rescore_every: float | None = None) -> FastAPI:
+    """The service for ``project``; one store (connection pool) for the app's lifetime.
+
+    With ``rescore_every`` (seconds), every lead is rescored on that schedule while the
+    service runs (``rescore_all``): time alone moves decayed scores and "inactive for N
+    days" stages, and the stage changes it causes are recorded."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(schedule()) if rescore_every else None
+        yield
+        if task is not None:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+
+    async def schedule() -> None:
+        assert rescore_every
+        while True:
+            await asyncio.sleep(rescore_every)
+            try:
+                async with writing:
+                    await run_in_threadpool(
+                        partial(rescore_all, store, models, now_us(), cache=project.prepared_cache)
+                    )
+            except Exception:
+                logger.exception("scheduled rescoring failed")
+
     app = FastAPI(
         title="leadscore",
         summary="Lead scoring in real time: Segment-compatible ingestion and the lead API.",
+        lifespan=lifespan,
     )
     store = project.store()
     models = project.models()
