@@ -279,3 +279,20 @@ def test_a_large_batch_is_rescored_as_replaying_each_lead_would(service: Service
     # companies has at least 3 engaged leads (two or three webinars; u0's 22 points), so the
     # buying-team rule adds 10 for everyone: 33
     assert {stored_scores(service.store, f"u{n}")[0]["fit"] for n in range(count)} == {33_000}
+
+
+def test_an_unexpected_error_is_a_json_500_without_a_traceback(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import leadscore.service.app as service_app
+
+    def broken(*_: Any, **__: Any) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(service_app, "rescore_leads", broken)
+    client = TestClient(service.app, raise_server_exceptions=False)
+    headers = {"Authorization": f"Bearer {service.ingest}"}
+    answer = client.post("/v1/track", json={"userId": "u1", "event": "X"}, headers=headers)
+    assert answer.status_code == 500
+    assert answer.json() == {"error": "internal error; the service log has the details"}
+    assert "disk on fire" not in answer.text

@@ -82,6 +82,7 @@ def create_app(project: Project, *, rescore_every: float | None = None) -> FastA
             task.cancel()
             with suppress(asyncio.CancelledError):
                 await task
+        store.close()
 
     async def schedule() -> None:
         assert rescore_every
@@ -92,7 +93,7 @@ def create_app(project: Project, *, rescore_every: float | None = None) -> FastA
                     await run_in_threadpool(
                         partial(rescore_all, store, models, now_us(), cache=project.prepared_cache)
                     )
-            except Exception:
+            except Exception:  # the schedule goes on: the next run may succeed
                 logger.exception("scheduled rescoring failed")
 
     app = FastAPI(
@@ -123,6 +124,11 @@ def create_app(project: Project, *, rescore_every: float | None = None) -> FastA
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unexpected error", exc_info=exc)
+        return JSONResponse({"error": "internal error; the service log has the details"}, 500)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
