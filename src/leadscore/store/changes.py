@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from leadscore.store.store import EVENTS_SCHEMA, LEADS_SCHEMA, Store
+from leadscore.store.store import EVENTS_OF_LEADS, EVENTS_SCHEMA, LEADS_SCHEMA, Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,16 +58,6 @@ _CHANGED = (
     "UNION SELECT lead_id FROM lead_versions WHERE id > {versions}"
 )
 
-# the events of the changed leads, resolved as Store.events_arrow resolves them: by their own
-# lead id, or through the anonymous id linked to the lead (each half uses an index)
-_CHANGED_EVENTS = (
-    "SELECT lead_id, type, event, timestamp, properties FROM events "
-    "WHERE lead_id IN ({changed}) UNION ALL "
-    "SELECT i.lead_id, e.type, e.event, e.timestamp, e.properties FROM identities i "
-    "JOIN events e ON e.anonymous_id = i.anonymous_id AND e.lead_id IS NULL "
-    "WHERE i.lead_id IN ({changed})"
-)
-
 
 def change_mark(store: Store) -> ChangeMark | None:
     """Where the database stands now, or None when it cannot say (not SQLite)."""
@@ -91,5 +81,8 @@ def changed_since(store: Store, mark: ChangeMark) -> tuple[pa.Table, pa.Table]:
         "ORDER BY lead_id",
         LEADS_SCHEMA,
     )
-    events = store.arrow(_CHANGED_EVENTS.format(changed=changed), EVENTS_SCHEMA)
+    resolved = EVENTS_OF_LEADS.format(leads=f"({changed})")
+    events = store.arrow(
+        f"SELECT lead_id, type, event, timestamp, properties FROM ({resolved}) r", EVENTS_SCHEMA
+    )
     return leads, events

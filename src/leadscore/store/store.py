@@ -46,6 +46,16 @@ _RESOLVED_EVENTS = (
     "WHERE COALESCE(e.lead_id, i.lead_id) IS NOT NULL"
 )
 
+#: The events of some leads, resolved as ``_RESOLVED_EVENTS`` resolves them: by their own lead
+#: id, or through an anonymous id linked to the lead (each half uses an index). ``{leads}`` is
+#: ``:ids`` (an expanding parameter) or a parenthesised subquery.
+EVENTS_OF_LEADS = (
+    "SELECT lead_id, type, event, timestamp, properties, message_id FROM events "
+    "WHERE lead_id IN {leads} UNION ALL SELECT i.lead_id, e.type, e.event, e.timestamp, "
+    "e.properties, e.message_id FROM identities i JOIN events e "
+    "ON e.anonymous_id = i.anonymous_id AND e.lead_id IS NULL WHERE i.lead_id IN {leads}"
+)
+
 
 @dataclass(frozen=True, slots=True)
 class StoredEvent:
@@ -472,29 +482,13 @@ class Store:
 
     def lead_events(self, lead_id: str) -> Iterator[Event]:
         """The lead's events, its anonymous history included, oldest first."""
-        query = sa.text(
-            f"SELECT * FROM ({_RESOLVED_EVENTS}) r WHERE r.lead_id = :lead_id ORDER BY r.timestamp"
-        )
-        with self.engine.connect() as conn:
-            for row in conn.execute(query, {"lead_id": lead_id}):
-                yield Event(
-                    row.message_id,
-                    row.lead_id,
-                    row.type,
-                    row.event,
-                    row.timestamp,
-                    json.loads(row.properties),
-                )
+        yield from self.events_of([lead_id])[lead_id]
 
     def _event_rows(self, lead_ids: Sequence[str]) -> list[Any]:
-        """The stored events of some leads, resolved as ``_RESOLVED_EVENTS`` resolves them
-        (their own lead id, or an anonymous id linked to them); each half uses an index."""
-        query = sa.text(
-            "SELECT lead_id AS lead, message_id, type, event, timestamp, properties FROM events "
-            "WHERE lead_id IN :ids UNION ALL SELECT i.lead_id AS lead, e.message_id, e.type, "
-            "e.event, e.timestamp, e.properties FROM identities i JOIN events e "
-            "ON e.anonymous_id = i.anonymous_id AND e.lead_id IS NULL WHERE i.lead_id IN :ids"
-        ).bindparams(sa.bindparam("ids", expanding=True))
+        """The stored events of some leads (``EVENTS_OF_LEADS``)."""
+        query = sa.text(EVENTS_OF_LEADS.format(leads=":ids")).bindparams(
+            sa.bindparam("ids", expanding=True)
+        )
         with self.engine.connect() as conn:
             return list(conn.execute(query, {"ids": list(lead_ids)}).all())
 
@@ -504,10 +498,10 @@ class Store:
         if not found:
             return found
         for row in sorted(self._event_rows(list(found)), key=lambda r: r.timestamp):
-            found[row.lead].append(
+            found[row.lead_id].append(
                 Event(
                     row.message_id,
-                    row.lead,
+                    row.lead_id,
                     row.type,
                     row.event,
                     row.timestamp,
@@ -540,7 +534,7 @@ class Store:
         found = self._event_rows([row.lead_id for row in rows]) if rows else []
         events = pa.table(
             {
-                "lead_id": [row.lead for row in found],
+                "lead_id": [row.lead_id for row in found],
                 "type": [row.type for row in found],
                 "event": [row.event for row in found],
                 "timestamp": [row.timestamp for row in found],
