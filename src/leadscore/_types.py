@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -29,3 +30,8 @@ class Event:
 def format_as_of(as_of: TimestampUs) -> str:
     """A UTC instant as people read it in reports: ``2026-01-31 23:59:59 UTC``."""
     return datetime.fromtimestamp(as_of / 1_000_000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def now_us() -> TimestampUs:
+    """Now, in microseconds since the epoch (UTC): every "received at" and "recorded at"."""
+    return time.time_ns() // 1000

@@ -249,18 +249,12 @@ def rescore_leads(
         leads, events = store.accounts_arrow(touched)
         engine = BatchEngine()
         tables = []
+        members = leads["lead_id"].to_pylist()
         for scoring_model in models:
-            plan = compile_plan(scoring_model)
-            ids = leads["lead_id"].to_pylist()
-            cycles = store.lifecycles(plan.model, at, ids)
-            lifecycle = pa.table(
-                {
-                    "lead_id": pa.array(list(cycles), pa.string()),
-                    "stage": pa.array([stage for stage, _ in cycles.values()], pa.string()),
-                    "recycled_at": pa.array([r for _, r in cycles.values()], pa.int64()),
-                }
+            lifecycle = store.lifecycle_arrow(scoring_model.name, at, members)
+            scored = engine.score_many(
+                compile_plan(scoring_model), leads, events, at, lifecycle=lifecycle
             )
-            scored = engine.score_many(plan, leads, events, at, lifecycle=lifecycle)
             tables.append(scored.filter(pc.is_in(scored["lead_id"], pa.array(touched))))
         results = pa.concat_tables(tables) if tables else RESULT_SCHEMA.empty_table()
     else:

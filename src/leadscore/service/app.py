@@ -15,7 +15,6 @@ import binascii
 import gzip
 import json
 import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
@@ -28,7 +27,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from leadscore._types import format_as_of
+from leadscore._types import format_as_of, now_us
 from leadscore.engines.results import points
 from leadscore.errors import InputError, NotFoundError
 from leadscore.project import Project, explain_lead, explanation, rescore_all, rescore_leads
@@ -61,10 +60,6 @@ class ApiError(Exception):
         self.status = status
         self.message = message
         self.field = field
-
-
-def now_us() -> int:
-    return time.time_ns() // 1000
 
 
 def create_app(project: Project, *, rescore_every: float | None = None) -> FastAPI:

@@ -18,6 +18,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from leadscore._types import now_us as current_us
 from leadscore.errors import InputError
 from leadscore.store import mappings
 from leadscore.store.segment import (
@@ -195,7 +196,7 @@ def import_events(
     ``track`` and ``page`` are stored once per messageId.
     """
     started = time.perf_counter()
-    now = time.time_ns() // 1000 if now_us is None else now_us
+    now = current_us() if now_us is None else now_us
     summary = ImportSummary(path)
     is_csv = _format(path) == "csv"
     pending = Pending()

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 
 import sqlalchemy as sa
 
+from leadscore._types import now_us
 from leadscore.errors import InputError
 from leadscore.store import schema
 from leadscore.store.store import Store
@@ -34,7 +34,7 @@ def create_key(store: Store, scope: str, name: str) -> str:
                 prefix=key[: len(scope) + 8],
                 scope=scope,
                 name=name,
-                created_at=time.time_ns() // 1000,
+                created_at=now_us(),
             )
         )
     return key

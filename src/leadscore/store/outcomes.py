@@ -3,21 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from typing import Any
 
 import sqlalchemy as sa
 
+from leadscore._types import now_us
 from leadscore.errors import InputError, NotFoundError
 from leadscore.store import schema
 from leadscore.store.store import Store
 
 OUTCOMES = ("converted", "won", "lost")
 VERDICTS = ("good_fit", "bad_fit", "not_interested")
-
-
-def _now() -> int:
-    return time.time_ns() // 1000
 
 
 def _known(conn: sa.Connection, lead_id: str) -> None:
@@ -36,8 +32,8 @@ def record_outcome(
         "lead_id": lead_id,
         "outcome": outcome,
         "value": value,
-        "at": _now() if at is None else at,
-        "recorded_at": _now(),
+        "at": now_us() if at is None else at,
+        "recorded_at": now_us(),
     }
     with store.engine.begin() as conn:
         _known(conn, lead_id)
@@ -49,7 +45,7 @@ def record_feedback(store: Store, lead_id: str, verdict: str, note: str = "") ->
     """Record sales' verdict on a lead, now."""
     if verdict not in VERDICTS:
         raise InputError(f"feedback {verdict!r} is not one of {', '.join(VERDICTS)}")
-    row = {"lead_id": lead_id, "verdict": verdict, "note": note, "at": _now()}
+    row = {"lead_id": lead_id, "verdict": verdict, "note": note, "at": now_us()}
     with store.engine.begin() as conn:
         _known(conn, lead_id)
         conn.execute(schema.feedback.insert().values(**row))
@@ -95,7 +91,7 @@ def erase_lead(store: Store, lead_id: str) -> int:
             s.erasures.insert().values(
                 lead_digest=hashlib.sha256(lead_id.encode()).hexdigest(),
                 rows_deleted=deleted,
-                at=_now(),
+                at=now_us(),
             )
         )
     return deleted

@@ -9,7 +9,6 @@ than row-by-row fetching.
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
-from leadscore._types import Event, TransitionKind
+from leadscore._types import Event, TransitionKind, now_us
 from leadscore.errors import ConfigError, NotFoundError
 from leadscore.spec.accounts import account_of
 from leadscore.store import schema
@@ -103,10 +102,6 @@ _VERSIONS_AS_OF = (
     "ROW_NUMBER() OVER (PARTITION BY lead_id ORDER BY valid_from DESC, id DESC) AS rn "
     "FROM lead_versions WHERE valid_from <= {as_of}) v WHERE rn = 1"
 )
-
-
-def _now_us() -> int:
-    return time.time_ns() // 1000
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -214,7 +209,7 @@ class Store:
         """
         if not rows:
             return 0
-        now = _now_us()
+        now = now_us()
         leads, versions_table = schema.leads, schema.lead_versions
         with self.engine.begin() as conn:
             current: dict[str, dict[str, Any]] = {}
@@ -317,7 +312,7 @@ class Store:
         if not rows:
             return 0
         unique = {row.message_id: row for row in rows}
-        now = _now_us()
+        now = now_us()
         with self.engine.begin() as conn:
             known: set[str] = set()
             ids = list(unique)
@@ -348,7 +343,7 @@ class Store:
         """Append lifecycle changes (the history is never rewritten); returns rows written."""
         if not rows:
             return 0
-        now = _now_us()
+        now = now_us()
         with self.engine.begin() as conn:
             conn.execute(
                 schema.stage_transitions.insert(),
@@ -393,24 +388,19 @@ class Store:
 
     def lifecycle(self, lead_id: str, model: str, as_of: int) -> tuple[str | None, int | None]:
         """The lead's recorded stage and last recycle instant as of ``as_of`` (None: none)."""
-        query = sa.text(_LIFECYCLE.format(lead=" AND lead_id = :lead_id"))
-        with self.engine.connect() as conn:
-            row = conn.execute(query, {"model": model, "as_of": as_of, "lead_id": lead_id}).first()
-        if row is None:
-            return None, None
-        return row.stage, None if row.recycled_at is None else int(row.recycled_at)
+        return self.lifecycles(model, as_of, [lead_id]).get(lead_id, (None, None))
 
-    def lifecycle_arrow(self, model: str, as_of: int) -> pa.Table:
-        """Every lead's recorded stage and last recycle as of ``as_of``, for the batch engine:
-        lead_id, stage, recycled_at; leads with nothing recorded are absent."""
-        query = sa.text(_LIFECYCLE.format(lead=""))
-        with self.engine.connect() as conn:
-            rows = conn.execute(query, {"model": model, "as_of": as_of}).all()
+    def lifecycle_arrow(
+        self, model: str, as_of: int, lead_ids: Sequence[str] | None = None
+    ) -> pa.Table:
+        """``lifecycles`` as an Arrow table for the batch engine: lead_id, stage,
+        recycled_at."""
+        found = self.lifecycles(model, as_of, lead_ids)
         return pa.table(
             {
-                "lead_id": pa.array([r.lead_id for r in rows], pa.string()),
-                "stage": pa.array([r.stage for r in rows], pa.string()),
-                "recycled_at": pa.array([r.recycled_at for r in rows], pa.int64()),
+                "lead_id": pa.array(list(found), pa.string()),
+                "stage": pa.array([stage for stage, _ in found.values()], pa.string()),
+                "recycled_at": pa.array([at for _, at in found.values()], pa.int64()),
             }
         )
 
@@ -545,19 +535,21 @@ class Store:
         return members, events
 
     def lifecycles(
-        self, model: str, as_of: int, lead_ids: Sequence[str]
+        self, model: str, as_of: int, lead_ids: Sequence[str] | None = None
     ) -> dict[str, tuple[str | None, int | None]]:
-        """``lifecycle`` of several leads at once; leads with nothing recorded are absent."""
-        if not lead_ids:
+        """Each lead's recorded stage and last recycle instant as of ``as_of``, for the leads
+        given (None: every lead); leads with nothing recorded are absent."""
+        if lead_ids is not None and not lead_ids:
             return {}
-        query = sa.text(_LIFECYCLE.format(lead=" AND lead_id IN :ids")).bindparams(
-            sa.bindparam("ids", expanding=True)
-        )
+        values: dict[str, Any] = {"model": model, "as_of": as_of}
+        query = sa.text(_LIFECYCLE.format(lead="" if lead_ids is None else " AND lead_id IN :ids"))
+        if lead_ids is not None:
+            query = query.bindparams(sa.bindparam("ids", expanding=True))
+            values["ids"] = list(lead_ids)
         with self.engine.connect() as conn:
-            rows = conn.execute(query, {"model": model, "as_of": as_of, "ids": list(lead_ids)})
             return {
                 row.lead_id: (row.stage, None if row.recycled_at is None else int(row.recycled_at))
-                for row in rows
+                for row in conn.execute(query, values)
             }
 
     def leads_arrow(self, as_of: int | None = None) -> pa.Table:
