@@ -89,6 +89,8 @@ class Plan:
     uses_accounts: bool = False  # some fit rule or stage condition reads account.* facts
     engaged_min: int = 19_000  # milli-points: a lead counts in account.engaged_leads from here
     account_counts: tuple[tuple[str, int], ...] = ()  # (fact name, matcher index)
+    #: every predicate fit rules and stage conditions read (``attribute_predicates``)
+    attribute_predicates: tuple[Predicate, ...] = ()
 
     def stage_index(self, name: str | None) -> int:
         """A recorded stage's index; a stage the model no longer has counts as the first."""
@@ -182,9 +184,8 @@ def compile_plan(scoring_model: ScoringModel) -> Plan:
     account_counts = tuple(
         (count.name, matcher_index(count)) for count in scoring_model.accounts.counts
     )
-    uses_accounts = any(
-        accounts.fact_name(p.field) is not None for p in scoring_model.attribute_predicates()
-    )
+    attribute_predicates = tuple(scoring_model.attribute_predicates())
+    uses_accounts = any(accounts.fact_name(p.field) is not None for p in attribute_predicates)
     clip = scoring_model.clip
     return Plan(
         model=scoring_model.name,
@@ -205,6 +206,7 @@ def compile_plan(scoring_model: ScoringModel) -> Plan:
         uses_accounts=uses_accounts,
         engaged_min=to_milli(scoring_model.accounts.engaged_min),
         account_counts=account_counts,
+        attribute_predicates=attribute_predicates,
     )
 
 

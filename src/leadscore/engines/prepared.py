@@ -24,7 +24,6 @@ import pyarrow.compute as pc
 from leadscore.engines.batch_events import event_verdicts, without_bots
 from leadscore.engines.plan import Plan
 from leadscore.engines.sql import Verdicts
-from leadscore.spec import conditions as c
 from leadscore.spec.accounts import fact_name
 from leadscore.spec.predicates import Predicate
 
@@ -64,12 +63,7 @@ class Prepared:
 
 def lead_predicates(plan: Plan) -> list[Predicate]:
     """Every predicate on the lead's own attributes (account facts are judged when scoring)."""
-    found = list(plan.applies_to) + [p for rule in plan.fit for p in rule.when]
-    for stage in plan.stages:
-        for tree in (t for t in (stage.when, stage.withdraw) if t is not None):
-            found.extend(
-                node.where for node in c.walk(tree) if isinstance(node, c.AttributeCondition)
-            )
+    found = [*plan.applies_to, *plan.attribute_predicates]
     unique = {id(p): p for p in found if fact_name(p.field) is None}
     return list(unique.values())
 
