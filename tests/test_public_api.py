@@ -23,7 +23,7 @@ def layer_of(module: str) -> int | None:
     top = parts[1]
     if top in {"errors", "_types", "settings", "demo"}:
         return -1  # shared by every layer
-    if top == "project":
+    if top in {"project", "model_versions"}:
         return ORDER.index("project")
     return ORDER.index(top) if top in ORDER else None
 

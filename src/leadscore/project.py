@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
@@ -18,6 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import sqlalchemy as sa
 
 from leadscore._types import format_as_of
 from leadscore.engines.batch import RESULT_SCHEMA, BatchEngine
@@ -33,8 +34,10 @@ from leadscore.spec.accounts import account_of
 from leadscore.spec.loader import default_model_text, load_model
 from leadscore.spec.model import ScoringModel
 from leadscore.store.changes import ChangeMark, change_mark, changed_since
-from leadscore.store.scores import replace_scores, save_scores
+from leadscore.store.scores import kept_scores, newer_models, replace_scores, save_scores
 from leadscore.store.store import StageTransition, Store
+from leadscore.store.unscored import clear_unscored
+from leadscore.store.webhooks import Change, Webhook, needs_previous, queue_deliveries, webhooks
 
 CONFIG_FILE = "leadscore.toml"
 MODELS_DIR = "models"
@@ -149,16 +152,84 @@ def score_all(
 def rescore_all(
     store: Store, models: list[ScoringModel], at: int, *, cache: Path | None = None
 ) -> tuple[pa.Table, int, list[str]]:
-    """Score every lead as of ``at`` and keep it: each lead's result (``replace_scores``) and
-    the stage changes found (``record_transitions``). Returns the results, how many changes
-    were recorded and the models whose history already went past ``at``.
+    """Score every lead as of ``at`` and keep it (``keep_results``). Returns the results, how
+    many stage changes were recorded and the models left alone because their kept results or
+    history already went past ``at``.
 
     What ``leadscore score``, ``leadscore rescore`` and the service's schedule run: time alone
     moves decayed scores and "inactive for N days" stages, with no new event."""
     results = score_all(store, models, at, cache=cache)
-    replace_scores(store, results, at)
-    recorded, skipped = record_transitions(store, models, results, at)
+    recorded, skipped = keep_results(store, models, results, at, lead_ids=None)
     return results, recorded, skipped
+
+
+def keep_results(
+    store: Store,
+    models: list[ScoringModel],
+    results: pa.Table,
+    at: int,
+    *,
+    lead_ids: Sequence[str] | None,
+) -> tuple[int, list[str]]:
+    """Keep results scored as of ``at`` in one transaction: each lead's result, the stage
+    changes found, the webhook deliveries they owe, and the end of the leads' "unscored" marks.
+    Changes and deliveries are one commit, so a crash never loses or invents a delivery.
+
+    ``lead_ids``: the leads scored (None: every lead, and leads missing from ``results`` lose
+    their kept result). A model whose kept results or history go past ``at`` is left alone
+    (scoring the past never rewrites the present). Returns how many stage changes were
+    recorded and the names of the models left alone."""
+    names = [m.name for m in models]
+    hooks = webhooks(store)
+    transitions, skipped = transition_rows(store, models, results, at)
+    with store.engine.begin() as conn:
+        skipped = sorted(set(skipped) | set(newer_models(conn, names, at)))
+        if skipped:
+            results = results.filter(pc.invert(pc.is_in(results["model"], pa.array(skipped))))
+            transitions = [t for t in transitions if t.model not in skipped]
+        changes = _changes(conn, models, results, hooks, lead_ids)
+        if lead_ids is None:
+            replace_scores(conn, results, at)
+        else:
+            save_scores(conn, [{**row, "as_of": at} for row in results.to_pylist()])
+        store.record_transitions(transitions, conn)
+        queue_deliveries(conn, hooks, changes, at)
+        clear_unscored(conn, lead_ids, at)
+    return len(transitions), skipped
+
+
+def _changes(
+    conn: sa.Connection,
+    models: list[ScoringModel],
+    results: pa.Table,
+    hooks: list[Webhook],
+    lead_ids: Sequence[str] | None,
+) -> list[Change]:
+    """The results webhooks may need to hear of, each with the result kept before it: none
+    without subscriptions; only stage changes unless one compares tiers or thresholds."""
+    if not hooks or results.num_rows == 0:
+        return []
+    names = pc.unique(results["model"]).to_pylist()
+    first_stage = {m.name: m.stages[0].name for m in models if m.stages}
+    if needs_previous(hooks):
+        before = kept_scores(conn, names, lead_ids)
+    else:
+        before = {}
+        results = results.filter(pc.is_valid(results["transition"]))
+    changes = []
+    columns = ["lead_id", "model", "score", "tier", "stage", "grade", "transition"]
+    for row in results.select([*columns, "previous_stage"]).to_pylist():
+        kept = before.get((row["lead_id"], row["model"]))
+        if (
+            kept is not None
+            and row["transition"] is None
+            and (kept["tier"], kept["score"]) == (row["tier"], row["score"])
+        ):
+            continue
+        if row["transition"] is not None and row["previous_stage"] is None:
+            row["previous_stage"] = first_stage.get(row["model"])  # as the history records it
+        changes.append(Change(**row, before=kept))
+    return changes
 
 
 class PreparedBatches:
@@ -274,9 +345,7 @@ def rescore_leads(
                     }
                 )
         results = pa.Table.from_pylist(rows, schema=RESULT_SCHEMA)
-    save_scores(store, [{**row, "as_of": at} for row in results.to_pylist()])
-    record_transitions(store, models, results, at)
-    return results
+    keep_results(store, models, results, at, lead_ids=touched)
 
 
 def asdict_row(result: LeadScore) -> dict[str, object]:
@@ -293,14 +362,14 @@ def asdict_row(result: LeadScore) -> dict[str, object]:
     }
 
 
-def record_transitions(
+def transition_rows(
     store: Store, models: list[ScoringModel], results: pa.Table, as_of: int
-) -> tuple[int, list[str]]:
-    """Append the stage changes in ``results`` (from ``score_all`` at ``as_of``) to the history.
+) -> tuple[list[StageTransition], list[str]]:
+    """The stage changes in ``results`` (scored as of ``as_of``), as history rows to append.
 
     History only grows forward in time: a model whose history already has a transition after
-    ``as_of`` is left alone (scoring the past never rewrites it). Returns how many transitions
-    were recorded and the names of the models left alone.
+    ``as_of`` is left alone (scoring the past never rewrites it). Returns the rows and the
+    names of the models left alone.
     """
     first = {m.name: m.stages[0].name for m in models if m.stages}
     skipped = []
@@ -329,7 +398,7 @@ def record_transitions(
                     row["lead_id"], name, as_of, previous, row["stage"], row["transition"], reason
                 )
             )
-    return store.record_transitions(rows), skipped
+    return rows, skipped
 
 
 def recycle_lead(

@@ -284,7 +284,7 @@ def test_a_large_batch_is_rescored_as_replaying_each_lead_would(service: Service
 def test_an_unexpected_error_is_a_json_500_without_a_traceback(
     service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import leadscore.service.app as service_app
+    import leadscore.service.ingestion as service_app
 
     def broken(*_: Any, **__: Any) -> None:
         raise RuntimeError("disk on fire")

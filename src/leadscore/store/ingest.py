@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from pydantic import ValidationError
 
 from leadscore._types import now_us as current_us
@@ -258,11 +259,12 @@ class Pending:
     def anonymous_ids(self) -> set[str]:
         return {e.anonymous_id for e in self.events if e.lead_id is None and e.anonymous_id}
 
-    def flush(self, store: Store) -> int:
-        """Write everything; returns how many events were new (the others were known)."""
-        new = store.add_events(self.events)
-        store.upsert_leads(self.leads)
-        store.link_identities(self.links)
+    def flush(self, store: Store, conn: sa.Connection | None = None) -> int:
+        """Write everything (in ``conn``'s transaction when given); returns how many events
+        were new (the others were known)."""
+        new = store.add_events(self.events, conn)
+        store.upsert_leads(self.leads, conn)
+        store.link_identities(self.links, conn)
         self.events.clear()
         self.leads.clear()
         self.links.clear()

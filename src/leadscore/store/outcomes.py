@@ -65,13 +65,16 @@ def lead_records(store: Store, lead_id: str) -> dict[str, list[dict[str, Any]]]:
 def erase_lead(store: Store, lead_id: str) -> int:
     """Delete the lead and everything about it (attributes and their history, its events and
     those of the anonymous ids linked to it, identities, stage history, kept results,
-    outcomes, feedback) in one transaction, and leave one audit row that holds a digest of
+    outcomes, feedback, webhook deliveries about it, sent or not) in one transaction, and leave one audit row that holds a digest of
     the id, the number of rows deleted and the time. Returns the number of rows deleted."""
     deleted = 0
     s = schema
     with store.engine.begin() as conn:
         _known(conn, lead_id)
         anonymous = sa.select(s.identities.c.anonymous_id).where(s.identities.c.lead_id == lead_id)
+        deliveries = sa.select(s.webhook_deliveries.c.delivery_id).where(
+            s.webhook_deliveries.c.lead_id == lead_id
+        )
         statements = [
             s.events.delete().where(
                 s.events.c.lead_id.is_(None), s.events.c.anonymous_id.in_(anonymous)
@@ -83,6 +86,9 @@ def erase_lead(store: Store, lead_id: str) -> int:
             s.lead_scores.delete().where(s.lead_scores.c.lead_id == lead_id),
             s.outcomes.delete().where(s.outcomes.c.lead_id == lead_id),
             s.feedback.delete().where(s.feedback.c.lead_id == lead_id),
+            s.unscored_leads.delete().where(s.unscored_leads.c.lead_id == lead_id),
+            s.webhook_attempts.delete().where(s.webhook_attempts.c.delivery_id.in_(deliveries)),
+            s.webhook_deliveries.delete().where(s.webhook_deliveries.c.lead_id == lead_id),
             s.leads.delete().where(s.leads.c.lead_id == lead_id),
         ]
         for statement in statements:

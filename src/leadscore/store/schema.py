@@ -147,3 +147,62 @@ erasures = Table(
     Column("rows_deleted", Integer, nullable=False),
     Column("at", BigInteger, nullable=False),
 )
+
+#: Leads whose stored events or attributes changed and whose kept results are not yet rescored:
+#: written in the transaction that stores the change, removed in the one that keeps the new
+#: results, so a crash between the two leaves the lead here to be rescored on restart.
+unscored_leads = Table(
+    "unscored_leads",
+    metadata,
+    Column("lead_id", String(255), primary_key=True),
+    Column("since", BigInteger, nullable=False),
+)
+
+#: Webhook subscriptions: where to tell which changes of which model (``kinds`` and ``to`` are
+#: JSON lists; ``threshold`` in milli-points, for threshold crossings).
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("secret", String(128), nullable=False),
+    Column("model", String(255), nullable=True),
+    Column("kinds", Text, nullable=False),
+    Column("to_names", Text, nullable=True),
+    Column("threshold", BigInteger, nullable=True),
+    Column("created_at", BigInteger, nullable=False),
+)
+
+#: Deliveries owed (the outbox): written in the transaction that keeps the score change they
+#: report, so a crash never loses or invents one; sent until answered 2xx (at least once, the
+#: ``delivery_id`` lets the receiver drop repeats). ``status`` is pending, delivered or failed.
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("delivery_id", String(64), primary_key=True),
+    Column("webhook_id", String(64), nullable=False),
+    Column("lead_id", String(255), nullable=False),
+    Column("payload", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("created_at", BigInteger, nullable=False),
+    Column("next_attempt_at", BigInteger, nullable=False),
+    Column("delivered_at", BigInteger, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+    Index("ix_webhook_deliveries_hook", "webhook_id", "created_at"),
+    Index("ix_webhook_deliveries_lead", "lead_id"),
+)
+
+#: Every delivery attempt, for the delivery log: HTTP status (null when no answer) and error.
+webhook_attempts = Table(
+    "webhook_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("delivery_id", String(64), nullable=False),
+    Column("at", BigInteger, nullable=False),
+    Column("status_code", Integer, nullable=True),
+    Column("error", Text, nullable=True),
+    Column("duration_ms", Float, nullable=False),
+    Index("ix_webhook_attempts_delivery", "delivery_id"),
+)

@@ -15,19 +15,21 @@ from leadscore.store.store import Store
 COLUMNS = ("lead_id", "model", "fit", "engagement", "score", "tier", "grade", "stage", "as_of")
 
 
-def save_scores(store: Store, rows: Sequence[dict[str, Any]]) -> None:
-    """Replace the stored result of each (lead, model) in ``rows`` (keys: ``COLUMNS``)."""
+def save_scores(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Replace the stored result of each (lead, model) in ``rows`` (keys: ``COLUMNS``), in
+    ``conn``'s transaction."""
     if not rows:
         return
     table = schema.lead_scores
-    with store.engine.begin() as conn:
-        for row in rows:
+    for model in {row["model"] for row in rows}:
+        ids = [row["lead_id"] for row in rows if row["model"] == model]
+        for start in range(0, len(ids), 500):
             conn.execute(
                 table.delete().where(
-                    table.c.lead_id == row["lead_id"], table.c.model == row["model"]
+                    table.c.model == model, table.c.lead_id.in_(ids[start : start + 500])
                 )
             )
-        conn.execute(table.insert(), [{name: row[name] for name in COLUMNS} for row in rows])
+    conn.execute(table.insert(), [{name: row[name] for name in COLUMNS} for row in rows])
 
 
 def stored_scores(store: Store, lead_id: str) -> list[dict[str, Any]]:
@@ -38,27 +40,57 @@ def stored_scores(store: Store, lead_id: str) -> list[dict[str, Any]]:
         return [dict(row._mapping) for row in conn.execute(query)]
 
 
-def replace_scores(store: Store, results: pa.Table, at: int) -> list[str]:
-    """Keep a batch run's results (``score_all``'s table) as each lead's current result, model
-    by model; a model whose kept results are newer than ``at`` is left alone (scoring the past
-    does not replace the present). Returns the names of the models left alone."""
+def kept_scores(
+    conn: sa.Connection, models: Sequence[str], lead_ids: Sequence[str] | None = None
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The kept score, tier and stage of these leads (None: all) under these models, by
+    (lead_id, model): what a change is compared with."""
     table = schema.lead_scores
-    skipped = []
-    with store.engine.begin() as conn:
-        for model in pc.unique(results["model"]).to_pylist():
-            newest = conn.execute(
-                sa.select(sa.func.max(table.c.as_of)).where(table.c.model == model)
-            ).scalar_one()
-            if newest is not None and newest > at:
-                skipped.append(model)
-                continue
-            conn.execute(table.delete().where(table.c.model == model))
-            mine = results.filter(pc.equal(results["model"], model))
-            rows = mine.select(list(COLUMNS[:-1])).to_pylist()
-            for start in range(0, len(rows), 10_000):
-                chunk = rows[start : start + 10_000]
-                conn.execute(table.insert(), [{**row, "as_of": at} for row in chunk])
-    return skipped
+    query = sa.select(table.c.lead_id, table.c.model, table.c.score, table.c.tier, table.c.stage)
+    query = query.where(table.c.model.in_(list(models)))
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    if lead_ids is None:
+        queries = [query]
+    else:
+        ids = list(lead_ids)
+        queries = [
+            query.where(table.c.lead_id.in_(ids[start : start + 500]))
+            for start in range(0, len(ids), 500)
+        ]
+    for mine in queries:
+        for row in conn.execute(mine):
+            found[(row.lead_id, row.model)] = {
+                "score": row.score,
+                "tier": row.tier,
+                "stage": row.stage,
+            }
+    return found
+
+
+def newer_models(conn: sa.Connection, models: Sequence[str], at: int) -> list[str]:
+    """The models whose kept results are newer than ``at`` (scoring the past must not
+    replace them)."""
+    table = schema.lead_scores
+    query = (
+        sa.select(table.c.model)
+        .where(table.c.model.in_(list(models)))
+        .group_by(table.c.model)
+        .having(sa.func.max(table.c.as_of) > at)
+    )
+    return sorted(conn.execute(query).scalars())
+
+
+def replace_scores(conn: sa.Connection, results: pa.Table, at: int) -> None:
+    """Keep a batch run's results (``score_all``'s table) as each lead's current result, model
+    by model, in ``conn``'s transaction: leads no longer there lose their kept result."""
+    table = schema.lead_scores
+    for model in pc.unique(results["model"]).to_pylist():
+        conn.execute(table.delete().where(table.c.model == model))
+        mine = results.filter(pc.equal(results["model"], model))
+        rows = mine.select(list(COLUMNS[:-1])).to_pylist()
+        for start in range(0, len(rows), 10_000):
+            chunk = rows[start : start + 10_000]
+            conn.execute(table.insert(), [{**row, "as_of": at} for row in chunk])
 
 
 def ranked_scores(
@@ -68,11 +100,13 @@ def ranked_scores(
     tier: str | None = None,
     stage: str | None = None,
     grade: str | None = None,
+    owner: str | None = None,
     text: str | None = None,
     after: tuple[int, str] | None = None,
     limit: int = 50,
 ) -> list[dict[str, Any]]:
-    """Leads by score, highest first (ties by lead id), with the filters given; ``after`` is
+    """Leads by score, highest first (ties by lead id), with the filters given (``owner``: the
+    lead's ``owner`` attribute); ``after`` is
     the (score, lead_id) of the last row of the previous page (keyset pagination, so pages
     stay stable while scores change)."""
     table, leads = schema.lead_scores, schema.leads
@@ -84,6 +118,8 @@ def ranked_scores(
     for column, value in ((table.c.tier, tier), (table.c.stage, stage), (table.c.grade, grade)):
         if value is not None:
             query = query.where(column == value)
+    if owner is not None:
+        query = query.where(sa.cast(leads.c.attributes, sa.JSON)["owner"].as_string() == owner)
     if text:
         pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%") + "%"
         query = query.where(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -197,7 +198,21 @@ class Store:
         self.close()
 
     # ---- writes ---------------------------------------------------------------------------
-    def upsert_leads(self, rows: Sequence[tuple[str, dict[str, Any], int | None]]) -> int:
+    @contextmanager
+    def begin(self, conn: sa.Connection | None = None) -> Iterator[sa.Connection]:
+        """A transaction: ``conn``'s own when one is given (the caller's transaction takes
+        this write too), else a new one committed on leaving."""
+        if conn is not None:
+            yield conn
+            return
+        with self.engine.begin() as new:
+            yield new
+
+    def upsert_leads(
+        self,
+        rows: Sequence[tuple[str, dict[str, Any], int | None]],
+        conn: sa.Connection | None = None,
+    ) -> int:
         """Create leads or merge new attribute values into them, in order; returns how many
         distinct leads were given.
 
@@ -211,7 +226,7 @@ class Store:
             return 0
         now = now_us()
         leads, versions_table = schema.leads, schema.lead_versions
-        with self.engine.begin() as conn:
+        with self.begin(conn) as conn:
             current: dict[str, dict[str, Any]] = {}
             latest: dict[str, int] = {}
             ids = list(dict.fromkeys(row[0] for row in rows))
@@ -278,9 +293,11 @@ class Store:
                 conn.execute(versions_table.insert(), versions)
         return len(ids)
 
-    def link_identities(self, pairs: Iterable[tuple[str, str]]) -> None:
+    def link_identities(
+        self, pairs: Iterable[tuple[str, str]], conn: sa.Connection | None = None
+    ) -> None:
         """Attribute an anonymous id's events to a lead (the first link wins)."""
-        with self.engine.begin() as conn:
+        with self.begin(conn) as conn:
             for anonymous_id, lead_id in pairs:
                 found = conn.execute(
                     sa.select(schema.identities.c.lead_id).where(
@@ -294,12 +311,14 @@ class Store:
                         )
                     )
 
-    def anonymous_leads(self, anonymous_ids: Iterable[str]) -> set[str]:
+    def anonymous_leads(
+        self, anonymous_ids: Iterable[str], conn: sa.Connection | None = None
+    ) -> set[str]:
         """The leads these anonymous ids are linked to (ids not linked yet name none)."""
         ids = list(anonymous_ids)
         found: set[str] = set()
         identities = schema.identities
-        with self.engine.connect() as conn:
+        with self.begin(conn) as conn:
             for start in range(0, len(ids), 500):
                 query = sa.select(identities.c.lead_id).where(
                     identities.c.anonymous_id.in_(ids[start : start + 500])
@@ -307,13 +326,13 @@ class Store:
                 found.update(conn.execute(query).scalars())
         return found
 
-    def add_events(self, rows: Sequence[StoredEvent]) -> int:
+    def add_events(self, rows: Sequence[StoredEvent], conn: sa.Connection | None = None) -> int:
         """Insert events, skipping message ids already stored; returns how many were new."""
         if not rows:
             return 0
         unique = {row.message_id: row for row in rows}
         now = now_us()
-        with self.engine.begin() as conn:
+        with self.begin(conn) as conn:
             known: set[str] = set()
             ids = list(unique)
             for start in range(0, len(ids), 500):
@@ -339,12 +358,14 @@ class Store:
                 conn.execute(schema.events.insert(), new)
         return len(new)
 
-    def record_transitions(self, rows: Sequence[StageTransition]) -> int:
+    def record_transitions(
+        self, rows: Sequence[StageTransition], conn: sa.Connection | None = None
+    ) -> int:
         """Append lifecycle changes (the history is never rewritten); returns rows written."""
         if not rows:
             return 0
         now = now_us()
-        with self.engine.begin() as conn:
+        with self.begin(conn) as conn:
             conn.execute(
                 schema.stage_transitions.insert(),
                 [
@@ -403,6 +424,11 @@ class Store:
                 "recycled_at": pa.array([at for _, at in found.values()], pa.int64()),
             }
         )
+
+    def has_lead(self, lead_id: str, conn: sa.Connection | None = None) -> bool:
+        with self.begin(conn) as conn:
+            query = sa.select(schema.leads.c.lead_id).where(schema.leads.c.lead_id == lead_id)
+            return conn.execute(query).first() is not None
 
     def count(self, table: str) -> int:
         with self.engine.connect() as conn:

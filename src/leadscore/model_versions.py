@@ -1,0 +1,135 @@
+"""Model versions: every uploaded model file is kept, numbered per model name, and one is
+active at a time.
+
+The active version is the project's own model file (``models/<name>.yaml``), so the CLI and
+the service always score with the same model; the versions are kept beside it in
+``models/versions/<name>/v<N>.yaml`` (plain files, to review and commit with the project).
+Activating a version writes it over the model file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from leadscore.errors import NotFoundError
+from leadscore.project import MODELS_DIR, Project
+from leadscore.spec.loader import load_model, parse_model
+from leadscore.spec.model import ScoringModel
+
+VERSIONS_DIR = "versions"
+_VERSION_FILE = re.compile(r"v(\d+)\.yaml")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVersion:
+    name: str
+    version: int
+    digest: str  # SHA-256 of the file's text
+    active: bool
+    path: Path
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _folder(project: Project, name: str) -> Path:
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", name) or name.startswith("."):
+        raise NotFoundError(f"no model named {name!r}")
+    return project.root / MODELS_DIR / VERSIONS_DIR / name
+
+
+def _active_files(project: Project) -> dict[str, Path]:
+    """The model file of each model name in use."""
+    files = sorted((project.root / MODELS_DIR).glob("*.y*ml"))
+    return {load_model(file).name: file for file in files}
+
+
+def versions(project: Project, name: str | None = None) -> list[ModelVersion]:
+    """The kept versions of one model (or all), oldest first. A model file in use that is no
+    version yet (written by hand) is kept as the next version first, so it can be returned to."""
+    active = _active_files(project)
+    for model_name, file in active.items():
+        if name is None or model_name == name:
+            _keep(project, model_name, file.read_text(encoding="utf-8"))
+    names = [name] if name is not None else sorted(_all_names(project) | set(active))
+    found = []
+    for model_name in names:
+        folder = _folder(project, model_name)
+        current = (
+            _digest(active[model_name].read_text(encoding="utf-8"))
+            if model_name in active
+            else None
+        )
+        for number, path in _numbered(folder):
+            digest = _digest(path.read_text(encoding="utf-8"))
+            found.append(ModelVersion(model_name, number, digest, digest == current, path))
+    if name is not None and not found:
+        raise NotFoundError(f"no model named {name!r}")
+    return found
+
+
+def upload(project: Project, text: str, source: str = "<upload>") -> ModelVersion:
+    """Validate a model file (the CLI's messages, with lines) and keep it as its model's next
+    version, not yet active; the same text uploaded again is the version it already is."""
+    scoring_model = parse_model(text, source)
+    _keep(project, scoring_model.name, text)
+    digest = _digest(text)
+    return next(v for v in versions(project, scoring_model.name) if v.digest == digest)
+
+
+def activate(project: Project, name: str, version: int) -> list[ScoringModel]:
+    """Make a version the model in use (written over the model's file) and return the
+    project's models; nothing changes if they would no longer load together."""
+    chosen = next((v for v in versions(project, name) if v.version == version), None)
+    if chosen is None:
+        raise NotFoundError(f"model {name!r} has no version {version}")
+    target = _active_files(project).get(name, project.root / MODELS_DIR / f"{name}.yaml")
+    previous = target.read_text(encoding="utf-8") if target.exists() else None
+    _write(target, chosen.path.read_text(encoding="utf-8"))
+    try:
+        return project.models()
+    except Exception:
+        if previous is None:
+            target.unlink()
+        else:
+            _write(target, previous)
+        raise
+
+
+def _keep(project: Project, name: str, text: str) -> None:
+    folder = _folder(project, name)
+    numbered = _numbered(folder)
+    digest = _digest(text)
+    if any(_digest(path.read_text(encoding="utf-8")) == digest for _, path in numbered):
+        return
+    number = numbered[-1][0] + 1 if numbered else 1
+    folder.mkdir(parents=True, exist_ok=True)
+    _write(folder / f"v{number}.yaml", text)
+
+
+def _numbered(folder: Path) -> list[tuple[int, Path]]:
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in folder.iterdir():
+        match = _VERSION_FILE.fullmatch(path.name)
+        if match:
+            found.append((int(match.group(1)), path))
+    return sorted(found)
+
+
+def _all_names(project: Project) -> set[str]:
+    root = project.root / MODELS_DIR / VERSIONS_DIR
+    return {p.name for p in root.iterdir() if p.is_dir()} if root.is_dir() else set()
+
+
+def _write(path: Path, text: str) -> None:
+    """Replace ``path`` at once (a reader sees the old file or the new, never half)."""
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)

@@ -1,0 +1,50 @@
+"""API keys on requests: Segment's basic auth (the key is the user name) or a bearer token,
+checked against the key's scope (``store.keys``)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Any
+
+from fastapi import Depends, Request
+
+from leadscore.service.errors import ApiError
+from leadscore.store.keys import ALLOWS, key_scope
+
+
+def _key_of(header: str | None) -> str:
+    """The API key of an ``Authorization`` header: Segment's basic auth (the key is the user
+    name, the password empty) or a bearer token."""
+    if not header:
+        raise ApiError(401, "no API key: send it as the basic-auth user name or a bearer token")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    if scheme.lower() == "basic":
+        try:
+            user = base64.b64decode(value.strip(), validate=True).decode().partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            raise ApiError(401, "the basic-auth credentials are not valid base64") from None
+        if user:
+            return user
+    raise ApiError(401, "no API key: send it as the basic-auth user name or a bearer token")
+
+
+def scope_of(request: Request) -> str:
+    """The scope of the request's key; 401 when it has none or an unknown one."""
+    key = _key_of(request.headers.get("authorization"))
+    scope = key_scope(request.app.state.store, key)
+    if scope is None:
+        raise ApiError(401, "unknown or revoked API key")
+    return scope
+
+
+def require(needed: str) -> Any:
+    """A route dependency: the request's key must allow ``needed`` (403 otherwise)."""
+
+    def check(scope: str = Depends(scope_of)) -> None:
+        if needed not in ALLOWS[scope]:
+            raise ApiError(403, f"a {scope} key cannot do this; it needs a {needed} key")
+
+    return Depends(check)

@@ -1,0 +1,110 @@
+"""Segment-compatible ingestion: ``/v1/identify``, ``/v1/track``, ``/v1/page``, ``/v1/batch``.
+
+Request bodies are the Segment HTTP Tracking API's and the write key is the basic-auth user
+name, so Segment's client libraries and webhook destinations send here unmodified. A write is
+stored and its leads marked unscored in one transaction, then rescored and kept (with the
+webhook deliveries owed) in a second: a crash in between leaves marks that the restart
+rescores, so every message answered 2xx ends up stored and scored.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from leadscore._types import now_us
+from leadscore.project import rescore_leads
+from leadscore.service import metrics
+from leadscore.service.auth import require
+from leadscore.service.body import json_body
+from leadscore.service.errors import ApiError
+from leadscore.service.runtime import State
+from leadscore.spec.model import ScoringModel
+from leadscore.store.ingest import Pending, parse_message
+from leadscore.store.segment import MessageError
+from leadscore.store.store import Store
+from leadscore.store.unscored import mark_unscored
+
+KINDS = ("identify", "track", "page")
+
+router = APIRouter(prefix="/v1", tags=["ingestion"], dependencies=[require("ingest")])
+
+
+@router.post("/batch")
+async def batch(request: Request, state: State) -> JSONResponse:
+    """Several messages at once (``{"batch": [...]}``); good ones are kept, bad ones listed
+    by index with the field and reason."""
+    body = await json_body(request)
+    items = body.get("batch")
+    if not isinstance(items, list):
+        raise ApiError(400, "batch: must be a list of messages", "batch")
+    answer = await state.write(ingest, state.store, state.models, items, kind=None, single=False)
+    return JSONResponse(answer, status_code=200 if answer["success"] else 400)
+
+
+def _single(kind: str) -> Any:
+    async def endpoint(request: Request, state: State) -> JSONResponse:
+        body = await json_body(request)
+        answer = await state.write(
+            ingest, state.store, state.models, [body], kind=kind, single=True
+        )
+        return JSONResponse(answer)
+
+    endpoint.__doc__ = f"One Segment {kind} message."
+    return endpoint
+
+
+for _kind in KINDS:
+    router.post(f"/{_kind}", name=_kind)(_single(_kind))
+
+
+def ingest(
+    store: Store, models: list[ScoringModel], items: list[Any], *, kind: str | None, single: bool
+) -> dict[str, Any]:
+    """Parse, store and score. Bad items are answered by index with the field and reason; the
+    others are kept. A message without a timestamp happened when it was received (as Segment
+    does)."""
+    started = time.perf_counter()
+    at = now_us()
+    pending = Pending()
+    rejected: list[dict[str, Any]] = []
+    kinds: list[str] = []
+    for index, item in enumerate(items):
+        try:
+            if not isinstance(item, dict):
+                raise MessageError("message", "must be a JSON object")
+            message = dict(item)
+            if kind is not None:
+                message.setdefault("type", kind)
+            if not (message.get("timestamp") or message.get("originalTimestamp")):
+                message["timestamp"] = _iso(at)
+            pending.add(*parse_message(message, at))
+            kinds.append(str(message["type"]))
+        except MessageError as exc:
+            rejected.append({"index": index, "field": exc.field, "error": exc.reason})
+    if rejected:
+        metrics.EVENTS_REJECTED.inc(len(rejected))
+    if single and rejected:
+        first = rejected[0]
+        raise ApiError(400, f"{first['field']}: {first['error']}", str(first["field"]))
+    if items and len(rejected) == len(items):
+        return {"success": False, "accepted": 0, "rejected": rejected, "error": "no message taken"}
+    touched = pending.lead_ids()
+    anonymous = pending.anonymous_ids()
+    with store.engine.begin() as conn:
+        pending.flush(store, conn)
+        touched |= store.anonymous_leads(anonymous, conn)
+        mark_unscored(conn, touched, at)
+    rescore_leads(store, models, touched, now_us())
+    for name in kinds:
+        metrics.EVENTS_INGESTED.labels(type=name).inc()
+    metrics.SCORING_SECONDS.observe(time.perf_counter() - started)
+    return {"success": True, "accepted": len(items) - len(rejected), "rejected": rejected}
+
+
+def _iso(ts_us: int) -> str:
+    return datetime.fromtimestamp(ts_us / 1_000_000, UTC).isoformat()

@@ -1,0 +1,228 @@
+"""The lead API: leads ranked by kept score, one lead with every model's explained result,
+creating and updating leads, outcomes, sales feedback, and erasure."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+
+from leadscore._types import format_as_of, now_us
+from leadscore.engines.results import points
+from leadscore.errors import ConflictError, NotFoundError
+from leadscore.project import explain_lead, explanation, rescore_leads
+from leadscore.service.auth import require
+from leadscore.service.body import choice, json_body
+from leadscore.service.errors import ApiError
+from leadscore.service.runtime import State
+from leadscore.spec.model import ScoringModel
+from leadscore.store.outcomes import (
+    OUTCOMES,
+    VERDICTS,
+    erase_lead,
+    lead_records,
+    record_feedback,
+    record_outcome,
+)
+from leadscore.store.scores import ranked_scores
+from leadscore.store.segment import MessageError, parse_timestamp
+from leadscore.store.store import Store
+from leadscore.store.unscored import mark_unscored
+
+router = APIRouter(prefix="/v1/leads", tags=["leads"])
+
+
+@router.get("", dependencies=[require("read")])
+def ranked(
+    state: State,
+    model: str | None = None,
+    tier: str | None = None,
+    stage: str | None = None,
+    grade: str | None = None,
+    owner: str | None = None,
+    q: str | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    cursor: str | None = None,
+) -> dict[str, Any]:
+    """Leads ranked by their kept score under one model (default: the first), with filters
+    (``owner`` is the lead's ``owner`` attribute) and a cursor for the next page
+    (``next_cursor``; null on the last page)."""
+    names = state.model_names()
+    name = model if model is not None else names[0]
+    if name not in names:
+        raise ApiError(404, f"no model named {name!r}; models here: {names}", "model")
+    rows = ranked_scores(
+        state.store,
+        name,
+        tier=tier,
+        stage=stage,
+        grade=grade,
+        owner=owner,
+        text=q,
+        after=None if cursor is None else _after(cursor),
+        limit=limit + 1,
+    )
+    page = rows[:limit]
+    more = len(rows) > limit
+    return {
+        "model": name,
+        "leads": [
+            {
+                "lead_id": row["lead_id"],
+                "score": points(row["score"]),
+                "fit": points(row["fit"]),
+                "engagement": points(row["engagement"]),
+                "tier": row["tier"],
+                "grade": row["grade"],
+                "stage": row["stage"],
+                "scored_at": format_as_of(row["as_of"]),
+                "attributes": json.loads(row["attributes"]),
+            }
+            for row in page
+        ],
+        "next_cursor": _cursor(page[-1]) if more else None,
+    }
+
+
+@router.get("/{lead_id}", dependencies=[require("read")])
+def lead(lead_id: str, state: State) -> dict[str, Any]:
+    """The lead's attributes and, per model that applies to it, its result as of now with the
+    explanation and the stage history."""
+    return _view(state.store, state.models, lead_id)
+
+
+@router.post("", status_code=201, dependencies=[require("admin")])
+async def create(request: Request, state: State) -> dict[str, Any]:
+    """Create a lead (``{"lead_id": ..., "attributes": {...}}``) and score it; 409 if it
+    exists (update it with PATCH)."""
+    body = await json_body(request)
+    lead_id = body.get("lead_id")
+    if not isinstance(lead_id, str) or not lead_id:
+        raise ApiError(400, "lead_id: must be a non-empty string", "lead_id")
+    attributes = _attributes(body)
+    return await state.write(_write_lead, state.store, state.models, lead_id, attributes, True)
+
+
+@router.patch("/{lead_id}", dependencies=[require("admin")])
+async def update(lead_id: str, request: Request, state: State) -> dict[str, Any]:
+    """Change some attributes of a lead (``{"attributes": {...}}``; the others are kept) and
+    score it again; the change counts from now."""
+    body = await json_body(request)
+    attributes = _attributes(body)
+    return await state.write(_write_lead, state.store, state.models, lead_id, attributes, False)
+
+
+@router.post("/{lead_id}/outcomes", status_code=201, dependencies=[require("admin")])
+async def outcome(lead_id: str, request: Request, state: State) -> dict[str, Any]:
+    """Record what became of the lead: converted, won or lost, with a value and a time."""
+    body = await json_body(request)
+    value = body.get("value")
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise ApiError(400, "value: must be a number", "value")
+    at = body.get("at")
+    if at is not None and not isinstance(at, str):
+        raise ApiError(400, "at: must be an ISO 8601 time with a UTC offset", "at")
+    try:
+        moment = None if at is None else parse_timestamp(at, "at")
+    except MessageError as exc:
+        raise ApiError(400, f"at: {exc.reason}", "at") from None
+    kind = choice(body, "outcome", OUTCOMES)
+    row = await state.write(record_outcome, state.store, lead_id, kind, moment, value)
+    return {**row, "at": format_as_of(row["at"])}
+
+
+@router.post("/{lead_id}/feedback", status_code=201, dependencies=[require("admin")])
+async def feedback(lead_id: str, request: Request, state: State) -> dict[str, Any]:
+    """Record sales' verdict on the lead: good_fit, bad_fit or not_interested."""
+    body = await json_body(request)
+    note = body.get("note", "")
+    if not isinstance(note, str):
+        raise ApiError(400, "note: must be text", "note")
+    verdict = choice(body, "feedback", VERDICTS)
+    row = await state.write(record_feedback, state.store, lead_id, verdict, note)
+    return {**row, "at": format_as_of(row["at"])}
+
+
+@router.delete("/{lead_id}", dependencies=[require("admin")])
+async def erase(lead_id: str, state: State) -> dict[str, Any]:
+    """Erase the lead and everything about it (right to erasure); only an audit row that does
+    not name it is left."""
+    deleted = await state.write(erase_lead, state.store, lead_id)
+    return {"erased": lead_id, "rows_deleted": deleted}
+
+
+def _attributes(body: dict[str, Any]) -> dict[str, Any]:
+    attributes = body.get("attributes", {})
+    if not isinstance(attributes, dict):
+        raise ApiError(400, "attributes: must be a JSON object", "attributes")
+    if "lead_id" in attributes:
+        raise ApiError(400, "attributes.lead_id: the id is not an attribute", "attributes.lead_id")
+    return attributes
+
+
+def _write_lead(
+    store: Store,
+    models: list[ScoringModel],
+    lead_id: str,
+    attributes: dict[str, Any],
+    new: bool,
+) -> dict[str, Any]:
+    """Create or update the lead, mark it unscored in the same transaction, rescore it."""
+    at = now_us()
+    with store.engine.begin() as conn:
+        exists = store.has_lead(lead_id, conn)
+        if new and exists:
+            raise ConflictError(f"lead {lead_id!r} exists; change it with PATCH /v1/leads/ID")
+        if not new and not exists:
+            raise NotFoundError(f"no lead with id {lead_id!r}")
+        store.upsert_leads([(lead_id, attributes, None)], conn)
+        mark_unscored(conn, [lead_id], at)
+    rescore_leads(store, models, [lead_id], now_us())
+    return _view(store, models, lead_id)
+
+
+def _view(store: Store, models: list[ScoringModel], lead_id: str) -> dict[str, Any]:
+    attributes = store.lead(lead_id)
+    at = now_us()
+    results = []
+    for scoring_model in models:
+        try:
+            explained = explain_lead(store, scoring_model, lead_id, at)
+        except NotFoundError:
+            continue  # the model does not apply to this lead
+        history = [t for t in store.transitions(lead_id, scoring_model.name) if t.at <= at]
+        results.append(explanation(explained, history))
+    return {
+        "lead_id": lead_id,
+        "attributes": attributes,
+        "results": results,
+        **_records(store, lead_id),
+    }
+
+
+def _records(store: Store, lead_id: str) -> dict[str, Any]:
+    found = lead_records(store, lead_id)
+    for rows in found.values():
+        for row in rows:
+            row.pop("id", None)
+            row.pop("lead_id", None)
+            for name in ("at", "recorded_at"):
+                if name in row:
+                    row[name] = format_as_of(row[name])
+    return found
+
+
+def _cursor(row: dict[str, Any]) -> str:
+    text = json.dumps([row["score"], row["lead_id"]])
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+def _after(cursor: str) -> tuple[int, str]:
+    try:
+        score, lead_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        return int(score), str(lead_id)
+    except (ValueError, TypeError, binascii.Error):
+        raise ApiError(400, "cursor: not a cursor this service gave", "cursor") from None
