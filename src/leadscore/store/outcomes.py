@@ -65,8 +65,9 @@ def lead_records(store: Store, lead_id: str) -> dict[str, list[dict[str, Any]]]:
 def erase_lead(store: Store, lead_id: str) -> int:
     """Delete the lead and everything about it (attributes and their history, its events and
     those of the anonymous ids linked to it, identities, stage history, kept results,
-    outcomes, feedback, webhook deliveries about it, sent or not) in one transaction, and leave one audit row that holds a digest of
-    the id, the number of rows deleted and the time. Returns the number of rows deleted."""
+    outcomes, feedback, webhook deliveries about it, sent or not) in one transaction, and
+    leave one audit row that holds a digest of the id, the number of rows deleted and the
+    time. Returns the number of rows deleted."""
     deleted = 0
     s = schema
     with store.engine.begin() as conn:
