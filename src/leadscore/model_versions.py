@@ -52,10 +52,7 @@ def _active_files(project: Project) -> dict[str, Path]:
 def versions(project: Project, name: str | None = None) -> list[ModelVersion]:
     """The kept versions of one model (or all), oldest first. A model file in use that is no
     version yet (written by hand) is kept as the next version first, so it can be returned to."""
-    active = _active_files(project)
-    for model_name, file in active.items():
-        if name is None or model_name == name:
-            _keep(project, model_name, file.read_text(encoding="utf-8"))
+    active = _keep_active(project, name)
     names = [name] if name is not None else sorted(_all_names(project) | set(active))
     found = []
     for model_name in names:
@@ -77,6 +74,7 @@ def upload(project: Project, text: str, source: str = "<upload>") -> ModelVersio
     """Validate a model file (the CLI's messages, with lines) and keep it as its model's next
     version, not yet active; the same text uploaded again is the version it already is."""
     scoring_model = parse_model(text, source)
+    _keep_active(project, scoring_model.name)
     _keep(project, scoring_model.name, text)
     digest = _digest(text)
     return next(v for v in versions(project, scoring_model.name) if v.digest == digest)
@@ -99,6 +97,16 @@ def activate(project: Project, name: str, version: int) -> list[ScoringModel]:
         else:
             _write(target, previous)
         raise
+
+
+def _keep_active(project: Project, name: str | None) -> dict[str, Path]:
+    """Keep the model files in use (of ``name``, or all) as versions when they are none yet
+    (written by hand); returns the model file of each name in use."""
+    active = _active_files(project)
+    for model_name, file in active.items():
+        if name is None or model_name == name:
+            _keep(project, model_name, file.read_text(encoding="utf-8"))
+    return active
 
 
 def _keep(project: Project, name: str, text: str) -> None:

@@ -93,6 +93,16 @@ def replace_scores(conn: sa.Connection, results: pa.Table, at: int) -> None:
             conn.execute(table.insert(), [{**row, "as_of": at} for row in chunk])
 
 
+def _attribute(store: Store, name: str) -> sa.ColumnElement[str]:
+    """A lead attribute as text in SQL (attributes are JSON text; SQLite cannot CAST to JSON)."""
+    if store.engine.dialect.name == "sqlite":
+        found: sa.ColumnElement[str] = sa.func.json_extract(
+            schema.leads.c.attributes, f'$."{name}"', type_=sa.String()
+        )
+        return found
+    return sa.cast(schema.leads.c.attributes, sa.JSON)[name].as_string()
+
+
 def ranked_scores(
     store: Store,
     model: str,
@@ -119,7 +129,7 @@ def ranked_scores(
         if value is not None:
             query = query.where(column == value)
     if owner is not None:
-        query = query.where(sa.cast(leads.c.attributes, sa.JSON)["owner"].as_string() == owner)
+        query = query.where(_attribute(store, "owner") == owner)
     if text:
         pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%") + "%"
         query = query.where(
