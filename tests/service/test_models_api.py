@@ -131,7 +131,7 @@ def test_leads_are_filtered_by_owner(service: Service) -> None:
 def test_metrics_count_what_was_ingested_and_rejected(service: Service) -> None:
     def value(text: str, name: str) -> float:
         for line in text.splitlines():
-            if line.startswith(name + " ") or line.startswith(name + "{"):
+            if line.startswith((name + " ", name + "{")):
                 return float(line.rsplit(" ", 1)[1])
         return 0.0
 

@@ -100,7 +100,9 @@ def _attribute(store: Store, name: str) -> sa.ColumnElement[str]:
             schema.leads.c.attributes, f'$."{name}"', type_=sa.String()
         )
         return found
-    return sa.cast(schema.leads.c.attributes, sa.JSON)[name].as_string()
+    as_json = sa.cast(schema.leads.c.attributes, sa.JSON)
+    text: sa.ColumnElement[str] = as_json[name].as_string()
+    return text
 
 
 def ranked_scores(
