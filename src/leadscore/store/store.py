@@ -22,7 +22,7 @@ from sqlalchemy import event as sa_event
 from leadscore._types import Event, TransitionKind, now_us
 from leadscore.errors import ConfigError, NotFoundError
 from leadscore.spec.accounts import account_of
-from leadscore.store import schema
+from leadscore.store import migrate, schema
 from leadscore.store.sqlite_arrow import read_arrow
 
 #: Events whose lead is known directly or through an identify that linked its anonymous id.
@@ -129,12 +129,27 @@ class Store:
             raise ConfigError(f"database URL {url!r} cannot be used: {exc}") from None
         if engine.dialect.name == "sqlite":
             sa_event.listen(engine, "connect", _sqlite_pragmas)
-        schema.metadata.create_all(engine)
         store = cls(engine, url)
-        store._add_account_ids()
-        store._add_versions()
+        store._migrate()
         store._add_store_id()
         return store
+
+    def _migrate(self) -> None:
+        """Bring the schema to the newest revision (``store.migrate``). A database made before
+        migrations gets the upgrades it always had, then is marked as the baseline."""
+        try:
+            revision = migrate.current(self.engine)
+        except sa.exc.OperationalError as exc:
+            raise ConfigError(f"database {self.url!r} cannot be opened: {exc.orig}") from None
+        if revision == migrate.head():
+            return
+        legacy = revision is None and sa.inspect(self.engine).has_table("leads")
+        if legacy:
+            baseline = [schema.metadata.tables[name] for name in migrate.BASELINE_TABLES]
+            schema.metadata.create_all(self.engine, tables=baseline)
+            self._add_account_ids()
+            self._add_versions()
+        migrate.upgrade(self.engine, legacy=legacy)
 
     def _add_store_id(self) -> None:
         info = schema.store_info

@@ -7,6 +7,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from leadscore import Store
+from leadscore.store import migrate, schema
 from tests.conftest import DAY, NOW
 
 T1, T2 = NOW - 100 * DAY, NOW - 50 * DAY
@@ -63,6 +64,9 @@ def test_a_database_from_before_history_gets_first_versions(tmp_path: Path) -> N
     engine = sa.create_engine(f"sqlite:///{path}")
     with engine.begin() as conn:  # as the release before lead history left it
         conn.execute(sa.text("DROP TABLE lead_versions"))
+        conn.execute(sa.text("DROP TABLE alembic_version"))  # it had no migrations either
+        for table in set(schema.metadata.tables) - set(migrate.BASELINE_TABLES):
+            conn.execute(sa.text(f"DROP TABLE {table}"))
     engine.dispose()
     store = Store.open(f"sqlite:///{path}")
     assert store.lead("a", as_of=0) == {"job_title": "CEO"}
