@@ -9,16 +9,12 @@ score reached the threshold: a threshold_crossed delivery must have arrived for 
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import httpx2
-import pytest
 
 from leadscore import Project, Settings, default_model, explain_lead
 from leadscore.store.keys import create_key
@@ -26,35 +22,10 @@ from leadscore.store.scores import stored_scores
 from leadscore.store.unscored import unscored
 from leadscore.store.webhooks import subscribe
 from tests.service.receiver import Receiver
-from tests.service.test_ingestion import _free_port
+from tests.service.serve import free_port, start_service
 
 LEADS = 12
 THRESHOLD = 3  # points: three page views (+1 each)
-
-
-def _start(root: Path, database_url: str, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "LEADSCORE_DATABASE_URL": database_url}
-    log = root / "serve.log"
-    with log.open("ab") as output:  # the child keeps its own handle
-        process = subprocess.Popen(
-            [sys.executable, "-m", "leadscore", "serve", "--port", str(port)]
-            + ["--rescore-every", "0"],
-            cwd=root,
-            env=env,
-            stdout=output,
-            stderr=output,
-        )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx2.HTTPError:
-            time.sleep(0.05)
-        if process.poll() is not None:
-            pytest.fail(f"the service did not start: {log.read_text()}")
-    process.kill()
-    pytest.fail("the service did not answer /healthz within 30 s")
 
 
 def test_a_killed_service_loses_no_accepted_event_and_no_owed_webhook(
@@ -66,7 +37,7 @@ def test_a_killed_service_loses_no_accepted_event_and_no_owed_webhook(
     with project.store() as store:
         key = create_key(store, "ingest", "crash test")
         subscribe(store, receiver.url, ["threshold_crossed"], threshold=THRESHOLD)
-    port = _free_port()
+    port = free_port()
     acknowledged: list[str] = []
     stop = threading.Event()
 
@@ -88,7 +59,7 @@ def test_a_killed_service_loses_no_accepted_event_and_no_owed_webhook(
                 if answer.status_code == 200:
                     acknowledged.append(message["messageId"])
 
-    server = _start(tmp_path, database_url, port)
+    server = start_service(tmp_path, database_url, port)
     client = threading.Thread(target=send)
     client.start()
     try:
@@ -102,7 +73,7 @@ def test_a_killed_service_loses_no_accepted_event_and_no_owed_webhook(
         client.join(timeout=30)
         assert len(acknowledged) >= 40
 
-        server = _start(tmp_path, database_url, port)  # the restart catches up
+        server = start_service(tmp_path, database_url, port)  # the restart catches up
         with project.store() as store:
             deadline = time.monotonic() + 20
             while unscored(store) and time.monotonic() < deadline:

@@ -10,7 +10,6 @@ score 46 is warm (19-49).
 from __future__ import annotations
 
 import base64
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +25,7 @@ from leadscore import Project, Settings
 from leadscore.service.app import create_app
 from leadscore.store.keys import create_key
 from leadscore.store.scores import stored_scores
+from tests.service.serve import free_port
 
 TRAITS = {
     "email": "ann@acme.example",
@@ -170,16 +170,10 @@ def test_a_stage_change_is_recorded_when_events_qualify_the_lead(service: Servic
     assert stored_scores(service.store, "u3")[0]["stage"] == "MQL"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_the_segment_python_client_sends_unmodified(service: Service) -> None:
     from segment.analytics import Client
 
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(service.app, host="127.0.0.1", port=port, log_level="warning")
     )

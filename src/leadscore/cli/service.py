@@ -9,6 +9,7 @@ import typer
 
 from leadscore.cli.console import err, out
 from leadscore.project import Project
+from leadscore.service.logs import LogFormat, log_config
 from leadscore.store.keys import SCOPES, create_key
 
 keys_app = typer.Typer(no_args_is_help=True, help="API keys of the service.")
@@ -25,20 +26,34 @@ def serve(
             min=0,
         ),
     ] = 60,
+    cors_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A web origin (https://www.example.com) whose pages may call the API, for "
+            "tracking from the browser with an ingest key. Repeat for several; * allows any.",
+        ),
+    ] = None,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(help="json: one JSON object per line, for log shippers; text: for people."),
+    ] = "json",
 ) -> None:
     """Serve the project in the current folder over HTTP: Segment-compatible ingestion
     (/v1/identify, /v1/track, /v1/page, /v1/batch) and the lead API (/v1/leads/ID).
 
     Send events with an ingest key (`leadscore keys create --scope ingest`) as Segment's write
     key; read leads with a read key. Every event stored rescores its lead at once."""
+    import logging.config
+
     import uvicorn
 
     from leadscore.service.app import create_app
 
     project = Project.find(Path.cwd())
-    app = create_app(project, rescore_every=rescore_every * 60 or None)
-    err.print(f"Serving {project.root} on http://{host}:{port} (Ctrl+C stops)", markup=False)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    app = create_app(project, rescore_every=rescore_every * 60 or None, cors_origins=cors_origin)
+    logging.config.dictConfig(log_config(log_format))
+    logging.getLogger("leadscore").info("serving the project in %s", project.root)
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)
 
 
 @keys_app.command("create")
@@ -53,4 +68,4 @@ def create(
     with project.store() as store:
         key = create_key(store, scope, name or scope)
     out.print(key, markup=False, highlight=False)
-    err.print(f"Created a {scope} key. It is shown only this once.", markup=False)
+    err.print(f"Created an API key with scope {scope}. It is shown only this once.", markup=False)

@@ -99,13 +99,18 @@ def create_app(
     ) -> Response:
         started = time.perf_counter()
         response = await call_next(request)
+        duration_ms = round((time.perf_counter() - started) * 1000, 2)
         logger.info(
-            "request",
+            "%s %s %d %.2f ms",
+            request.method,
+            request.url.path,
+            response.status_code,
+            duration_ms,
             extra={
                 "method": request.method,
                 "path": request.url.path,
                 "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "duration_ms": duration_ms,
             },
         )
         return response

@@ -1,0 +1,48 @@
+"""Run ``leadscore serve`` as a real process, for the tests that kill or stop it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx2
+import pytest
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_service(
+    root: Path, database_url: str, port: int, *options: str
+) -> subprocess.Popen[bytes]:
+    """Start the service in ``root`` and wait until it answers; its output goes to
+    ``root/serve.log``. Scheduled rescoring is off unless ``options`` say otherwise."""
+    env = {**os.environ, "LEADSCORE_DATABASE_URL": database_url}
+    log = root / "serve.log"
+    defaults = ["--rescore-every", "0"]
+    with log.open("ab") as output:  # the child keeps its own handle
+        process = subprocess.Popen(
+            [sys.executable, "-m", "leadscore", "serve", "--port", str(port), *defaults, *options],
+            cwd=root,
+            env=env,
+            stdout=output,
+            stderr=output,
+        )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return process
+        except httpx2.HTTPError:
+            time.sleep(0.05)
+        if process.poll() is not None:
+            pytest.fail(f"the service did not start: {log.read_text()}")
+    process.kill()
+    pytest.fail("the service did not answer /healthz within 30 s")
