@@ -1,4 +1,5 @@
-"""Run ``leadscore serve`` as a real process, for the tests that kill or stop it."""
+"""Run the service on a real socket: ``leadscore serve`` as a process, for the tests that
+kill or stop it, or the app in a thread, for real clients."""
 
 from __future__ import annotations
 
@@ -6,11 +7,16 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
+import uvicorn
 
 
 def free_port() -> int:
@@ -46,3 +52,23 @@ def start_service(
             pytest.fail(f"the service did not start: {log.read_text()}")
     process.kill()
     pytest.fail("the service did not answer /healthz within 30 s")
+
+
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """Serve ``app`` with uvicorn on a free loopback port in a thread, for clients that need
+    a real socket; yields the base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    if not server.started:
+        pytest.fail("uvicorn did not start within 10 s")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

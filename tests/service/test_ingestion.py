@@ -10,22 +10,19 @@ score 46 is warm (19-49).
 from __future__ import annotations
 
 import base64
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from leadscore import Project, Settings
 from leadscore.service.app import create_app
 from leadscore.store.keys import create_key
 from leadscore.store.scores import stored_scores
-from tests.service.serve import free_port
+from tests.service.serve import serving
 
 TRAITS = {
     "email": "ann@acme.example",
@@ -108,6 +105,8 @@ def test_a_bad_message_is_a_400_naming_the_field(service: Service) -> None:
     assert answer.json()["field"] == "event"
     answer = service.send("/v1/identify", {"traits": {"a": 1}})
     assert (answer.status_code, answer.json()["field"]) == (400, "userId")
+    answer = service.send("/v1/track", {"type": "page", "userId": "u1", "name": "Pricing"})
+    assert (answer.status_code, answer.json()["field"]) == (400, "type")
     answer = service.send("/v1/track", {"userId": "u1", "event": "X", "timestamp": "yesterday"})
     assert (answer.status_code, answer.json()["field"]) == (400, "timestamp")
     not_json = service.client.post(
@@ -173,20 +172,11 @@ def test_a_stage_change_is_recorded_when_events_qualify_the_lead(service: Servic
 def test_the_segment_python_client_sends_unmodified(service: Service) -> None:
     from segment.analytics import Client
 
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(service.app, host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
     errors: list[Exception] = []
-    try:
+    with serving(service.app) as url:
         client = Client(
             service.ingest,
-            host=f"http://127.0.0.1:{port}",
+            host=url,
             sync_mode=True,
             max_retries=0,
             on_error=lambda error, _: errors.append(error),
@@ -195,9 +185,6 @@ def test_the_segment_python_client_sends_unmodified(service: Service) -> None:
         client.track("u9", "Webinar Attended")
         client.page("u9", name="Pricing", properties={"path": "/pricing"})
         client.flush()
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
     assert errors == []
     stored = stored_scores(service.store, "u9")
     assert [(r["fit"], r["engagement"], r["score"]) for r in stored] == [(30_000, 16_000, 46_000)]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -220,6 +221,17 @@ def test_subscriptions_are_listed_checked_and_removed(service: Service) -> None:
         {"url": "https://x.example", "events": ["threshold_crossed"]},
     )
     assert (bad.status_code, bad.json()["field"]) == (400, "threshold")
+    for url in ("https://[::1", "http://x.example:99999", "https://"):  # found by schemathesis
+        bad = _admin(service, "POST", "/v1/webhooks", {"url": url, "events": ["stage_changed"]})
+        assert (bad.status_code, bad.json()["field"]) == (400, "url"), url
+    for threshold in (4e16, float("nan")):  # thousandths of 4e16 points overflow 64 bits
+        body = {"url": "https://x.example", "events": ["threshold_crossed"]}
+        bad = service.client.post(
+            "/v1/webhooks",
+            content=json.dumps({**body, "threshold": threshold}),  # NaN: Python's JSON
+            headers={"Authorization": f"Bearer {service.admin}"},
+        )
+        assert (bad.status_code, bad.json()["field"]) == (400, "threshold"), threshold
     read_only = service.client.get(
         "/v1/webhooks", headers={"Authorization": f"Bearer {service.read}"}
     )

@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.middleware.cors import CORSMiddleware
@@ -23,6 +24,7 @@ from leadscore._types import now_us
 from leadscore.project import Project, rescore_all, rescore_leads
 from leadscore.service import errors, ingestion, leads, metrics, models_api, webhook_api
 from leadscore.service.runtime import Runtime
+from leadscore.service.schemas import with_security
 from leadscore.service.sender import Sender
 from leadscore.store.unscored import unscored
 
@@ -128,6 +130,13 @@ def create_app(
 
     for router in (ingestion.router, leads.router, webhook_api.router, models_api.router):
         app.include_router(router)
+
+    def document() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = with_security(FastAPI.openapi(app), ("/healthz", "/metrics"))
+        return app.openapi_schema
+
+    app.openapi = document  # type: ignore[method-assign]
     return app
 
 

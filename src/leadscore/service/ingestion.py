@@ -15,6 +15,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from leadscore._types import now_us
 from leadscore.project import rescore_leads
@@ -23,6 +24,7 @@ from leadscore.service.auth import require
 from leadscore.service.body import json_body
 from leadscore.service.errors import ApiError
 from leadscore.service.runtime import State
+from leadscore.service.schemas import Batch, Identify, Ingested, Page, Track, errors, json_request
 from leadscore.spec.model import ScoringModel
 from leadscore.store.ingest import Pending, parse_message
 from leadscore.store.segment import MessageError
@@ -31,10 +33,16 @@ from leadscore.store.unscored import mark_unscored
 
 KINDS = ("identify", "track", "page")
 
-router = APIRouter(prefix="/v1", tags=["ingestion"], dependencies=[require("ingest")])
+router = APIRouter(
+    prefix="/v1",
+    tags=["ingestion"],
+    dependencies=[require("ingest")],
+    responses={200: {"model": Ingested}, **errors(400, 401, 403, 413)},
+)
+BODIES: dict[str, type[BaseModel]] = {"identify": Identify, "track": Track, "page": Page}
 
 
-@router.post("/batch")
+@router.post("/batch", openapi_extra=json_request(Batch))
 async def batch(request: Request, state: State) -> JSONResponse:
     """Several messages at once (``{"batch": [...]}``); good ones are kept, bad ones listed
     by index with the field and reason."""
@@ -49,6 +57,8 @@ async def batch(request: Request, state: State) -> JSONResponse:
 def _single(kind: str) -> Any:
     async def endpoint(request: Request, state: State) -> JSONResponse:
         body = await json_body(request)
+        if body.setdefault("type", kind) != kind:
+            raise ApiError(400, f"type: must be {kind} at /v1/{kind}", "type")
         answer = await state.write(
             ingest, state.store, state.models, [body], kind=kind, single=True
         )
@@ -59,7 +69,7 @@ def _single(kind: str) -> Any:
 
 
 for _kind in KINDS:
-    router.post(f"/{_kind}", name=_kind)(_single(_kind))
+    router.post(f"/{_kind}", name=_kind, openapi_extra=json_request(BODIES[_kind]))(_single(_kind))
 
 
 def ingest(

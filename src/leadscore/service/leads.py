@@ -18,6 +18,7 @@ from leadscore.service.auth import require
 from leadscore.service.body import choice, json_body
 from leadscore.service.errors import ApiError
 from leadscore.service.runtime import State
+from leadscore.service.schemas import Feedback, LeadChange, NewLead, Outcome, errors, json_request
 from leadscore.spec.model import ScoringModel
 from leadscore.store.outcomes import (
     OUTCOMES,
@@ -32,7 +33,7 @@ from leadscore.store.segment import MessageError, parse_timestamp
 from leadscore.store.store import Store
 from leadscore.store.unscored import mark_unscored
 
-router = APIRouter(prefix="/v1/leads", tags=["leads"])
+router = APIRouter(prefix="/v1/leads", tags=["leads"], responses=errors(400, 401, 403, 404))
 
 
 @router.get("", dependencies=[require("read")])
@@ -94,7 +95,13 @@ def lead(lead_id: str, state: State) -> dict[str, Any]:
     return _view(state.store, state.models, lead_id)
 
 
-@router.post("", status_code=201, dependencies=[require("admin")])
+@router.post(
+    "",
+    status_code=201,
+    dependencies=[require("admin")],
+    openapi_extra=json_request(NewLead),
+    responses=errors(409, 413),
+)
 async def create(request: Request, state: State) -> dict[str, Any]:
     """Create a lead (``{"lead_id": ..., "attributes": {...}}``) and score it; 409 if it
     exists (update it with PATCH)."""
@@ -106,7 +113,12 @@ async def create(request: Request, state: State) -> dict[str, Any]:
     return await state.write(_write_lead, state.store, state.models, lead_id, attributes, True)
 
 
-@router.patch("/{lead_id}", dependencies=[require("admin")])
+@router.patch(
+    "/{lead_id}",
+    dependencies=[require("admin")],
+    openapi_extra=json_request(LeadChange),
+    responses=errors(413),
+)
 async def update(lead_id: str, request: Request, state: State) -> dict[str, Any]:
     """Change some attributes of a lead (``{"attributes": {...}}``; the others are kept) and
     score it again; the change counts from now."""
@@ -115,7 +127,13 @@ async def update(lead_id: str, request: Request, state: State) -> dict[str, Any]
     return await state.write(_write_lead, state.store, state.models, lead_id, attributes, False)
 
 
-@router.post("/{lead_id}/outcomes", status_code=201, dependencies=[require("admin")])
+@router.post(
+    "/{lead_id}/outcomes",
+    status_code=201,
+    dependencies=[require("admin")],
+    openapi_extra=json_request(Outcome),
+    responses=errors(413),
+)
 async def outcome(lead_id: str, request: Request, state: State) -> dict[str, Any]:
     """Record what became of the lead: converted, won or lost, with a value and a time."""
     body = await json_body(request)
@@ -134,7 +152,13 @@ async def outcome(lead_id: str, request: Request, state: State) -> dict[str, Any
     return {**row, "at": format_as_of(row["at"])}
 
 
-@router.post("/{lead_id}/feedback", status_code=201, dependencies=[require("admin")])
+@router.post(
+    "/{lead_id}/feedback",
+    status_code=201,
+    dependencies=[require("admin")],
+    openapi_extra=json_request(Feedback),
+    responses=errors(413),
+)
 async def feedback(lead_id: str, request: Request, state: State) -> dict[str, Any]:
     """Record sales' verdict on the lead: good_fit, bad_fit or not_interested."""
     body = await json_body(request)

@@ -14,8 +14,14 @@ from leadscore.service.auth import require
 from leadscore.service.body import MAX_BODY_BYTES
 from leadscore.service.errors import ApiError
 from leadscore.service.runtime import State
+from leadscore.service.schemas import YAML_REQUEST, errors
 
-router = APIRouter(prefix="/v1/models", tags=["models"], dependencies=[require("admin")])
+router = APIRouter(
+    prefix="/v1/models",
+    tags=["models"],
+    dependencies=[require("admin")],
+    responses=errors(400, 401, 403, 404),
+)
 
 
 def _shown(version: ModelVersion) -> dict[str, Any]:
@@ -33,7 +39,7 @@ def listed(state: State) -> dict[str, Any]:
     return {"versions": [_shown(v) for v in versions(state.project)]}
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, openapi_extra=YAML_REQUEST, responses=errors(413))
 async def uploaded(request: Request, state: State) -> dict[str, Any]:
     """Upload a model file (the YAML text as the body) as its model's next version; it is not
     used until activated. Problems are listed with their line, as the CLI lists them."""

@@ -11,12 +11,18 @@ from leadscore.service.auth import require
 from leadscore.service.body import json_body
 from leadscore.service.errors import ApiError
 from leadscore.service.runtime import State
+from leadscore.service.schemas import NewWebhook, errors, json_request
 from leadscore.store.webhooks import deliveries, subscribe, unsubscribe, webhooks
 
-router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], dependencies=[require("admin")])
+router = APIRouter(
+    prefix="/v1/webhooks",
+    tags=["webhooks"],
+    dependencies=[require("admin")],
+    responses=errors(400, 401, 403, 404),
+)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, openapi_extra=json_request(NewWebhook), responses=errors(413))
 async def create(request: Request, state: State) -> dict[str, Any]:
     """Subscribe ``url`` to ``events`` (stage_changed, tier_changed, threshold_crossed) of
     ``model`` (default: every model); ``to`` keeps only stage and tier changes into these

@@ -74,6 +74,10 @@ class Change:
     before: Mapping[str, Any] | None  # the kept row: score, tier, stage
 
 
+#: The largest threshold taken, in points (scores are kept in thousandths, as 64-bit integers).
+MAX_THRESHOLD = 1_000_000_000_000
+
+
 def subscribe(
     store: Store,
     url: str,
@@ -84,14 +88,20 @@ def subscribe(
     threshold: float | None = None,
 ) -> tuple[Webhook, str]:
     """A new subscription; returns it and its signing secret (stored, shown this once)."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018  (a port out of range or not a number raises here)
+    except ValueError:  # a bad IPv6 literal or port
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputError(f"url: {url!r} is not an http(s) URL")
     wanted = tuple(dict.fromkeys(kinds))
     if not wanted or any(kind not in KINDS for kind in wanted):
         raise InputError(f"events: give one or more of {', '.join(KINDS)}")
     if ("threshold_crossed" in wanted) != (threshold is not None):
         raise InputError("threshold: give a threshold exactly when asking for threshold_crossed")
+    if threshold is not None and not abs(threshold) <= MAX_THRESHOLD:  # NaN fails too
+        raise InputError(f"threshold: must be a number of points within ±{MAX_THRESHOLD:,}")
     hook = Webhook(
         id=uuid.uuid4().hex,
         url=url,

@@ -1,0 +1,161 @@
+"""The bodies of the API as the OpenAPI document shows them.
+
+The routes read their bodies themselves (``body.json_body``), so that a Segment batch keeps
+its good messages when some are bad and every error names its field; these models exist to
+document those bodies exactly, for client generators and for the schemathesis test that holds
+the service to its document.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
+
+from leadscore.store.outcomes import OUTCOMES, VERDICTS
+from leadscore.store.webhooks import KINDS, MAX_THRESHOLD
+
+Id = Annotated[str, Field(min_length=1)] | int
+Time = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+Name = Annotated[str, Field(min_length=1)]
+_ONE_ID: JsonDict = {"anyOf": [{"required": ["userId"]}, {"required": ["anonymousId"]}]}
+
+
+class ErrorBody(BaseModel):
+    """Every error: what was wrong and, when a field was, which one."""
+
+    model_config = ConfigDict(extra="allow")
+    error: str
+    field: str | None = None
+
+
+class _Message(BaseModel):
+    """What every Segment message may carry; other fields (context, integrations, sentAt...)
+    are taken and ignored, as Segment does."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    user_id: Id | None = Field(None, alias="userId", description="The lead's id.")
+    anonymous_id: Id | None = Field(
+        None, alias="anonymousId", description="A visitor not yet identified."
+    )
+    message_id: str | None = Field(
+        None, alias="messageId", description="Ingestion is idempotent on it."
+    )
+    timestamp: Time | None = Field(
+        None, description="When it happened, with a UTC offset (default: when received)."
+    )
+
+
+class Identify(_Message):
+    model_config = ConfigDict(json_schema_extra={"required": ["userId"]})
+    type: Literal["identify"] = "identify"
+    traits: dict[str, Any] = Field(default_factory=dict, description="The lead's attributes.")
+
+
+class Track(_Message):
+    model_config = ConfigDict(json_schema_extra=_ONE_ID)
+    type: Literal["track"] = "track"
+    event: Name
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class Page(_Message):
+    model_config = ConfigDict(json_schema_extra=_ONE_ID)
+    type: Literal["page"] = "page"
+    name: str | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class Batch(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    batch: list[Any] = Field(
+        description="Identify, track and page messages, each checked on its own: good ones "
+        "are kept, bad ones listed in the answer's rejected."
+    )
+
+
+class Rejected(BaseModel):
+    index: int
+    field: str
+    error: str
+
+
+class Ingested(BaseModel):
+    success: bool
+    accepted: int
+    rejected: list[Rejected]
+
+
+class NewLead(BaseModel):
+    lead_id: Name
+    attributes: dict[str, Any] = Field(
+        default_factory=dict, json_schema_extra={"propertyNames": {"not": {"const": "lead_id"}}}
+    )
+
+
+class LeadChange(BaseModel):
+    attributes: dict[str, Any] = Field(
+        default_factory=dict, json_schema_extra={"propertyNames": {"not": {"const": "lead_id"}}}
+    )
+
+
+class Outcome(BaseModel):
+    outcome: Literal[OUTCOMES]  # type: ignore[valid-type]
+    value: float | None = Field(None, description="What the deal was worth.")
+    at: Time | None = Field(None, description="When (default: now).")
+
+
+class Feedback(BaseModel):
+    feedback: Literal[VERDICTS]  # type: ignore[valid-type]
+    note: str = ""
+
+
+class NewWebhook(BaseModel):
+    url: Annotated[str, Field(pattern=r"^https?://[^/?#\s]+")]
+    events: Annotated[list[Literal[KINDS]], Field(min_length=1)]  # type: ignore[valid-type]
+    model: str | None = Field(None, description="A model's name; default: every model.")
+    to: list[str] | None = Field(None, description="Only changes into these stages or tiers.")
+    threshold: float | None = Field(
+        None,
+        ge=-MAX_THRESHOLD,
+        le=MAX_THRESHOLD,
+        description="Points; required with threshold_crossed, refused without it.",
+    )
+
+
+def json_request(model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra`` for a route that reads ``model`` as its JSON body."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": model.model_json_schema()}},
+        }
+    }
+
+
+#: ``openapi_extra`` of the model upload: the model file's YAML text.
+YAML_REQUEST = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/yaml": {"schema": {"type": "string"}}},
+    }
+}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses`` documenting the error answers a route can give."""
+    return {status: {"model": ErrorBody} for status in statuses}
+
+
+def with_security(document: dict[str, Any], open_paths: tuple[str, ...]) -> dict[str, Any]:
+    """The document with its API keys declared: Segment's basic auth (the key as the user
+    name) or a bearer token, on every operation outside ``open_paths``."""
+    document.setdefault("components", {})["securitySchemes"] = {
+        "writeKey": {"type": "http", "scheme": "basic", "description": "The key as user name."},
+        "apiKey": {"type": "http", "scheme": "bearer"},
+    }
+    for path, operations in document["paths"].items():
+        for operation in operations.values():
+            operation["security"] = [] if path in open_paths else [{"writeKey": []}, {"apiKey": []}]
+    return document
