@@ -29,7 +29,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
+import httpx2
 
 EVENTS = [
     ("track", "Email Opened", {"email_type": "newsletter"}),
@@ -90,12 +90,12 @@ def main() -> None:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        with httpx.Client(base_url=url, headers=auth, timeout=120) as client:
+        with httpx2.Client(base_url=url, headers=auth, timeout=120) as client:
             for _ in range(300):
                 try:
                     if client.get("/healthz").status_code == 200:
                         break
-                except httpx.TransportError:
+                except httpx2.TransportError:
                     time.sleep(0.1)
             identify = [
                 {

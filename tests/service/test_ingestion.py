@@ -10,7 +10,6 @@ score 46 is warm (19-49).
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -51,13 +50,6 @@ class Service:
     def lead(self, lead_id: str, key: str | None = None) -> Any:
         headers = {"Authorization": f"Bearer {key or self.read}"}
         return self.client.get(f"/v1/leads/{lead_id}", headers=headers)
-
-
-@pytest.fixture
-def service(tmp_path: Path, database_url: str) -> Iterator[Service]:
-    running = Service(tmp_path, database_url)
-    yield running
-    running.store.close()
 
 
 def _now() -> str:

@@ -7,24 +7,13 @@ tiers hot 50+, warm 19-49, cold below.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from leadscore.spec.loader import default_model_text
 from leadscore.store.scores import stored_scores
 from tests.service.test_ingestion import TRAITS, Service
 
 WEBINAR = "    event: Webinar Attended\n    points: 10\n"
-
-
-@pytest.fixture
-def service(tmp_path: Path, database_url: str) -> Iterator[Service]:
-    running = Service(tmp_path, database_url)
-    yield running
-    running.store.close()
 
 
 def _admin(service: Service, method: str, path: str, **kwargs: Any) -> Any:

@@ -13,7 +13,6 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,13 +25,6 @@ from leadscore.store.unscored import unscored
 from leadscore.store.webhooks import MAX_ATTEMPTS, retry_delay
 from tests.service.receiver import Receiver
 from tests.service.test_ingestion import TRAITS, Service
-
-
-@pytest.fixture
-def service(tmp_path: Path, database_url: str) -> Iterator[Service]:
-    running = Service(tmp_path, database_url)
-    yield running
-    running.store.close()
 
 
 @pytest.fixture

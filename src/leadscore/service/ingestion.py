@@ -23,7 +23,7 @@ from leadscore.service import metrics
 from leadscore.service.auth import require
 from leadscore.service.body import json_body
 from leadscore.service.errors import ApiError
-from leadscore.service.runtime import State
+from leadscore.service.runtime import Runtime, State
 from leadscore.service.schemas import Batch, Identify, Ingested, Page, Track, errors, json_request
 from leadscore.spec.model import ScoringModel
 from leadscore.store.ingest import Pending, parse_message
@@ -50,7 +50,7 @@ async def batch(request: Request, state: State) -> JSONResponse:
     items = body.get("batch")
     if not isinstance(items, list):
         raise ApiError(400, "batch: must be a list of messages", "batch")
-    answer = await state.write(ingest, state.store, state.models, items, kind=None, single=False)
+    answer = await ingest(state, items, kind=None)
     return JSONResponse(answer, status_code=200 if answer["success"] else 400)
 
 
@@ -59,9 +59,10 @@ def _single(kind: str) -> Any:
         body = await json_body(request)
         if body.setdefault("type", kind) != kind:
             raise ApiError(400, f"type: must be {kind} at /v1/{kind}", "type")
-        answer = await state.write(
-            ingest, state.store, state.models, [body], kind=kind, single=True
-        )
+        answer = await ingest(state, [body], kind=kind)
+        if answer["rejected"]:
+            first = answer["rejected"][0]
+            raise ApiError(400, f"{first['field']}: {first['error']}", str(first["field"]))
         return JSONResponse(answer)
 
     endpoint.__doc__ = f"One Segment {kind} message."
@@ -72,14 +73,28 @@ for _kind in KINDS:
     router.post(f"/{_kind}", name=_kind, openapi_extra=json_request(BODIES[_kind]))(_single(_kind))
 
 
-def ingest(
-    store: Store, models: list[ScoringModel], items: list[Any], *, kind: str | None, single: bool
-) -> dict[str, Any]:
-    """Parse, store and score. Bad items are answered by index with the field and reason; the
-    others are kept. A message without a timestamp happened when it was received (as Segment
-    does)."""
-    started = time.perf_counter()
+async def ingest(state: Runtime, items: list[Any], *, kind: str | None) -> dict[str, Any]:
+    """Parse the messages, then store and score the good ones together with those of the
+    requests arriving meanwhile (``Runtime.write_together``): under load, one transaction
+    and one rescoring serve many requests. The answer comes once they are kept."""
     at = now_us()
+    pending, rejected, kinds = parse(items, kind, at)
+    if rejected:
+        metrics.EVENTS_REJECTED.inc(len(rejected))
+    if items and len(rejected) == len(items):
+        return {"success": False, "accepted": 0, "rejected": rejected, "error": "no message taken"}
+    await state.write_together(store_and_score, pending, size=len(pending))
+    for name in kinds:
+        metrics.EVENTS_INGESTED.labels(type=name).inc()
+    return {"success": True, "accepted": len(items) - len(rejected), "rejected": rejected}
+
+
+def parse(
+    items: list[Any], kind: str | None, at: int
+) -> tuple[Pending, list[dict[str, Any]], list[str]]:
+    """The good messages (ready to write), the bad ones by index with the field and reason,
+    and the good ones' types. A message without a timestamp happened when it was received
+    (as Segment does)."""
     pending = Pending()
     rejected: list[dict[str, Any]] = []
     kinds: list[str] = []
@@ -96,13 +111,16 @@ def ingest(
             kinds.append(str(message["type"]))
         except MessageError as exc:
             rejected.append({"index": index, "field": exc.field, "error": exc.reason})
-    if rejected:
-        metrics.EVENTS_REJECTED.inc(len(rejected))
-    if single and rejected:
-        first = rejected[0]
-        raise ApiError(400, f"{first['field']}: {first['error']}", str(first["field"]))
-    if items and len(rejected) == len(items):
-        return {"success": False, "accepted": 0, "rejected": rejected, "error": "no message taken"}
+    return pending, rejected, kinds
+
+
+def store_and_score(store: Store, models: list[ScoringModel], group: list[Pending]) -> None:
+    """Store the messages of several requests and mark their leads unscored in one
+    transaction, then rescore those leads and keep the results in a second: a crash in
+    between leaves marks that the restart rescores."""
+    started = time.perf_counter()
+    at = now_us()
+    pending = Pending.merged(group)
     touched = pending.lead_ids()
     anonymous = pending.anonymous_ids()
     with store.engine.begin() as conn:
@@ -110,10 +128,7 @@ def ingest(
         touched |= store.anonymous_leads(anonymous, conn)
         mark_unscored(conn, touched, at)
     rescore_leads(store, models, touched, now_us())
-    for name in kinds:
-        metrics.EVENTS_INGESTED.labels(type=name).inc()
     metrics.SCORING_SECONDS.observe(time.perf_counter() - started)
-    return {"success": True, "accepted": len(items) - len(rejected), "rejected": rejected}
 
 
 def _iso(ts_us: int) -> str:

@@ -19,6 +19,19 @@ from leadscore.store.store import Store
 
 T = TypeVar("T")
 
+#: The most a grouped write takes at once (messages, for ingestion): a burst is written in
+#: several groups, so no answer waits for an unbounded one.
+GROUP_LIMIT = 5_000
+
+
+@dataclass
+class _Group:
+    """Parts waiting for the write lane, with their sizes and their requests' futures, and
+    the task writing them."""
+
+    waiting: list[tuple[Any, int, asyncio.Future[None]]] = field(default_factory=list)
+    drainer: asyncio.Task[None] | None = None
+
 
 @dataclass
 class Runtime:
@@ -29,6 +42,7 @@ class Runtime:
     # writes run one at a time, off the event loop: reads and health checks stay answered,
     # and two writes never rescore the same lead side by side
     writing: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _groups: dict[Callable[..., None], _Group] = field(default_factory=dict)
 
     async def write(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a write in the write lane, then wake the webhook sender (it may owe some)."""
@@ -36,6 +50,47 @@ class Runtime:
             result = await run_in_threadpool(partial(function, *args, **kwargs))
         self.sender.wake()
         return result
+
+    async def write_together(
+        self,
+        function: Callable[[Store, list[ScoringModel], list[T]], None],
+        part: T,
+        *,
+        size: int = 1,
+    ) -> None:
+        """Run ``function(store, models, parts)`` in the write lane on ``part`` and the parts
+        of other requests that arrived while the lane was busy (at most ``GROUP_LIMIT`` in
+        size each time): group commit. One request alone is written at once; under load the
+        cost of a transaction and a rescoring is shared, so the lane keeps up. Returns once
+        ``part`` is written; raises what writing its group raised."""
+        group = self._groups.setdefault(function, _Group())
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        group.waiting.append((part, size, done))
+        if group.drainer is None:
+            group.drainer = asyncio.create_task(self._drain(function, group))
+        await done
+
+    async def _drain(self, function: Callable[..., None], group: _Group) -> None:
+        try:
+            while group.waiting:
+                taken, total = 0, 0
+                for _, size, _ in group.waiting:
+                    if taken and total + size > GROUP_LIMIT:
+                        break
+                    taken, total = taken + 1, total + size
+                batch, group.waiting = group.waiting[:taken], group.waiting[taken:]
+                try:
+                    await self.write(function, self.store, self.models, [p for p, _, _ in batch])
+                except Exception as exc:  # every request of the group hears of it
+                    for _, _, done in batch:
+                        if not done.done():
+                            done.set_exception(exc)
+                else:
+                    for _, _, done in batch:
+                        if not done.done():  # a request whose client left is cancelled
+                            done.set_result(None)
+        finally:
+            group.drainer = None
 
     def model_names(self) -> list[str]:
         return [m.name for m in self.models]

@@ -252,6 +252,16 @@ class Pending:
             if item.anonymous_id:
                 self.links.append((item.anonymous_id, item.lead_id))
 
+    @classmethod
+    def merged(cls, parts: list[Pending]) -> Pending:
+        """One ``Pending`` holding all of ``parts``, in order."""
+        whole = cls()
+        for part in parts:
+            whole.events.extend(part.events)
+            whole.leads.extend(part.leads)
+            whole.links.extend(part.links)
+        return whole
+
     def lead_ids(self) -> set[str]:
         """The leads these messages name (anonymous events name none until linked)."""
         return {lead_id for lead_id, _, _ in self.leads} | {lead for _, lead in self.links}
