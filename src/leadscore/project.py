@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
@@ -36,7 +36,7 @@ from leadscore.spec.model import ScoringModel
 from leadscore.store.changes import ChangeMark, change_mark, changed_since
 from leadscore.store.scores import kept_scores, newer_models, replace_scores, save_scores
 from leadscore.store.store import StageTransition, Store
-from leadscore.store.unscored import clear_unscored
+from leadscore.store.unscored import clear_marks, marks_of
 from leadscore.store.webhooks import Change, Webhook, needs_previous, queue_deliveries, webhooks
 
 CONFIG_FILE = "leadscore.toml"
@@ -158,8 +158,10 @@ def rescore_all(
 
     What ``leadscore score``, ``leadscore rescore`` and the service's schedule run: time alone
     moves decayed scores and "inactive for N days" stages, with no new event."""
+    with store.engine.connect() as conn:
+        marks = marks_of(conn, None)
     results = score_all(store, models, at, cache=cache)
-    recorded, skipped = keep_results(store, models, results, at, lead_ids=None)
+    recorded, skipped = keep_results(store, models, results, at, lead_ids=None, marks=marks)
     return results, recorded, skipped
 
 
@@ -170,9 +172,11 @@ def keep_results(
     at: int,
     *,
     lead_ids: Sequence[str] | None,
+    marks: Mapping[str, int] | None = None,
 ) -> tuple[int, list[str]]:
     """Keep results scored as of ``at`` in one transaction: each lead's result, the stage
-    changes found, the webhook deliveries they owe, and the end of the leads' "unscored" marks.
+    changes found, the webhook deliveries they owe, and the end of the "unscored" ``marks``
+    read before scoring (``marks_of``; kept when a model is left alone, for a later rescoring).
     Changes and deliveries are one commit, so a crash never loses or invents a delivery.
 
     ``lead_ids``: the leads scored (None: every lead, and leads missing from ``results`` lose
@@ -194,7 +198,8 @@ def keep_results(
             save_scores(conn, [{**row, "as_of": at} for row in results.to_pylist()])
         store.record_transitions(transitions, conn)
         queue_deliveries(conn, hooks, changes, at)
-        clear_unscored(conn, lead_ids, at)
+        if marks and not skipped:
+            clear_marks(conn, marks)
     return len(transitions), skipped
 
 
@@ -307,14 +312,27 @@ BATCH_RESCORE_MIN = 20
 
 def rescore_leads(
     store: Store, models: list[ScoringModel], lead_ids: Iterable[str], at: int
-) -> pa.Table:
-    """Score some leads under every model as of ``at``, keep the results on the leads
-    (``lead_scores``) and record the stage changes found (as ``record_transitions`` does).
+) -> tuple[int, list[str]]:
+    """Score some leads under every model as of ``at`` (``score_leads``) and keep the results
+    on the leads with their stage changes and webhook deliveries (``keep_results``), clearing
+    the leads' "unscored" marks read before scoring. Returns what ``keep_results`` returns."""
+    touched = sorted(set(lead_ids))
+    with store.engine.connect() as conn:
+        marks = marks_of(conn, touched)
+    results = score_leads(store, models, touched, at)
+    return keep_results(store, models, results, at, lead_ids=touched, marks=marks)
 
-    What the service runs after each write: only the leads the write touched. A few are
-    replayed one by one; many go through the batch engine together with their accounts'
-    other leads (the engines agree, so both ways give the same results). Models that do
-    not apply to a lead are skipped for it. Returns the results (``RESULT_SCHEMA``)."""
+
+def score_leads(
+    store: Store, models: list[ScoringModel], lead_ids: Iterable[str], at: int
+) -> pa.Table:
+    """Some leads' results under every model as of ``at`` (``RESULT_SCHEMA``), with the
+    stage change each would make; nothing is written.
+
+    What the service runs after writes: only the leads they touched. A few are replayed one
+    by one; many go through the batch engine together with their accounts' other leads (the
+    engines agree, so both ways give the same results). Models that do not apply to a lead
+    are skipped for it."""
     touched = sorted(set(lead_ids))
     if len(touched) >= BATCH_RESCORE_MIN and store.latest_change() <= at:
         leads, events = store.accounts_arrow(touched)
@@ -345,7 +363,7 @@ def rescore_leads(
                     }
                 )
         results = pa.Table.from_pylist(rows, schema=RESULT_SCHEMA)
-    keep_results(store, models, results, at, lead_ids=touched)
+    return results
 
 
 def asdict_row(result: LeadScore) -> dict[str, object]:

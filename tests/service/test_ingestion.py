@@ -257,12 +257,12 @@ def test_a_large_batch_is_rescored_as_replaying_each_lead_would(service: Service
 def test_an_unexpected_error_is_a_json_500_without_a_traceback(
     service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import leadscore.service.ingestion as service_app
+    import leadscore.service.scorer as service_app
 
     def broken(*_: Any, **__: Any) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(service_app, "rescore_leads", broken)
+    monkeypatch.setattr(service_app, "score_leads", broken)
     client = TestClient(service.app, raise_server_exceptions=False)
     headers = {"Authorization": f"Bearer {service.ingest}"}
     answer = client.post("/v1/track", json={"userId": "u1", "event": "X"}, headers=headers)

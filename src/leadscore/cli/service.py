@@ -10,6 +10,7 @@ import typer
 from leadscore.cli.console import err, out
 from leadscore.project import Project
 from leadscore.service.logs import LogFormat, log_config
+from leadscore.service.options import AnswerAfter
 from leadscore.store.keys import SCOPES, create_key
 
 keys_app = typer.Typer(no_args_is_help=True, help="API keys of the service.")
@@ -33,6 +34,16 @@ def serve(
             "tracking from the browser with an ingest key. Repeat for several; * allows any.",
         ),
     ] = None,
+    answer_after: Annotated[
+        AnswerAfter,
+        typer.Option(
+            help="When ingestion answers. scored: once the leads' new results are kept. "
+            "stored: once the messages are stored; the results follow within a rescoring "
+            "round (milliseconds; under load, a round takes many leads at once), which keeps "
+            "answers fast at high rates. A crash in between loses nothing: the restart "
+            "rescores.",
+        ),
+    ] = "scored",
     log_format: Annotated[
         LogFormat,
         typer.Option(help="json: one JSON object per line, for log shippers; text: for people."),
@@ -50,7 +61,12 @@ def serve(
     from leadscore.service.app import create_app
 
     project = Project.find(Path.cwd())
-    app = create_app(project, rescore_every=rescore_every * 60 or None, cors_origins=cors_origin)
+    app = create_app(
+        project,
+        rescore_every=rescore_every * 60 or None,
+        cors_origins=cors_origin,
+        answer_after=answer_after,
+    )
     logging.config.dictConfig(log_config(log_format))
     logging.getLogger("leadscore").info("serving the project in %s", project.root)
     uvicorn.run(app, host=host, port=port, log_config=None, access_log=False)

@@ -21,8 +21,9 @@ from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from leadscore._types import now_us
-from leadscore.project import Project, rescore_all, rescore_leads
+from leadscore.project import Project, rescore_all
 from leadscore.service import errors, ingestion, leads, metrics, models_api, webhook_api
+from leadscore.service.options import AnswerAfter
 from leadscore.service.runtime import Runtime
 from leadscore.service.schemas import with_security
 from leadscore.service.sender import Sender
@@ -37,15 +38,25 @@ def create_app(
     rescore_every: float | None = None,
     cors_origins: list[str] | None = None,
     webhook_poll: float = 1.0,
+    answer_after: AnswerAfter = "scored",
 ) -> FastAPI:
     """The service for ``project``; one store (connection pool) for the app's lifetime.
 
     With ``rescore_every`` (seconds), every lead is rescored on that schedule while the
     service runs (``rescore_all``): time alone moves decayed scores and "inactive for N
     days" stages, and the changes it causes are recorded and sent to webhooks.
-    ``cors_origins``: the web origins whose pages may call the API (browser tracking)."""
+    ``cors_origins``: the web origins whose pages may call the API (browser tracking).
+    ``answer_after``: "scored" answers an ingestion request once its leads' results are
+    kept; "stored" once its messages are stored, which keeps answers fast under load (the
+    results follow within a rescoring round; a crash in between is caught up on restart)."""
     store = project.store()
-    state = Runtime(project, store, project.models(), Sender(store, poll=webhook_poll))
+    state = Runtime(
+        project,
+        store,
+        project.models(),
+        Sender(store, poll=webhook_poll),
+        answer_after=answer_after,
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -53,8 +64,10 @@ def create_app(
         sending = asyncio.create_task(state.sender.run())
         scheduled = asyncio.create_task(schedule()) if rescore_every else None
         yield
-        # uvicorn has answered the requests in flight, so every accepted write is kept; a
-        # rescoring under way finishes (the write lane), deliveries in flight are recorded
+        # uvicorn has answered the requests in flight, so every accepted write is kept; the
+        # leads handed to rescoring are rescored, a scheduled rescoring under way finishes
+        # (the write lane), deliveries in flight are recorded
+        await state.scorer.idle()
         async with state.writing:
             if scheduled is not None:
                 scheduled.cancel()
@@ -146,4 +159,4 @@ async def _catch_up(state: Runtime) -> None:
     behind = await asyncio.to_thread(unscored, state.store)
     if behind:
         logger.info("rescoring %d leads left unscored by the last run", len(behind))
-        await state.write(rescore_leads, state.store, state.models, behind, now_us())
+        await state.scorer.score(behind)

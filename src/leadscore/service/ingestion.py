@@ -9,7 +9,6 @@ rescores, so every message answered 2xx ends up stored and scored.
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,14 +17,12 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from leadscore._types import now_us
-from leadscore.project import rescore_leads
 from leadscore.service import metrics
 from leadscore.service.auth import require
 from leadscore.service.body import json_body
 from leadscore.service.errors import ApiError
 from leadscore.service.runtime import Runtime, State
 from leadscore.service.schemas import Batch, Identify, Ingested, Page, Track, errors, json_request
-from leadscore.spec.model import ScoringModel
 from leadscore.store.ingest import Pending, parse_message
 from leadscore.store.segment import MessageError
 from leadscore.store.store import Store
@@ -74,16 +71,21 @@ for _kind in KINDS:
 
 
 async def ingest(state: Runtime, items: list[Any], *, kind: str | None) -> dict[str, Any]:
-    """Parse the messages, then store and score the good ones together with those of the
-    requests arriving meanwhile (``Runtime.write_together``): under load, one transaction
-    and one rescoring serve many requests. The answer comes once they are kept."""
+    """Parse the messages, store the good ones together with those of the requests arriving
+    meanwhile (``Runtime.write_together``), and hand their leads to the rescoring rounds
+    (``Scorer``). The answer comes once their results are kept, or once they are stored
+    (``Runtime.answer_after``)."""
     at = now_us()
     pending, rejected, kinds = parse(items, kind, at)
     if rejected:
         metrics.EVENTS_REJECTED.inc(len(rejected))
     if items and len(rejected) == len(items):
         return {"success": False, "accepted": 0, "rejected": rejected, "error": "no message taken"}
-    await state.write_together(store_and_score, pending, size=len(pending))
+    touched = await state.write_together(store_messages, pending, size=len(pending))
+    if state.answer_after == "scored":
+        await state.scorer.score(touched)
+    else:
+        state.scorer.add(touched)
     for name in kinds:
         metrics.EVENTS_INGESTED.labels(type=name).inc()
     return {"success": True, "accepted": len(items) - len(rejected), "rejected": rejected}
@@ -114,11 +116,10 @@ def parse(
     return pending, rejected, kinds
 
 
-def store_and_score(store: Store, models: list[ScoringModel], group: list[Pending]) -> None:
-    """Store the messages of several requests and mark their leads unscored in one
-    transaction, then rescore those leads and keep the results in a second: a crash in
-    between leaves marks that the restart rescores."""
-    started = time.perf_counter()
+def store_messages(store: Store, group: list[Pending]) -> set[str]:
+    """Store the messages of several requests and mark their leads unscored, in one
+    transaction; returns those leads. A crash before they are rescored leaves the marks,
+    which the restart rescores."""
     at = now_us()
     pending = Pending.merged(group)
     touched = pending.lead_ids()
@@ -127,8 +128,7 @@ def store_and_score(store: Store, models: list[ScoringModel], group: list[Pendin
         pending.flush(store, conn)
         touched |= store.anonymous_leads(anonymous, conn)
         mark_unscored(conn, touched, at)
-    rescore_leads(store, models, touched, now_us())
-    metrics.SCORING_SECONDS.observe(time.perf_counter() - started)
+    return touched
 
 
 def _iso(ts_us: int) -> str:

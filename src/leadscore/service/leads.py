@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Request
 from leadscore._types import format_as_of, now_us
 from leadscore.engines.results import points
 from leadscore.errors import ConflictError, NotFoundError
-from leadscore.project import explain_lead, explanation, rescore_leads
+from leadscore.project import explain_lead, explanation
 from leadscore.service.auth import require
 from leadscore.service.body import choice, json_body
 from leadscore.service.errors import ApiError
@@ -110,7 +110,9 @@ async def create(request: Request, state: State) -> dict[str, Any]:
     if not isinstance(lead_id, str) or not lead_id:
         raise ApiError(400, "lead_id: must be a non-empty string", "lead_id")
     attributes = _attributes(body)
-    return await state.write(_write_lead, state.store, state.models, lead_id, attributes, True)
+    await state.write(_write_lead, state.store, lead_id, attributes, True)
+    await state.scorer.score([lead_id])
+    return _view(state.store, state.models, lead_id)
 
 
 @router.patch(
@@ -124,7 +126,9 @@ async def update(lead_id: str, request: Request, state: State) -> dict[str, Any]
     score it again; the change counts from now."""
     body = await json_body(request)
     attributes = _attributes(body)
-    return await state.write(_write_lead, state.store, state.models, lead_id, attributes, False)
+    await state.write(_write_lead, state.store, lead_id, attributes, False)
+    await state.scorer.score([lead_id])
+    return _view(state.store, state.models, lead_id)
 
 
 @router.post(
@@ -187,14 +191,8 @@ def _attributes(body: dict[str, Any]) -> dict[str, Any]:
     return attributes
 
 
-def _write_lead(
-    store: Store,
-    models: list[ScoringModel],
-    lead_id: str,
-    attributes: dict[str, Any],
-    new: bool,
-) -> dict[str, Any]:
-    """Create or update the lead, mark it unscored in the same transaction, rescore it."""
+def _write_lead(store: Store, lead_id: str, attributes: dict[str, Any], new: bool) -> None:
+    """Create or update the lead and mark it unscored, in one transaction."""
     at = now_us()
     with store.engine.begin() as conn:
         exists = store.has_lead(lead_id, conn)
@@ -204,8 +202,6 @@ def _write_lead(
             raise NotFoundError(f"no lead with id {lead_id!r}")
         store.upsert_leads([(lead_id, attributes, None)], conn)
         mark_unscored(conn, [lead_id], at)
-    rescore_leads(store, models, [lead_id], now_us())
-    return _view(store, models, lead_id)
 
 
 def _view(store: Store, models: list[ScoringModel], lead_id: str) -> dict[str, Any]:

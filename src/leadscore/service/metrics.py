@@ -5,7 +5,7 @@ One registry per process (Prometheus' own default): a service runs one app.
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 EVENTS_INGESTED = Counter(
     "leadscore_events_ingested", "Messages accepted by the ingestion API.", ["type"]
@@ -15,8 +15,16 @@ EVENTS_REJECTED = Counter(
 )
 SCORING_SECONDS = Histogram(
     "leadscore_scoring_seconds",
-    "Time to store a write and rescore the leads it touched, per request.",
+    "Time of one rescoring round: score the leads written since the last, keep the results.",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+SCORING_LAG_SECONDS = Histogram(
+    "leadscore_scoring_lag_seconds",
+    "From a write handing its leads to rescoring until their new results are kept.",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+LEADS_UNSCORED = Gauge(
+    "leadscore_leads_unscored", "Leads written and waiting for their results to be kept."
 )
 RESCORE_SECONDS = Histogram(
     "leadscore_rescore_seconds",

@@ -13,11 +13,14 @@ from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from leadscore.project import Project
+from leadscore.service.options import AnswerAfter
+from leadscore.service.scorer import Scorer
 from leadscore.service.sender import Sender
 from leadscore.spec.model import ScoringModel
 from leadscore.store.store import Store
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 #: The most a grouped write takes at once (messages, for ingestion): a burst is written in
 #: several groups, so no answer waits for an unbounded one.
@@ -29,7 +32,7 @@ class _Group:
     """Parts waiting for the write lane, with their sizes and their requests' futures, and
     the task writing them."""
 
-    waiting: list[tuple[Any, int, asyncio.Future[None]]] = field(default_factory=list)
+    waiting: list[tuple[Any, int, asyncio.Future[Any]]] = field(default_factory=list)
     drainer: asyncio.Task[None] | None = None
 
 
@@ -42,7 +45,14 @@ class Runtime:
     # writes run one at a time, off the event loop: reads and health checks stay answered,
     # and two writes never rescore the same lead side by side
     writing: asyncio.Lock = field(default_factory=asyncio.Lock)
-    _groups: dict[Callable[..., None], _Group] = field(default_factory=dict)
+    #: "scored": ingestion answers once the leads' new results are kept; "stored": once the
+    #: messages are stored (the results follow within the next rescoring round)
+    answer_after: AnswerAfter = "scored"
+    _groups: dict[Callable[..., Any], _Group] = field(default_factory=dict)
+    scorer: Scorer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.scorer = Scorer(self)
 
     async def write(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a write in the write lane, then wake the webhook sender (it may owe some)."""
@@ -52,25 +62,22 @@ class Runtime:
         return result
 
     async def write_together(
-        self,
-        function: Callable[[Store, list[ScoringModel], list[T]], None],
-        part: T,
-        *,
-        size: int = 1,
-    ) -> None:
-        """Run ``function(store, models, parts)`` in the write lane on ``part`` and the parts
-        of other requests that arrived while the lane was busy (at most ``GROUP_LIMIT`` in
-        size each time): group commit. One request alone is written at once; under load the
-        cost of a transaction and a rescoring is shared, so the lane keeps up. Returns once
-        ``part`` is written; raises what writing its group raised."""
+        self, function: Callable[[Store, list[Any]], R], part: Any, *, size: int = 1
+    ) -> R:
+        """Run ``function(store, parts)`` in the write lane on ``part`` and the parts of other
+        requests that arrived while the lane was busy (at most ``GROUP_LIMIT`` in size each
+        time): group commit. One request alone is written at once; under load the cost of a
+        transaction is shared, so the lane keeps up. Returns, once ``part`` is written, what
+        ``function`` returned for its group; raises what writing its group raised."""
         group = self._groups.setdefault(function, _Group())
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         group.waiting.append((part, size, done))
         if group.drainer is None:
             group.drainer = asyncio.create_task(self._drain(function, group))
-        await done
+        result: R = await done
+        return result
 
-    async def _drain(self, function: Callable[..., None], group: _Group) -> None:
+    async def _drain(self, function: Callable[..., Any], group: _Group) -> None:
         try:
             while group.waiting:
                 taken, total = 0, 0
@@ -80,7 +87,7 @@ class Runtime:
                     taken, total = taken + 1, total + size
                 batch, group.waiting = group.waiting[:taken], group.waiting[taken:]
                 try:
-                    await self.write(function, self.store, self.models, [p for p, _, _ in batch])
+                    written = await self.write(function, self.store, [p for p, _, _ in batch])
                 except Exception as exc:  # every request of the group hears of it
                     for _, _, done in batch:
                         if not done.done():
@@ -88,7 +95,7 @@ class Runtime:
                 else:
                     for _, _, done in batch:
                         if not done.done():  # a request whose client left is cancelled
-                            done.set_result(None)
+                            done.set_result(written)
         finally:
             group.drainer = None
 

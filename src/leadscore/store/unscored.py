@@ -7,7 +7,7 @@ restart and rescored, so every accepted event ends up scored.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import sqlalchemy as sa
 
@@ -25,16 +25,29 @@ def mark_unscored(conn: sa.Connection, lead_ids: Iterable[str], at: int) -> None
         conn.execute(table.insert(), [{"lead_id": lead_id, "since": at} for lead_id in chunk])
 
 
-def clear_unscored(conn: sa.Connection, lead_ids: Sequence[str] | None, at: int) -> None:
-    """Clear the marks of leads scored as of ``at`` (None: every lead) made at or before it; a
-    mark made later stays, for its change may not have been seen."""
+def marks_of(conn: sa.Connection, lead_ids: Sequence[str] | None) -> dict[str, int]:
+    """The marks of these leads (None: of every lead), lead -> when made. Read them before
+    reading what to score: a mark seen then was committed before the scoring read."""
     table = schema.unscored_leads
     if lead_ids is None:
-        conn.execute(table.delete().where(table.c.since <= at))
-        return
+        return dict(conn.execute(sa.select(table.c.lead_id, table.c.since)).all())
+    found: dict[str, int] = {}
     for start in range(0, len(lead_ids), 500):
         chunk = list(lead_ids[start : start + 500])
-        conn.execute(table.delete().where(table.c.lead_id.in_(chunk), table.c.since <= at))
+        query = sa.select(table.c.lead_id, table.c.since).where(table.c.lead_id.in_(chunk))
+        found.update(conn.execute(query).all())
+    return found
+
+
+def clear_marks(conn: sa.Connection, marks: Mapping[str, int]) -> None:
+    """Clear the marks seen before scoring, in the transaction keeping the results. A mark
+    made since (a later write to the lead replaced it) stays: its change may not have been
+    seen, and the next rescoring takes it."""
+    table = schema.unscored_leads
+    pairs = sorted(marks.items())
+    for start in range(0, len(pairs), 500):
+        chunk = pairs[start : start + 500]
+        conn.execute(table.delete().where(sa.tuple_(table.c.lead_id, table.c.since).in_(chunk)))
 
 
 def unscored(store: Store) -> list[str]:

@@ -1,0 +1,152 @@
+"""The service's rescoring of changed leads, in rounds.
+
+Writes mark the leads they change (``store.unscored``) and hand them here. One round takes
+every lead handed in since the last: it reads their marks, scores them outside the write lane
+(reads only, so writes go on meanwhile), then keeps the results in the lane, in one short
+transaction with their stage changes, webhook deliveries and the end of the marks seen. Under
+load a round takes many leads at once, and from ``BATCH_RESCORE_MIN`` on the batch engine
+scores them, so rescoring keeps up with ingestion.
+
+A write to a lead during a round replaces its mark; the round clears only the marks it saw,
+so the lead stays marked and the next round takes it. A crash leaves marks that the restart
+rescores (``app._catch_up``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from starlette.concurrency import run_in_threadpool
+
+from leadscore._types import now_us
+from leadscore.project import keep_results, score_leads
+from leadscore.service import metrics
+from leadscore.spec.model import ScoringModel
+from leadscore.store.store import Store
+from leadscore.store.unscored import marks_of
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from leadscore.service.runtime import Runtime
+
+logger = logging.getLogger(__name__)
+
+#: Rounds a lead is tried in when other rescorings keep overtaking it (``keep_results``
+#: leaves a model alone when its kept results are newer than the round's instant).
+MAX_ROUNDS = 5
+
+#: The pause after a failed round before the leads nobody waits for are tried again.
+RETRY_SECONDS = 1.0
+
+
+@dataclass
+class _Part:
+    """Leads handed in together, the future of whoever waits for them (None: nobody), when
+    they were handed in, and how many rounds have tried them."""
+
+    lead_ids: set[str]
+    done: asyncio.Future[None] | None
+    since: float = field(default_factory=time.perf_counter)
+    rounds: int = 0
+
+
+class Scorer:
+    """Rescoring rounds for one service (see the module's docstring)."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.waiting: list[_Part] = []
+        self.rounder: asyncio.Task[None] | None = None
+        self.settled = asyncio.Event()
+        self.settled.set()
+
+    def add(self, lead_ids: Iterable[str]) -> None:
+        """Rescore these leads soon; nobody waits for it."""
+        self._hand_in(_Part(set(lead_ids), None))
+
+    async def score(self, lead_ids: Iterable[str]) -> None:
+        """Rescore these leads and return once their results are kept; raises what the
+        round raised."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._hand_in(_Part(set(lead_ids), done))
+        await done
+
+    async def idle(self) -> None:
+        """Wait until every lead handed in is rescored (or its round failed)."""
+        await self.settled.wait()
+
+    def pending(self) -> int:
+        """Leads handed in and not yet kept."""
+        return len(set().union(*(part.lead_ids for part in self.waiting)))
+
+    def _hand_in(self, part: _Part) -> None:
+        if not part.lead_ids:
+            if part.done is not None:
+                part.done.set_result(None)
+            return
+        self.waiting.append(part)
+        self.settled.clear()
+        metrics.LEADS_UNSCORED.set(self.pending())
+        if self.rounder is None:
+            self.rounder = asyncio.create_task(self._rounds())
+
+    async def _rounds(self) -> None:
+        try:
+            while self.waiting:
+                parts, self.waiting = self.waiting, []
+                try:
+                    kept = await self._round(set().union(*(part.lead_ids for part in parts)))
+                except Exception as exc:  # the marks stay: a later rescoring takes them
+                    logger.exception("rescoring the leads of %d writes failed", len(parts))
+                    for part in parts:
+                        part.rounds += 1
+                        if part.done is not None:
+                            if not part.done.done():
+                                part.done.set_exception(exc)
+                        elif part.rounds < MAX_ROUNDS:  # nobody waits: try again shortly
+                            self.waiting.append(part)
+                    await asyncio.sleep(RETRY_SECONDS)
+                    continue
+                finished = time.perf_counter()
+                for part in parts:
+                    part.rounds += 1
+                    if not kept and part.rounds < MAX_ROUNDS:
+                        self.waiting.append(part)  # overtaken: again, as of a later instant
+                        continue
+                    metrics.SCORING_LAG_SECONDS.observe(finished - part.since)
+                    if part.done is not None and not part.done.done():
+                        part.done.set_result(None)
+        finally:
+            self.rounder = None
+            metrics.LEADS_UNSCORED.set(self.pending())
+            if not self.waiting:
+                self.settled.set()
+
+    async def _round(self, lead_ids: set[str]) -> bool:
+        """Score and keep ``lead_ids``; False when a newer rescoring overtook this one."""
+        started = time.perf_counter()
+        state = self.runtime
+        models = state.models
+        at = now_us()
+        touched = sorted(lead_ids)
+        marks, results = await run_in_threadpool(_score, state.store, models, touched, at)
+        _, skipped = await state.write(
+            keep_results, state.store, models, results, at, lead_ids=touched, marks=marks
+        )
+        metrics.SCORING_SECONDS.observe(time.perf_counter() - started)
+        return not skipped
+
+
+def _score(
+    store: Store, models: list[ScoringModel], lead_ids: list[str], at: int
+) -> tuple[dict[str, int], pa.Table]:
+    """The leads' marks, read first, and their results as of ``at``."""
+    with store.engine.connect() as conn:
+        marks = marks_of(conn, lead_ids)
+    return marks, score_leads(store, models, lead_ids, at)

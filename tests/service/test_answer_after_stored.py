@@ -1,0 +1,50 @@
+"""``answer_after="stored"``: ingestion answers once the messages are stored; the results
+follow in the next rescoring round, and a graceful stop waits for that round."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+import leadscore.service.scorer as scorer_module
+from leadscore import Project, Settings
+from leadscore.service.app import create_app
+from leadscore.store.keys import create_key
+from leadscore.store.scores import stored_scores
+from leadscore.store.unscored import unscored
+
+
+def test_the_answer_comes_before_the_score_and_a_stop_waits_for_it(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Project.init(tmp_path)
+    project = Project.open(tmp_path, Settings(database_url=database_url))
+    app = create_app(project, answer_after="stored")
+    store = app.state.store
+    key = create_key(store, "ingest", "site")
+    release = threading.Event()
+    original = scorer_module.score_leads
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        assert release.wait(20), "the test never released the rescoring"
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(scorer_module, "score_leads", held)
+    with TestClient(app) as client:
+        body = {"userId": "u1", "event": "Webinar Attended", "messageId": "m1"}
+        answer = client.post("/v1/track", json=body, headers={"Authorization": f"Bearer {key}"})
+        assert answer.status_code == 200 and answer.json()["accepted"] == 1
+        # answered while the rescoring is held: stored and marked, not yet kept
+        assert store.count("events") == 1
+        assert unscored(store) == ["u1"]
+        assert stored_scores(store, "u1") == []
+        threading.Timer(0.3, release.set).start()
+    # leaving the client stops the app; the stop waited for the round it had been handed
+    assert unscored(store) == []
+    [kept] = stored_scores(store, "u1")
+    assert (kept["engagement"], kept["score"]) == (10_000, 10_000)  # one webinar: 10 points
+    store.close()
