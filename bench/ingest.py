@@ -1,6 +1,7 @@
 """Service ingestion benchmark: `leadscore serve` on SQLite or PostgreSQL, client on loopback.
 
     python bench/ingest.py --leads 2000 --single 3000 --rate 300 --batches 10
+    python bench/ingest.py --leads 2000 --single 3000 --rate 300 --batches 10 --answer-after stored
     python bench/ingest.py --leads 2000 --single 3000 --rate 300 --batches 10 \
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
 
@@ -10,9 +11,11 @@ account facts have colleagues to read). Then, against the running service:
 
 * single events: `--single` POST /v1/track or /v1/page calls in an open loop at `--rate` a
   second (each starts at its scheduled time, answered or not, as many browsers would send);
-  reported: the latency p50 and p99 from the scheduled start, and the rate achieved;
-* batches: `--batches` POST /v1/batch calls of 500 events each; reported: events a second,
-  storing and rescoring included;
+  reported: the latency p50 and p99 from the scheduled start, the rate achieved, and how
+  soon the results were kept (the service's scoring-lag histogram);
+* batches: `--batches` POST /v1/batch calls of 500 events each, one after another;
+  reported: events a second answered, and stored and rescored (until the service's
+  unscored-leads gauge is back to 0);
 * baseline, in the same run: GET /healthz latency (the HTTP round trip without any work).
 """
 
@@ -36,6 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx2
+from prometheus_client.parser import text_string_to_metric_families
 
 EVENTS = [
     ("track", "Email Opened", {"email_type": "newsletter"}),
@@ -89,6 +93,38 @@ async def singles(
         return latencies, time.perf_counter() - began
 
 
+def wait_scored(client: httpx2.Client) -> None:
+    """Until the service has kept the results of every write (its unscored-leads gauge)."""
+    while True:
+        text = client.get("/metrics").text
+        for family in text_string_to_metric_families(text):
+            if family.name == "leadscore_leads_unscored" and family.samples[0].value == 0:
+                return
+        time.sleep(0.01)
+
+
+def lag_buckets(client: httpx2.Client) -> dict[float, float]:
+    """The scoring-lag histogram's cumulative bucket counts, by upper bound in seconds."""
+    text = client.get("/metrics").text
+    for family in text_string_to_metric_families(text):
+        if family.name == "leadscore_scoring_lag_seconds":
+            return {
+                float(sample.labels["le"]): sample.value
+                for sample in family.samples
+                if sample.name.endswith("_bucket")
+            }
+    raise SystemExit("the service has no scoring lag histogram")
+
+
+def bucket_quantiles(
+    after: dict[float, float], before: dict[float, float], quantiles: tuple[float, ...]
+) -> list[float]:
+    """Upper bounds of the buckets holding these quantiles of the lags observed between."""
+    counts = {bound: after[bound] - before.get(bound, 0.0) for bound in sorted(after)}
+    total = counts[float("inf")]
+    return [next(b for b, c in counts.items() if c >= q * total) for q in quantiles]
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -103,6 +139,12 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=10)
     parser.add_argument(
         "--database-url", default=None, help="PostgreSQL URL (default: the embedded SQLite)"
+    )
+    parser.add_argument(
+        "--answer-after",
+        choices=["scored", "stored"],
+        default="scored",
+        help="the service's --answer-after (default: scored)",
     )
     args = parser.parse_args()
     with database(args.database_url) as url:
@@ -142,7 +184,7 @@ def run_bench(args: argparse.Namespace, database_url: str | None) -> None:
     auth = {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
     port = free_port()
     server = subprocess.Popen(
-        [*leadscore, "serve", "--port", str(port)],
+        [*leadscore, "serve", "--port", str(port), "--answer-after", args.answer_after],
         cwd=folder,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -174,21 +216,25 @@ def run_bench(args: argparse.Namespace, database_url: str | None) -> None:
                 client.get("/healthz")
                 health.append(time.perf_counter() - started)
 
+            wait_scored(client)
+            lag_before = lag_buckets(client)
             latencies, single_seconds = asyncio.run(
                 singles(url, auth, rng, args.leads, args.single, args.rate)
             )
+            wait_scored(client)
+            lags = bucket_quantiles(lag_buckets(client), lag_before, (0.5, 0.99))
 
-            batch_seconds = 0.0
-            number = args.single
-            for _ in range(args.batches):
-                batch = []
-                for _ in range(500):
-                    batch.append(message(rng, args.leads, number))
-                    number += 1
-                started = time.perf_counter()
+            batches = [
+                [message(rng, args.leads, args.single + n * 500 + i) for i in range(500)]
+                for n in range(args.batches)
+            ]
+            started = time.perf_counter()
+            for batch in batches:
                 answer = client.post("/v1/batch", json={"batch": batch})
-                batch_seconds += time.perf_counter() - started
                 assert answer.json()["accepted"] == 500, answer.text
+            answered_seconds = time.perf_counter() - started
+            wait_scored(client)
+            batch_seconds = time.perf_counter() - started
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -206,11 +252,14 @@ def run_bench(args: argparse.Namespace, database_url: str | None) -> None:
         f"single events: {args.single:,} at {args.rate:g}/s asked, "
         f"{args.single / single_seconds:.0f}/s achieved; latency p50 "
         f"{statistics.median(latencies) * ms:.1f} ms, p99 {percentile(latencies, 0.99) * ms:.1f} ms"
+        f"; results kept within p50 <= {lags[0] * ms:g} ms, p99 <= {lags[1] * ms:g} ms "
+        "of the write (histogram bucket bounds)"
     )
     total = args.batches * 500
     print(
-        f"batches: {args.batches} x 500 events in {batch_seconds:.1f} s: "
-        f"{total / batch_seconds:,.0f} events/s (stored and rescored)"
+        f"batches: {args.batches} x 500 events answered in {answered_seconds:.2f} s "
+        f"({total / answered_seconds:,.0f} events/s), all results kept after "
+        f"{batch_seconds:.2f} s: {total / batch_seconds:,.0f} events/s stored and rescored"
     )
     print(json.dumps({"folder": str(folder)}))
 

@@ -99,6 +99,7 @@ def create_app(
     )
     app.state.runtime = state
     app.state.store = store
+    app.state.trusted_keys = {}  # key -> (scope, trusted until): auth.scope_of
     errors.install(app)
     if cors_origins:
         app.add_middleware(

@@ -103,7 +103,7 @@ class Runtime:
         return [m.name for m in self.models]
 
 
-def runtime(request: Request) -> Runtime:
+async def runtime(request: Request) -> Runtime:
     """The app's ``Runtime`` (a route dependency)."""
     found: Runtime = request.app.state.runtime
     return found
