@@ -12,17 +12,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from leadscore._types import now_us
 from leadscore.project import Project, rescore_all
 from leadscore.service import errors, ingestion, leads, metrics, models_api, webhook_api
+from leadscore.service.logs import RequestLog
 from leadscore.service.options import AnswerAfter
 from leadscore.service.runtime import Runtime
 from leadscore.service.schemas import with_security
@@ -39,6 +40,7 @@ def create_app(
     cors_origins: list[str] | None = None,
     webhook_poll: float = 1.0,
     answer_after: AnswerAfter = "scored",
+    scoring_process: bool = False,
 ) -> FastAPI:
     """The service for ``project``; one store (connection pool) for the app's lifetime.
 
@@ -48,7 +50,9 @@ def create_app(
     ``cors_origins``: the web origins whose pages may call the API (browser tracking).
     ``answer_after``: "scored" answers an ingestion request once its leads' results are
     kept; "stored" once its messages are stored, which keeps answers fast under load (the
-    results follow within a rescoring round; a crash in between is caught up on restart)."""
+    results follow within a rescoring round; a crash in between is caught up on restart).
+    ``scoring_process``: rescoring rounds compute in a process of their own (what
+    ``leadscore serve`` does), so that requests are answered while a round computes."""
     store = project.store()
     state = Runtime(
         project,
@@ -60,6 +64,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if scoring_process:
+            await state.scorer.start_process()
         await _catch_up(state)
         sending = asyncio.create_task(state.sender.run())
         scheduled = asyncio.create_task(schedule()) if rescore_every else None
@@ -68,6 +74,7 @@ def create_app(
         # leads handed to rescoring are rescored, a scheduled rescoring under way finishes
         # (the write lane), deliveries in flight are recorded
         await state.scorer.idle()
+        state.scorer.stop_process()
         async with state.writing:
             if scheduled is not None:
                 scheduled.cancel()
@@ -109,27 +116,7 @@ def create_app(
             allow_headers=["Authorization", "Content-Type", "Content-Encoding"],
         )
 
-    @app.middleware("http")
-    async def log_requests(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        duration_ms = round((time.perf_counter() - started) * 1000, 2)
-        logger.info(
-            "%s %s %d %.2f ms",
-            request.method,
-            request.url.path,
-            response.status_code,
-            duration_ms,
-            extra={
-                "method": request.method,
-                "path": request.url.path,
-                "status": response.status_code,
-                "duration_ms": duration_ms,
-            },
-        )
-        return response
+    app.add_middleware(RequestLog)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:

@@ -37,6 +37,7 @@ def _key_of(header: str | None) -> str:
 #: hundreds of events a second with the same key. A revoked key stops working within this.
 KEY_CACHE_SECONDS = 5.0
 
+
 async def scope_of(request: Request) -> str:
     """The scope of the request's key; 401 when it has none or an unknown one."""
     key = _key_of(request.headers.get("authorization"))

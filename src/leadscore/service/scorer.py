@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 import time
 from collections.abc import Iterable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -61,6 +64,7 @@ class Scorer:
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
+        self.pool: ProcessPoolExecutor | None = None
         self.waiting: list[_Part] = []
         self.rounder: asyncio.Task[None] | None = None
         self.settled = asyncio.Event()
@@ -76,6 +80,24 @@ class Scorer:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._hand_in(_Part(set(lead_ids), done))
         await done
+
+    async def start_process(self) -> None:
+        """Compute rounds in a process of their own from now on, so that the service's
+        process answers requests while a round computes (scoring is Python work that would
+        hold the interpreter lock). The process opens its own connection to the database."""
+        self.pool = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_open_store,
+            initargs=(self.runtime.store.url,),
+        )
+        # imports and the connection happen now, not in the first round
+        await asyncio.get_running_loop().run_in_executor(self.pool, _ready)
+
+    def stop_process(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
 
     async def idle(self) -> None:
         """Wait until every lead handed in is rescored (or its round failed)."""
@@ -135,12 +157,43 @@ class Scorer:
         models = state.models
         at = now_us()
         touched = sorted(lead_ids)
-        marks, results = await run_in_threadpool(_score, state.store, models, touched, at)
+        if self.pool is None:
+            marks, results = await run_in_threadpool(_score, state.store, models, touched, at)
+        else:
+            loop = asyncio.get_running_loop()
+            try:
+                marks, results = await loop.run_in_executor(
+                    self.pool, _score_in_process, models, touched, at
+                )
+            except BrokenProcessPool:  # the process died (killed, out of memory): a new one
+                self.stop_process()
+                await self.start_process()
+                raise
         _, skipped = await state.write(
             keep_results, state.store, models, results, at, lead_ids=touched, marks=marks
         )
         metrics.SCORING_SECONDS.observe(time.perf_counter() - started)
         return not skipped
+
+
+_process_store: Store | None = None
+
+
+def _open_store(url: str) -> None:
+    """The scoring process's own store (the initializer of ``Scorer.pool``)."""
+    global _process_store
+    _process_store = Store.open(url)
+
+
+def _ready() -> None:
+    """Nothing: the first call waits for the process to have started."""
+
+
+def _score_in_process(
+    models: list[ScoringModel], lead_ids: list[str], at: int
+) -> tuple[dict[str, int], pa.Table]:
+    assert _process_store is not None, "the scoring process has no store"
+    return _score(_process_store, models, lead_ids, at)
 
 
 def _score(
