@@ -267,9 +267,17 @@ class Store:
         with self.begin(conn) as conn:
             current: dict[str, dict[str, Any]] = {}
             latest: dict[str, int] = {}
+            known: set[str] = set()
             ids = list(dict.fromkeys(row[0] for row in rows))
+            # an event only needs its lead to exist: attributes and history are read only
+            # for the leads given some
+            given = list(dict.fromkeys(row[0] for row in rows if row[1]))
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
+                query = sa.select(leads.c.lead_id).where(leads.c.lead_id.in_(chunk))
+                known.update(conn.execute(query).scalars())
+            for start in range(0, len(given), 500):
+                chunk = given[start : start + 500]
                 query = sa.select(leads.c.lead_id, leads.c.attributes).where(
                     leads.c.lead_id.in_(chunk)
                 )
@@ -282,10 +290,11 @@ class Store:
                     .group_by(versions_table.c.lead_id)
                 )
                 latest.update({lead_id: int(at) for lead_id, at in conn.execute(query)})
-            known = set(current)
             changed: set[str] = set()
             versions = []
             for lead_id, attributes, at in rows:
+                if not attributes and (lead_id in known or lead_id in current):
+                    continue  # it exists (or was just created) and nothing changes
                 before = current.get(lead_id)
                 combined = {**(before or {}), **attributes}
                 if before is not None and combined == before:
