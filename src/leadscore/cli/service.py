@@ -7,11 +7,12 @@ from typing import Annotated
 
 import typer
 
+from leadscore._types import format_as_of
 from leadscore.cli.console import err, out
 from leadscore.project import Project
 from leadscore.service.logs import LogFormat, log_config
 from leadscore.service.options import AnswerAfter
-from leadscore.store.keys import SCOPES, create_key
+from leadscore.store.keys import SCOPES, create_key, list_keys, revoke_key
 
 keys_app = typer.Typer(no_args_is_help=True, help="API keys of the service.")
 
@@ -86,3 +87,33 @@ def create(
         key = create_key(store, scope, name or scope)
     out.print(key, markup=False, highlight=False)
     err.print(f"Created an API key with scope {scope}. It is shown only this once.", markup=False)
+
+
+@keys_app.command("list")
+def listed() -> None:
+    """Every API key: its prefix (the key itself is not stored), scope, name, when created
+    and when revoked."""
+    project = Project.find(Path.cwd())
+    with project.store() as store:
+        rows = list_keys(store)
+    for row in rows:
+        revoked = row["revoked_at"]
+        state = "in use" if revoked is None else f"revoked {format_as_of(int(str(revoked)))}"
+        created = format_as_of(int(str(row["created_at"])))
+        line = f"{row['prefix']}...  {row['scope']}  {row['name']}  created {created}  {state}"
+        out.print(line, markup=False, highlight=False)
+    if not rows:
+        err.print("No API keys yet: `leadscore keys create` makes one.", markup=False)
+
+
+@keys_app.command("revoke")
+def revoke(
+    key: Annotated[str, typer.Argument(help="The key, or its prefix as `keys list` shows it.")],
+) -> None:
+    """Revoke an API key: the service refuses it from within 5 seconds on."""
+    project = Project.find(Path.cwd())
+    with project.store() as store:
+        found = revoke_key(store, key.removesuffix("..."))
+    err.print(
+        f"Revoked the {found['scope']} key {found['prefix']}... ({found['name']}).", markup=False
+    )
