@@ -15,6 +15,7 @@ rescores (``app._catch_up``).
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import multiprocessing
 import time
@@ -65,6 +66,7 @@ class Scorer:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.pool: ProcessPoolExecutor | None = None
+        self.warm = False
         self.waiting: list[_Part] = []
         self.rounder: asyncio.Task[None] | None = None
         self.settled = asyncio.Event()
@@ -122,8 +124,10 @@ class Scorer:
         try:
             while self.waiting:
                 parts, self.waiting = self.waiting, []
+                leads: set[str] = set().union(*(part.lead_ids for part in parts))
+                metrics.LEADS_UNSCORED.set(len(leads))
                 try:
-                    kept = await self._round(set().union(*(part.lead_ids for part in parts)))
+                    kept = await self._round(leads)
                 except Exception as exc:  # the marks stay: a later rescoring takes them
                     logger.exception("rescoring the leads of %d writes failed", len(parts))
                     for part in parts:
@@ -141,9 +145,16 @@ class Scorer:
                     if not kept and part.rounds < MAX_ROUNDS:
                         self.waiting.append(part)  # overtaken: again, as of a later instant
                         continue
+                    if not kept:  # the marks stay: the next scheduled rescoring takes them
+                        logger.warning("gave up rescoring %d leads: overtaken %d times",
+                                       len(part.lead_ids), part.rounds)  # fmt: skip
                     metrics.SCORING_LAG_SECONDS.observe(finished - part.since)
                     if part.done is not None and not part.done.done():
                         part.done.set_result(None)
+                metrics.LEADS_UNSCORED.set(self.pending())  # handed in meanwhile, or again
+                if not self.warm:  # what the first round imported lazily lives on: see app
+                    gc.freeze()
+                    self.warm = True
         finally:
             self.rounder = None
             metrics.LEADS_UNSCORED.set(self.pending())
