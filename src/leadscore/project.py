@@ -191,6 +191,13 @@ def keep_results(
         if skipped:
             results = results.filter(pc.invert(pc.is_in(results["model"], pa.array(skipped))))
             transitions = [t for t in transitions if t.model not in skipped]
+        if lead_ids is not None:  # a lead erased since it was scored leaves no trace
+            existing = store.existing_leads(lead_ids, conn)
+            if len(existing) < len(set(lead_ids)):
+                results = results.filter(
+                    pc.is_in(results["lead_id"], pa.array(sorted(existing), pa.string()))
+                )
+                transitions = [t for t in transitions if t.lead_id in existing]
         changes = _changes(conn, models, results, hooks, lead_ids)
         if lead_ids is None:
             replace_scores(conn, results, at)

@@ -48,3 +48,36 @@ def test_the_answer_comes_before_the_score_and_a_stop_waits_for_it(
     [kept] = stored_scores(store, "u1")
     assert (kept["engagement"], kept["score"]) == (10_000, 10_000)  # one webinar: 10 points
     store.close()
+
+
+def test_a_lead_erased_while_its_round_computes_leaves_no_trace(
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    Project.init(tmp_path)
+    project = Project.open(tmp_path, Settings(database_url=database_url))
+    app = create_app(project, answer_after="stored")
+    store = app.state.store
+    ingest, admin = create_key(store, "ingest", "site"), create_key(store, "admin", "ops")
+    computed, release = threading.Event(), threading.Event()
+    original = scorer_module.score_leads
+
+    def scored_then_held(*args: Any, **kwargs: Any) -> Any:
+        results = original(*args, **kwargs)  # the lead's result exists now...
+        computed.set()
+        assert release.wait(20), "the test never released the rescoring"
+        return results  # ...and is kept only after the erasure
+
+    monkeypatch.setattr(scorer_module, "score_leads", scored_then_held)
+    with TestClient(app) as client:
+        body = {"userId": "u1", "event": "Demo Requested", "messageId": "m1"}
+        sent = client.post("/v1/track", json=body, headers={"Authorization": f"Bearer {ingest}"})
+        assert sent.status_code == 200
+        assert computed.wait(20)
+        erased = client.delete("/v1/leads/u1", headers={"Authorization": f"Bearer {admin}"})
+        assert erased.status_code == 200
+        release.set()
+    assert stored_scores(store, "u1") == []
+    assert store.count("lead_scores") == 0
+    assert store.transitions("u1") == []
+    assert unscored(store) == []
+    store.close()

@@ -477,6 +477,17 @@ class Store:
             query = sa.select(schema.leads.c.lead_id).where(schema.leads.c.lead_id == lead_id)
             return conn.execute(query).first() is not None
 
+    def existing_leads(self, lead_ids: Sequence[str], conn: sa.Connection) -> set[str]:
+        """Those of ``lead_ids`` that exist, in ``conn``'s transaction."""
+        found: set[str] = set()
+        leads = schema.leads
+        for start in range(0, len(lead_ids), 500):
+            chunk = list(lead_ids[start : start + 500])
+            found.update(
+                conn.execute(sa.select(leads.c.lead_id).where(leads.c.lead_id.in_(chunk))).scalars()
+            )
+        return found
+
     def count(self, table: str) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
