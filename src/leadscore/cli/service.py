@@ -67,7 +67,7 @@ def serve(
         rescore_every=rescore_every * 60 or None,
         cors_origins=cors_origin,
         answer_after=answer_after,
-        scoring_process=True,
+        owns_process=True,
     )
     logging.config.dictConfig(log_config(log_format))
     logging.getLogger("leadscore").info("serving the project in %s", project.root)

@@ -66,7 +66,8 @@ class Scorer:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.pool: ProcessPoolExecutor | None = None
-        self.warm = False
+        #: freeze what the first round imports lazily (pyarrow pulls pandas in): it lives on
+        self.freeze_after_first_round = False
         self.waiting: list[_Part] = []
         self.rounder: asyncio.Task[None] | None = None
         self.settled = asyncio.Event()
@@ -152,9 +153,9 @@ class Scorer:
                     if part.done is not None and not part.done.done():
                         part.done.set_result(None)
                 metrics.LEADS_UNSCORED.set(self.pending())  # handed in meanwhile, or again
-                if not self.warm:  # what the first round imported lazily lives on: see app
+                if self.freeze_after_first_round:  # see app.create_app's owns_process
                     gc.freeze()
-                    self.warm = True
+                    self.freeze_after_first_round = False
         finally:
             self.rounder = None
             metrics.LEADS_UNSCORED.set(self.pending())
