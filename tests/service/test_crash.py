@@ -66,12 +66,19 @@ def test_a_killed_service_loses_no_accepted_event_and_no_owed_webhook(
         deadline = time.monotonic() + 20
         while len(acknowledged) < 40 and time.monotonic() < deadline:
             time.sleep(0.01)
+        helpers = _children(server.pid)  # its scoring process, and multiprocessing's tracker
+        assert helpers
         server.send_signal(signal.SIGKILL)  # mid-stream, no shutdown of any kind
         server.wait(timeout=10)
         time.sleep(0.3)  # the client meets a closed port for a while
         stop.set()
         client.join(timeout=30)
         assert len(acknowledged) >= 40
+
+        deadline = time.monotonic() + 10  # the helpers see the service gone and leave
+        while any(Path(f"/proc/{pid}").exists() for pid in helpers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [pid for pid in helpers if Path(f"/proc/{pid}").exists()]
 
         server = start_service(tmp_path, database_url, port)  # the restart catches up
         with project.store() as store:
@@ -106,3 +113,16 @@ def test_a_killed_service_loses_no_accepted_event_and_no_owed_webhook(
         server.kill()
         server.wait(timeout=10)
         receiver.close()
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux: from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:  # it ended meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found

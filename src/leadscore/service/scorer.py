@@ -18,6 +18,9 @@ import asyncio
 import gc
 import logging
 import multiprocessing
+import multiprocessing.connection
+import os
+import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
@@ -192,9 +195,19 @@ _process_store: Store | None = None
 
 
 def _open_store(url: str) -> None:
-    """The scoring process's own store (the initializer of ``Scorer.pool``)."""
+    """The scoring process's own store (the initializer of ``Scorer.pool``), and a watch on
+    the service: killed outright (SIGKILL, out of memory), it cannot stop the pool, and the
+    process would stay behind holding database connections."""
     global _process_store
     _process_store = Store.open(url)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True).start()
+
+
+def _exit_with(sentinel: int) -> None:
+    multiprocessing.connection.wait([sentinel])  # returns when the service's process ends
+    os._exit(0)
 
 
 def _ready() -> None:
