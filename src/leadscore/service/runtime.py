@@ -56,10 +56,13 @@ class Runtime:
 
     async def write(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a write in the write lane, then wake the webhook sender (it may owe some)."""
-        async with self.writing:
-            result = await run_in_threadpool(partial(function, *args, **kwargs))
+        result = await self._in_lane(function, *args, **kwargs)
         self.sender.wake()
         return result
+
+    async def _in_lane(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        async with self.writing:
+            return await run_in_threadpool(partial(function, *args, **kwargs))
 
     async def write_together(
         self, function: Callable[[Store, list[Any]], R], part: Any, *, size: int = 1
@@ -87,7 +90,8 @@ class Runtime:
                     taken, total = taken + 1, total + size
                 batch, group.waiting = group.waiting[:taken], group.waiting[taken:]
                 try:
-                    written = await self.write(function, self.store, [p for p, _, _ in batch])
+                    # storing owes no webhook (results do): the sender is not woken
+                    written = await self._in_lane(function, self.store, [p for p, _, _ in batch])
                 except Exception as exc:  # every request of the group hears of it
                     for _, _, done in batch:
                         if not done.done():

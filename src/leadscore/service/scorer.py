@@ -2,7 +2,8 @@
 
 Writes mark the leads they change (``store.unscored``) and hand them here. One round takes
 every lead handed in since the last: it reads their marks, scores them outside the write lane
-(reads only, so writes go on meanwhile), then keeps the results in the lane, in one short
+(reads only, so writes go on meanwhile; under ``leadscore serve`` in a process of its own, so
+requests are answered meanwhile too), then keeps the results in the lane, in one short
 transaction with their stage changes, webhook deliveries and the end of the marks seen. Under
 load a round takes many leads at once, and from ``BATCH_RESCORE_MIN`` on the batch engine
 scores them, so rescoring keeps up with ingestion.
