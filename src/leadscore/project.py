@@ -324,10 +324,19 @@ def rescore_leads(
     on the leads with their stage changes and webhook deliveries (``keep_results``), clearing
     the leads' "unscored" marks read before scoring. Returns what ``keep_results`` returns."""
     touched = sorted(set(lead_ids))
-    with store.engine.connect() as conn:
-        marks = marks_of(conn, touched)
-    results = score_leads(store, models, touched, at)
+    marks, results = score_marked(store, models, touched, at)
     return keep_results(store, models, results, at, lead_ids=touched, marks=marks)
+
+
+def score_marked(
+    store: Store, models: list[ScoringModel], lead_ids: Sequence[str], at: int
+) -> tuple[dict[str, int], pa.Table]:
+    """The leads' "unscored" marks, then their results as of ``at`` (``score_leads``). The
+    marks are read first: a mark seen then was committed before the scoring read, so
+    ``keep_results`` may clear it."""
+    with store.engine.connect() as conn:
+        marks = marks_of(conn, lead_ids)
+    return marks, score_leads(store, models, lead_ids, at)
 
 
 def score_leads(

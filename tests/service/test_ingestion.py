@@ -262,7 +262,7 @@ def test_an_unexpected_error_is_a_json_500_without_a_traceback(
     def broken(*_: Any, **__: Any) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(service_app, "score_leads", broken)
+    monkeypatch.setattr(service_app, "score_marked", broken)
     client = TestClient(service.app, raise_server_exceptions=False)
     headers = {"Authorization": f"Bearer {service.ingest}"}
     answer = client.post("/v1/track", json={"userId": "u1", "event": "X"}, headers=headers)

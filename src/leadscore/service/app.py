@@ -148,9 +148,10 @@ def create_app(
         return {"status": "ok"}
 
     @app.get("/metrics", tags=["operations"], response_class=Response)
-    def prometheus() -> Response:
+    async def prometheus() -> Response:
         """Prometheus metrics: events ingested and rejected, scoring latency, webhook
-        deliveries and failures."""
+        deliveries and failures. On the event loop: gauges read the scorer's state, which
+        only the loop changes."""
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     for router in (ingestion.router, leads.router, webhook_api.router, models_api.router):

@@ -17,7 +17,7 @@ from leadscore.project import explain_lead, explanation
 from leadscore.service.auth import require
 from leadscore.service.body import choice, json_body
 from leadscore.service.errors import ApiError
-from leadscore.service.runtime import State
+from leadscore.service.runtime import Runtime, State
 from leadscore.service.schemas import Feedback, LeadChange, NewLead, Outcome, errors, json_request
 from leadscore.spec.model import ScoringModel
 from leadscore.store.outcomes import (
@@ -110,9 +110,7 @@ async def create(request: Request, state: State) -> dict[str, Any]:
     if not isinstance(lead_id, str) or not lead_id:
         raise ApiError(400, "lead_id: must be a non-empty string", "lead_id")
     attributes = _attributes(body)
-    await state.write(_write_lead, state.store, lead_id, attributes, True)
-    await state.scorer.score([lead_id])
-    return _view(state.store, state.models, lead_id)
+    return await _write_lead(state, lead_id, attributes, new=True)
 
 
 @router.patch(
@@ -126,9 +124,7 @@ async def update(lead_id: str, request: Request, state: State) -> dict[str, Any]
     score it again; the change counts from now."""
     body = await json_body(request)
     attributes = _attributes(body)
-    await state.write(_write_lead, state.store, lead_id, attributes, False)
-    await state.scorer.score([lead_id])
-    return _view(state.store, state.models, lead_id)
+    return await _write_lead(state, lead_id, attributes, new=False)
 
 
 @router.post(
@@ -191,7 +187,16 @@ def _attributes(body: dict[str, Any]) -> dict[str, Any]:
     return attributes
 
 
-def _write_lead(store: Store, lead_id: str, attributes: dict[str, Any], new: bool) -> None:
+async def _write_lead(
+    state: Runtime, lead_id: str, attributes: dict[str, Any], *, new: bool
+) -> dict[str, Any]:
+    """Store the lead, rescore it, and show it as GET /v1/leads/ID does."""
+    await state.write(_store_lead, state.store, lead_id, attributes, new)
+    await state.scorer.score([lead_id])
+    return _view(state.store, state.models, lead_id)
+
+
+def _store_lead(store: Store, lead_id: str, attributes: dict[str, Any], new: bool) -> None:
     """Create or update the lead and mark it unscored, in one transaction."""
     at = now_us()
     with store.engine.begin() as conn:

@@ -32,11 +32,10 @@ from typing import TYPE_CHECKING
 from starlette.concurrency import run_in_threadpool
 
 from leadscore._types import now_us
-from leadscore.project import keep_results, score_leads
+from leadscore.project import keep_results, score_marked
 from leadscore.service import metrics
 from leadscore.spec.model import ScoringModel
 from leadscore.store.store import Store
-from leadscore.store.unscored import marks_of
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -73,9 +72,12 @@ class Scorer:
         #: freeze what the first round imports lazily (pyarrow pulls pandas in): it lives on
         self.freeze_after_first_round = False
         self.waiting: list[_Part] = []
+        self.in_round: set[str] = set()
         self.rounder: asyncio.Task[None] | None = None
         self.settled = asyncio.Event()
         self.settled.set()
+        # read when scraped (a service runs one app: the newest scorer is the one)
+        metrics.LEADS_UNSCORED.set_function(self.pending)
 
     def add(self, lead_ids: Iterable[str]) -> None:
         """Rescore these leads soon; nobody waits for it."""
@@ -112,7 +114,7 @@ class Scorer:
 
     def pending(self) -> int:
         """Leads handed in and not yet kept."""
-        return len(set().union(*(part.lead_ids for part in self.waiting)))
+        return len(self.in_round.union(*(part.lead_ids for part in self.waiting)))
 
     def _hand_in(self, part: _Part) -> None:
         if not part.lead_ids:
@@ -121,7 +123,6 @@ class Scorer:
             return
         self.waiting.append(part)
         self.settled.clear()
-        metrics.LEADS_UNSCORED.set(self.pending())
         if self.rounder is None:
             self.rounder = asyncio.create_task(self._rounds())
 
@@ -129,10 +130,9 @@ class Scorer:
         try:
             while self.waiting:
                 parts, self.waiting = self.waiting, []
-                leads: set[str] = set().union(*(part.lead_ids for part in parts))
-                metrics.LEADS_UNSCORED.set(len(leads))
+                self.in_round = set().union(*(part.lead_ids for part in parts))
                 try:
-                    kept = await self._round(leads)
+                    kept = await self._round(self.in_round)
                 except Exception as exc:  # the marks stay: a later rescoring takes them
                     logger.exception("rescoring the leads of %d writes failed", len(parts))
                     for part in parts:
@@ -142,6 +142,7 @@ class Scorer:
                                 part.done.set_exception(exc)
                         elif part.rounds < MAX_ROUNDS:  # nobody waits: try again shortly
                             self.waiting.append(part)
+                    self.in_round = set()
                     await asyncio.sleep(RETRY_SECONDS)
                     continue
                 finished = time.perf_counter()
@@ -156,13 +157,13 @@ class Scorer:
                     metrics.SCORING_LAG_SECONDS.observe(finished - part.since)
                     if part.done is not None and not part.done.done():
                         part.done.set_result(None)
-                metrics.LEADS_UNSCORED.set(self.pending())  # handed in meanwhile, or again
+                self.in_round = set()  # those tried again are waiting by now
                 if self.freeze_after_first_round:  # see app.create_app's owns_process
                     gc.freeze()
                     self.freeze_after_first_round = False
         finally:
             self.rounder = None
-            metrics.LEADS_UNSCORED.set(self.pending())
+            self.in_round = set()
             if not self.waiting:
                 self.settled.set()
 
@@ -174,7 +175,7 @@ class Scorer:
         at = now_us()
         touched = sorted(lead_ids)
         if self.pool is None:
-            marks, results = await run_in_threadpool(_score, state.store, models, touched, at)
+            marks, results = await run_in_threadpool(score_marked, state.store, models, touched, at)
         else:
             loop = asyncio.get_running_loop()
             try:
@@ -219,13 +220,4 @@ def _score_in_process(
     models: list[ScoringModel], lead_ids: list[str], at: int
 ) -> tuple[dict[str, int], pa.Table]:
     assert _process_store is not None, "the scoring process has no store"
-    return _score(_process_store, models, lead_ids, at)
-
-
-def _score(
-    store: Store, models: list[ScoringModel], lead_ids: list[str], at: int
-) -> tuple[dict[str, int], pa.Table]:
-    """The leads' marks, read first, and their results as of ``at``."""
-    with store.engine.connect() as conn:
-        marks = marks_of(conn, lead_ids)
-    return marks, score_leads(store, models, lead_ids, at)
+    return score_marked(_process_store, models, lead_ids, at)

@@ -472,10 +472,8 @@ class Store:
             }
         )
 
-    def has_lead(self, lead_id: str, conn: sa.Connection | None = None) -> bool:
-        with self.begin(conn) as conn:
-            query = sa.select(schema.leads.c.lead_id).where(schema.leads.c.lead_id == lead_id)
-            return conn.execute(query).first() is not None
+    def has_lead(self, lead_id: str, conn: sa.Connection) -> bool:
+        return bool(self.existing_leads([lead_id], conn))
 
     def existing_leads(self, lead_ids: Sequence[str], conn: sa.Connection) -> set[str]:
         """Those of ``lead_ids`` that exist, in ``conn``'s transaction."""
