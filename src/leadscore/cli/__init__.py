@@ -54,7 +54,14 @@ def _root(
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(message)s")
 
 
-from leadscore.cli import accounts, data, project, scoring, service  # noqa: E402  (the commands)
+from leadscore.cli import (  # noqa: E402  (the commands)
+    accounts,
+    data,
+    predictive,
+    project,
+    scoring,
+    service,
+)
 
 app.add_typer(data.app, name="import")
 app.command("init")(project.init)
@@ -67,6 +74,10 @@ app.command("rescore")(scoring.rescore)
 app.command("accounts")(accounts.accounts)
 app.command("serve")(service.serve)
 app.add_typer(service.keys_app, name="keys")
+app.command("train")(predictive.train)
+app.command("evaluate")(predictive.evaluate)
+app.command("learn-points")(predictive.learn_points)
+app.add_typer(predictive.predictive_app, name="predictive")
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""``leadscore import leads|events PATH``: load files into the project's database."""
+"""``leadscore import leads|events|outcomes PATH``: load files into the project's database."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import typer
 
 from leadscore.cli.console import err, progress
 from leadscore.project import Project
-from leadscore.store.ingest import ImportSummary, import_events, import_leads
+from leadscore.store.ingest import ImportSummary, import_events, import_leads, import_outcomes
 
 app = typer.Typer(help="Import leads or events into the project's database.", no_args_is_help=True)
 
@@ -69,3 +69,19 @@ def events(
         task = bar.add_task(f"Importing {path.name}", total=_count_lines(path))
         summary = import_events(store, path, progress=lambda n: bar.update(task, completed=n))
     _report(summary, "events", allow_rejects)
+
+
+@app.command("outcomes")
+def outcomes(
+    path: Annotated[
+        Path, typer.Argument(help="CSV or JSONL of outcomes: lead_id, outcome, at, value.")
+    ],
+    allow_rejects: AllowRejects = False,
+) -> None:
+    """Record what became of leads (converted, won, lost; at: a date or an ISO time with an
+    offset; value optional): the labels `leadscore train` and `evaluate` learn from."""
+    project = Project.find(Path.cwd())
+    with project.store() as store, progress() as bar:
+        task = bar.add_task(f"Importing {path.name}", total=_count_lines(path))
+        summary = import_outcomes(store, path, progress=lambda n: bar.update(task, completed=n))
+    _report(summary, "outcomes", allow_rejects)

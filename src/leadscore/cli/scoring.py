@@ -17,6 +17,7 @@ from leadscore._types import format_as_of
 from leadscore.cli.console import err, out, parse_as_of
 from leadscore.engines.results import LeadScore, points
 from leadscore.errors import InputError
+from leadscore.predict import registry
 from leadscore.project import (
     Project,
     explain_lead,
@@ -59,7 +60,11 @@ def display_table(results: pa.Table) -> pa.Table:
 
 def write_results(results: pa.Table, output: str) -> None:
     """Write CSV, JSONL or Parquet by the file's suffix; ``-`` writes CSV to stdout."""
-    table = display_table(results)
+    write_table(display_table(results), output)
+
+
+def write_table(table: pa.Table, output: str) -> None:
+    """Write any table as CSV, JSONL or Parquet by the file's suffix; ``-``: CSV on stdout."""
     if output == "-":
         import pyarrow.csv as pacsv
 
@@ -108,6 +113,9 @@ def score(
     """
     moment = parse_as_of(as_of)
     project = Project.find(Path.cwd())
+    if model is not None and model in registry.names(project.root):
+        _predict(project, model, moment, output, top)
+        return
     models = project.models(model)
     with project.store() as store:
         with err.status(f"Scoring as of {format_as_of(moment)}..."):
@@ -133,6 +141,30 @@ def score(
             err.print(f"Wrote {results.num_rows:,} results to {output}.", markup=False)
         return
     show_summary(results, moment, top)
+
+
+def _predict(project: Project, name: str, moment: int, output: str | None, top: int) -> None:
+    """``score --model NAME`` for a trained model: probability, score and reasons per lead.
+    Predictions are not kept in the database: they are recomputed from the history."""
+    from leadscore.predict.scoring import predict
+
+    loaded = registry.load(project.root, name)
+    with project.store() as store, err.status(f"Predicting as of {format_as_of(moment)}..."):
+        results = predict(store, loaded, moment)
+    if output is not None:
+        write_table(results, output)
+        if output != "-":
+            err.print(f"Wrote {results.num_rows:,} predictions to {output}.", markup=False)
+        return
+    out.print(
+        f"[bold]{name}[/bold] v{loaded.version}: {results.num_rows:,} leads as of "
+        f"{format_as_of(moment)}"
+    )
+    table = Table("lead", "score", "probability", "reasons")
+    for row in results.slice(0, top).to_pylist():
+        reasons = "; ".join(f"{r['text']} ({r['points']:+g})" for r in json.loads(row["reasons"]))
+        table.add_row(row["lead_id"], f"{row['score']:g}", f"{row['probability']:.3f}", reasons)
+    out.print(table)
 
 
 def show_summary(results: pa.Table, as_of: int, top: int) -> None:
@@ -171,9 +203,29 @@ def explain(
     model: ModelOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
-    """Why a lead has its score: every rule's contribution and every stage condition."""
+    """Why a lead has its score: every rule's contribution and every stage condition (for a
+    trained model: every feature's share of the score)."""
     moment = parse_as_of(as_of)
     project = Project.find(Path.cwd())
+    if model is not None and model in registry.names(project.root):
+        from leadscore.predict.scoring import explain as explain_prediction
+
+        loaded = registry.load(project.root, model)
+        with project.store() as store:
+            found = explain_prediction(store, loaded, lead_id, moment)
+        if as_json:
+            typer.echo(json.dumps(found, indent=2))
+            return
+        out.print(
+            f"[bold]{lead_id}[/bold] under [bold]{model}[/bold] v{loaded.version} as of "
+            f"{found['as_of']}: score {found['score']:g} (probability "
+            f"{found['probability']:.3f}); an average lead scores {found['average_score']:g}"
+        )
+        table = Table("reason", "points")
+        for reason in found["reasons"]:
+            table.add_row(reason["text"], f"{reason['points']:+g}")
+        out.print(table)
+        return
     with project.store() as store:
         results = [explain_lead(store, m, lead_id, moment) for m in project.models(model)]
         history = {

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,15 @@ from pydantic import ValidationError
 
 from leadscore._types import now_us as current_us
 from leadscore.errors import InputError
-from leadscore.store import mappings
+from leadscore.spec.predicates import as_number
+from leadscore.store import mappings, schema
+from leadscore.store.outcomes import OUTCOMES
 from leadscore.store.segment import (
     MessageError,
     SegmentMessage,
     checked_time,
     message_id_of,
+    parse_timestamp,
 )
 from leadscore.store.store import Store, StoredEvent
 
@@ -320,3 +324,82 @@ def parse_message(raw: dict[str, Any], now: int) -> tuple[str, Any]:
         timestamp=timestamp,
         properties=properties,
     )
+
+
+def _outcome_time(text: object) -> int:
+    """An outcome's time: ISO 8601 with an offset, or a date (the start of that UTC day)."""
+    value = str(text or "").strip()
+    if len(value) == 10:
+        try:
+            day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
+        except ValueError:
+            raise MessageError("at", f"{value!r} is not a date (YYYY-MM-DD)") from None
+        return int(day.timestamp()) * 1_000_000
+    return parse_timestamp(value, "at")
+
+
+def import_outcomes(store: Store, path: Path, *, progress: Progress | None = None) -> ImportSummary:
+    """Record outcomes from CSV or JSONL: lead_id, outcome (converted, won, lost), at, value.
+
+    A line naming a lead the database does not hold is rejected, not guessed at."""
+    started = time.perf_counter()
+    summary = ImportSummary(path)
+    pending: list[tuple[int, dict[str, Any]]] = []
+    for number, record in _records(path, progress):
+        if isinstance(record, Reject):
+            summary.rejects.append(record)
+            continue
+        try:
+            row = _outcome_row(record)
+        except MessageError as exc:
+            summary.rejects.append(Reject(number, exc.field, exc.reason))
+            continue
+        pending.append((number, row))
+        if len(pending) >= BATCH_SIZE:
+            _store_outcomes(store, pending, summary)
+            pending.clear()
+    _store_outcomes(store, pending, summary)
+    return _finish(summary, "outcomes", started)
+
+
+def _outcome_row(record: dict[str, Any]) -> dict[str, Any]:
+    lead_id = str(record.get("lead_id") or "").strip()
+    if not lead_id:
+        raise MessageError("lead_id", "is missing")
+    outcome = str(record.get("outcome") or "").strip().lower()
+    if outcome not in OUTCOMES:
+        raise MessageError("outcome", f"{outcome!r} is not one of {', '.join(OUTCOMES)}")
+    value = record.get("value")
+    amount = None
+    if value not in (None, ""):
+        amount = as_number(value)
+        if amount is None:
+            raise MessageError("value", f"{value!r} is not a number")
+    return {
+        "lead_id": lead_id,
+        "outcome": outcome,
+        "value": amount,
+        "at": _outcome_time(record.get("at")),
+        "recorded_at": current_us(),
+    }
+
+
+def _store_outcomes(
+    store: Store, pending: list[tuple[int, dict[str, Any]]], summary: ImportSummary
+) -> None:
+    if not pending:
+        return
+    with store.begin() as conn:
+        known = store.existing_leads(sorted({row["lead_id"] for _, row in pending}), conn)
+        rows = []
+        for number, row in pending:
+            if row["lead_id"] in known:
+                rows.append(row)
+            else:
+                summary.rejects.append(
+                    Reject(number, "lead_id", f"{row['lead_id']!r} is not in the database")
+                )
+        if rows:
+            conn.execute(schema.outcomes.insert(), rows)
+    summary.accepted += len(rows)
+    summary.new += len(rows)

@@ -1,0 +1,369 @@
+"""``leadscore train``, ``evaluate``, ``learn-points`` and ``predictive list|activate``: models
+learned from history, and the honest measure of them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.table import Table
+
+from leadscore.cli.console import err, out, parse_as_of
+from leadscore.errors import ConfigError, InputError
+from leadscore.predict import MAX_RULES, MIN_CONVERSIONS, registry
+from leadscore.project import Project
+from leadscore.store.store import Store
+
+if TYPE_CHECKING:  # the learning libraries load when a command needs them
+    from leadscore.predict.dataset import Dataset
+
+predictive_app = typer.Typer(help="List and activate trained models.", no_args_is_help=True)
+
+TableOption = Annotated[
+    Path | None,
+    typer.Option("--table", help="Learn from this CSV/Parquet of leads instead of the project."),
+]
+Target = Annotated[str | None, typer.Option("--target", help="The table's 0/1 target column.")]
+IdColumn = Annotated[str | None, typer.Option("--id-column", help="The table's id column.")]
+TimeColumn = Annotated[
+    str | None,
+    typer.Option("--time-column", help="The table's time column: validation takes later rows."),
+]
+Drop = Annotated[
+    list[str] | None, typer.Option("--drop", help="Leave this column out (repeat the option).")
+]
+Missing = Annotated[
+    list[str] | None,
+    typer.Option("--missing", help="A value meaning 'not answered', e.g. Select (repeatable)."),
+]
+Horizon = Annotated[
+    int, typer.Option("--horizon-days", min=1, help="Converted within this many days after.")
+]
+Cutoff = Annotated[
+    str | None,
+    typer.Option(
+        "--cutoff",
+        help="The latest cut-off (a date: its start, UTC). Default: the horizon before the "
+        "last event or outcome, so every label is known.",
+    ),
+]
+Snapshots = Annotated[int, typer.Option("--snapshots", min=1, help="How many cut-offs.")]
+Step = Annotated[int, typer.Option("--step-days", min=1, help="Days between cut-offs.")]
+Seed = Annotated[int, typer.Option("--seed", help="Random seed: same seed, same model.")]
+MinConversions = Annotated[
+    int, typer.Option("--min-conversions", min=1, help="Refuse to learn from fewer.")
+]
+
+
+@dataclass(frozen=True)
+class Source:
+    data: Dataset
+    kinds: list[str]
+    from_history: bool
+
+
+def _source(
+    store: Store,
+    table: Path | None,
+    target: str | None,
+    id_column: str | None,
+    time_column: str | None,
+    drop: list[str] | None,
+    missing: list[str] | None,
+    horizon_days: int,
+    cutoff: str | None,
+    snapshots: int,
+    step_days: int,
+) -> Source:
+    from leadscore.predict import history
+    from leadscore.predict.dataset import read_table
+
+    if table is not None:
+        if target is None:
+            raise InputError("--table needs --target: the column that says who converted")
+        data = read_table(
+            table, target, id_column=id_column, time_column=time_column, drop=drop, missing=missing
+        )
+        return Source(data, [], False)
+    if target is not None:
+        raise InputError("--target goes with --table; the project's labels are its outcomes")
+    end = history.data_end(store)
+    if end is None:
+        raise InputError(
+            "the project has no events or outcomes to learn from: import them with "
+            "'leadscore import events FILE' and 'leadscore import outcomes FILE'"
+        )
+    if cutoff is not None:
+        last = parse_as_of(cutoff) + 1 - history.DAY_US  # the start of that day
+    else:
+        last = (end - horizon_days * history.DAY_US) // history.DAY_US * history.DAY_US
+    window = history.Window(last, snapshots, step_days, horizon_days)
+    with err.status("Reading the project's history point in time..."):
+        data = history.snapshots(store, window)
+    kinds = history.event_kinds(store.events_arrow(), window.last_cutoff)
+    return Source(data, kinds, True)
+
+
+def train(
+    name: Annotated[str, typer.Option("--name", help="The model's name.")] = "predictive",
+    table: TableOption = None,
+    target: Target = None,
+    id_column: IdColumn = None,
+    time_column: TimeColumn = None,
+    drop: Drop = None,
+    missing: Missing = None,
+    horizon_days: Horizon = 30,
+    cutoff: Cutoff = None,
+    snapshots: Snapshots = 6,
+    step_days: Step = 14,
+    seed: Seed = 0,
+    min_conversions: MinConversions = MIN_CONVERSIONS,
+    activate: Annotated[
+        bool, typer.Option("--activate/--no-activate", help="Make it the active version.")
+    ] = True,
+) -> None:
+    """Learn a calibrated predictive model (gradient-boosted trees) and keep it as a version.
+
+    From the project: features as of each cut-off from events before it, label "converted or
+    won within the horizon after it". From --table: one row per lead with a target column.
+    """
+    from leadscore.predict import metrics
+    from leadscore.predict.trees import time_split
+    from leadscore.predict.trees import train as fit
+
+    registry.check_name(name)
+    project = Project.find(Path.cwd())
+    with project.store() as store:
+        source = _source(
+            store,
+            table,
+            target,
+            id_column,
+            time_column,
+            drop,
+            missing,
+            horizon_days,
+            cutoff,
+            snapshots,
+            step_days,
+        )
+        data = source.data
+        with err.status(
+            f"Training on {len(data.label):,} rows ({data.conversions:,} conversions)..."
+        ):
+            model, warnings = fit(data, seed=seed, min_conversions=min_conversions)
+    for warning in warnings:
+        err.print(f"warning: {warning}", markup=False)
+    held = time_split(data, seed).stop
+    validation = metrics.evaluate(
+        model.score(data.subset(held)), data.label[held], probabilistic=True
+    )
+    kept = {k: validation[k] for k in ("rows", "conversions", "roc_auc", "pr_auc", "brier", "ece")}
+    saved = registry.save(
+        project.root,
+        name,
+        model,
+        kinds=source.kinds,
+        from_history=source.from_history,
+        metrics={"validation": kept},
+        activate=activate,
+    )
+    state = "active" if activate else "not active"
+    err.print(
+        f"Trained {name} v{saved.version} ({state}): {len(data.label):,} rows, "
+        f"{data.conversions:,} conversions, {len(model.feature_names)} features, "
+        f"{model.info['trees']} trees; validation ROC AUC {kept['roc_auc']:.3f} on "
+        f"{kept['rows']:,} later rows. Kept in {saved.path}.",
+        markup=False,
+    )
+
+
+def evaluate(
+    table: TableOption = None,
+    target: Target = None,
+    id_column: IdColumn = None,
+    time_column: TimeColumn = None,
+    drop: Drop = None,
+    missing: Missing = None,
+    horizon_days: Horizon = 30,
+    cutoff: Cutoff = None,
+    snapshots: Snapshots = 6,
+    step_days: Step = 14,
+    seed: Seed = 0,
+    min_conversions: MinConversions = MIN_CONVERSIONS,
+    tune: Annotated[
+        int, typer.Option("--tune", min=0, help="Also tune the trees by this many random trials.")
+    ] = 0,
+    points: Annotated[
+        bool, typer.Option("--points/--no-points", help="Also measure learned points.")
+    ] = True,
+    output_dir: Annotated[
+        Path, typer.Option("--output-dir", help="Where evaluation.json and .html go.")
+    ] = Path("evaluation"),
+) -> None:
+    """Measure the trees, learned points and the baselines (logistic regression, an Odoo-style
+    naive-Bayes frequency table, the project's hand point models) on later rows none saw."""
+    from leadscore.predict import report as report_files
+    from leadscore.predict.evaluation import evaluate as run_evaluation
+    from leadscore.predict.point_scores import point_scores
+
+    project = Project.find(Path.cwd())
+    with project.store() as store:
+        source = _source(
+            store,
+            table,
+            target,
+            id_column,
+            time_column,
+            drop,
+            missing,
+            horizon_days,
+            cutoff,
+            snapshots,
+            step_days,
+        )
+        hand = project.models()
+        points_store = store if source.from_history else None
+        with err.status("Training and measuring every model..."):
+            result = run_evaluation(
+                source.data,
+                seed=seed,
+                hand_models=hand,
+                score_points=lambda m, rows: point_scores(m, rows, points_store),
+                kinds=source.kinds,
+                tune_trials=tune,
+                with_points=points,
+                min_conversions=min_conversions,
+            )
+    for warning in result.report["warnings"]:
+        err.print(f"warning: {warning}", markup=False)
+    show(result.report)
+    json_path, html_path = report_files.write(result.report, output_dir)
+    err.print(f"Wrote {json_path} and {html_path}.", markup=False)
+
+
+def show(report: dict[str, object]) -> None:
+    table = Table(
+        "model",
+        "ROC AUC",
+        "PR AUC",
+        "lift@10%",
+        "capture@10%",
+        "capture@20%",
+        "Brier",
+        "ECE",
+        title=f"{report['test_rows']:,} test rows ({report['test_conversions']:,} conversions), "
+        f"{report['split']}",
+    )
+    models = report["models"]
+    assert isinstance(models, dict)
+    for name, m in models.items():
+        if "roc_auc" not in m:
+            table.add_row(name, m.get("note", ""))
+            continue
+        cells = [
+            m["roc_auc"],
+            m["pr_auc"],
+            m["lift_top_10"],
+            m["capture_top_10"],
+            m["capture_top_20"],
+            m["brier"],
+            m["ece"],
+        ]
+        table.add_row(name, *("n/a" if c is None else f"{c:.3f}" for c in cells))
+    out.print(table)
+
+
+def learn_points(
+    name: Annotated[str, typer.Option("--name", help="The model's name.")] = "learned",
+    table: TableOption = None,
+    target: Target = None,
+    id_column: IdColumn = None,
+    time_column: TimeColumn = None,
+    drop: Drop = None,
+    missing: Missing = None,
+    horizon_days: Horizon = 30,
+    cutoff: Cutoff = None,
+    snapshots: Snapshots = 6,
+    step_days: Step = 14,
+    seed: Seed = 0,
+    min_conversions: MinConversions = MIN_CONVERSIONS,
+    max_rules: Annotated[
+        int, typer.Option("--max-rules", min=1, help="At most this many.")
+    ] = MAX_RULES,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Where to write the model. Default: models/NAME.yaml"),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Learn a readable point model (the normal model format) from the same history: binned
+    attributes and behaviours with integer points, tiers from the data."""
+    from leadscore.predict.points import learn_points as learn
+    from leadscore.predict.trees import check_conversions
+
+    project = Project.find(Path.cwd())
+    target_file = output or project.root / "models" / f"{name}.yaml"
+    if target_file.exists() and not force:
+        raise ConfigError(f"{target_file} already exists; give --force to overwrite it")
+    with project.store() as store:
+        source = _source(
+            store,
+            table,
+            target,
+            id_column,
+            time_column,
+            drop,
+            missing,
+            horizon_days,
+            cutoff,
+            snapshots,
+            step_days,
+        )
+    check_conversions(source.data, min_conversions)
+    with err.status("Learning points..."):
+        learned = learn(source.data, name=name, kinds=source.kinds, max_rules=max_rules, seed=seed)
+    target_file.parent.mkdir(parents=True, exist_ok=True)
+    target_file.write_text(learned.text, encoding="utf-8")
+    err.print(
+        f"Wrote {target_file}: {learned.rules} rules learned from {len(source.data.label):,} "
+        f"rows ({source.data.conversions:,} conversions). Run it with 'leadscore score'.",
+        markup=False,
+    )
+
+
+@predictive_app.command("list")
+def list_models() -> None:
+    """Every trained version, its validation measures and which is active."""
+    project = Project.find(Path.cwd())
+    found = registry.listing(project.root)
+    if not found:
+        err.print("No trained models yet: run 'leadscore train'.", markup=False)
+        return
+    table = Table("name", "version", "active", "created", "rows", "conversions", "ROC AUC")
+    for r in found:
+        validation = r.meta.get("metrics", {}).get("validation", {})
+        auc = validation.get("roc_auc")
+        table.add_row(
+            r.name,
+            f"v{r.version}",
+            "yes" if r.active else "",
+            str(r.meta.get("created_at", "")),
+            f"{r.meta['training']['rows']:,}",
+            f"{r.meta['training']['conversions']:,}",
+            "" if auc is None else f"{auc:.3f}",
+        )
+    out.print(table)
+
+
+@predictive_app.command("activate")
+def activate(
+    name: Annotated[str, typer.Argument(help="The model's name.")],
+    version: Annotated[int, typer.Argument(help="The version to serve.")],
+) -> None:
+    """Serve this version of a trained model from now on."""
+    project = Project.find(Path.cwd())
+    registry.activate(project.root, name, version)
+    err.print(f"{name} v{version} is active.", markup=False)

@@ -1,0 +1,261 @@
+"""The project's history taken point in time: each lead as it stood at a cut-off, labelled by
+whether it converted within the horizon after it.
+
+A feature reads only events before the cut-off and the attributes as they were then; the label
+reads only outcomes from the cut-off on. A lead enters a snapshot once it has been seen (its first
+event is before the cut-off) and leaves once it has converted. Several cut-offs, a step apart,
+give more rows and a validation that is later in time than what it validates.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import sqlalchemy as sa
+
+from leadscore._types import format_as_of
+from leadscore.predict.dataset import Dataset
+from leadscore.store import schema
+from leadscore.store.store import Store
+
+DAY_US = 86_400 * 1_000_000
+WINDOWS_DAYS = (7, 30, 90)
+#: Only the most frequent kinds of behaviour become features, to keep the model readable.
+TOP_EVENT_KINDS = 25
+DECAY_HALF_LIFE_DAYS = 14
+POSITIVE_OUTCOMES = ("converted", "won")
+
+#: What kind of behaviour an event is: a track call's name, a page call's first path segment.
+_KIND = (
+    "CASE WHEN type = 'track' THEN event "
+    "WHEN type = 'page' THEN 'page ' || coalesce(nullif(regexp_extract("
+    "json_extract_string(properties, '$.path'), '^(/[^/?#]*)', 1), ''), event, '(any)') END"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """Where the snapshots lie: the latest cut-off, how many, how far apart, and the horizon."""
+
+    last_cutoff: int
+    snapshots: int
+    step_days: int
+    horizon_days: int
+
+    @property
+    def cutoffs(self) -> list[int]:
+        return [self.last_cutoff - i * self.step_days * DAY_US for i in range(self.snapshots)][::-1]
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "cutoffs": [format_as_of(c) for c in self.cutoffs],
+            "horizon_days": self.horizon_days,
+            "step_days": self.step_days,
+        }
+
+
+def data_end(store: Store) -> int | None:
+    """The latest instant the project knows anything about (an event or an outcome)."""
+    with store.engine.connect() as conn:
+        last_event = conn.execute(sa.select(sa.func.max(schema.events.c.timestamp))).scalar()
+        last_outcome = conn.execute(sa.select(sa.func.max(schema.outcomes.c.at))).scalar()
+    known = [int(t) for t in (last_event, last_outcome) if t is not None]
+    return max(known) if known else None
+
+
+def outcomes_arrow(store: Store) -> pa.Table:
+    """Every positive outcome (converted or won): lead_id and when."""
+    query = (
+        "SELECT lead_id, at FROM outcomes WHERE outcome IN "
+        f"({', '.join(repr(o) for o in POSITIVE_OUTCOMES)})"
+    )
+    return store.arrow(query, pa.schema([("lead_id", pa.string()), ("at", pa.int64())]))
+
+
+def snapshots(store: Store, window: Window, *, kinds: Sequence[str] | None = None) -> Dataset:
+    """Every lead seen before each cut-off and not yet converted, labelled by the horizon."""
+    events = store.events_arrow()
+    outcomes = outcomes_arrow(store)
+    if kinds is None:
+        kinds = event_kinds(events, window.last_cutoff)
+    frames = []
+    for cutoff in window.cutoffs:
+        population = _population(events, outcomes, cutoff, window.horizon_days * DAY_US)
+        frames.append(_rows(store, events, population, cutoff, kinds))
+    rows = pd.concat(frames, ignore_index=True)
+    return _dataset(rows, kinds, source="project history", window=window.describe())
+
+
+def leads_as_of(
+    store: Store, cutoff: int, kinds: Sequence[str], lead_ids: Sequence[str] | None = None
+) -> Dataset:
+    """Every lead (or those given) as of ``cutoff``, for scoring; the label is unknown (0)."""
+    leads = store.leads_arrow(cutoff)
+    ids = leads.column("lead_id").to_pylist()
+    if lead_ids is not None:
+        wanted = set(lead_ids)
+        ids = [i for i in ids if i in wanted]
+    population = pd.DataFrame({"lead_id": ids, "label": np.zeros(len(ids), np.int8)})
+    rows = _rows(store, store.events_arrow(), population, cutoff, kinds, leads=leads)
+    return _dataset(rows, kinds, source="project", window={"as_of": format_as_of(cutoff)})
+
+
+def event_kinds(events: pa.Table, before: int, top: int = TOP_EVENT_KINDS) -> list[str]:
+    """The most frequent kinds of behaviour before ``before``, most frequent first."""
+    con = duckdb.connect()
+    con.register("events", events)
+    found = con.execute(
+        f"SELECT {_KIND} AS kind, count(*) AS n FROM events WHERE timestamp < {int(before)} "
+        "GROUP BY ALL HAVING kind IS NOT NULL ORDER BY n DESC, kind LIMIT " + str(int(top)),
+    ).fetchall()
+    con.close()
+    return [str(row[0]) for row in found]
+
+
+def _population(events: pa.Table, outcomes: pa.Table, cutoff: int, horizon: int) -> pd.DataFrame:
+    """Leads first seen before ``cutoff`` and not converted before it, with their label."""
+    con = duckdb.connect()
+    con.register("events", events)
+    con.register("outcomes", outcomes)
+    frame: pd.DataFrame = con.execute(
+        f"""
+        WITH seen AS (
+            SELECT lead_id FROM events WHERE lead_id IS NOT NULL AND timestamp < {cutoff}
+            GROUP BY lead_id
+        ), converted AS (SELECT lead_id, min(at) AS first_at FROM outcomes GROUP BY lead_id)
+        SELECT s.lead_id,
+            CAST(coalesce(c.first_at >= {cutoff} AND c.first_at < {cutoff + horizon}, false)
+                 AS TINYINT) AS label
+        FROM seen s LEFT JOIN converted c USING (lead_id)
+        WHERE c.first_at IS NULL OR c.first_at >= {cutoff}
+        ORDER BY s.lead_id
+        """
+    ).df()
+    con.close()
+    return frame
+
+
+def _behaviour_sql(kinds: Sequence[str], cutoff: int) -> str:
+    columns = []
+    for index, kind in enumerate(kinds):
+        literal = "'" + kind.replace("'", "''") + "'"
+        for days in WINDOWS_DAYS:
+            since = cutoff - days * DAY_US
+            columns.append(
+                f"count(*) FILTER (WHERE kind = {literal} AND timestamp >= {since}) "
+                f'AS "k{index}_{days}"'
+            )
+        columns.append(f'count(*) FILTER (WHERE kind = {literal}) AS "k{index}_all"')
+    half_life = DECAY_HALF_LIFE_DAYS * DAY_US
+    columns += [
+        f"count(*) FILTER (WHERE timestamp >= {cutoff - 30 * DAY_US}) AS events_30",
+        "count(*) AS events_all",
+        f"count(DISTINCT timestamp // {DAY_US}) FILTER (WHERE timestamp >= "
+        f"{cutoff - 30 * DAY_US}) AS active_days_30",
+        f"({cutoff} - max(timestamp)) / {DAY_US} AS days_since_last",
+        f"({cutoff} - min(timestamp)) / {DAY_US} AS days_since_first",
+        f"sum(pow(0.5, ({cutoff} - timestamp) / {half_life})) AS decayed",
+    ]
+    return ",\n".join(columns)
+
+
+def behaviour_names(kinds: Sequence[str]) -> dict[str, str]:
+    """Column -> the feature's name in plain words (what explanations print)."""
+    names = {}
+    for index, kind in enumerate(kinds):
+        for days in WINDOWS_DAYS:
+            names[f"k{index}_{days}"] = f"{kind} in the last {days} days"
+        names[f"k{index}_all"] = f"{kind} ever"
+    names.update(
+        events_30="events in the last 30 days",
+        events_all="events ever",
+        active_days_30="active days in the last 30 days",
+        days_since_last="days since last activity",
+        days_since_first="days since first touch",
+        decayed=f"recent activity (events halved every {DECAY_HALF_LIFE_DAYS} days)",
+        account_leads="people at the same company",
+        account_engaged="people at the same company active in the last 30 days",
+        account_events_30="events of the same company in the last 30 days",
+    )
+    return names
+
+
+def _rows(
+    store: Store,
+    events: pa.Table,
+    population: pd.DataFrame,
+    cutoff: int,
+    kinds: Sequence[str],
+    leads: pa.Table | None = None,
+) -> pd.DataFrame:
+    leads = store.leads_arrow(cutoff) if leads is None else leads
+    con = duckdb.connect()
+    con.register("events", events)
+    con.register("population", population)
+    con.register("leads", leads)
+    frame = con.sql(
+        f"""
+        WITH kinded AS (
+            SELECT e.lead_id, e.timestamp, {_KIND} AS kind FROM events e
+            JOIN population p USING (lead_id) WHERE e.timestamp < {cutoff}
+        ), behaviour AS (SELECT lead_id, {_behaviour_sql(kinds, cutoff)} FROM kinded GROUP BY 1),
+        people AS (
+            SELECT p.lead_id, l.account_id, coalesce(b.events_30, 0) AS events_30,
+                   l.attributes
+            FROM population p LEFT JOIN leads l USING (lead_id)
+            LEFT JOIN behaviour b USING (lead_id)
+        ), accounts AS (
+            SELECT account_id, count(*) AS account_leads,
+                   count(*) FILTER (WHERE events_30 > 0) AS account_engaged,
+                   sum(events_30) AS account_events_30
+            FROM people WHERE account_id IS NOT NULL GROUP BY 1
+        )
+        SELECT p.lead_id, p.label, {cutoff}::BIGINT AS cutoff, pe.attributes, b.* EXCLUDE (lead_id),
+               a.account_leads, a.account_engaged, a.account_events_30
+        FROM population p
+        LEFT JOIN people pe USING (lead_id)
+        LEFT JOIN behaviour b USING (lead_id)
+        LEFT JOIN accounts a ON a.account_id = pe.account_id
+        ORDER BY p.lead_id
+        """
+    ).df()
+    con.close()
+    return frame
+
+
+def _dataset(
+    rows: pd.DataFrame, kinds: Sequence[str], source: str, window: dict[str, object]
+) -> Dataset:
+    names = behaviour_names(kinds)
+    counts = [c for c in names if c.startswith("k") or c in ("events_30", "events_all")]
+    behaviour = rows[[c for c in names if c in rows.columns]].astype(float)
+    behaviour[[c for c in counts if c in behaviour.columns]] = behaviour[
+        [c for c in counts if c in behaviour.columns]
+    ].fillna(0.0)
+    behaviour = behaviour.rename(columns=names)
+    attributes = [_flat(text) for text in rows["attributes"]]
+    raw = pd.DataFrame.from_records(attributes, index=range(len(rows))).astype(object)
+    return Dataset(
+        ids=rows["lead_id"].astype(str).tolist(),
+        raw=raw,
+        behaviour=behaviour.reset_index(drop=True),
+        label=rows["label"].to_numpy(np.int8),
+        order=rows["cutoff"].to_numpy(np.int64),
+        timed=True,
+        source=source,
+        window=window,
+    )
+
+
+def _flat(text: object) -> dict[str, object]:
+    """A lead's attributes, leaving out nested values (no single reading as a feature)."""
+    if not isinstance(text, str):
+        return {}
+    values = json.loads(text)
+    return {k: v for k, v in values.items() if not isinstance(v, dict | list)}

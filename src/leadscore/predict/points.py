@@ -1,0 +1,278 @@
+"""Learned points: a readable point model (the normal model format) learned from history.
+
+Each attribute is binned (numbers by a shallow decision tree on that attribute alone, categories
+by level, missing as a bin of its own), each behaviour becomes "points per event within N days,
+capped"; an L1-penalised logistic regression keeps at most ``max_rules`` of them, a plain one
+refits the survivors, and log-odds become integer points (``POINTS_PER_DOUBLING`` points double
+the odds of converting). Tiers are cut at score quantiles of the training rows. The result is a
+model file a person can read, edit and run like any hand-written one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.tree import DecisionTreeClassifier
+
+from leadscore.predict import MAX_RULES, history
+from leadscore.predict.columns import OTHER, AttributeEncoding, Feature
+from leadscore.predict.dataset import Dataset
+from leadscore.spec.loader import parse_model
+from leadscore.spec.model import ScoringModel
+
+MAX_BINS = 5
+POINTS_PER_DOUBLING = 10.0
+#: Tiers: hot is the top 10 % of training rows by score, warm the next 20 %.
+TIER_SHARES = (("hot", 0.10), ("warm", 0.30))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A possible rule: its column of values on the rows, and how it becomes a rule."""
+
+    name: str
+    values: np.ndarray
+    rule: Callable[[float], dict[str, Any]]
+    kind: str  # "fit" or "engagement"
+
+
+def _readable(value: float) -> float:
+    """A bin edge people can read: three significant digits."""
+    if value == 0 or not math.isfinite(value):
+        return value
+    digits = 2 - math.floor(math.log10(abs(value)))
+    return round(value, digits)
+
+
+def _number_candidates(feature: Feature, values: np.ndarray, label: np.ndarray) -> list[Candidate]:
+    present = ~np.isnan(values)
+    found = []
+    if present.sum() >= 2 and len(np.unique(values[present])) > 1:
+        tree = DecisionTreeClassifier(
+            max_leaf_nodes=MAX_BINS,
+            min_samples_leaf=max(30, int(0.05 * present.sum())),
+            random_state=0,
+        )
+        tree.fit(values[present].reshape(-1, 1), label[present])
+        cuts = sorted({_readable(float(t)) for t in tree.tree_.threshold if t != -2})
+        edges = [-math.inf, *cuts, math.inf]
+        for low, high in itertools.pairwise(edges):
+            inside = present & (values > low) & (values <= high)
+            bounds: dict[str, float] = {}
+            if low > -math.inf:
+                bounds["gt"] = low
+            if high < math.inf:
+                bounds["lte"] = high
+            if not bounds or not inside.any():
+                continue
+            words = " and ".join(
+                f"{'over' if op == 'gt' else 'at most'} {v:g}" for op, v in bounds.items()
+            )
+            predicate = {"type": "range", "field": feature.source, **bounds}
+            found.append(_fit(f"{feature.source} {words}", inside, [predicate]))
+    if (~present).sum() >= 30 and present.any():
+        found.append(
+            _fit(
+                f"{feature.source} missing",
+                ~present,
+                [{"type": "missing", "field": feature.source}],
+            )
+        )
+    return found
+
+
+def _fit(name: str, inside: np.ndarray, when: list[dict[str, Any]]) -> Candidate:
+    return Candidate(
+        name, inside.astype(float), lambda p: {"name": name, "points": p, "when": when}, "fit"
+    )
+
+
+def _category_candidates(feature: Feature, column: pd.Series) -> list[Candidate]:
+    found = []
+    values = column.astype(object).to_numpy()
+    for level in feature.levels:
+        if level == OTHER:
+            continue
+        inside = values == level
+        if feature.kind == "email_type":
+            if level not in ("free mail", "disposable"):
+                continue
+            lists = ["free_mail"] if level == "free mail" else ["disposable"]
+            when = [{"type": "email_domain", "field": feature.source, "lists": lists}]
+            found.append(_fit(f"{feature.source} is {level}", inside, when))
+        else:
+            when = [{"type": "in", "field": feature.source, "values": [level]}]
+            found.append(_fit(f"{feature.source} is {level}", inside, when))
+    missing = column.isna().to_numpy()
+    if missing.sum() >= 30 and feature.kind == "category":
+        when = [{"type": "missing", "field": feature.source}]
+        found.append(_fit(f"{feature.source} missing", missing, when))
+    return found
+
+
+def _event_filter(kind: str) -> dict[str, Any]:
+    if kind.startswith("page "):
+        segment = kind[len("page ") :]
+        if segment.startswith("/"):
+            return {
+                "type": "page",
+                "where": [{"type": "prefix", "field": "path", "value": segment}],
+            }
+        return {"type": "page", "event": segment}
+    return {"event": kind}
+
+
+def _behaviour_candidates(data: Dataset, kinds: list[str]) -> list[Candidate]:
+    """One candidate per kind of behaviour: its count in the window that ranks best, capped at
+    the 95th percentile of the leads who did it."""
+    found = []
+    for index, kind in enumerate(kinds):
+        best: tuple[float, str, int | None] | None = None
+        for days in (*history.WINDOWS_DAYS, None):
+            column = history.behaviour_names(kinds)[f"k{index}_{days or 'all'}"]
+            if column not in data.behaviour.columns:
+                continue
+            counts = data.behaviour[column].to_numpy(float)
+            if counts.max(initial=0) <= 0:
+                continue
+            auc = float(roc_auc_score(data.label, counts))
+            if best is None or abs(auc - 0.5) > abs(best[0] - 0.5):
+                best = (auc, column, days)
+        if best is None:
+            continue
+        _, column, days = best
+        counts = data.behaviour[column].to_numpy(float)
+        cap_count = max(1.0, float(np.ceil(np.quantile(counts[counts > 0], 0.95))))
+        window = f"in the last {days} days" if days else "ever"
+
+        def rule(
+            p: float,
+            kind: str = kind,
+            cap: float = cap_count,
+            days: int | None = days,
+            window: str = window,
+        ) -> dict[str, Any]:
+            per_event = round(p / cap, 3)
+            spec: dict[str, Any] = {
+                "name": f"{kind} {window}",
+                **_event_filter(kind),
+                "points": per_event,
+            }
+            if days:
+                # the engine counts whole days up to the scoring day: N-1 days before it and
+                # that day make the N days before a midnight cut-off
+                spec["within_days"] = days - 1
+            spec["cap"] = round(abs(per_event) * cap, 3)
+            return spec
+
+        found.append(
+            Candidate(
+                f"{kind} {window}", np.minimum(counts, cap_count) / cap_count, rule, "engagement"
+            )
+        )
+    return found
+
+
+def candidates(data: Dataset, encoding: AttributeEncoding, kinds: list[str]) -> list[Candidate]:
+    frame = encoding.encode(data.raw)
+    found: list[Candidate] = []
+    for feature in encoding.features:
+        if feature.kind == "number":
+            found += _number_candidates(feature, frame[feature.name].to_numpy(float), data.label)
+        elif feature.categorical:
+            found += _category_candidates(feature, frame[feature.name])
+    found += _behaviour_candidates(data, kinds)
+    return [c for c in found if c.values.sum() > 0 and np.ptp(c.values) > 0]
+
+
+def _select(matrix: np.ndarray, label: np.ndarray, max_rules: int, seed: int) -> np.ndarray:
+    """The columns an L1 path keeps, at the weakest penalty that keeps at most ``max_rules``."""
+    spread = matrix.std(axis=0)
+    scaled = (matrix - matrix.mean(axis=0)) / np.where(spread > 0, spread, 1)
+    chosen = np.arange(0)
+    for strength in np.logspace(-3.5, 0, 24):
+        lasso = LogisticRegression(
+            l1_ratio=1.0, C=strength, solver="liblinear", random_state=seed, max_iter=500
+        )
+        lasso.fit(scaled, label)
+        kept = np.flatnonzero(np.abs(lasso.coef_[0]) > 1e-6)
+        if len(kept) > max_rules:
+            break
+        chosen = kept
+    return chosen
+
+
+@dataclass(frozen=True)
+class LearnedPoints:
+    model: ScoringModel
+    text: str
+    rules: int
+
+
+def learn_points(
+    data: Dataset,
+    *,
+    name: str = "learned",
+    kinds: list[str] | None = None,
+    max_rules: int = MAX_RULES,
+    seed: int = 0,
+) -> LearnedPoints:
+    """A point model learned from ``data``; validated by the same loader as any model file."""
+    encoding = AttributeEncoding.learn(data.raw)
+    found = candidates(data, encoding, kinds or [])
+    if not found:
+        raise ValueError("no attribute or behaviour varies among the rows: nothing to learn")
+    matrix = np.column_stack([c.values for c in found])
+    chosen = _select(matrix, data.label, max_rules, seed)
+    refit = LogisticRegression(C=1.0, max_iter=2000, random_state=seed)
+    refit.fit(matrix[:, chosen], data.label)
+    factor = POINTS_PER_DOUBLING / math.log(2)
+    fit_rules, engagement_rules = [], []
+    points_of_rows = np.zeros(len(data.label))
+    for column, coef in zip(chosen, refit.coef_[0], strict=True):
+        candidate = found[column]
+        if candidate.kind == "fit":
+            points = float(round(coef * factor))
+            if points == 0:
+                continue
+            fit_rules.append(candidate.rule(points))
+            points_of_rows += points * candidate.values
+        else:
+            rule = candidate.rule(coef * factor)
+            if rule["points"] == 0 or rule["cap"] <= 0:
+                continue
+            engagement_rules.append(rule)
+            points_of_rows += np.sign(rule["points"]) * rule["cap"] * candidate.values
+    tiers = _tiers(points_of_rows)
+    spec: dict[str, Any] = {
+        "name": name,
+        "description": (
+            f"Learned from {len(data.label)} rows ({data.conversions} conversions) of "
+            f"{data.source}: {POINTS_PER_DOUBLING:g} points double the odds of converting."
+        ),
+        "fit": fit_rules,
+        "engagement": engagement_rules,
+        "tiers": tiers,
+    }
+    text = yaml.safe_dump(spec, sort_keys=False, allow_unicode=True, width=100)
+    model = parse_model(text, source=f"learned model {name!r}")
+    return LearnedPoints(model, text, len(fit_rules) + len(engagement_rules))
+
+
+def _tiers(scores: np.ndarray) -> list[dict[str, Any]]:
+    bands: list[dict[str, Any]] = []
+    for tier, share in TIER_SHARES:
+        edge = float(np.ceil(np.quantile(scores, 1 - share)))
+        if not bands or edge < bands[-1]["min"]:
+            bands.append({"name": tier, "min": edge})
+    bands.append({"name": "cold"})
+    return bands

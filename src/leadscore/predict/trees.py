@@ -1,0 +1,299 @@
+"""Gradient-boosted trees (LightGBM) with early stopping on later rows, isotonic calibration on
+held-out rows, and per-lead reasons from exact tree contributions.
+
+The score is 100 x the calibrated probability of converting. A lead's reasons share out the
+distance between its score and the score of an average lead in proportion to each feature's
+exact (TreeSHAP) contribution on the log-odds scale, so the reasons add up to the score.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+from sklearn.isotonic import IsotonicRegression
+from sklearn.metrics import roc_auc_score
+
+from leadscore.errors import InputError
+from leadscore.predict import MIN_CONVERSIONS
+from leadscore.predict.columns import AttributeEncoding, Feature
+from leadscore.predict.dataset import Dataset
+
+log = logging.getLogger(__name__)
+
+#: A feature that alone ranks converters this well is suspected of being filled in after the
+#: fact (a status set by sales, a "last activity" that is the purchase).
+LEAKAGE_AUC = 0.95
+HOLDOUT_SHARE = 0.2
+
+DEFAULT_PARAMS: dict[str, Any] = {
+    "objective": "binary",
+    "learning_rate": 0.05,
+    "num_leaves": 31,
+    "min_child_samples": 20,
+    "feature_fraction": 0.8,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambda_l2": 1.0,
+    "cat_smooth": 10.0,
+    "max_cat_to_onehot": 8,
+    "verbose": -1,
+    "num_threads": 2,
+}
+MAX_ROUNDS = 2000
+EARLY_STOPPING_ROUNDS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """Row indices: fitting rows, the later rows that stop the trees, and the calibration rows."""
+
+    fit: np.ndarray
+    stop: np.ndarray
+    calibrate: np.ndarray
+
+
+def later_rows(data: Dataset, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows before and the latest ``share`` of rows, whole instants together, so nothing
+    validated is earlier than what it is validated against. A table without time is split at
+    random, stratified by label (it has no "later")."""
+    n = len(data.label)
+    if data.timed:
+        instants, counts = np.unique(data.order, return_counts=True)
+        later = np.cumsum(counts[::-1])
+        enough = int(np.searchsorted(later, share * n))
+        if len(instants) > 1 and enough < len(instants) - 1:
+            boundary = instants[::-1][enough]
+            return np.flatnonzero(data.order < boundary), np.flatnonzero(data.order >= boundary)
+        ranked = np.argsort(data.order, kind="stable")
+        cut = round(n * (1 - share))
+        return np.sort(ranked[:cut]), np.sort(ranked[cut:])
+    held = _stratified(data.label, share, np.random.default_rng(seed))
+    return np.setdiff1d(np.arange(n), held), held
+
+
+def time_split(data: Dataset, seed: int, share: float = HOLDOUT_SHARE) -> Split:
+    """Fitting rows, then the later rows halved at random: one half stops the trees, the
+    other calibrates them."""
+    fit, held = later_rows(data, share, seed)
+    rng = np.random.default_rng(seed)
+    stop = np.sort(held[_stratified(data.label[held], 0.5, rng)])
+    return Split(fit=fit, stop=stop, calibrate=np.setdiff1d(held, stop))
+
+
+def _stratified(label: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
+    chosen = []
+    for value in (0, 1):
+        rows = np.flatnonzero(label == value)
+        chosen.append(rng.choice(rows, size=round(len(rows) * share), replace=False))
+    return np.sort(np.concatenate(chosen))
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Isotonic calibration kept as its knots: the calibrated value interpolates them."""
+
+    x: np.ndarray
+    y: np.ndarray
+
+    def __call__(self, probability: np.ndarray) -> np.ndarray:
+        return np.asarray(np.interp(probability, self.x, self.y), float)
+
+    @classmethod
+    def learn(cls, probability: np.ndarray, label: np.ndarray) -> Calibration:
+        iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
+        iso.fit(probability, label)
+        return cls(np.asarray(iso.X_thresholds_, float), np.asarray(iso.y_thresholds_, float))
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One feature's share of a lead's score: ``text`` says what the lead did or is."""
+
+    feature: str
+    text: str
+    points: float
+
+
+@dataclass(frozen=True)
+class TreeModel:
+    """A trained model: its features, trees, calibration and what it was trained on."""
+
+    encoding: AttributeEncoding
+    behaviour: tuple[str, ...]
+    booster: lgb.Booster
+    calibration: Calibration
+    info: dict[str, Any]
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [f.name for f in self.encoding.features] + list(self.behaviour)
+
+    def frame(self, data: Dataset) -> pd.DataFrame:
+        return features(self.encoding, self.behaviour, data)
+
+    def probability(self, data: Dataset) -> np.ndarray:
+        raw = self.booster.predict(self.frame(data), num_iteration=self.booster.best_iteration)
+        return np.asarray(np.clip(self.calibration(np.asarray(raw, float)), 0.0, 1.0), float)
+
+    def score(self, data: Dataset) -> np.ndarray:
+        return 100.0 * self.probability(data)
+
+    def reasons(self, data: Dataset, top: int = 5) -> list[list[Reason]]:
+        """Each row's strongest reasons, positive and negative, by absolute points."""
+        frame = self.frame(data)
+        contributions = np.asarray(
+            self.booster.predict(
+                frame, num_iteration=self.booster.best_iteration, pred_contrib=True
+            )
+        )
+        bias = contributions[:, -1]
+        per_feature = contributions[:, :-1]
+        score = 100.0 * self.calibration(_sigmoid(per_feature.sum(axis=1) + bias))
+        base = 100.0 * self.calibration(_sigmoid(bias))
+        total = per_feature.sum(axis=1)
+        scale = np.divide(
+            score - base, total, out=np.zeros_like(total), where=np.abs(total) > 1e-12
+        )
+        points = per_feature * scale[:, None]
+        names = self.feature_names
+        found = []
+        for row in range(len(frame)):
+            ranked = np.argsort(-np.abs(points[row]), kind="stable")[:top]
+            found.append(
+                [
+                    Reason(names[i], describe(names[i], frame.iloc[row, i]), float(points[row, i]))
+                    for i in ranked
+                    if abs(points[row, i]) >= 0.05
+                ]
+            )
+        return found
+
+    def average_score(self, data: Dataset) -> float:
+        """The score of a lead with every feature at its average contribution (the reasons'
+        starting point)."""
+        contributions = self.booster.predict(
+            self.frame(data)[:1], num_iteration=self.booster.best_iteration, pred_contrib=True
+        )
+        return float(100.0 * self.calibration(_sigmoid(np.asarray(contributions)[:, -1]))[0])
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return np.asarray(1.0 / (1.0 + np.exp(-x)), float)
+
+
+def describe(name: str, value: object) -> str:
+    """A feature's value in words: ``pricing page in the last 30 days: 4``."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return f"{name}: unknown"
+    if isinstance(value, float):
+        return f"{name}: {value:g}" if value.is_integer() else f"{name}: {value:.3g}"
+    return f"{name} is {value}"
+
+
+def features(encoding: AttributeEncoding, behaviour: Sequence[str], data: Dataset) -> pd.DataFrame:
+    """The model's input frame: encoded attributes, then behaviour features (NaN when absent)."""
+    frame = encoding.encode(data.raw)
+    for name in behaviour:
+        frame[name] = (
+            data.behaviour[name].to_numpy(float)
+            if name in data.behaviour.columns
+            else np.full(len(frame), np.nan)
+        )
+    return frame.reset_index(drop=True)
+
+
+def check_conversions(data: Dataset, minimum: int = MIN_CONVERSIONS) -> None:
+    """Refuse to learn from too few conversions: the model would learn noise."""
+    if data.conversions < minimum:
+        raise InputError(
+            f"{data.source}: only {data.conversions} conversion(s) among {len(data.label)} "
+            f"rows; at least {minimum} are needed to learn a model (--min-conversions)"
+        )
+    if data.conversions == len(data.label):
+        raise InputError(f"{data.source}: every row converted; nothing to tell apart")
+
+
+def leaky_features(
+    frame: pd.DataFrame, label: np.ndarray, limit: float = LEAKAGE_AUC
+) -> dict[str, float]:
+    """Features that alone separate converters almost perfectly, with their ROC AUC."""
+    found: dict[str, float] = {}
+    if label.min() == label.max():
+        return found
+    for name in frame.columns:
+        column = frame[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            codes = column.cat.codes.to_numpy()
+            rates = pd.Series(label).groupby(codes).mean()
+            values = rates.reindex(codes).to_numpy(float)
+        else:
+            values = column.to_numpy(float)
+            if np.isnan(values).all():
+                continue
+            values = np.where(np.isnan(values), np.nanmin(values) - 1, values)
+        auc = float(roc_auc_score(label, values))
+        auc = max(auc, 1 - auc)
+        if auc >= limit:
+            found[str(name)] = auc
+    return found
+
+
+def train(
+    data: Dataset,
+    *,
+    seed: int = 0,
+    params: dict[str, Any] | None = None,
+    min_conversions: int = MIN_CONVERSIONS,
+    encoding: AttributeEncoding | None = None,
+) -> tuple[TreeModel, list[str]]:
+    """Learn a calibrated model from ``data``; returns it and the warnings to show."""
+    check_conversions(data, min_conversions)
+    split = time_split(data, seed)
+    fitting = data.subset(split.fit)
+    encoding = encoding or AttributeEncoding.learn(fitting.raw)
+    behaviour = tuple(data.behaviour.columns)
+    frame = features(encoding, behaviour, data)
+    warnings = [
+        f"feature {name!r} alone predicts the label almost perfectly (ROC AUC {auc:.3f}): "
+        "if it is filled in after the outcome, leave it out (--drop)"
+        for name, auc in leaky_features(frame.iloc[split.fit], data.label[split.fit]).items()
+    ]
+    settings = {**DEFAULT_PARAMS, **(params or {}), "seed": seed, "deterministic": True}
+    train_set = lgb.Dataset(frame.iloc[split.fit], data.label[split.fit], free_raw_data=False)
+    stop_set = lgb.Dataset(frame.iloc[split.stop], data.label[split.stop], reference=train_set)
+    booster = lgb.train(
+        settings,
+        train_set,
+        num_boost_round=MAX_ROUNDS,
+        valid_sets=[stop_set],
+        callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
+    )
+    raw = booster.predict(frame.iloc[split.calibrate], num_iteration=booster.best_iteration)
+    calibration = Calibration.learn(np.asarray(raw, float), data.label[split.calibrate])
+    info = {
+        "rows": len(data.label),
+        "conversions": data.conversions,
+        "fit_rows": len(split.fit),
+        "stop_rows": len(split.stop),
+        "calibration_rows": len(split.calibrate),
+        "trees": booster.best_iteration,
+        "params": settings,
+        "seed": seed,
+        "window": data.window,
+        "source": data.source,
+        "fingerprint": data.fingerprint(),
+        "warnings": warnings,
+    }
+    model = TreeModel(encoding, behaviour, booster, calibration, info)
+    return model, warnings
+
+
+def feature_list(model: TreeModel) -> list[Feature]:
+    return list(model.encoding.features) + [Feature(n, n, "number") for n in model.behaviour]
