@@ -128,7 +128,7 @@ def _population(events: pa.Table, outcomes: pa.Table, cutoff: int, horizon: int)
         WITH seen AS (
             SELECT lead_id FROM events WHERE lead_id IS NOT NULL AND timestamp < {cutoff}
             GROUP BY lead_id
-        ), converted AS (SELECT lead_id, min(at) AS first_at FROM outcomes GROUP BY lead_id)
+        ), converted AS (SELECT lead_id, min("at") AS first_at FROM outcomes GROUP BY lead_id)
         SELECT s.lead_id,
             CAST(coalesce(c.first_at >= {cutoff} AND c.first_at < {cutoff + horizon}, false)
                  AS TINYINT) AS label

@@ -31,6 +31,7 @@ from leadscore.spec.model import ScoringModel
 
 MAX_BINS = 5
 POINTS_PER_DOUBLING = 10.0
+SELECTION_ROWS = 30_000
 #: Tiers: hot is the top 10 % of training rows by score, warm the next 20 %.
 TIER_SHARES = (("hot", 0.10), ("warm", 0.30))
 
@@ -96,24 +97,45 @@ def _fit(name: str, inside: np.ndarray, when: list[dict[str, Any]]) -> Candidate
     )
 
 
-def _category_candidates(feature: Feature, column: pd.Series) -> list[Candidate]:
+def _category_candidates(feature: Feature, column: pd.Series, label: np.ndarray) -> list[Candidate]:
+    """Levels grouped by how often their leads convert (a shallow tree on each level's
+    smoothed rate), so one rule reads "country in [US, CA, NL]" instead of one rule a level."""
     found = []
     values = column.astype(object).to_numpy()
-    for level in feature.levels:
-        if level == OTHER:
-            continue
-        inside = values == level
-        if feature.kind == "email_type":
-            if level not in ("free mail", "disposable"):
-                continue
-            lists = ["free_mail"] if level == "free mail" else ["disposable"]
+    if feature.kind == "email_type":
+        for level, lists in (("free mail", ["free_mail"]), ("disposable", ["disposable"])):
             when = [{"type": "email_domain", "field": feature.source, "lists": lists}]
-            found.append(_fit(f"{feature.source} is {level}", inside, when))
-        else:
-            when = [{"type": "in", "field": feature.source, "values": [level]}]
-            found.append(_fit(f"{feature.source} is {level}", inside, when))
+            found.append(_fit(f"{feature.source} is {level}", values == level, when))
+        return found
+    levels = [level for level in feature.levels if level != OTHER]
+    present = np.isin(values, levels)
+    if present.sum() >= 2 and len(levels) > 1:
+        prior = label.mean()
+        rate = {
+            level: (label[values == level].sum() + 10 * prior) / ((values == level).sum() + 10)
+            for level in levels
+        }
+        rates = np.array([rate[v] for v in values[present]])
+        tree = DecisionTreeClassifier(
+            max_leaf_nodes=MAX_BINS,
+            min_samples_leaf=max(30, int(0.05 * present.sum())),
+            random_state=0,
+        )
+        tree.fit(rates.reshape(-1, 1), label[present])
+        groups = tree.apply(np.array([rate[level] for level in levels]).reshape(-1, 1))
+        for group in np.unique(groups):
+            members = sorted(
+                (level for level, g in zip(levels, groups, strict=True) if g == group),
+                key=lambda level: -rate[level],
+            )
+            inside = np.isin(values, members)
+            shown = ", ".join(members[:4]) + (
+                f" and {len(members) - 4} more" if len(members) > 4 else ""
+            )
+            when = [{"type": "in", "field": feature.source, "values": members}]
+            found.append(_fit(f"{feature.source} is {shown}", inside, when))
     missing = column.isna().to_numpy()
-    if missing.sum() >= 30 and feature.kind == "category":
+    if missing.sum() >= 30:
         when = [{"type": "missing", "field": feature.source}]
         found.append(_fit(f"{feature.source} missing", missing, when))
     return found
@@ -161,7 +183,7 @@ def _behaviour_candidates(data: Dataset, kinds: list[str]) -> list[Candidate]:
             days: int | None = days,
             window: str = window,
         ) -> dict[str, Any]:
-            per_event = round(p / cap, 3)
+            per_event = round(float(p) / cap, 3)
             spec: dict[str, Any] = {
                 "name": f"{kind} {window}",
                 **_event_filter(kind),
@@ -171,7 +193,7 @@ def _behaviour_candidates(data: Dataset, kinds: list[str]) -> list[Candidate]:
                 # the engine counts whole days up to the scoring day: N-1 days before it and
                 # that day make the N days before a midnight cut-off
                 spec["within_days"] = days - 1
-            spec["cap"] = round(abs(per_event) * cap, 3)
+            spec["cap"] = round(float(abs(per_event) * cap), 3)
             return spec
 
         found.append(
@@ -189,13 +211,23 @@ def candidates(data: Dataset, encoding: AttributeEncoding, kinds: list[str]) -> 
         if feature.kind == "number":
             found += _number_candidates(feature, frame[feature.name].to_numpy(float), data.label)
         elif feature.categorical:
-            found += _category_candidates(feature, frame[feature.name])
+            found += _category_candidates(feature, frame[feature.name], data.label)
     found += _behaviour_candidates(data, kinds)
     return [c for c in found if c.values.sum() > 0 and np.ptp(c.values) > 0]
 
 
 def _select(matrix: np.ndarray, label: np.ndarray, max_rules: int, seed: int) -> np.ndarray:
-    """The columns an L1 path keeps, at the weakest penalty that keeps at most ``max_rules``."""
+    """The columns an L1 path keeps, at the weakest penalty that keeps at most ``max_rules``.
+
+    The path runs on at most ``SELECTION_ROWS`` rows (every converter kept, the others sampled):
+    which rules matter shows on a sample, and the path costs a fit per step."""
+    if len(label) > SELECTION_ROWS:
+        rng = np.random.default_rng(seed)
+        positives = np.flatnonzero(label == 1)
+        negatives = np.flatnonzero(label == 0)
+        take = max(SELECTION_ROWS - len(positives), SELECTION_ROWS // 2)
+        rows = np.sort(np.concatenate([positives, rng.choice(negatives, take, replace=False)]))
+        matrix, label = matrix[rows], label[rows]
     spread = matrix.std(axis=0)
     scaled = (matrix - matrix.mean(axis=0)) / np.where(spread > 0, spread, 1)
     chosen = np.arange(0)
