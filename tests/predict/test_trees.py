@@ -1,0 +1,131 @@
+"""Training the trees: guard rails, calibration against a known truth, reasons, registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leadscore.errors import InputError, NotFoundError
+from leadscore.predict import registry
+from leadscore.predict.dataset import Dataset
+from leadscore.predict.trees import later_rows, train
+
+
+def _truth(x: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    """The generating probability: the model should find it without being told."""
+    return 1 / (1 + np.exp(-(1.5 * x - 1 + np.where(colour == "red", 1.0, 0.0))))
+
+
+def _data(rows: int = 6000, seed: int = 3, leak: bool = False) -> tuple[Dataset, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=rows)
+    colour = rng.choice(np.array(["red", "blue", "green"]), rows)
+    truth = _truth(x, colour)
+    label = (rng.random(rows) < truth).astype(np.int8)
+    raw = pd.DataFrame({"x": x, "colour": colour}, dtype=object)
+    raw.loc[::25, "x"] = None
+    if leak:
+        raw["status"] = np.where(label == 1, "customer", "prospect")
+    data = Dataset(
+        ids=[str(i) for i in range(rows)],
+        raw=raw,
+        behaviour=pd.DataFrame({"visits": rng.poisson(2, rows).astype(float)}),
+        label=label,
+        order=np.repeat(np.arange(6), rows // 6),
+        timed=True,
+        source="synthetic",
+    )
+    return data, truth
+
+
+def test_too_few_conversions_are_refused_with_the_count() -> None:
+    data, _ = _data(rows=600)
+    few = data.subset(
+        np.concatenate([np.flatnonzero(data.label == 0), np.flatnonzero(data.label)[:10]])
+    )
+    with pytest.raises(InputError, match="only 10 conversion"):
+        train(few)
+
+
+def test_a_feature_that_gives_the_answer_away_is_named() -> None:
+    data, _ = _data(leak=True)
+    _, warnings = train(data)
+    assert len(warnings) == 1 and "'status'" in warnings[0]
+    _, clean = train(_data()[0])
+    assert clean == []
+
+
+def test_validation_rows_are_later_than_the_rows_learned_from() -> None:
+    data, _ = _data()
+    earlier, later = later_rows(data, 0.2, seed=0)
+    assert data.order[earlier].max() < data.order[later].min()
+    # whole instants, latest first, until a fifth is held out: one instant (a sixth, 1,000
+    # rows) is not enough, two are
+    assert len(later) == 2000
+
+
+def test_calibrated_probabilities_match_the_generating_process() -> None:
+    data, _ = _data(rows=12000)
+    model, _ = train(data, seed=0)
+    fresh, truth = _data(rows=6000, seed=99)
+    probability = model.probability(fresh)
+    present = ~pd.isna(fresh.raw["x"]).to_numpy()
+    # an independent check: the known truth, not the labels the model saw
+    assert np.mean(np.abs(probability[present] - truth[present])) < 0.06
+    assert np.corrcoef(probability[present], truth[present])[0, 1] > 0.95
+
+
+def test_same_seed_same_model_and_reasons_add_up_to_the_score() -> None:
+    data, _ = _data()
+    first, _ = train(data, seed=5)
+    second, _ = train(data, seed=5)
+    rows = data.subset(np.arange(20))
+    assert np.array_equal(first.probability(rows), second.probability(rows))
+    reasons = first.reasons(rows, top=10)
+    average = first.average_score(rows)
+    for score, found in zip(first.score(rows), reasons, strict=True):
+        assert sum(r.points for r in found) == pytest.approx(score - average, abs=0.2)
+    red = [r for r in reasons[0] if r.feature == "colour"]
+    if red:
+        assert red[0].text.startswith("colour is ")
+
+
+def test_missing_values_and_unseen_categories_are_scored() -> None:
+    data, _ = _data()
+    model, _ = train(data)
+    odd = Dataset(
+        ids=["a", "b"],
+        raw=pd.DataFrame({"x": [None, 1.0], "colour": ["purple", None]}, dtype=object),
+        behaviour=pd.DataFrame({"visits": [np.nan, 3.0]}),
+        label=np.zeros(2, np.int8),
+        order=np.zeros(2, np.int64),
+        timed=True,
+        source="new",
+    )
+    probability = model.probability(odd)
+    assert ((probability >= 0) & (probability <= 1)).all()
+
+
+def test_registry_keeps_versions_and_serves_the_active_one(tmp_path: Path) -> None:
+    data, _ = _data()
+    first, _ = train(data, seed=1)
+    second, _ = train(data, seed=2, params={"num_leaves": 4})
+    registry.save(tmp_path, "churn", first, kinds=["Webinar"], from_history=True, metrics={})
+    saved = registry.save(tmp_path, "churn", second, kinds=[], from_history=False, metrics={})
+    assert saved.version == 2
+    rows = data.subset(np.arange(50))
+    loaded = registry.load(tmp_path, "churn")
+    assert loaded.version == 2
+    assert np.allclose(loaded.model.probability(rows), second.probability(rows))
+    registry.activate(tmp_path, "churn", 1)
+    again = registry.load(tmp_path, "churn")
+    assert again.version == 1 and again.kinds == ["Webinar"]
+    assert np.allclose(again.model.probability(rows), first.probability(rows))
+    assert [(r.version, r.active) for r in registry.listing(tmp_path)] == [(1, True), (2, False)]
+    with pytest.raises(NotFoundError, match="no version 3; versions: v1, v2"):
+        registry.activate(tmp_path, "churn", 3)
+    with pytest.raises(NotFoundError, match="no predictive model 'other'"):
+        registry.load(tmp_path, "other")
