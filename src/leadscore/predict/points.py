@@ -23,6 +23,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.tree import DecisionTreeClassifier
 
+from leadscore.errors import InputError
 from leadscore.predict import MAX_RULES, history
 from leadscore.predict.columns import OTHER, AttributeEncoding, Feature
 from leadscore.predict.dataset import Dataset
@@ -262,7 +263,9 @@ def learn_points(
     encoding = AttributeEncoding.learn(data.raw)
     found = candidates(data, encoding, kinds or [])
     if not found:
-        raise ValueError("no attribute or behaviour varies among the rows: nothing to learn")
+        raise InputError(
+            f"{data.source}: no attribute or behaviour varies among the rows: nothing to learn"
+        )
     matrix = np.column_stack([c.values for c in found])
     chosen = _select(matrix, data.label, max_rules, seed)
     refit = LogisticRegression(C=1.0, max_iter=2000, random_state=seed)

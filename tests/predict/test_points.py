@@ -1,0 +1,134 @@
+"""Learned points: a model file in the normal format, whose points the engine reproduces."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from leadscore.errors import InputError
+from leadscore.predict import history
+from leadscore.predict.dataset import Dataset
+from leadscore.predict.point_scores import point_scores
+from leadscore.predict.points import learn_points
+from leadscore.project import Project
+from leadscore.spec.loader import parse_model
+from leadscore.store.ingest import import_events, import_leads, import_outcomes
+from tests.predict import synthetic
+
+
+def _table(rows: int = 3000, seed: int = 0) -> Dataset:
+    rng = np.random.default_rng(seed)
+    plan = rng.choice(np.array(["pro", "free", "trial"]), rows)
+    size = rng.integers(1, 1000, rows).astype(float)
+    rate = np.where(plan == "pro", 0.6, 0.1) + np.where(size > 500, 0.2, 0.0)
+    label = (rng.random(rows) < rate).astype(np.int8)
+    return Dataset(
+        ids=[str(i) for i in range(rows)],
+        raw=pd.DataFrame({"plan": plan, "size": size}, dtype=object),
+        behaviour=pd.DataFrame(index=range(rows)),
+        label=label,
+        order=np.arange(rows),
+        timed=False,
+        source="table",
+    )
+
+
+def test_learned_points_read_the_signal_and_the_engine_runs_them() -> None:
+    data = _table()
+    learned = learn_points(data, name="learned", max_rules=6)
+    assert learned.rules <= 6
+    assert parse_model(learned.text).name == "learned"  # the normal model format
+    model = learned.model
+    # pro converts six times as often as the rest: its rule gives points, more than any other
+    # plan rule; large companies (over 500) get more than small ones
+    plan_points = {
+        tuple(r.when[0].values): r.points for r in model.fit if r.when[0].field == "plan"
+    }
+    pro = next(p for levels, p in plan_points.items() if "pro" in levels and len(levels) == 1)
+    assert pro > 0 and all(pro > p for levels, p in plan_points.items() if "pro" not in levels)
+    # the engine's score of each row is the sum of the points of the rules whose predicates
+    # hold, judged here by the predicates themselves
+    scores, tiers = point_scores(model, data)
+    for row in range(0, len(data.label), 97):
+        values = data.raw.iloc[row].to_dict()
+        expected = sum(
+            rule.points for rule in model.fit if all(p.test(values[p.field]) for p in rule.when)
+        )
+        assert scores[row] == pytest.approx(expected)
+    # tiers come from the data: about a tenth of the rows are hot
+    assert 0.05 < tiers.count("hot") / len(tiers) < 0.3
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Project]:
+    root = tmp_path_factory.mktemp("company")
+    files = synthetic.write(root, leads=800)
+    project = Project.init(root / "project")
+    with project.store() as store:
+        import_leads(store, files.leads)
+        import_events(store, files.events)
+        import_outcomes(store, files.outcomes)
+    yield project
+
+
+def test_behaviour_rules_count_the_same_days_as_the_features(project: Project) -> None:
+    with project.store() as store:
+        end = history.data_end(store)
+        assert end is not None
+        last = (end - 30 * history.DAY_US) // history.DAY_US * history.DAY_US
+        window = history.Window(last, 4, 14, 30)
+        data = history.snapshots(store, window)
+        kinds = history.event_kinds(store.events_arrow(), last)
+        learned = learn_points(data, kinds=kinds)
+        engagement = learned.model.engagement
+        assert engagement, "the synthetic company's converters attend webinars"
+        scores, _ = point_scores(learned.model, data, store)
+    fit = np.zeros(len(data.label))
+    for row in range(len(data.label)):
+        values = data.raw.iloc[row].to_dict()
+        fit[row] = sum(
+            r.points for r in learned.model.fit if all(p.test(values.get(p.field)) for p in r.when)
+        )
+    expected = fit.copy()
+    names = history.behaviour_names(kinds)
+    for rule in engagement:
+        kind = rule.event if rule.type == "track" else f"page {rule.where[0].value}"
+        days = None if rule.within_days is None else rule.within_days + 1
+        column = names[f"k{kinds.index(kind)}_{days or 'all'}"]
+        counts = data.behaviour[column].to_numpy(float)
+        assert rule.cap is not None
+        expected += np.sign(rule.points) * np.minimum(counts * abs(rule.points), rule.cap)
+    assert np.allclose(scores, expected, atol=0.002 * (1 + len(engagement)))
+
+
+def test_learned_points_rank_converters_first(project: Project) -> None:
+    with project.store() as store:
+        end = history.data_end(store)
+        assert end is not None
+        last = (end - 30 * history.DAY_US) // history.DAY_US * history.DAY_US
+        data = history.snapshots(store, history.Window(last, 4, 14, 30))
+        kinds = history.event_kinds(store.events_arrow(), last)
+        learned = learn_points(data, kinds=kinds)
+        scores, _ = point_scores(learned.model, data, store)
+    from sklearn.metrics import roc_auc_score
+
+    assert roc_auc_score(data.label, scores) > 0.7
+
+
+def test_an_unwritable_dataset_says_so(tmp_path: Path) -> None:
+    flat = _table(100)
+    flat = Dataset(
+        ids=flat.ids,
+        raw=pd.DataFrame({"plan": ["pro"] * 100}, dtype=object),
+        behaviour=flat.behaviour,
+        label=flat.label,
+        order=flat.order,
+        timed=False,
+        source="flat",
+    )
+    with pytest.raises(InputError, match="flat: no attribute or behaviour varies"):
+        learn_points(flat)
