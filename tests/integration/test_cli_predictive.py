@@ -7,9 +7,12 @@ import csv
 import json
 from pathlib import Path
 
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from leadscore import Project
 from leadscore.cli import app
+from leadscore.service.app import create_app
 from tests.predict import synthetic
 
 runner = CliRunner()
@@ -83,6 +86,17 @@ def test_train_score_and_explain_with_the_trained_model(project: Path) -> None:
     _ok("predictive", "activate", "buyers", "2")
     again = json.loads(_ok("explain", lead, "--model", "buyers", "--json"))
     assert again["version"] == 2
+
+    # the service serves the active version beside the point models
+    key = _ok("keys", "create", "--scope", "read").strip().splitlines()[0]
+    client = TestClient(create_app(Project.find(project)))
+    shown = client.get(f"/v1/leads/{lead}", headers={"Authorization": f"Bearer {key}"})
+    assert shown.status_code == 200, shown.text
+    (prediction,) = shown.json()["predictions"]
+    assert (prediction["model"], prediction["version"]) == ("buyers", 2)
+    assert prediction["score"] == round(100 * prediction["probability"], 1)
+    assert {r["feature"] for r in prediction["reasons"]} >= {"days since last activity"}
+    assert shown.json()["results"][0]["model"] == "brief"
 
 
 def test_evaluate_writes_the_report_and_learned_points_run(project: Path) -> None:

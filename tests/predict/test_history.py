@@ -94,3 +94,22 @@ def test_the_most_frequent_kinds_of_behaviour_become_features(store: Store) -> N
     kinds = history.event_kinds(store.events_arrow(), CUTOFF)
     assert kinds == ["Webinar Attended", "page /pricing"]
     assert history.event_kinds(store.events_arrow(), CUTOFF, top=1) == ["Webinar Attended"]
+
+
+def test_one_lead_is_read_as_in_the_whole_table(store: Store) -> None:
+    kinds = ["Webinar Attended", "page /pricing"]
+    for at in (CUTOFF, CUTOFF + 5 * DAY_US):
+        everyone = history.leads_as_of(store, at, kinds)
+        for lead in ("A", "E"):
+            alone = history.leads_as_of(store, at, kinds, [lead])
+            row = everyone.ids.index(lead)
+            assert alone.ids == [lead]
+            assert alone.raw.iloc[0].dropna().to_dict() == everyone.raw.iloc[row].dropna().to_dict()
+            assert alone.behaviour.iloc[0].equals(everyone.behaviour.iloc[row])
+    # A and B, both at acme.com and both seen, read from A alone
+    later = history.leads_as_of(store, CUTOFF + 5 * DAY_US, kinds, ["A"])
+    assert later.behaviour["people at the same company"].tolist() == [2]
+    assert later.raw["plan"].tolist() == ["pro"]
+    assert history.leads_as_of(store, CUTOFF + 5 * DAY_US, kinds, ["E"]).raw["plan"].tolist() == [
+        "pro"
+    ]

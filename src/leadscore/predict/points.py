@@ -287,6 +287,9 @@ def learn_points(
                 continue
             engagement_rules.append(rule)
             points_of_rows += np.sign(rule["points"]) * rule["cap"] * candidate.values
+    used: set[str] = set()
+    for rule in (*fit_rules, *engagement_rules):
+        rule["name"] = _short_name(rule["name"], used)
     tiers = _tiers(points_of_rows)
     spec: dict[str, Any] = {
         "name": name,
@@ -301,6 +304,20 @@ def learn_points(
     text = yaml.safe_dump(spec, sort_keys=False, allow_unicode=True, width=100)
     model = parse_model(text, source=f"learned model {name!r}")
     return LearnedPoints(model, text, len(fit_rules) + len(engagement_rules))
+
+
+def _short_name(text: str, used: set[str]) -> str:
+    """A rule name the model format takes: at most 80 characters, unique in the model."""
+    name = text if len(text) <= 80 else text[:76].rstrip() + " ..."
+    number = 2
+    while name in used:
+        suffix = f" ({number})"
+        name = (
+            text if len(text) + len(suffix) <= 80 else text[: 76 - len(suffix)].rstrip() + " ..."
+        ) + suffix
+        number += 1
+    used.add(name)
+    return name
 
 
 def _tiers(scores: np.ndarray) -> list[dict[str, Any]]:

@@ -173,3 +173,22 @@ def load(root: Path, name: str, version: int | None = None) -> Loaded:
     )
     model = TreeModel(encoding, tuple(meta["behaviour"]), booster, calibration, meta["training"])
     return Loaded(name, chosen, model, list(meta["kinds"]), bool(meta["from_history"]))
+
+
+_LOADED: dict[tuple[Path, str, int], Loaded] = {}
+
+
+def active(root: Path) -> list[Loaded]:
+    """Every name's active version, loaded once per version (the service asks per request)."""
+    found = []
+    for name in names(root):
+        version = _active(_folder(root, name))
+        if version is None:
+            continue
+        key = (root, name, version)
+        if key not in _LOADED:
+            if len(_LOADED) >= 32:
+                _LOADED.clear()
+            _LOADED[key] = load(root, name, version)
+        found.append(_LOADED[key])
+    return found

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -13,6 +14,7 @@ from fastapi import APIRouter, Query, Request
 from leadscore._types import format_as_of, now_us
 from leadscore.engines.results import points
 from leadscore.errors import ConflictError, NotFoundError
+from leadscore.predict import registry
 from leadscore.project import explain_lead, explanation
 from leadscore.service.auth import require
 from leadscore.service.body import choice, json_body
@@ -92,7 +94,7 @@ def ranked(
 def lead(lead_id: str, state: State) -> dict[str, Any]:
     """The lead's attributes and, per model that applies to it, its result as of now with the
     explanation and the stage history."""
-    return _view(state.store, state.models, lead_id)
+    return _view(state.store, state.models, lead_id, state.project.root)
 
 
 @router.post(
@@ -193,7 +195,7 @@ async def _write_lead(
     """Store the lead, rescore it, and show it as GET /v1/leads/ID does."""
     await state.write(_store_lead, state.store, lead_id, attributes, new)
     await state.scorer.score([lead_id])
-    return _view(state.store, state.models, lead_id)
+    return _view(state.store, state.models, lead_id, state.project.root)
 
 
 def _store_lead(store: Store, lead_id: str, attributes: dict[str, Any], new: bool) -> None:
@@ -209,7 +211,9 @@ def _store_lead(store: Store, lead_id: str, attributes: dict[str, Any], new: boo
         mark_unscored(conn, [lead_id], at)
 
 
-def _view(store: Store, models: list[ScoringModel], lead_id: str) -> dict[str, Any]:
+def _view(
+    store: Store, models: list[ScoringModel], lead_id: str, root: Path
+) -> dict[str, Any]:
     attributes = store.lead(lead_id)
     at = now_us()
     results = []
@@ -224,8 +228,19 @@ def _view(store: Store, models: list[ScoringModel], lead_id: str) -> dict[str, A
         "lead_id": lead_id,
         "attributes": attributes,
         "results": results,
+        "predictions": _predictions(store, root, lead_id, at),
         **_records(store, lead_id),
     }
+
+
+def _predictions(store: Store, root: Path, lead_id: str, at: int) -> list[dict[str, Any]]:
+    """The active trained models' probability, score and reasons for the lead."""
+    found = registry.active(root)
+    if not found:
+        return []
+    from leadscore.predict.scoring import explain as explain_prediction
+
+    return [explain_prediction(store, loaded, lead_id, at) for loaded in found]
 
 
 def _records(store: Store, lead_id: str) -> dict[str, Any]:
