@@ -77,6 +77,7 @@ def test_train_score_and_explain_with_the_trained_model(project: Path) -> None:
     # the reasons share out the distance from the average lead; each is rounded to 0.1 and
     # those under 0.05 are left out
     tolerance = 0.05 * len(explained["reasons"]) + 0.1
+    assert explained["reasons_basis"] == "score"  # the best lead is far from the average
     assert abs(total - (explained["score"] - explained["average_score"])) < tolerance
     assert explained["score"] == float(rows[0]["score"])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -45,8 +45,8 @@ Cutoff = Annotated[
     str | None,
     typer.Option(
         "--cutoff",
-        help="The latest cut-off (a date: its start, UTC). Default: the horizon before the "
-        "last event or outcome, so every label is known.",
+        help="The latest cut-off: a date (its start, UTC) or a UTC time. Default: the horizon "
+        "before the last event or outcome, so every label is known.",
     ),
 ]
 Snapshots = Annotated[int, typer.Option("--snapshots", min=1, help="How many cut-offs.")]
@@ -96,7 +96,9 @@ def _source(
             "'leadscore import events FILE' and 'leadscore import outcomes FILE'"
         )
     if cutoff is not None:
-        last = parse_as_of(cutoff) + 1 - history.DAY_US  # the start of that day
+        last = parse_as_of(cutoff)
+        if len(cutoff.strip()) == 10:  # a date: its start, not parse_as_of's end of day
+            last = last + 1 - history.DAY_US
     else:
         last = (end - horizon_days * history.DAY_US) // history.DAY_US * history.DAY_US
     window = history.Window(last, snapshots, step_days, horizon_days)
@@ -244,35 +246,20 @@ def evaluate(
     err.print(f"Wrote {json_path} and {html_path}.", markup=False)
 
 
-def show(report: dict[str, object]) -> None:
+def show(report: dict[str, Any]) -> None:
+    from leadscore.predict.report import MEASURES
+
     table = Table(
         "model",
-        "ROC AUC",
-        "PR AUC",
-        "lift@10%",
-        "capture@10%",
-        "capture@20%",
-        "Brier",
-        "ECE",
+        *(title for title, _ in MEASURES),
         title=f"{report['test_rows']:,} test rows ({report['test_conversions']:,} conversions), "
         f"{report['split']}",
     )
-    models = report["models"]
-    assert isinstance(models, dict)
-    for name, m in models.items():
+    for name, m in report["models"].items():
         if "roc_auc" not in m:
             table.add_row(name, m.get("note", ""))
             continue
-        cells = [
-            m["roc_auc"],
-            m["pr_auc"],
-            m["lift_top_10"],
-            m["capture_top_10"],
-            m["capture_top_20"],
-            m["brier"],
-            m["ece"],
-        ]
-        table.add_row(name, *("n/a" if c is None else f"{c:.3f}" for c in cells))
+        table.add_row(name, *("n/a" if m[k] is None else f"{m[k]:.3f}" for _, k in MEASURES))
     out.print(table)
 
 

@@ -221,6 +221,12 @@ def explain(
             f"{found['as_of']}: score {found['score']:g} (probability "
             f"{found['probability']:.3f}); an average lead scores {found['average_score']:g}"
         )
+        if found["reasons_basis"] != "score":
+            out.print(
+                "  calibration gives this lead the average score; the points below are the "
+                "trees' own probability (before calibration), moved by each reason",
+                markup=False,
+            )
         table = Table("reason", "points")
         for reason in found["reasons"]:
             table.add_row(reason["text"], f"{reason['points']:+g}")

@@ -10,6 +10,17 @@ from typing import Any
 
 COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf")
 SIZE = 320
+#: The summary's columns, on the page and on the screen: (title, key in a model's measures).
+MEASURES = (
+    ("ROC AUC", "roc_auc"),
+    ("PR AUC", "pr_auc"),
+    ("lift top 10%", "lift_top_10"),
+    ("capture top 10%", "capture_top_10"),
+    ("lift top 20%", "lift_top_20"),
+    ("capture top 20%", "capture_top_20"),
+    ("Brier", "brier"),
+    ("ECE", "ece"),
+)
 PAD = 36
 
 
@@ -71,34 +82,17 @@ def _legend(names: list[str]) -> str:
 def page(report: dict[str, Any]) -> str:
     models: dict[str, dict[str, Any]] = report["models"]
     measured = {n: m for n, m in models.items() if "roc_auc" in m}
-    header = (
-        "<tr><th>model</th><th>ROC AUC</th><th>PR AUC</th><th>lift top 10%</th>"
-        "<th>capture top 10%</th><th>lift top 20%</th><th>capture top 20%</th>"
-        "<th>Brier</th><th>ECE</th></tr>"
-    )
+    header = "<tr><th>model</th>" + "".join(f"<th>{title}</th>" for title, _ in MEASURES)
     rows = []
     for name, m in models.items():
         if "roc_auc" not in m:
             rows.append(
-                f"<tr><td>{html.escape(name)}</td><td colspan=8>"
+                f"<tr><td>{html.escape(name)}</td><td colspan={len(MEASURES)}>"
                 f"{html.escape(m.get('note', ''))}</td></tr>"
             )
             continue
-        cells = [
-            m["roc_auc"],
-            m["pr_auc"],
-            m["lift_top_10"],
-            m["capture_top_10"],
-            m["lift_top_20"],
-            m["capture_top_20"],
-            m["brier"],
-            m["ece"],
-        ]
-        rows.append(
-            f"<tr><td>{html.escape(name)}</td>"
-            + "".join(f"<td>{_fmt(c)}</td>" for c in cells)
-            + "</tr>"
-        )
+        cells = "".join(f"<td>{_fmt(m[key])}</td>" for _, key in MEASURES)
+        rows.append(f"<tr><td>{html.escape(name)}</td>{cells}</tr>")
     roc = _chart(
         "ROC curve",
         "false positive rate",

@@ -14,7 +14,7 @@ from leadscore._types import format_as_of
 from leadscore.errors import NotFoundError
 from leadscore.predict import history
 from leadscore.predict.registry import Loaded
-from leadscore.predict.trees import Reason
+from leadscore.predict.trees import FLAT_POINTS, Reason
 from leadscore.store.store import Store
 
 PREDICTION_SCHEMA = pa.schema(
@@ -67,6 +67,8 @@ def explain(store: Store, loaded: Loaded, lead_id: str, as_of: int) -> dict[str,
         raise NotFoundError(f"lead {lead_id!r} is not in the database")
     probability = float(loaded.model.probability(data)[0])
     reasons = loaded.model.reasons(data, top=len(loaded.model.feature_names))[0]
+    average = loaded.model.average_score(data)
+    flat = abs(100 * probability - average) < FLAT_POINTS
     return {
         "lead_id": lead_id,
         "model": loaded.name,
@@ -74,6 +76,8 @@ def explain(store: Store, loaded: Loaded, lead_id: str, as_of: int) -> dict[str,
         "as_of": format_as_of(as_of),
         "probability": probability,
         "score": round(100 * probability, 1),
-        "average_score": round(loaded.model.average_score(data), 1),
+        "average_score": round(average, 1),
+        # calibration gives this lead the average score: the reasons are the trees' own
+        "reasons_basis": "uncalibrated probability" if flat else "score",
         "reasons": [_reason(r) for r in reasons],
     }

@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 #: fact (a status set by sales, a "last activity" that is the purchase).
 LEAKAGE_AUC = 0.9
 HOLDOUT_SHARE = 0.2
+#: A lead this close to the average lead's score reads its reasons on the trees' probability.
+FLAT_POINTS = 0.05
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "binary",
@@ -148,7 +150,11 @@ class TreeModel:
         return 100.0 * self.probability(data)
 
     def reasons(self, data: Dataset, top: int = 5) -> list[list[Reason]]:
-        """Each row's strongest reasons, positive and negative, by absolute points."""
+        """Each row's strongest reasons, positive and negative, by absolute points.
+
+        Where calibration maps a lead to the average lead's score (a flat step of the
+        isotonic curve), the shares are taken on the trees' own probability instead, so such a
+        lead still shows what moved it: they then add up to that distance, not the score's."""
         frame = self.frame(data)
         contributions = np.asarray(
             self.booster.predict(
@@ -160,9 +166,11 @@ class TreeModel:
         score = 100.0 * self.calibration(_sigmoid(per_feature.sum(axis=1) + bias))
         base = 100.0 * self.calibration(_sigmoid(bias))
         total = per_feature.sum(axis=1)
-        scale = np.divide(
-            score - base, total, out=np.zeros_like(total), where=np.abs(total) > 1e-12
-        )
+        distance = score - base
+        flat = np.abs(distance) < FLAT_POINTS
+        uncalibrated = 100.0 * (_sigmoid(total + bias) - _sigmoid(bias))
+        distance = np.where(flat, uncalibrated, distance)
+        scale = np.divide(distance, total, out=np.zeros_like(total), where=np.abs(total) > 1e-12)
         points = per_feature * scale[:, None]
         names = self.feature_names
         found = []

@@ -211,9 +211,7 @@ def _store_lead(store: Store, lead_id: str, attributes: dict[str, Any], new: boo
         mark_unscored(conn, [lead_id], at)
 
 
-def _view(
-    store: Store, models: list[ScoringModel], lead_id: str, root: Path
-) -> dict[str, Any]:
+def _view(store: Store, models: list[ScoringModel], lead_id: str, root: Path) -> dict[str, Any]:
     attributes = store.lead(lead_id)
     at = now_us()
     results = []
