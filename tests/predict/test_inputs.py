@@ -83,3 +83,17 @@ def test_a_missing_column_and_a_bad_time_are_named(tmp_path: Path) -> None:
         read_table(path, "Converted")
     with pytest.raises(InputError, match=r"leads\.csv:3: field 'created': 'yesterday'"):
         read_table(path, "won", time_column="created")
+
+
+def test_a_typed_name_is_judged_for_keyboard_mash_not_taken_as_an_identifier() -> None:
+    raw = pd.DataFrame(
+        {"first_name": ["Anna", "Jürgen", "asdfgh", "Li", None, "qwerty"]}, dtype=object
+    )
+    encoding = AttributeEncoding.learn(raw)
+    assert [(f.name, f.kind) for f in encoding.features] == [
+        ("first_name looks made up", "made_up")
+    ]
+    frame = encoding.encode(raw)
+    assert frame["first_name looks made up"].tolist()[:4] == ["no", "no", "yes", "no"]
+    assert pd.isna(frame["first_name looks made up"].iloc[4])
+    assert frame["first_name looks made up"].iloc[5] == "yes"

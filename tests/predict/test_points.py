@@ -25,10 +25,13 @@ def _table(rows: int = 3000, seed: int = 0) -> Dataset:
     plan = rng.choice(np.array(["pro", "free", "trial"]), rows)
     size = rng.integers(1, 1000, rows).astype(float)
     rate = np.where(plan == "pro", 0.6, 0.1) + np.where(size > 500, 0.2, 0.0)
+    mash = rng.random(rows) < 0.15  # keyboard mash in the name: never converts
+    rate = np.where(mash, 0.0, rate)
     label = (rng.random(rows) < rate).astype(np.int8)
+    names = [f"asdfgh{i}" if m else f"Maria{i}" for i, m in enumerate(mash)]
     return Dataset(
         ids=[str(i) for i in range(rows)],
-        raw=pd.DataFrame({"plan": plan, "size": size}, dtype=object),
+        raw=pd.DataFrame({"plan": plan, "size": size, "first_name": names}, dtype=object),
         behaviour=pd.DataFrame(index=range(rows)),
         label=label,
         order=np.arange(rows),
@@ -50,6 +53,8 @@ def test_learned_points_read_the_signal_and_the_engine_runs_them() -> None:
     }
     pro = next(p for levels, p in plan_points.items() if "pro" in levels and len(levels) == 1)
     assert pro > 0 and all(pro > p for levels, p in plan_points.items() if "pro" not in levels)
+    (made_up,) = [r for r in model.fit if r.when[0].type == "gibberish"]
+    assert made_up.points < 0
     # the engine's score of each row is the sum of the points of the rules whose predicates
     # hold, judged here by the predicates themselves
     scores, tiers = point_scores(model, data)

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from leadscore.spec.domains import email_domain, in_list
+from leadscore.spec.gibberish import is_gibberish
 from leadscore.spec.predicates import as_number, canonical_text, is_missing
 
 #: A level seen in fewer training rows than this (or than 0.5 % of them) joins ``OTHER``.
@@ -27,7 +28,10 @@ OTHER = "(other)"
 TEXT_MIN_DISTINCT = 0.5
 TEXT_MIN_LENGTH = 20
 
-Kind = Literal["number", "category", "text_length", "text_words", "email_type"]
+Kind = Literal["number", "category", "text_length", "text_words", "email_type", "made_up"]
+#: Typed by a person: worth asking whether it looks like keyboard mash ("asdfgh").
+_TYPED = ("name", "company", "title", "job", "message", "comment")
+MADE_UP_LEVELS = ("yes", "no")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +45,7 @@ class Feature:
 
     @property
     def categorical(self) -> bool:
-        return self.kind in ("category", "email_type")
+        return self.kind in ("category", "email_type", "made_up")
 
     def as_dict(self) -> dict[str, Any]:
         return {"name": self.name, "source": self.source, "kind": self.kind, "levels": self.levels}
@@ -98,13 +102,18 @@ def _features_of(name: str, values: pd.Series, max_levels: int) -> list[Feature]
     if sum("@" in t for t in texts) >= 0.5 * len(texts):
         return [Feature(f"{name} domain type", name, "email_type", EMAIL_TYPES)]
     distinct = len(set(texts))
-    if distinct == len(texts) and len(texts) > 1 and _mean_length(texts) < TEXT_MIN_LENGTH:
-        return []  # an identifier: unique per lead, says nothing about the next lead
+    typed = any(word in name.casefold() for word in _TYPED)
+    made_up = [Feature(f"{name} looks made up", name, "made_up", MADE_UP_LEVELS)] if typed else []
     if distinct >= TEXT_MIN_DISTINCT * len(texts) and _mean_length(texts) >= TEXT_MIN_LENGTH:
         return [
             Feature(f"{name} length", name, "text_length"),
             Feature(f"{name} words", name, "text_words"),
+            *made_up,
         ]
+    if distinct == len(texts) and len(texts) > 1:
+        # an identifier, or a name: unique per lead, says nothing about the next lead, except
+        # whether a person typed something real
+        return made_up
     counts = pd.Series(texts).value_counts()
     floor = max(MIN_LEVEL_ROWS, math.ceil(0.005 * len(values)))
     kept = [str(level) for level, count in counts.items() if count >= floor][:max_levels]
@@ -149,6 +158,9 @@ def _encode(feature: Feature, values: pd.Series | None, rows: int) -> Any:
         return np.array([np.nan if _missing(v) else measure(canonical_text(v)) for v in items])
     if feature.kind == "email_type":
         return pd.Categorical([email_type(v) for v in items], categories=list(feature.levels))
+    if feature.kind == "made_up":
+        judged = [None if _missing(v) else MADE_UP_LEVELS[not is_gibberish(str(v))] for v in items]
+        return pd.Categorical(judged, categories=list(feature.levels))
     known = set(feature.levels)
     grouped = [_level(v, known) for v in items]
     return pd.Categorical(grouped, categories=list(feature.levels))

@@ -108,6 +108,9 @@ def _category_candidates(feature: Feature, column: pd.Series, label: np.ndarray)
             when = [{"type": "email_domain", "field": feature.source, "lists": lists}]
             found.append(_fit(f"{feature.source} is {level}", values == level, when))
         return found
+    if feature.kind == "made_up":
+        when = [{"type": "gibberish", "field": feature.source}]
+        return [_fit(f"{feature.source} looks made up", values == "yes", when)]
     levels = [level for level in feature.levels if level != OTHER]
     present = np.isin(values, levels)
     if present.sum() >= 2 and len(levels) > 1:
