@@ -82,7 +82,7 @@ def _legend(names: list[str]) -> str:
 def page(report: dict[str, Any]) -> str:
     models: dict[str, dict[str, Any]] = report["models"]
     measured = {n: m for n, m in models.items() if "roc_auc" in m}
-    header = "<tr><th>model</th>" + "".join(f"<th>{title}</th>" for title, _ in MEASURES)
+    header = "<tr><th>model</th>" + "".join(f"<th>{title}</th>" for title, _ in MEASURES) + "</tr>"
     rows = []
     for name, m in models.items():
         if "roc_auc" not in m:
@@ -136,7 +136,7 @@ td:first-child,th:first-child{{text-align:left}}.legend{{list-style:none;padding
 <h1>leadscore evaluation</h1>
 <p>Data: {html.escape(str(report["source"]))}. Split: {html.escape(report["split"])}.
 Trained on {report["train_rows"]:,} rows ({report["train_conversions"]:,} conversions), measured on
-{report["test_rows"]:,} later rows ({report["test_conversions"]:,} conversions). Seed
+{report["test_rows"]:,} held-out rows ({report["test_conversions"]:,} conversions). Seed
 {report["seed"]}.</p>
 {f"<h2>Warnings</h2><ul>{warnings}</ul>" if warnings else ""}
 <h2>Models</h2><table>{header}{"".join(rows)}</table>

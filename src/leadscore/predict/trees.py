@@ -173,17 +173,16 @@ class TreeModel:
         scale = np.divide(distance, total, out=np.zeros_like(total), where=np.abs(total) > 1e-12)
         points = per_feature * scale[:, None]
         names = self.feature_names
-        found = []
-        for row in range(len(frame)):
-            ranked = np.argsort(-np.abs(points[row]), kind="stable")[:top]
-            found.append(
-                [
-                    Reason(names[i], describe(names[i], frame.iloc[row, i]), float(points[row, i]))
-                    for i in ranked
-                    if abs(points[row, i]) >= 0.05
-                ]
-            )
-        return found
+        cells = frame.astype(object).to_numpy()
+        ranked = np.argsort(-np.abs(points), axis=1, kind="stable")[:, :top]
+        return [
+            [
+                Reason(names[i], describe(names[i], cells[row, i]), float(points[row, i]))
+                for i in ranked[row]
+                if abs(points[row, i]) >= 0.05
+            ]
+            for row in range(len(frame))
+        ]
 
     def average_score(self, data: Dataset) -> float:
         """The score of a lead with every feature at its average contribution (the reasons'
