@@ -50,6 +50,14 @@ def test_too_few_conversions_are_refused_with_the_count() -> None:
         train(few)
 
 
+def test_latest_rows_without_conversions_cannot_calibrate() -> None:
+    data, _ = _data()
+    # every conversion of the last two instants (the held-out rows) removed
+    keep = np.flatnonzero((data.order < 4) | (data.label == 0))
+    with pytest.raises(InputError, match=r"hold only 0 conversion\(s\) \(\d+ rows\)"):
+        train(data.subset(keep))
+
+
 def test_a_feature_that_gives_the_answer_away_is_named() -> None:
     data, _ = _data(leak=True)
     _, warnings = train(data)

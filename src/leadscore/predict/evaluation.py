@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from leadscore.predict import baselines, metrics
+from leadscore.predict import MIN_CONVERSIONS, baselines, metrics
 from leadscore.predict.dataset import Dataset
 from leadscore.predict.points import learn_points
 from leadscore.predict.trees import HOLDOUT_SHARE, TreeModel, later_rows, train
@@ -64,7 +64,7 @@ def evaluate(
     kinds: list[str] | None = None,
     tune_trials: int = 0,
     with_points: bool = True,
-    min_conversions: int = 50,
+    min_conversions: int = MIN_CONVERSIONS,
 ) -> Evaluation:
     """Train on the earlier rows, measure on the later ones; every number in ``report``."""
     earlier, later = later_rows(data, HOLDOUT_SHARE, seed)

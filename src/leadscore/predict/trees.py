@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 #: fact (a status set by sales, a "last activity" that is the purchase).
 LEAKAGE_AUC = 0.9
 HOLDOUT_SHARE = 0.2
+#: Fewer conversions than this in the held-out rows cannot calibrate a probability.
+MIN_HELD_CONVERSIONS = 10
 #: A lead this close to the average lead's score reads its reasons on the trees' probability.
 FLAT_POINTS = 0.05
 
@@ -265,6 +267,14 @@ def train(
     """Learn a calibrated model from ``data``; returns it and the warnings to show."""
     check_conversions(data, min_conversions)
     split = time_split(data, seed)
+    held = int(data.label[split.calibrate].sum())
+    if held < MIN_HELD_CONVERSIONS:
+        raise InputError(
+            f"{data.source}: the latest rows, which stop and calibrate the trees, hold only "
+            f"{held} conversion(s) ({len(split.calibrate)} rows); at least "
+            f"{MIN_HELD_CONVERSIONS} are needed: take more or later cut-offs (--snapshots, "
+            "--cutoff) or a longer --horizon-days"
+        )
     fitting = data.subset(split.fit)
     encoding = encoding or AttributeEncoding.learn(fitting.raw)
     behaviour = tuple(data.behaviour.columns)
