@@ -124,6 +124,14 @@ def test_evaluate_writes_the_report_and_learned_points_run(project: Path) -> Non
     assert refused.exit_code == 1 and "already exists; give --force" in refused.stderr
 
 
+def test_train_on_each_leads_first_days(project: Path) -> None:
+    _company(project)
+    trained = runner.invoke(app, ["train", "--after-first-touch", "3"])
+    assert trained.exit_code == 0, trained.output
+    assert "at the end of day 3 after their first touch; left out:" in trained.stderr
+    assert "Trained predictive v1 (active)" in trained.stderr
+
+
 def test_clear_refusals(project: Path) -> None:
     empty = runner.invoke(app, ["train"])
     assert empty.exit_code == 1 and "no events or outcomes to learn from" in empty.stderr

@@ -40,7 +40,13 @@ def _rows(name: str) -> Iterator[dict[str, str]]:
 def _events(limit: set[str] | None) -> Iterator[dict[str, object]]:
     for row in _rows("365_student_info.csv"):
         if limit is None or row["student_id"] in limit:
-            yield _track(row["student_id"], "Registered", row["date_registered"], {}, "reg")
+            yield _track(
+                row["student_id"],
+                "Registered",
+                row["date_registered"],
+                {},
+                f"reg:{row['student_id']}",
+            )
     for name, (event, column, keep) in ACTIVITIES.items():
         for number, row in enumerate(_rows(name)):
             if limit is None or row["student_id"] in limit:
@@ -88,7 +94,9 @@ def build(root: Path, limit: int | None = None) -> Project:
         )
     with project.store() as store:
         import_leads(store, leads, mapping="none")
-        import_events(store, events)
+        stored = import_events(store, events)
+        # every activity is a message of its own: none may be taken for a repeat of another
+        assert stored.new == stored.accepted and stored.rejected == 0, stored.rejects[:3]
         summary = import_outcomes(store, outcomes)
         assert summary.rejected == 0, summary.rejects[:3]
     return project

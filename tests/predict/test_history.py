@@ -113,3 +113,23 @@ def test_one_lead_is_read_as_in_the_whole_table(store: Store) -> None:
     assert history.leads_as_of(store, CUTOFF + 5 * DAY_US, kinds, ["E"]).raw["plan"].tolist() == [
         "pro"
     ]
+
+
+def test_each_lead_at_the_end_of_its_first_day(store: Store) -> None:
+    taken = history.after_first_touch(store, 0, 30)
+    # first events: A -40 days, B -3, C -3, E -2, D +2; each cut-off is the next midnight
+    assert taken.data.ids == ["A", "B", "C", "E", "D"]
+    assert [int(o) for o in taken.data.order] == [CUTOFF + d * DAY_US for d in (-39, -2, -2, -1, 3)]
+    # A converts 49 days after its cut-off, B 47; C converts a day after its own (-1 vs -2)
+    assert taken.data.label.tolist() == [0, 0, 1, 0, 0]
+    assert (taken.converted_before, taken.too_recent) == (0, 0)
+    # A on its first day: its first webinar only
+    assert taken.data.behaviour["Webinar Attended ever"].tolist()[0] == 1
+    # a 50-day horizon reaches A's conversion; the others' horizons run past the last known
+    # instant (B's outcome, 45 days after the shared cut-off): their labels are not known yet
+    longer = history.after_first_touch(store, 0, 50)
+    assert longer.data.ids == ["A"] and longer.data.label.tolist() == [1]
+    assert longer.too_recent == 4
+    # two days after the first touch, C has converted already: counted apart
+    later = history.after_first_touch(store, 2, 30)
+    assert "C" not in later.data.ids and later.converted_before == 1

@@ -50,6 +50,15 @@ Cutoff = Annotated[
     ),
 ]
 Snapshots = Annotated[int, typer.Option("--snapshots", min=1, help="How many cut-offs.")]
+FirstTouchDays = Annotated[
+    int | None,
+    typer.Option(
+        "--after-first-touch",
+        min=0,
+        help="Instead of shared cut-offs, take each lead once, at the end of the Nth day after "
+        "its first event (0: that day): trials judged on their first days.",
+    ),
+]
 Step = Annotated[int, typer.Option("--step-days", min=1, help="Days between cut-offs.")]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed: same seed, same model.")]
 MinConversions = Annotated[
@@ -76,6 +85,7 @@ def _source(
     cutoff: str | None,
     snapshots: int,
     step_days: int,
+    after_first_touch: int | None = None,
 ) -> Source:
     from leadscore.predict import history
     from leadscore.predict.dataset import read_table
@@ -95,6 +105,16 @@ def _source(
             "the project has no events or outcomes to learn from: import them with "
             "'leadscore import events FILE' and 'leadscore import outcomes FILE'"
         )
+    if after_first_touch is not None:
+        with err.status("Reading each lead's first days..."):
+            taken = history.after_first_touch(store, after_first_touch, horizon_days)
+        err.print(
+            f"{len(taken.data.label):,} leads at the end of day {after_first_touch} after their "
+            f"first touch; left out: {taken.converted_before:,} that converted by then, "
+            f"{taken.too_recent:,} whose {horizon_days}-day horizon runs past the data.",
+            markup=False,
+        )
+        return Source(taken.data, taken.kinds, True)
     if cutoff is not None:
         last = parse_as_of(cutoff)
         if len(cutoff.strip()) == 10:  # a date: its start, not parse_as_of's end of day
@@ -120,6 +140,7 @@ def train(
     cutoff: Cutoff = None,
     snapshots: Snapshots = 6,
     step_days: Step = 14,
+    after_first_touch: FirstTouchDays = None,
     seed: Seed = 0,
     min_conversions: MinConversions = MIN_CONVERSIONS,
     activate: Annotated[
@@ -150,6 +171,7 @@ def train(
             cutoff,
             snapshots,
             step_days,
+            after_first_touch,
         )
         data = source.data
         with err.status(
@@ -193,6 +215,7 @@ def evaluate(
     cutoff: Cutoff = None,
     snapshots: Snapshots = 6,
     step_days: Step = 14,
+    after_first_touch: FirstTouchDays = None,
     seed: Seed = 0,
     min_conversions: MinConversions = MIN_CONVERSIONS,
     tune: Annotated[
@@ -225,6 +248,7 @@ def evaluate(
             cutoff,
             snapshots,
             step_days,
+            after_first_touch,
         )
         hand = project.models()
         points_store = store if source.from_history else None
@@ -275,6 +299,7 @@ def learn_points(
     cutoff: Cutoff = None,
     snapshots: Snapshots = 6,
     step_days: Step = 14,
+    after_first_touch: FirstTouchDays = None,
     seed: Seed = 0,
     min_conversions: MinConversions = MIN_CONVERSIONS,
     max_rules: Annotated[
@@ -308,6 +333,7 @@ def learn_points(
             cutoff,
             snapshots,
             step_days,
+            after_first_touch,
         )
     check_conversions(source.data, min_conversions)
     with err.status("Learning points..."):

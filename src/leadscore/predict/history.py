@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from leadscore._types import format_as_of
+from leadscore.errors import InputError
 from leadscore.predict.dataset import Dataset
 from leadscore.store import schema
 from leadscore.store.store import Store
@@ -91,6 +92,77 @@ def snapshots(store: Store, window: Window, *, kinds: Sequence[str] | None = Non
         frames.append(_rows(store, events, population, cutoff, kinds))
     rows = pd.concat(frames, ignore_index=True)
     return _dataset(rows, kinds, source="project history", window=window.describe())
+
+
+#: The leads as of an instant, from every version (the store's own rule: the latest version
+#: from at or before it; a lead's first attributes count from the start of time).
+_AS_OF = (
+    "SELECT lead_id, attributes, account_id FROM versions WHERE valid_from <= {cutoff} "
+    "QUALIFY row_number() OVER (PARTITION BY lead_id ORDER BY valid_from DESC, id DESC) = 1 "
+    "ORDER BY lead_id"
+)
+
+
+@dataclass(frozen=True)
+class FirstTouch:
+    """Each lead taken once, at the end of the ``days``-th day after its first event (0: the
+    day of its first event): "will a trial that looks like this on day N convert?"."""
+
+    days: int
+    horizon_days: int
+    data: Dataset
+    #: Leads that converted by their own cut-off: scored by no one, counted apart.
+    converted_before: int
+    #: Leads whose horizon runs past the data: their label is not known yet.
+    too_recent: int
+    kinds: list[str]
+
+
+def after_first_touch(
+    store: Store, days: int, horizon_days: int, *, kinds: Sequence[str] | None = None
+) -> FirstTouch:
+    """Every lead at its own cut-off, ``days`` whole days after its first touch."""
+    events = store.events_arrow()
+    outcomes = outcomes_arrow(store)
+    end = data_end(store) or 0
+    horizon = horizon_days * DAY_US
+    con = duckdb.connect()
+    con.register("events", events)
+    con.register("outcomes", outcomes)
+    leads: pd.DataFrame = con.execute(
+        f"""
+        WITH first AS (
+            SELECT lead_id, (min(timestamp) // {DAY_US} + {days + 1}) * {DAY_US} AS cutoff
+            FROM events WHERE lead_id IS NOT NULL GROUP BY 1
+        ), converted AS (SELECT lead_id, min("at") AS first_at FROM outcomes GROUP BY 1)
+        SELECT f.lead_id, f.cutoff, c.first_at FROM first f LEFT JOIN converted c USING (lead_id)
+        ORDER BY f.cutoff, f.lead_id
+        """
+    ).df()
+    con.close()
+    first_at = leads["first_at"].to_numpy(float)
+    cutoffs = leads["cutoff"].to_numpy(np.int64)
+    before = ~np.isnan(first_at) & (first_at < cutoffs)
+    recent = (cutoffs + horizon > end) & ~before
+    chosen = leads[~before & ~recent]
+    if kinds is None:
+        kinds = event_kinds(events, int(chosen["cutoff"].max()) if len(chosen) else end)
+    versions = duckdb.connect()
+    versions.register("versions", store.lead_versions_arrow())
+    frames = []
+    for cutoff, group in chosen.groupby("cutoff", sort=True):
+        at = group["first_at"].to_numpy(float)
+        label = (~np.isnan(at) & (at < int(cutoff) + horizon)).astype(np.int8)
+        population = pd.DataFrame({"lead_id": group["lead_id"].to_numpy(), "label": label})
+        leads_then = versions.sql(_AS_OF.format(cutoff=int(cutoff))).to_arrow_table()
+        frames.append(_rows(store, events, population, int(cutoff), kinds, leads=leads_then))
+    versions.close()
+    rows = pd.concat(frames, ignore_index=True) if frames else None
+    if rows is None:
+        raise InputError("no lead has a first touch with a known outcome horizon after it")
+    window: dict[str, object] = {"after_first_touch_days": days, "horizon_days": horizon_days}
+    data = _dataset(rows, kinds, source="project history", window=window)
+    return FirstTouch(days, horizon_days, data, int(before.sum()), int(recent.sum()), list(kinds))
 
 
 def leads_as_of(

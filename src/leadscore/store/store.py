@@ -29,6 +29,15 @@ from leadscore.store.sqlite_arrow import read_arrow
 LEADS_SCHEMA = pa.schema(
     [("lead_id", pa.string()), ("attributes", pa.string()), ("account_id", pa.string())]
 )
+VERSIONS_SCHEMA = pa.schema(
+    [
+        ("lead_id", pa.string()),
+        ("valid_from", pa.int64()),
+        ("id", pa.int64()),
+        ("attributes", pa.string()),
+        ("account_id", pa.string()),
+    ]
+)
 EVENTS_SCHEMA = pa.schema(
     [
         ("lead_id", pa.string()),
@@ -642,6 +651,14 @@ class Store:
             source = f"({_VERSIONS_AS_OF.format(as_of=int(as_of))}) v"
         return self.arrow(
             f"SELECT lead_id, attributes, account_id FROM {source} ORDER BY lead_id", LEADS_SCHEMA
+        )
+
+    def lead_versions_arrow(self) -> pa.Table:
+        """Every version of every lead's attributes (lead_id, valid_from, id, attributes,
+        account_id): the leads as of many instants, read once."""
+        return self.arrow(
+            "SELECT lead_id, valid_from, id, attributes, account_id FROM lead_versions",
+            VERSIONS_SCHEMA,
         )
 
     def events_arrow(self) -> pa.Table:
