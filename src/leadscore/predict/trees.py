@@ -36,10 +36,12 @@ MIN_HELD_CONVERSIONS = 10
 #: A lead this close to the average lead's score reads its reasons on the trees' probability.
 FLAT_POINTS = 0.05
 
+#: 15 leaves, not LightGBM's 31: on X Education, Online Shoppers and the 365 history alike,
+#: smaller trees ranked better (ROC AUC +0.003, +0.003, +0.010, medians of 3 seeds).
 DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "binary",
     "learning_rate": 0.05,
-    "num_leaves": 31,
+    "num_leaves": 15,
     "min_child_samples": 20,
     "feature_fraction": 0.8,
     "bagging_fraction": 0.8,
