@@ -22,7 +22,7 @@ from sklearn.metrics import roc_auc_score
 
 from leadscore.errors import InputError
 from leadscore.predict import MIN_CONVERSIONS
-from leadscore.predict.columns import AttributeEncoding, Feature
+from leadscore.predict.columns import AttributeEncoding
 from leadscore.predict.dataset import Dataset
 
 log = logging.getLogger(__name__)
@@ -349,7 +349,3 @@ def _out_of_fold(
         trees = lgb.train(settings, lgb.Dataset(frame[~inside], label[~inside]), rounds)
         found[inside] = trees.predict(frame[inside])
     return found
-
-
-def feature_list(model: TreeModel) -> list[Feature]:
-    return list(model.encoding.features) + [Feature(n, n, "number") for n in model.behaviour]
