@@ -71,24 +71,34 @@ def data_end(store: Store) -> int | None:
     return max(known) if known else None
 
 
-def outcomes_arrow(store: Store) -> pa.Table:
-    """Every positive outcome (converted or won): lead_id and when."""
+def conversions_arrow(store: Store) -> pa.Table:
+    """Each lead's first positive outcome (converted or won): lead_id and ``first_at``."""
     query = (
-        "SELECT lead_id, at FROM outcomes WHERE outcome IN "
-        f"({', '.join(repr(o) for o in POSITIVE_OUTCOMES)})"
+        "SELECT lead_id, min(at) AS first_at FROM outcomes WHERE outcome IN "
+        f"({', '.join(repr(o) for o in POSITIVE_OUTCOMES)}) GROUP BY lead_id"
     )
-    return store.arrow(query, pa.schema([("lead_id", pa.string()), ("at", pa.int64())]))
+    return store.arrow(query, pa.schema([("lead_id", pa.string()), ("first_at", pa.int64())]))
+
+
+def _frame(query: str, **tables: object) -> pd.DataFrame:
+    """The rows of ``query`` over the tables given by name, in a DuckDB of its own."""
+    con = duckdb.connect()
+    for name, table in tables.items():
+        con.register(name, table)
+    frame: pd.DataFrame = con.execute(query).df()
+    con.close()
+    return frame
 
 
 def snapshots(store: Store, window: Window, *, kinds: Sequence[str] | None = None) -> Dataset:
     """Every lead seen before each cut-off and not yet converted, labelled by the horizon."""
     events = store.events_arrow()
-    outcomes = outcomes_arrow(store)
+    conversions = conversions_arrow(store)
     if kinds is None:
         kinds = event_kinds(events, window.last_cutoff)
     frames = []
     for cutoff in window.cutoffs:
-        population = _population(events, outcomes, cutoff, window.horizon_days * DAY_US)
+        population = _population(events, conversions, cutoff, window.horizon_days * DAY_US)
         frames.append(_rows(store, events, population, cutoff, kinds))
     rows = pd.concat(frames, ignore_index=True)
     return _dataset(rows, kinds, source="project history", window=window.describe())
@@ -123,23 +133,22 @@ def after_first_touch(
 ) -> FirstTouch:
     """Every lead at its own cut-off, ``days`` whole days after its first touch."""
     events = store.events_arrow()
-    outcomes = outcomes_arrow(store)
+    conversions = conversions_arrow(store)
     end = data_end(store) or 0
     horizon = horizon_days * DAY_US
-    con = duckdb.connect()
-    con.register("events", events)
-    con.register("outcomes", outcomes)
-    leads: pd.DataFrame = con.execute(
+    leads = _frame(
         f"""
         WITH first AS (
             SELECT lead_id, (min(timestamp) // {DAY_US} + {days + 1}) * {DAY_US} AS cutoff
             FROM events WHERE lead_id IS NOT NULL GROUP BY 1
-        ), converted AS (SELECT lead_id, min("at") AS first_at FROM outcomes GROUP BY 1)
-        SELECT f.lead_id, f.cutoff, c.first_at FROM first f LEFT JOIN converted c USING (lead_id)
+        )
+        SELECT f.lead_id, f.cutoff, c.first_at FROM first f
+        LEFT JOIN conversions c USING (lead_id)
         ORDER BY f.cutoff, f.lead_id
-        """
-    ).df()
-    con.close()
+        """,
+        events=events,
+        conversions=conversions,
+    )
     first_at = leads["first_at"].to_numpy(float)
     cutoffs = leads["cutoff"].to_numpy(np.int64)
     before = ~np.isnan(first_at) & (first_at < cutoffs)
@@ -188,37 +197,32 @@ def leads_as_of(
 
 def event_kinds(events: pa.Table, before: int, top: int = TOP_EVENT_KINDS) -> list[str]:
     """The most frequent kinds of behaviour before ``before``, most frequent first."""
-    con = duckdb.connect()
-    con.register("events", events)
-    found = con.execute(
+    found = _frame(
         f"SELECT {_KIND} AS kind, count(*) AS n FROM events WHERE timestamp < {int(before)} "
         "GROUP BY ALL HAVING kind IS NOT NULL ORDER BY n DESC, kind LIMIT " + str(int(top)),
-    ).fetchall()
-    con.close()
-    return [str(row[0]) for row in found]
+        events=events,
+    )
+    return [str(kind) for kind in found["kind"]]
 
 
-def _population(events: pa.Table, outcomes: pa.Table, cutoff: int, horizon: int) -> pd.DataFrame:
+def _population(events: pa.Table, conversions: pa.Table, cutoff: int, horizon: int) -> pd.DataFrame:
     """Leads first seen before ``cutoff`` and not converted before it, with their label."""
-    con = duckdb.connect()
-    con.register("events", events)
-    con.register("outcomes", outcomes)
-    frame: pd.DataFrame = con.execute(
+    return _frame(
         f"""
         WITH seen AS (
             SELECT lead_id FROM events WHERE lead_id IS NOT NULL AND timestamp < {cutoff}
             GROUP BY lead_id
-        ), converted AS (SELECT lead_id, min("at") AS first_at FROM outcomes GROUP BY lead_id)
+        )
         SELECT s.lead_id,
             CAST(coalesce(c.first_at >= {cutoff} AND c.first_at < {cutoff + horizon}, false)
                  AS TINYINT) AS label
-        FROM seen s LEFT JOIN converted c USING (lead_id)
+        FROM seen s LEFT JOIN conversions c USING (lead_id)
         WHERE c.first_at IS NULL OR c.first_at >= {cutoff}
         ORDER BY s.lead_id
-        """
-    ).df()
-    con.close()
-    return frame
+        """,
+        events=events,
+        conversions=conversions,
+    )
 
 
 def _behaviour_sql(kinds: Sequence[str], cutoff: int) -> str:
@@ -274,12 +278,7 @@ def _rows(
     kinds: Sequence[str],
     leads: pa.Table | None = None,
 ) -> pd.DataFrame:
-    leads = store.leads_arrow(cutoff) if leads is None else leads
-    con = duckdb.connect()
-    con.register("events", events)
-    con.register("population", population)
-    con.register("leads", leads)
-    frame = con.sql(
+    return _frame(
         f"""
         WITH kinded AS (
             SELECT e.lead_id, e.timestamp, {_KIND} AS kind FROM events e
@@ -306,10 +305,11 @@ def _rows(
         LEFT JOIN behaviour b USING (lead_id)
         LEFT JOIN accounts a ON a.account_id = pe.account_id
         ORDER BY p.lead_id
-        """
-    ).df()
-    con.close()
-    return frame
+        """,
+        events=events,
+        population=population,
+        leads=store.leads_arrow(cutoff) if leads is None else leads,
+    )
 
 
 def _dataset(
