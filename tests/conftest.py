@@ -23,6 +23,8 @@ from leadscore import (
     parse_model,
 )
 from leadscore.engines.incremental import applies
+from leadscore.engines.lead_parts import PartMaker, assemble
+from leadscore.engines.plan import Plan
 from leadscore.spec.accounts import account_of
 from leadscore.spec.model import ScoringModel
 
@@ -157,6 +159,8 @@ def score_both(
         .score_many(plan, *arrow_inputs(leads, events), as_of, lifecycle=lifecycle_table(lifecycle))
         .to_pylist()
     )
+    # the service's rounds assemble the same input lead by lead (engines/lead_parts.py)
+    assert assembled(plan, leads, events, as_of, lifecycle) == batch
     applicable = {row["lead_id"] for row in batch}
     assert applicable == {
         lead_id for lead_id, attrs in leads.items() if applies(plan.applies_to, attrs)
@@ -192,3 +196,32 @@ def brief() -> ScoringModel:
     from leadscore import default_model
 
     return default_model()
+
+
+def assembled(
+    plan: Plan,
+    leads: dict[str, dict[str, object]],
+    events: Sequence[Event],
+    as_of: int,
+    lifecycle: Lifecycle,
+) -> list[dict[str, object]]:
+    """The batch engine's results from parts made lead by lead (``lead_parts``), each lead's
+    events in an order of their own (the parts sort them)."""
+    maker = PartMaker(plan)
+    parts = {
+        lead_id: maker.part(
+            json.dumps(attributes),
+            account_of(attributes),
+            [
+                (e.type, e.event, e.timestamp, json.dumps(e.properties), e.message_id)
+                for e in reversed(events)
+                if e.lead_id == lead_id
+            ],
+        )
+        for lead_id, attributes in leads.items()
+    }
+    prepared = assemble(plan, parts)
+    scored: list[dict[str, object]] = (
+        BatchEngine().score(prepared, as_of, lifecycle=lifecycle_table(lifecycle)).to_pylist()
+    )
+    return scored

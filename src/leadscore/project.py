@@ -29,6 +29,7 @@ from leadscore.engines.prepared_files import load, save
 from leadscore.engines.results import LeadScore, points
 from leadscore.engines.semantics import to_milli
 from leadscore.errors import ConfigError, ConflictError, Issue, ModelFileError, NotFoundError
+from leadscore.kept_leads import KeptLeads
 from leadscore.settings import Settings
 from leadscore.spec.accounts import account_of
 from leadscore.spec.loader import default_model_text, load_model
@@ -318,49 +319,61 @@ BATCH_RESCORE_MIN = 20
 
 
 def rescore_leads(
-    store: Store, models: list[ScoringModel], lead_ids: Iterable[str], at: int
+    store: Store,
+    models: list[ScoringModel],
+    lead_ids: Iterable[str],
+    at: int,
+    kept: KeptLeads | None = None,
 ) -> tuple[int, list[str]]:
     """Score some leads under every model as of ``at`` (``score_leads``) and keep the results
     on the leads with their stage changes and webhook deliveries (``keep_results``), clearing
     the leads' "unscored" marks read before scoring. Returns what ``keep_results`` returns."""
     touched = sorted(set(lead_ids))
-    marks, results = score_marked(store, models, touched, at)
+    marks, results = score_marked(store, models, touched, at, kept)
     return keep_results(store, models, results, at, lead_ids=touched, marks=marks)
 
 
 def score_marked(
-    store: Store, models: list[ScoringModel], lead_ids: Sequence[str], at: int
+    store: Store,
+    models: list[ScoringModel],
+    lead_ids: Sequence[str],
+    at: int,
+    kept: KeptLeads | None = None,
 ) -> tuple[dict[str, int], pa.Table]:
     """The leads' "unscored" marks, then their results as of ``at`` (``score_leads``). The
     marks are read first: a mark seen then was committed before the scoring read, so
     ``keep_results`` may clear it."""
     with store.engine.connect() as conn:
         marks = marks_of(conn, lead_ids)
-    return marks, score_leads(store, models, lead_ids, at)
+    return marks, score_leads(store, models, lead_ids, at, kept)
 
 
 def score_leads(
-    store: Store, models: list[ScoringModel], lead_ids: Iterable[str], at: int
+    store: Store,
+    models: list[ScoringModel],
+    lead_ids: Iterable[str],
+    at: int,
+    kept: KeptLeads | None = None,
 ) -> pa.Table:
     """Some leads' results under every model as of ``at`` (``RESULT_SCHEMA``), with the
     stage change each would make; nothing is written.
 
     What the service runs after writes: only the leads they touched. A few are replayed one
-    by one; many go through the batch engine together with their accounts' other leads (the
-    engines agree, so both ways give the same results). Models that do not apply to a lead
-    are skipped for it."""
+    by one; many are scored by the batch engine together with their accounts' other leads,
+    from parts made lead by lead and ``kept`` between calls (a new ``KeptLeads`` keeps
+    nothing). The engines agree, so both ways give the same results. Models that do not
+    apply to a lead are skipped for it."""
     touched = sorted(set(lead_ids))
     if len(touched) >= BATCH_RESCORE_MIN and store.latest_change() <= at:
-        leads, events = store.accounts_arrow(touched)
+        plans = {model_fingerprint(m): compile_plan(m) for m in models}
+        prepared, members = (kept or KeptLeads()).prepared(store, plans, touched)
         engine = BatchEngine()
+        wanted = pa.array(touched, pa.string())
         tables = []
-        members = leads["lead_id"].to_pylist()
-        for scoring_model in models:
+        for key, scoring_model in zip(plans, models, strict=True):
             lifecycle = store.lifecycle_arrow(scoring_model.name, at, members)
-            scored = engine.score_many(
-                compile_plan(scoring_model), leads, events, at, lifecycle=lifecycle
-            )
-            tables.append(scored.filter(pc.is_in(scored["lead_id"], pa.array(touched))))
+            scored = engine.score(prepared[key], at, lifecycle=lifecycle)
+            tables.append(scored.filter(pc.is_in(scored["lead_id"], wanted)))
         results = pa.concat_tables(tables) if tables else RESULT_SCHEMA.empty_table()
     else:
         rows = []

@@ -68,14 +68,47 @@ def change_mark(store: Store) -> ChangeMark | None:
     return ChangeMark(store.store_id, int(events), int(identities), int(versions), int(erasures))
 
 
+def _changed(mark: ChangeMark) -> str:
+    return _CHANGED.format(
+        events=int(mark.events), identities=int(mark.identities), versions=int(mark.versions)
+    )
+
+
+_RELINKED_OR_EDITED = (
+    "SELECT lead_id FROM identities WHERE rowid > {identities} "
+    "UNION SELECT lead_id FROM lead_versions WHERE id > {versions}"
+)
+
+_NEW_EVENTS = (
+    "SELECT COALESCE(e.lead_id, i.lead_id) AS lead_id, e.type, e.event, e.timestamp, "
+    "e.properties, e.message_id FROM events e LEFT JOIN identities i "
+    "ON e.lead_id IS NULL AND i.anonymous_id = e.anonymous_id "
+    "WHERE e.rowid > {since} AND e.rowid <= {until}"
+)
+
+
+def relinked_or_edited(store: Store, mark: ChangeMark) -> set[str]:
+    """The leads given an anonymous id's events, or new attributes, after ``mark``: changes
+    that new events alone do not tell (``new_events``)."""
+    query = _RELINKED_OR_EDITED.format(identities=int(mark.identities), versions=int(mark.versions))
+    with store.engine.connect() as conn:
+        return {lead_id for (lead_id,) in conn.exec_driver_sql(query)}
+
+
+def new_events(store: Store, since: ChangeMark, until: ChangeMark) -> list[Any]:
+    """The events stored after ``since`` and by ``until`` (rows as ``Store.event_rows`` gives
+    them), attributed as they are at ``until``; those of no lead yet are left out."""
+    query = _NEW_EVENTS.format(since=int(since.events), until=int(until.events))
+    with store.engine.connect() as conn:
+        return [row for row in conn.exec_driver_sql(query) if row[0] is not None]
+
+
 def changed_since(store: Store, mark: ChangeMark) -> tuple[pa.Table, pa.Table]:
     """The leads changed after ``mark`` (current attributes) and all of their events.
 
     Changes made while this reads may be included: reading a lead twice is harmless.
     """
-    changed = _CHANGED.format(
-        events=int(mark.events), identities=int(mark.identities), versions=int(mark.versions)
-    )
+    changed = _changed(mark)
     leads = store.arrow(
         f"SELECT lead_id, attributes, account_id FROM leads WHERE lead_id IN ({changed}) "
         "ORDER BY lead_id",

@@ -565,20 +565,53 @@ class Store:
         """The lead's events, its anonymous history included, oldest first."""
         yield from self.events_of([lead_id])[lead_id]
 
-    def _event_rows(self, lead_ids: Sequence[str]) -> list[Any]:
-        """The stored events of some leads (``EVENTS_OF_LEADS``)."""
+    def event_rows(self, lead_ids: Sequence[str]) -> list[Any]:
+        """The stored events of some leads (``EVENTS_OF_LEADS``: lead_id, type, event,
+        timestamp, properties as JSON text, message_id), in no particular order."""
         query = sa.text(EVENTS_OF_LEADS.format(leads=":ids")).bindparams(
             sa.bindparam("ids", expanding=True)
         )
         with self.engine.connect() as conn:
-            return list(conn.execute(query, {"ids": list(lead_ids)}).all())
+            return [
+                row
+                for chunk in _chunks(lead_ids)
+                for row in conn.execute(query, {"ids": chunk}).all()
+            ]
+
+    def lead_rows(self, lead_ids: Sequence[str]) -> list[Any]:
+        """Those of ``lead_ids`` that exist: lead_id, attributes (JSON text), account_id."""
+        leads = schema.leads
+        query = sa.select(leads.c.lead_id, leads.c.attributes, leads.c.account_id)
+        with self.engine.connect() as conn:
+            return [
+                row
+                for chunk in _chunks(lead_ids)
+                for row in conn.execute(query.where(leads.c.lead_id.in_(chunk))).all()
+            ]
+
+    def with_colleagues(self, lead_ids: Sequence[str]) -> list[str]:
+        """Those of ``lead_ids`` that exist and every lead at their accounts, in id order."""
+        leads = schema.leads
+        found: set[str] = set()
+        accounts: set[str] = set()
+        with self.engine.connect() as conn:
+            for chunk in _chunks(lead_ids):
+                query = sa.select(leads.c.lead_id, leads.c.account_id)
+                for lead_id, account_id in conn.execute(query.where(leads.c.lead_id.in_(chunk))):
+                    found.add(lead_id)
+                    if account_id is not None:
+                        accounts.add(account_id)
+            for chunk in _chunks(sorted(accounts)):
+                query = sa.select(leads.c.lead_id).where(leads.c.account_id.in_(chunk))
+                found.update(conn.execute(query).scalars())
+        return sorted(found)
 
     def events_of(self, lead_ids: Sequence[str]) -> dict[str, list[Event]]:
         """The events of several leads at once (as ``lead_events`` gives them, oldest first)."""
         found: dict[str, list[Event]] = {lead_id: [] for lead_id in lead_ids}
         if not found:
             return found
-        for row in sorted(self._event_rows(list(found)), key=lambda r: r.timestamp):
+        for row in sorted(self.event_rows(list(found)), key=lambda r: r.timestamp):
             found[row.lead_id].append(
                 Event(
                     row.message_id,
@@ -594,33 +627,15 @@ class Store:
     def accounts_arrow(self, lead_ids: Sequence[str]) -> tuple[pa.Table, pa.Table]:
         """Some leads and everyone at their accounts (current attributes), and all their
         events: the batch engine's input for rescoring those leads exactly."""
-        leads = schema.leads
-        ids = list(lead_ids)
-        accounts = (
-            sa.select(leads.c.account_id)
-            .where(leads.c.lead_id.in_(ids), leads.c.account_id.is_not(None))
-            .scalar_subquery()
-        )
-        query = (
-            sa.select(leads.c.lead_id, leads.c.attributes, leads.c.account_id)
-            .where(sa.or_(leads.c.lead_id.in_(ids), leads.c.account_id.in_(accounts)))
-            .order_by(leads.c.lead_id)
-        )
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
+        rows = self.lead_rows(self.with_colleagues(lead_ids))
+        rows.sort(key=lambda row: row.lead_id)
         members = pa.table(
             {name: [row[i] for row in rows] for i, name in enumerate(LEADS_SCHEMA.names)},
             schema=LEADS_SCHEMA,
         )
-        found = self._event_rows([row.lead_id for row in rows]) if rows else []
+        found = self.event_rows([row.lead_id for row in rows]) if rows else []
         events = pa.table(
-            {
-                "lead_id": [row.lead_id for row in found],
-                "type": [row.type for row in found],
-                "event": [row.event for row in found],
-                "timestamp": [row.timestamp for row in found],
-                "properties": [row.properties for row in found],
-            },
+            {name: [row[i] for row in found] for i, name in enumerate(EVENTS_SCHEMA.names)},
             schema=EVENTS_SCHEMA,
         )
         return members, events
@@ -680,3 +695,10 @@ class Store:
             rows = conn.execute(sa.text(query)).all()
         columns = {name: [row[i] for row in rows] for i, name in enumerate(arrow_schema.names)}
         return pa.table(columns, schema=arrow_schema)
+
+
+def _chunks(ids: Sequence[str], size: int = 500) -> Iterator[list[str]]:
+    """``ids`` in lists of at most ``size``: an IN list stays under the database's limit on
+    bound parameters."""
+    for start in range(0, len(ids), size):
+        yield list(ids[start : start + size])

@@ -1,0 +1,138 @@
+"""Each lead's prepared part, kept between the service's rescoring rounds.
+
+A round rescores the leads written since the last one; when a model reads account facts it
+needs their colleagues too, and those are most of what a round would read and prepare (ten
+colleagues to a lead is common). ``KeptLeads`` keeps every lead it has read (its attributes,
+its events and its ``LeadPart`` per model) from one round to the next, so a round reads from
+the database only what changed and the colleagues it has not seen.
+
+A kept lead must not outlive the data it was read from. On SQLite the change mark
+(``store.changes``) tells every change since the last round, whoever wrote it (this service,
+another one, ``leadscore import``): the events stored since are added to the leads they
+belong to (a message id is kept once), a lead given new attributes or an anonymous id's
+events is read again, and an erasure forgets everything. Other databases give no such mark:
+the leads a round is handed are read again in full, and any other kept lead once it is
+``KEEP_SECONDS`` old, so a colleague written by another process counts in account facts
+within that time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from leadscore.engines.lead_parts import EventRow, LeadPart, PartMaker, assemble
+from leadscore.engines.plan import Plan
+from leadscore.engines.prepared import Prepared
+from leadscore.store.changes import ChangeMark, change_mark, new_events, relinked_or_edited
+from leadscore.store.store import Store
+
+#: Without a change mark (PostgreSQL), how long a kept lead is trusted.
+KEEP_SECONDS = 30.0
+
+#: Past this many kept events the memory starts again (it is a cache, not a copy).
+KEPT_EVENTS_MAX = 2_000_000
+
+
+@dataclass(slots=True)
+class _Lead:
+    """What is kept of one lead: as read, its events by message id, and its parts by model
+    key (out of date while ``changed``; an old part lends its verdicts to the new one)."""
+
+    attributes: str
+    account_id: str | None
+    events: dict[str, EventRow]
+    read_at: float
+    parts: dict[str, LeadPart] = field(default_factory=dict)
+    changed: bool = True
+
+
+class KeptLeads:
+    """Leads read for earlier rounds (see the module's docstring). Models are told apart by a
+    key the caller gives (a fingerprint of the model): a changed model starts afresh."""
+
+    def __init__(self) -> None:
+        self._makers: dict[str, PartMaker] = {}
+        self._leads: dict[str, _Lead] = {}
+        self._events = 0
+        self._mark: ChangeMark | None = None
+
+    def prepared(
+        self, store: Store, plans: Mapping[str, Plan], lead_ids: Sequence[str]
+    ) -> tuple[dict[str, Prepared], list[str]]:
+        """Each plan's ``Prepared`` of the leads that exist among ``lead_ids`` and, when a
+        plan reads account facts, everyone at their accounts; and those leads, in id order.
+        Each is as ``store`` holds it now (see the module's docstring)."""
+        if set(plans) != set(self._makers):
+            self._makers = {key: PartMaker(plan) for key, plan in plans.items()}
+            self._forget_all()
+        given = sorted(set(lead_ids))
+        exact = self._catch_up(store)
+        uses_accounts = any(plan.uses_accounts for plan in plans.values())
+        members = store.with_colleagues(given) if uses_accounts else given
+        unread = {m for m in members if m not in self._leads}
+        self._read(store, sorted(unread if exact else unread.union(given)))
+        found = [m for m in members if m in self._leads]
+        prepared = {
+            key: assemble(plans[key], {m: self._part(m, key) for m in found}) for key in plans
+        }
+        if self._events > KEPT_EVENTS_MAX:
+            self._forget_all()
+        return prepared, found
+
+    def _part(self, lead_id: str, key: str) -> LeadPart:
+        lead = self._leads[lead_id]
+        if lead.changed:
+            events = list(lead.events.values())
+            for name, maker in self._makers.items():
+                before = lead.parts.get(name)
+                lead.parts[name] = maker.part(lead.attributes, lead.account_id, events, before)
+            lead.changed = False
+        return lead.parts[key]
+
+    def _read(self, store: Store, lead_ids: list[str]) -> None:
+        """Read these leads in full; those that no longer exist are forgotten."""
+        if not lead_ids:
+            return
+        events: dict[str, dict[str, EventRow]] = {lead_id: {} for lead_id in lead_ids}
+        for row in store.event_rows(lead_ids):  # lead_id, then an ``EventRow``
+            events[row[0]][row[5]] = (row[1], row[2], row[3], row[4], row[5])
+        now = time.monotonic()
+        for lead_id in lead_ids:
+            self._forget(lead_id)
+        for lead_id, attributes, account_id in store.lead_rows(lead_ids):
+            self._leads[lead_id] = _Lead(attributes, account_id, events[lead_id], now)
+            self._events += len(events[lead_id])
+
+    def _catch_up(self, store: Store) -> bool:
+        """Bring what is kept up to date; True when that is exact (SQLite's change mark),
+        False when the leads handed in must be read again (see the module's docstring)."""
+        mark = change_mark(store)
+        if mark is None:
+            expired = time.monotonic() - KEEP_SECONDS
+            for lead_id in [k for k, lead in self._leads.items() if lead.read_at < expired]:
+                self._forget(lead_id)
+            return False
+        before, self._mark = self._mark, mark
+        if before is None or (before.store_id, before.erasures) != (mark.store_id, mark.erasures):
+            self._forget_all()
+        elif before != mark:
+            for lead_id in relinked_or_edited(store, before):
+                self._forget(lead_id)
+            for row in new_events(store, before, mark):
+                lead = self._leads.get(row[0])
+                if lead is not None and row[5] not in lead.events:
+                    lead.events[row[5]] = (row[1], row[2], row[3], row[4], row[5])
+                    lead.changed = True
+                    self._events += 1
+        return True
+
+    def _forget(self, lead_id: str) -> None:
+        lead = self._leads.pop(lead_id, None)
+        if lead is not None:
+            self._events -= len(lead.events)
+
+    def _forget_all(self) -> None:
+        self._leads.clear()
+        self._events = 0
