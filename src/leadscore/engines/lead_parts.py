@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -85,7 +86,7 @@ class PartMaker:
         if bot_filter is None:
             return events
         full = [
-            Event(row[4], "", row[0], row[1], row[2], json.loads(row[3]))
+            Event(row[4], "", row[0], row[1], row[2], _properties(row[3]))
             for row in events
             if self._judged(row[0], row[1])
         ]
@@ -120,6 +121,14 @@ class PartMaker:
                 self._kinds.clear()
             found = self._kinds[key] = tuple(words)
         return found
+
+
+@lru_cache(maxsize=65_536)
+def _properties(text: str) -> dict[str, Any]:
+    """Properties parsed once per distinct text: the bot filter reads a lead's events again
+    each time the lead changes. Shared between callers, so only ever read."""
+    parsed: dict[str, Any] = json.loads(text)
+    return parsed
 
 
 def assemble(plan: Plan, parts: Mapping[str, LeadPart]) -> Prepared:
