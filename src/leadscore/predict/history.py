@@ -244,7 +244,10 @@ def _behaviour_sql(kinds: Sequence[str], cutoff: int) -> str:
         f"{cutoff - 30 * DAY_US}) AS active_days_30",
         f"({cutoff} - max(timestamp)) / {DAY_US} AS days_since_last",
         f"({cutoff} - min(timestamp)) / {DAY_US} AS days_since_first",
-        f"sum(pow(0.5, ({cutoff} - timestamp) / {half_life})) AS decayed",
+        # summed as integers (pico-units): a float sum depends on the rows' order, and the
+        # same events must give the same value whatever else the store holds
+        f"sum(CAST(round(pow(0.5, ({cutoff} - timestamp) / {half_life}) * 1e12) AS HUGEINT))"
+        " / 1e12 AS decayed",
     ]
     return ",\n".join(columns)
 
