@@ -313,11 +313,6 @@ def model_fingerprint(scoring_model: ScoringModel) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-#: Above this many leads a write's rescoring runs the batch engine on them and their
-#: colleagues (one columnar pass) instead of replaying each lead.
-BATCH_RESCORE_MIN = 20
-
-
 def rescore_leads(
     store: Store,
     models: list[ScoringModel],
@@ -358,13 +353,14 @@ def score_leads(
     """Some leads' results under every model as of ``at`` (``RESULT_SCHEMA``), with the
     stage change each would make; nothing is written.
 
-    What the service runs after writes: only the leads they touched. A few are replayed one
-    by one; many are scored by the batch engine together with their accounts' other leads,
-    from parts made lead by lead and ``kept`` between calls (a new ``KeptLeads`` keeps
-    nothing). The engines agree, so both ways give the same results. Models that do not
-    apply to a lead are skipped for it."""
+    What the service runs after writes: only the leads they touched. The batch engine scores
+    them together with their accounts' other leads, from parts made lead by lead and
+    ``kept`` between calls (a new ``KeptLeads`` keeps nothing), as the leads are now. When
+    some lead's attributes changed after ``at``, each lead is replayed instead (the
+    incremental engine reads the attributes as of ``at``). The engines agree, so both ways
+    give the same results. Models that do not apply to a lead are skipped for it."""
     touched = sorted(set(lead_ids))
-    if len(touched) >= BATCH_RESCORE_MIN and store.latest_change() <= at:
+    if store.latest_change() <= at:
         plans = {model_fingerprint(m): compile_plan(m) for m in models}
         prepared, members = (kept or KeptLeads()).prepared(store, plans, touched)
         engine = BatchEngine()

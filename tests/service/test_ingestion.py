@@ -183,13 +183,12 @@ def test_the_segment_python_client_sends_unmodified(service: Service) -> None:
 
 
 def test_a_large_batch_is_rescored_as_replaying_each_lead_would(service: Service) -> None:
-    """Beyond BATCH_RESCORE_MIN leads a write is rescored by the batch engine, colleagues
-    included; each stored result must equal replaying that lead alone (the incremental
-    engine), account facts and the stage change included."""
+    """A write is rescored by the batch engine, colleagues included; each stored result must
+    equal replaying that lead alone (the incremental engine), account facts and the stage
+    change included."""
     from leadscore import default_model, explain_lead
-    from leadscore.project import BATCH_RESCORE_MIN
 
-    count = BATCH_RESCORE_MIN + 5
+    count = 25
     batch: list[dict[str, Any]] = [
         {
             "type": "identify",

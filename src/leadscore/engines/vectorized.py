@@ -27,6 +27,9 @@ from leadscore.spec.decay import Decay
 from leadscore.spec.predicates import Bounds, Predicate
 
 NO_DAY = -1
+#: From this many events rules are scored on every core; below, starting the threads costs
+#: more than they save (a service round scores a few leads).
+THREADS_FROM_EVENTS = 200_000
 COMPARE: dict[str, Callable[[Ints, float], Bools]] = {
     ">": np.greater,
     ">=": np.greater_equal,
@@ -204,11 +207,15 @@ class Scorer:
     def engagement(self) -> Ints:
         plan = self.plan
         terms: dict[int | None, Ints] = {}
-        # numpy releases the GIL in its loops: rules run side by side on every core
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-            matchers = {rule.matcher for rule in plan.rules}
-            list(pool.map(self.events, sorted(matchers)))
-            points = list(pool.map(self.rule_points, plan.rules))
+        matchers = sorted({rule.matcher for rule in plan.rules})
+        if len(self.prepared.activity.ts) < THREADS_FROM_EVENTS:
+            for matcher in matchers:
+                self.events(matcher)
+            points = [self.rule_points(rule) for rule in plan.rules]
+        else:  # numpy releases the GIL in its loops: rules run side by side on every core
+            with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+                list(pool.map(self.events, matchers))
+                points = list(pool.map(self.rule_points, plan.rules))
         for rule, raw in zip(plan.rules, points, strict=True):
             value = clamp(raw, rule.cap)
             terms[rule.group] = terms[rule.group] + value if rule.group in terms else value

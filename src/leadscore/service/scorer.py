@@ -5,10 +5,10 @@ every lead handed in since the last: it reads their marks, scores them outside t
 (reads only, so writes go on meanwhile; under ``leadscore serve`` in a process of its own, so
 requests are answered meanwhile too), then keeps the results in the lane, in one short
 transaction with their stage changes, webhook deliveries and the end of the marks seen. Under
-load a round takes many leads at once, and from ``BATCH_RESCORE_MIN`` on the batch engine
-scores them, so rescoring keeps up with ingestion; the process computing rounds keeps each
-lead's prepared part from one round to the next (``kept_leads``), so a round reads only the
-leads it was handed and colleagues it has not seen.
+load a round takes many leads at once, so rescoring keeps up with ingestion. The process
+computing rounds keeps what it read of each lead from one round to the next
+(``kept_leads``): a round reads only what changed since the last and the colleagues it has
+not seen yet.
 
 A write to a lead during a round replaces its mark; the round clears only the marks it saw,
 so the lead stays marked and the next round takes it. A crash leaves marks that the restart

@@ -45,7 +45,8 @@ class ChangeMark:
 
 
 _MAXIMA = (
-    "SELECT (SELECT COALESCE(max(rowid), 0) FROM events), "
+    "SELECT (SELECT value FROM store_info WHERE key = 'store_id'), "
+    "(SELECT COALESCE(max(rowid), 0) FROM events), "
     "(SELECT COALESCE(max(rowid), 0) FROM identities), "
     "(SELECT COALESCE(max(id), 0) FROM lead_versions), "
     "(SELECT COALESCE(max(id), 0) FROM erasures)"
@@ -64,8 +65,8 @@ def change_mark(store: Store) -> ChangeMark | None:
     if store.engine.dialect.name != "sqlite":
         return None
     with store.engine.connect() as conn:
-        events, identities, versions, erasures = conn.exec_driver_sql(_MAXIMA).one()
-    return ChangeMark(store.store_id, int(events), int(identities), int(versions), int(erasures))
+        store_id, events, identities, versions, erasures = conn.exec_driver_sql(_MAXIMA).one()
+    return ChangeMark(str(store_id), int(events), int(identities), int(versions), int(erasures))
 
 
 def _changed(mark: ChangeMark) -> str:

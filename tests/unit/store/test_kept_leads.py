@@ -10,7 +10,7 @@ import pytest
 import leadscore.kept_leads as kept_leads
 from leadscore import Store, default_model
 from leadscore.kept_leads import KeptLeads
-from leadscore.project import BATCH_RESCORE_MIN, score_leads
+from leadscore.project import score_leads
 from leadscore.store.outcomes import erase_lead
 from leadscore.store.store import StoredEvent
 from tests.conftest import DAY, NOW
@@ -36,7 +36,7 @@ def test_colleagues_changed_between_rounds_count_and_only_changes_are_read(
 ) -> None:
     models = [default_model()]
     sqlite = store.engine.dialect.name == "sqlite"
-    others = [f"t{n}" for n in range(BATCH_RESCORE_MIN)]
+    others = [f"t{n}" for n in range(20)]
     people = [(lead_id, {"email": f"{lead_id}@{lead_id}-co.example"}, None) for lead_id in others]
     people += [(lead_id, {"email": f"{lead_id}@acme.example"}, None) for lead_id in [*ACME, "x"]]
     store.upsert_leads(people)
