@@ -10,7 +10,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from leadscore.store import schema
-from leadscore.store.store import Store
+from leadscore.store.store import Store, upsert
 
 COLUMNS = ("lead_id", "model", "fit", "engagement", "score", "tier", "grade", "stage", "as_of")
 
@@ -18,18 +18,8 @@ COLUMNS = ("lead_id", "model", "fit", "engagement", "score", "tier", "grade", "s
 def save_scores(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Replace the stored result of each (lead, model) in ``rows`` (keys: ``COLUMNS``), in
     ``conn``'s transaction."""
-    if not rows:
-        return
-    table = schema.lead_scores
-    for model in {row["model"] for row in rows}:
-        ids = [row["lead_id"] for row in rows if row["model"] == model]
-        for start in range(0, len(ids), 500):
-            conn.execute(
-                table.delete().where(
-                    table.c.model == model, table.c.lead_id.in_(ids[start : start + 500])
-                )
-            )
-    conn.execute(table.insert(), [{name: row[name] for name in COLUMNS} for row in rows])
+    upsert(conn, schema.lead_scores, [{name: row[name] for name in COLUMNS} for row in rows],
+           ("lead_id", "model"))  # fmt: skip
 
 
 def stored_scores(store: Store, lead_id: str) -> list[dict[str, Any]]:

@@ -18,6 +18,8 @@ from typing import Any
 import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy import event as sa_event
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from leadscore._types import Event, TransitionKind, now_us
 from leadscore.errors import ConfigError, NotFoundError
@@ -702,3 +704,21 @@ def _chunks(ids: Sequence[str], size: int = 500) -> Iterator[list[str]]:
     bound parameters."""
     for start in range(0, len(ids), size):
         yield list(ids[start : start + size])
+
+
+def upsert(
+    conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]
+) -> None:
+    """Insert ``rows``, replacing the other columns of rows whose ``keys`` exist already, in
+    one statement (SQLite and PostgreSQL both have ``ON CONFLICT ... DO UPDATE``)."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        statement: Any = postgresql_insert(table)
+    else:
+        statement = sqlite_insert(table)
+    others = [name for name in rows[0] if name not in keys]
+    statement = statement.on_conflict_do_update(
+        index_elements=list(keys), set_={name: statement.excluded[name] for name in others}
+    )
+    conn.execute(statement, list(rows))

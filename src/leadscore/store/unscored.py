@@ -12,17 +12,13 @@ from collections.abc import Iterable, Mapping, Sequence
 import sqlalchemy as sa
 
 from leadscore.store import schema
-from leadscore.store.store import Store
+from leadscore.store.store import Store, upsert
 
 
 def mark_unscored(conn: sa.Connection, lead_ids: Iterable[str], at: int) -> None:
     """Mark leads as changed at ``at``, in ``conn``'s transaction (the one storing the change)."""
-    table = schema.unscored_leads
-    ids = sorted(set(lead_ids))
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        conn.execute(table.delete().where(table.c.lead_id.in_(chunk)))
-        conn.execute(table.insert(), [{"lead_id": lead_id, "since": at} for lead_id in chunk])
+    rows = [{"lead_id": lead_id, "since": at} for lead_id in sorted(set(lead_ids))]
+    upsert(conn, schema.unscored_leads, rows, ("lead_id",))
 
 
 def marks_of(conn: sa.Connection, lead_ids: Sequence[str] | None) -> dict[str, int]:
