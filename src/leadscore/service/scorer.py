@@ -54,6 +54,10 @@ MAX_ROUNDS = 5
 #: The pause after a failed round before the leads nobody waits for are tried again.
 RETRY_SECONDS = 1.0
 
+#: When nobody waits for a round (``--answer-after stored``), rounds start at least this far
+#: apart: each keeps its results in the write lane, which single events then queue behind.
+ROUND_GAP = 0.02
+
 
 @dataclass
 class _Part:
@@ -79,6 +83,7 @@ class Scorer:
         self.waiting: list[_Part] = []
         self.in_round: set[str] = set()
         self.rounder: asyncio.Task[None] | None = None
+        self._last_start = 0.0
         self.settled = asyncio.Event()
         self.settled.set()
         # read when scraped (a service runs one app: the newest scorer is the one)
@@ -134,6 +139,9 @@ class Scorer:
     async def _rounds(self) -> None:
         try:
             while self.waiting:
+                if not any(part.done for part in self.waiting):  # nobody waits: let a few
+                    await asyncio.sleep(self._last_start + ROUND_GAP - time.perf_counter())
+                self._last_start = time.perf_counter()  # more writes join this round
                 parts, self.waiting = self.waiting, []
                 self.in_round = set().union(*(part.lead_ids for part in parts))
                 try:
