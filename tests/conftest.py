@@ -205,21 +205,23 @@ def assembled(
     as_of: int,
     lifecycle: Lifecycle,
 ) -> list[dict[str, object]]:
-    """The batch engine's results from parts made lead by lead (``lead_parts``), each lead's
-    events in an order of their own (the parts sort them)."""
+    """The batch engine's results from parts made lead by lead (``lead_parts``): each part
+    made from the first half of the lead's events (in an order of their own: the parts sort
+    them), then extended with the rest as a service round extends it (made anew when the bot
+    filter looks at one of them)."""
     maker = PartMaker(plan)
-    parts = {
-        lead_id: maker.part(
-            json.dumps(attributes),
-            account_of(attributes),
-            [
-                (e.type, e.event, e.timestamp, json.dumps(e.properties), e.message_id)
-                for e in reversed(events)
-                if e.lead_id == lead_id
-            ],
-        )
-        for lead_id, attributes in leads.items()
-    }
+    parts = {}
+    for lead_id, attributes in leads.items():
+        rows = [
+            (e.type, e.event, e.timestamp, json.dumps(e.properties), e.message_id)
+            for e in reversed(events)
+            if e.lead_id == lead_id
+        ]
+        half = len(rows) // 2
+        first = maker.part(json.dumps(attributes), account_of(attributes), rows[:half])
+        extended = maker.extended(first, rows[half:])
+        whole = maker.part(json.dumps(attributes), account_of(attributes), rows, first)
+        parts[lead_id] = whole if extended is None else extended
     prepared = assemble(plan, parts)
     scored: list[dict[str, object]] = (
         BatchEngine().score(prepared, as_of, lifecycle=lifecycle_table(lifecycle)).to_pylist()

@@ -46,6 +46,7 @@ class _Lead:
     read_at: float
     parts: dict[str, LeadPart] = field(default_factory=dict)
     changed: bool = True
+    added: list[EventRow] = field(default_factory=list)  # since the parts were made
 
 
 class KeptLeads:
@@ -84,11 +85,13 @@ class KeptLeads:
     def _part(self, lead_id: str, key: str) -> LeadPart:
         lead = self._leads[lead_id]
         if lead.changed:
-            events = list(lead.events.values())
             for name, maker in self._makers.items():
                 before = lead.parts.get(name)
-                lead.parts[name] = maker.part(lead.attributes, lead.account_id, events, before)
-            lead.changed = False
+                extended = None if before is None else maker.extended(before, lead.added)
+                lead.parts[name] = extended or maker.part(
+                    lead.attributes, lead.account_id, list(lead.events.values()), before
+                )
+            lead.changed, lead.added = False, []
         return lead.parts[key]
 
     def _read(self, store: Store, lead_ids: list[str]) -> None:
@@ -124,6 +127,7 @@ class KeptLeads:
                 lead = self._leads.get(row[0])
                 if lead is not None and row[5] not in lead.events:
                     lead.events[row[5]] = (row[1], row[2], row[3], row[4], row[5])
+                    lead.added.append(lead.events[row[5]])
                     lead.changed = True
                     self._events += 1
         return True

@@ -81,6 +81,24 @@ class PartMaker:
         flags = np.array([self._flags(row) for row in kept], np.int64).reshape(-1, self.words)
         return LeadPart(account_id, attributes, verdicts, ts, flags)
 
+    def extended(self, part: LeadPart, new: Sequence[EventRow]) -> LeadPart | None:
+        """``part`` with these events of the lead added, or None when the whole lead must be
+        made again: when the bot filter looks at one of them (it may change the verdict on
+        earlier events). Other events neither take part in its tests nor are ever removed."""
+        if self.plan.bot_filter is not None and any(self._judged(r[0], r[1]) for r in new):
+            return None
+        ts = np.fromiter((row[2] for row in new), np.int64, len(new))
+        flags = np.array([self._flags(row) for row in new], np.int64).reshape(-1, self.words)
+        order = np.argsort(ts, kind="stable")
+        slots = np.searchsorted(part.ts, ts[order], side="right")
+        return LeadPart(
+            part.account_id,
+            part.attributes,
+            part.verdicts,
+            np.insert(part.ts, slots, ts[order]),
+            np.insert(part.flags, slots, flags[order], axis=0),
+        )
+
     def _without_bots(self, events: Sequence[EventRow]) -> Sequence[EventRow]:
         bot_filter = self.plan.bot_filter
         if bot_filter is None:
