@@ -38,13 +38,14 @@ def serve(
     answer_after: Annotated[
         AnswerAfter,
         typer.Option(
-            help="When ingestion answers. scored: once the leads' new results are kept. "
-            "stored: once the messages are stored; the results follow within a rescoring "
-            "round (milliseconds; under load, a round takes many leads at once), which keeps "
-            "answers fast at high rates. A crash in between loses nothing: the restart "
-            "rescores.",
+            help="When ingestion answers. stored: once the messages are stored, as Segment's "
+            "API does; the results follow within a rescoring round (tens of milliseconds; "
+            "under load, a round takes many leads at once), which keeps answers fast at high "
+            "rates. A crash in between loses nothing: the restart rescores. scored: once the "
+            "leads' new results are kept, for a client that reads the ranked list right after "
+            "writing.",
         ),
-    ] = "scored",
+    ] = "stored",
     log_format: Annotated[
         LogFormat,
         typer.Option(help="json: one JSON object per line, for log shippers; text: for people."),
