@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from leadscore.engines.lead_parts import EventRow, LeadPart, PartMaker, assemble
 from leadscore.engines.plan import Plan
@@ -38,15 +39,15 @@ KEPT_EVENTS_MAX = 2_000_000
 @dataclass(slots=True)
 class _Lead:
     """What is kept of one lead: as read, its events by message id, and its parts by model
-    key (out of date while ``changed``; an old part lends its verdicts to the new one)."""
+    key (none yet after a read; out of date while events were ``added`` since they were
+    made, and then extended or made again, an old part lending its verdicts)."""
 
     attributes: str
     account_id: str | None
     events: dict[str, EventRow]
     read_at: float
     parts: dict[str, LeadPart] = field(default_factory=dict)
-    changed: bool = True
-    added: list[EventRow] = field(default_factory=list)  # since the parts were made
+    added: list[EventRow] = field(default_factory=list)
 
 
 class KeptLeads:
@@ -84,14 +85,14 @@ class KeptLeads:
 
     def _part(self, lead_id: str, key: str) -> LeadPart:
         lead = self._leads[lead_id]
-        if lead.changed:
+        if not lead.parts or lead.added:
             for name, maker in self._makers.items():
                 before = lead.parts.get(name)
                 extended = None if before is None else maker.extended(before, lead.added)
                 lead.parts[name] = extended or maker.part(
                     lead.attributes, lead.account_id, list(lead.events.values()), before
                 )
-            lead.changed, lead.added = False, []
+            lead.added = []
         return lead.parts[key]
 
     def _read(self, store: Store, lead_ids: list[str]) -> None:
@@ -99,8 +100,8 @@ class KeptLeads:
         if not lead_ids:
             return
         events: dict[str, dict[str, EventRow]] = {lead_id: {} for lead_id in lead_ids}
-        for row in store.event_rows(lead_ids):  # lead_id, then an ``EventRow``
-            events[row[0]][row[5]] = (row[1], row[2], row[3], row[4], row[5])
+        for row in store.event_rows(lead_ids):
+            events[row[0]][row[5]] = _event_row(row)
         now = time.monotonic()
         for lead_id in lead_ids:
             self._forget(lead_id)
@@ -126,9 +127,8 @@ class KeptLeads:
             for row in new_events(store, before, mark):
                 lead = self._leads.get(row[0])
                 if lead is not None and row[5] not in lead.events:
-                    lead.events[row[5]] = (row[1], row[2], row[3], row[4], row[5])
+                    lead.events[row[5]] = _event_row(row)
                     lead.added.append(lead.events[row[5]])
-                    lead.changed = True
                     self._events += 1
         return True
 
@@ -140,3 +140,9 @@ class KeptLeads:
     def _forget_all(self) -> None:
         self._leads.clear()
         self._events = 0
+
+
+def _event_row(row: Any) -> EventRow:
+    """A stored event as the store reads it (lead_id first: ``Store.event_rows``) as a part's
+    ``EventRow``."""
+    return (row[1], row[2], row[3], row[4], row[5])

@@ -57,7 +57,7 @@ class PartMaker:
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self.predicates = lead_predicates(plan)
-        self.words = max(1, -(-len(plan.matchers) // WORD_BITS))
+        self.words = _words(plan)
         self._kinds: dict[tuple[str, str | None, str], tuple[int, ...]] = {}
         self._bot_kinds: dict[tuple[str, str | None], bool] = {}
 
@@ -76,9 +76,7 @@ class PartMaker:
         else:
             values: dict[str, Any] = json.loads(attributes)
             verdicts = tuple(bool(p.test(field_value(values, p.field))) for p in self.predicates)
-        kept = sorted(self._without_bots(events), key=lambda row: row[2])
-        ts = np.fromiter((row[2] for row in kept), np.int64, len(kept))
-        flags = np.array([self._flags(row) for row in kept], np.int64).reshape(-1, self.words)
+        ts, flags = self._arrays(sorted(self._without_bots(events), key=lambda row: row[2]))
         return LeadPart(account_id, attributes, verdicts, ts, flags)
 
     def extended(self, part: LeadPart, new: Sequence[EventRow]) -> LeadPart | None:
@@ -87,8 +85,7 @@ class PartMaker:
         earlier events). Other events neither take part in its tests nor are ever removed."""
         if self.plan.bot_filter is not None and any(self._judged(r[0], r[1]) for r in new):
             return None
-        ts = np.fromiter((row[2] for row in new), np.int64, len(new))
-        flags = np.array([self._flags(row) for row in new], np.int64).reshape(-1, self.words)
+        ts, flags = self._arrays(new)
         order = np.argsort(ts, kind="stable")
         slots = np.searchsorted(part.ts, ts[order], side="right")
         return LeadPart(
@@ -98,6 +95,12 @@ class PartMaker:
             np.insert(part.ts, slots, ts[order]),
             np.insert(part.flags, slots, flags[order], axis=0),
         )
+
+    def _arrays(self, rows: Sequence[EventRow]) -> tuple[Ints, Ints]:
+        """The timestamps of ``rows`` and their filter flags, one row of words each."""
+        ts = np.fromiter((row[2] for row in rows), np.int64, len(rows))
+        flags = np.array([self._flags(row) for row in rows], np.int64).reshape(-1, self.words)
+        return ts, flags
 
     def _without_bots(self, events: Sequence[EventRow]) -> Sequence[EventRow]:
         bot_filter = self.plan.bot_filter
@@ -141,6 +144,11 @@ class PartMaker:
         return found
 
 
+def _words(plan: Plan) -> int:
+    """How many words of ``WORD_BITS`` flags hold the plan's event filters (at least one)."""
+    return max(1, -(-len(plan.matchers) // WORD_BITS))
+
+
 @lru_cache(maxsize=65_536)
 def _properties(text: str) -> dict[str, Any]:
     """Properties parsed once per distinct text: the bot filter reads a lead's events again
@@ -159,7 +167,7 @@ def assemble(plan: Plan, parts: Mapping[str, LeadPart]) -> Prepared:
     )
     counts = np.fromiter((len(part.ts) for part in ordered), np.int64, len(ordered))
     lead = np.repeat(np.arange(len(ordered), dtype=np.int32), counts)
-    words = max(1, -(-len(plan.matchers) // WORD_BITS))
+    words = _words(plan)
     if ordered:
         ts = np.concatenate([part.ts for part in ordered])
         flags = np.concatenate([part.flags for part in ordered]).reshape(-1, words)

@@ -15,7 +15,13 @@ from typing import Any
 
 import pyarrow as pa
 
-from leadscore.store.store import EVENTS_OF_LEADS, EVENTS_SCHEMA, LEADS_SCHEMA, Store
+from leadscore.store.store import (
+    EVENTS_OF_LEADS,
+    EVENTS_SCHEMA,
+    LEADS_SCHEMA,
+    RESOLVED_EVENTS,
+    Store,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,12 +86,7 @@ _RELINKED_OR_EDITED = (
     "UNION SELECT lead_id FROM lead_versions WHERE id > {versions}"
 )
 
-_NEW_EVENTS = (
-    "SELECT COALESCE(e.lead_id, i.lead_id) AS lead_id, e.type, e.event, e.timestamp, "
-    "e.properties, e.message_id FROM events e LEFT JOIN identities i "
-    "ON e.lead_id IS NULL AND i.anonymous_id = e.anonymous_id "
-    "WHERE e.rowid > {since} AND e.rowid <= {until}"
-)
+_NEW_EVENTS = RESOLVED_EVENTS + " AND e.rowid > {since} AND e.rowid <= {until}"
 
 
 def relinked_or_edited(store: Store, mark: ChangeMark) -> set[str]:
@@ -101,7 +102,7 @@ def new_events(store: Store, since: ChangeMark, until: ChangeMark) -> list[Any]:
     them), attributed as they are at ``until``; those of no lead yet are left out."""
     query = _NEW_EVENTS.format(since=int(since.events), until=int(until.events))
     with store.engine.connect() as conn:
-        return [row for row in conn.exec_driver_sql(query) if row[0] is not None]
+        return list(conn.exec_driver_sql(query))
 
 
 def changed_since(store: Store, mark: ChangeMark) -> tuple[pa.Table, pa.Table]:

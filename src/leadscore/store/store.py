@@ -50,14 +50,14 @@ EVENTS_SCHEMA = pa.schema(
     ]
 )
 
-_RESOLVED_EVENTS = (
+RESOLVED_EVENTS = (
     "SELECT COALESCE(e.lead_id, i.lead_id) AS lead_id, e.type, e.event, e.timestamp, "
     "e.properties, e.message_id FROM events e LEFT JOIN identities i "
     "ON e.lead_id IS NULL AND i.anonymous_id = e.anonymous_id "
     "WHERE COALESCE(e.lead_id, i.lead_id) IS NOT NULL"
 )
 
-#: The events of some leads, resolved as ``_RESOLVED_EVENTS`` resolves them: by their own lead
+#: The events of some leads, resolved as ``RESOLVED_EVENTS`` resolves them: by their own lead
 #: id, or through an anonymous id linked to the lead (each half uses an index). ``{leads}`` is
 #: ``:ids`` (an expanding parameter) or a parenthesised subquery.
 EVENTS_OF_LEADS = (
@@ -681,7 +681,7 @@ class Store:
     def events_arrow(self) -> pa.Table:
         """All attributed events: lead_id, type, event, timestamp, properties."""
         return self.arrow(
-            f"SELECT lead_id, type, event, timestamp, properties FROM ({_RESOLVED_EVENTS}) r",
+            f"SELECT lead_id, type, event, timestamp, properties FROM ({RESOLVED_EVENTS}) r",
             EVENTS_SCHEMA,
         )
 
