@@ -6,12 +6,12 @@ import json
 import os
 import uuid
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from dataclasses import asdict, fields
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
 import sqlalchemy as sa
+from hypothesis import settings
 
 from leadscore import (
     BatchEngine,
@@ -27,6 +27,36 @@ from leadscore.engines.lead_parts import PartMaker, assemble
 from leadscore.engines.plan import Plan
 from leadscore.spec.accounts import account_of
 from leadscore.spec.model import ScoringModel
+from leadscore.testing import NaiveResult, arrow_inputs, lifecycle_table, score_naively
+from leadscore.testing.strategies import Lifecycle
+
+NAIVE_FIELDS = [f.name for f in fields(NaiveResult)]
+
+#: Hypothesis profiles: "ci" (CI, or LEADSCORE_CI) runs every property test at its full
+#: number of examples; "dev", the default elsewhere, a quarter of them (at least 10), for a
+#: quick local run. HYPOTHESIS_PROFILE chooses one explicitly.
+IN_CI = bool(os.environ.get("CI") or os.environ.get("LEADSCORE_CI"))
+settings.register_profile("ci", deadline=None, print_blob=True)
+settings.register_profile("dev", deadline=None)
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if IN_CI else "dev")
+settings.load_profile(PROFILE)
+
+
+def require_data(path: Path, what: str) -> None:
+    """Skip, saying what is missing, when a real dataset of ../shared/data is absent; in CI,
+    where the data is always laid beside the project, fail instead."""
+    if path.exists():
+        return
+    message = f"{what} is not at {path} (see ../shared/data/README.md)"
+    if IN_CI:
+        pytest.fail(f"{message}; CI must have it")
+    pytest.skip(message)
+
+
+def examples(full: int) -> int:
+    """A property test's number of examples under the loaded profile (``full`` in CI)."""
+    return full if PROFILE == "ci" else max(10, full // 4)
+
 
 #: The PostgreSQL server the database tests also run on (the machine's; CI has it too).
 POSTGRES_URL = os.environ.get(
@@ -49,7 +79,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     except sa.exc.OperationalError as exc:
         engine.dispose()
         reason = f"PostgreSQL at {POSTGRES_URL} is not reachable ({exc.orig})"
-        if os.environ.get("CI") or os.environ.get("LEADSCORE_CI"):
+        if IN_CI:
             pytest.fail(f"{reason}; CI must have it")
         pytest.skip(f"{reason}; start one or set LEADSCORE_TEST_POSTGRES to run these")
     schema = f"test_{uuid.uuid4().hex[:12]}"
@@ -73,11 +103,6 @@ def store(database_url: str) -> Iterator[Store]:
     opened.close()
 
 
-DAY = 86_400_000_000
-#: A fixed "now" for hand cases: 2026-03-03 12:00:00 UTC.
-NOW = int(datetime(2026, 3, 3, 12, tzinfo=UTC).timestamp()) * 1_000_000
-
-
 def model(text: str) -> ScoringModel:
     return parse_model(text, "test.yaml")
 
@@ -88,43 +113,6 @@ def track(lead_id: str, event: str, ts: int, number: int, **properties: object) 
 
 def page(lead_id: str, path: str, ts: int, number: int) -> Event:
     return Event(f"{lead_id}-{number}", lead_id, "page", None, ts, {"path": path})
-
-
-def arrow_inputs(
-    leads: dict[str, dict[str, object]], events: Sequence[Event]
-) -> tuple[pa.Table, pa.Table]:
-    lead_table = pa.table(
-        {
-            "lead_id": pa.array(list(leads), pa.string()),
-            "attributes": pa.array([json.dumps(a) for a in leads.values()], pa.string()),
-            # as the store computes it at import
-            "account_id": pa.array([account_of(a) for a in leads.values()], pa.string()),
-        }
-    )
-    event_table = pa.table(
-        {
-            "lead_id": pa.array([e.lead_id for e in events], pa.string()),
-            "type": pa.array([e.type for e in events], pa.string()),
-            "event": pa.array([e.event for e in events], pa.string()),
-            "timestamp": pa.array([e.timestamp for e in events], pa.int64()),
-            "properties": pa.array([json.dumps(e.properties) for e in events], pa.string()),
-        }
-    )
-    return lead_table, event_table
-
-
-Lifecycle = dict[str, tuple[str | None, int | None]]
-
-
-def lifecycle_table(lifecycle: Lifecycle) -> pa.Table:
-    """Recorded (stage, last recycle) per lead, as ``Store.lifecycle_arrow`` returns them."""
-    return pa.table(
-        {
-            "lead_id": pa.array(list(lifecycle), pa.string()),
-            "stage": pa.array([stage for stage, _ in lifecycle.values()], pa.string()),
-            "recycled_at": pa.array([at for _, at in lifecycle.values()], pa.int64()),
-        }
-    )
 
 
 def score_both(
@@ -161,6 +149,11 @@ def score_both(
     )
     # the service's rounds assemble the same input lead by lead (engines/lead_parts.py)
     assert assembled(plan, leads, events, as_of, lifecycle) == batch
+    # and the naive oracle, written from docs/model-file.md alone, says the same
+    naive = score_naively(scoring_model, leads, events, as_of, lifecycle)
+    assert {lead_id: asdict(r) for lead_id, r in naive.items()} == {
+        row["lead_id"]: {name: row[name] for name in NAIVE_FIELDS} for row in batch
+    }
     applicable = {row["lead_id"] for row in batch}
     assert applicable == {
         lead_id for lead_id, attrs in leads.items() if applies(plan.applies_to, attrs)

@@ -21,11 +21,17 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from leadscore._types import format_as_of
-from leadscore.engines.batch import RESULT_SCHEMA, BatchEngine
+from leadscore.engines.batch import RESULT_SCHEMA
 from leadscore.engines.incremental import IncrementalScorer, LeadState, applies
 from leadscore.engines.plan import compile_plan
 from leadscore.engines.prepared import Prepared, merge
 from leadscore.engines.prepared_files import load, save
+from leadscore.engines.registry import (
+    DEFAULT_ENGINE,
+    PreparingEngine,
+    get_engine,
+    get_preparing_engine,
+)
 from leadscore.engines.results import LeadScore, points
 from leadscore.engines.semantics import to_milli
 from leadscore.errors import ConfigError, ConflictError, Issue, ModelFileError, NotFoundError
@@ -132,26 +138,50 @@ class Project:
 
 
 def score_all(
-    store: Store, models: list[ScoringModel], as_of: int, *, cache: Path | None = None
+    store: Store,
+    models: list[ScoringModel],
+    as_of: int,
+    *,
+    cache: Path | None = None,
+    engine: str = DEFAULT_ENGINE,
 ) -> pa.Table:
     """Every lead's result under every model as of ``as_of``, one row per (lead, model).
 
     Each model starts from the lifecycle recorded as of ``as_of`` (stage, last recycle), so a
     past instant is scored against the history as it was then. Nothing is written to the
     database. With ``cache`` (a folder), each model's prepared batch is kept there and later
-    runs prepare only the leads changed since (``prepared_batch``).
+    runs prepare only the leads changed since (``prepared_batch``), when the ``engine`` can
+    keep a preparation.
     """
-    engine = BatchEngine()
-    batches = PreparedBatches(store, engine, as_of, cache)
+    chosen = get_engine(engine)
+    if not isinstance(chosen, PreparingEngine):
+        leads, events = store.leads_arrow(as_of), store.events_arrow()
+        tables = [
+            chosen.score_many(
+                compile_plan(m),
+                leads,
+                events,
+                as_of,
+                lifecycle=store.lifecycle_arrow(m.name, as_of),
+            )
+            for m in models
+        ]
+        return pa.concat_tables(tables) if tables else RESULT_SCHEMA.empty_table()
+    batches = PreparedBatches(store, chosen, as_of, cache)
     tables = [
-        engine.score(batches.prepared(m), as_of, lifecycle=store.lifecycle_arrow(m.name, as_of))
+        chosen.score(batches.prepared(m), as_of, lifecycle=store.lifecycle_arrow(m.name, as_of))
         for m in models
     ]
     return pa.concat_tables(tables) if tables else RESULT_SCHEMA.empty_table()
 
 
 def rescore_all(
-    store: Store, models: list[ScoringModel], at: int, *, cache: Path | None = None
+    store: Store,
+    models: list[ScoringModel],
+    at: int,
+    *,
+    cache: Path | None = None,
+    engine: str = DEFAULT_ENGINE,
 ) -> tuple[pa.Table, int, list[str]]:
     """Score every lead as of ``at`` and keep it (``keep_results``). Returns the results, how
     many stage changes were recorded and the models left alone because their kept results or
@@ -161,7 +191,7 @@ def rescore_all(
     moves decayed scores and "inactive for N days" stages, with no new event."""
     with store.engine.connect() as conn:
         marks = marks_of(conn, None)
-    results = score_all(store, models, at, cache=cache)
+    results = score_all(store, models, at, cache=cache, engine=engine)
     recorded, skipped = keep_results(store, models, results, at, lead_ids=None, marks=marks)
     return results, recorded, skipped
 
@@ -254,7 +284,9 @@ class PreparedBatches:
     attributes; scoring an earlier instant prepares that instant's attributes anew).
     """
 
-    def __init__(self, store: Store, engine: BatchEngine, as_of: int, cache: Path | None) -> None:
+    def __init__(
+        self, store: Store, engine: PreparingEngine, as_of: int, cache: Path | None
+    ) -> None:
         self.store = store
         self.engine = engine
         self.as_of = as_of
@@ -363,7 +395,7 @@ def score_leads(
     if store.latest_change() <= at:
         plans = {model_fingerprint(m): compile_plan(m) for m in models}
         prepared, members = (kept or KeptLeads()).prepared(store, plans, touched)
-        engine = BatchEngine()
+        engine = get_preparing_engine(DEFAULT_ENGINE)  # the rounds keep lead-by-lead parts
         wanted = pa.array(touched, pa.string())
         tables = []
         for key, scoring_model in zip(plans, models, strict=True):

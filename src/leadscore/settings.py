@@ -15,3 +15,7 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL of the database; default: leadscore.db in the project folder",
     )
+    engine: str = Field(
+        default="duckdb",
+        description="the batch engine that scores every lead (leadscore.engines.registry)",
+    )

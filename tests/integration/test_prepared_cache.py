@@ -10,7 +10,7 @@ import pytest
 
 from leadscore import BatchEngine, Store, default_model, score_all
 from leadscore.store.store import StoredEvent
-from tests.conftest import DAY, NOW
+from leadscore.testing.strategies import DAY, NOW
 
 
 def _event(

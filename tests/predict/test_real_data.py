@@ -11,17 +11,18 @@ from leadscore.predict.dataset import read_table
 from leadscore.predict.evaluation import evaluate
 from leadscore.predict.point_scores import point_scores
 from leadscore.predict.trees import train
+from tests.conftest import require_data
 
 DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 LEADS = DATA / "xeducation_leads" / "Leads.csv"
 LEAKY = ["Tags", "Lead Quality", "Last Activity", "Last Notable Activity"]
 
-needs_data = pytest.mark.skipif(
-    not LEADS.exists(), reason=f"the X Education dataset is not at {LEADS} (see its README)"
-)
+
+@pytest.fixture(autouse=True)
+def _needs_data() -> None:
+    require_data(LEADS, "the X Education dataset")
 
 
-@needs_data
 def test_x_education_without_the_leaky_columns() -> None:
     data = read_table(
         LEADS,
@@ -42,7 +43,6 @@ def test_x_education_without_the_leaky_columns() -> None:
     assert report["warnings"] == []
 
 
-@needs_data
 def test_x_education_tags_are_named_as_leakage() -> None:
     data = read_table(
         LEADS, "Converted", id_column="Prospect ID", drop=["Lead Number"], missing=["Select"]

@@ -7,6 +7,7 @@ import itertools
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,6 +15,7 @@ from leadscore.predict import history
 from leadscore.predict.history import DAY_US, Window
 from leadscore.store.outcomes import record_outcome
 from leadscore.store.store import Store, StoredEvent
+from tests.conftest import examples
 
 CUTOFF = 1_772_323_200_000_000  # 2026-03-01 00:00 UTC
 LEADS = ("A", "B", "C", "D")
@@ -47,8 +49,9 @@ def _store(path: Path, events: list[tuple[str, str, int]], later_plan: bool) -> 
     return store
 
 
+@pytest.mark.slow
 @settings(
-    max_examples=12,
+    max_examples=examples(12),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )

@@ -11,13 +11,14 @@ from hypothesis import strategies as st
 from leadscore import BatchEngine, Event, compile_plan
 from leadscore.engines.prepared import merge
 from leadscore.spec.model import ScoringModel
-from tests.conftest import arrow_inputs, lifecycle_table
-from tests.properties.test_engine_agreement import cases, lead_attributes, lifecycles, models
+from leadscore.testing import arrow_inputs, lifecycle_table
+from leadscore.testing.strategies import cases, lead_attributes, lifecycles, models
+from tests.conftest import examples
 
 Case = tuple[dict[str, dict[str, object]], list[Event], int]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scoring_model=models(), case=cases(), data=st.data())
 def test_merging_changed_leads_equals_preparing_anew(
     scoring_model: ScoringModel, case: Case, data: st.DataObject

@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leadscore import Event, IncrementalScorer, ScoringModel, compile_plan
-from tests.conftest import DAY
-from tests.properties.test_engine_agreement import cases, models
+from leadscore.testing.strategies import DAY, cases, models
+from tests.conftest import examples
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     scoring_model=models(),
     case=cases(max_events=25, max_leads=2),

@@ -10,6 +10,7 @@ from pathlib import Path
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
+from tests.conftest import examples
 from tests.service.serve import serving
 from tests.service.test_ingestion import Service
 
@@ -33,7 +34,11 @@ def test_every_operation_keeps_to_the_openapi_document(tmp_path: Path) -> None:
             for operation in operations:
 
                 @given(case=operation.as_strategy())
-                @settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+                @settings(
+                    max_examples=examples(20),
+                    deadline=None,
+                    suppress_health_check=list(HealthCheck),
+                )
                 def check(case: schemathesis.Case) -> None:
                     case.call_and_validate(headers=auth, excluded_checks=MEANING)
 

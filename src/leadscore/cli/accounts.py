@@ -28,7 +28,10 @@ def accounts(
     models = project.models(model)
     with project.store() as store, err.status(f"Scoring as of {format_as_of(moment)}..."):
         rolled = roll_up_accounts(
-            score_all(store, models, moment, cache=project.prepared_cache), models
+            score_all(
+                store, models, moment, cache=project.prepared_cache, engine=project.settings.engine
+            ),
+            models,
         )
     if output is not None:
         write_results(rolled, output)

@@ -80,7 +80,9 @@ def demo(
         as_of = parse_as_of(None)
         models = project.models()
         with err.status("Scoring..."):
-            results, _, _ = rescore_all(store, models, as_of, cache=project.prepared_cache)
+            results, _, _ = rescore_all(
+                store, models, as_of, cache=project.prepared_cache, engine=project.settings.engine
+            )
         customers = _customers(store)
     show_summary(results, as_of, 10)
     by_tier: dict[str, list[bool]] = defaultdict(list)

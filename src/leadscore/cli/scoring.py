@@ -120,10 +120,20 @@ def score(
     with project.store() as store:
         with err.status(f"Scoring as of {format_as_of(moment)}..."):
             if dry_run:
-                results = score_all(store, models, moment, cache=project.prepared_cache)
+                results = score_all(
+                    store,
+                    models,
+                    moment,
+                    cache=project.prepared_cache,
+                    engine=project.settings.engine,
+                )
             else:
                 results, recorded, skipped = rescore_all(
-                    store, models, moment, cache=project.prepared_cache
+                    store,
+                    models,
+                    moment,
+                    cache=project.prepared_cache,
+                    engine=project.settings.engine,
                 )
         if not dry_run:
             if recorded:
@@ -335,7 +345,9 @@ def rescore(model: ModelOption = None) -> None:
     project = Project.find(Path.cwd())
     models = project.models(model)
     with project.store() as store:
-        results, recorded, _ = rescore_all(store, models, moment, cache=project.prepared_cache)
+        results, recorded, _ = rescore_all(
+            store, models, moment, cache=project.prepared_cache, engine=project.settings.engine
+        )
     err.print(
         f"Rescored {results.num_rows:,} results under {len(models)} model(s) as of "
         f"{format_as_of(moment)}; recorded {recorded:,} stage change(s).",

@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from leadscore._types import now_us
-from leadscore.engines.batch import BatchEngine
 from leadscore.engines.plan import compile_plan
+from leadscore.engines.registry import get_engine
 from leadscore.predict.dataset import Dataset
 from leadscore.spec.model import ScoringModel
 from leadscore.store.store import LEADS_SCHEMA, Store
@@ -45,7 +45,7 @@ def point_scores(
     """Each row's score (points) and tier. Rows of a table are leads without events; rows of
     the project's history are scored as of just before their cut-off, from the events and
     attributes stored then. A lead the model does not apply to scores 0, tier none."""
-    engine = BatchEngine()
+    engine = get_engine()
     plan = compile_plan(model)
     scores = np.zeros(len(data.label))
     tiers: list[str | None] = [None] * len(data.label)

@@ -116,7 +116,12 @@ def create_app(
             started = time.perf_counter()
             try:
                 await state.write(
-                    rescore_all, store, state.models, now_us(), cache=project.prepared_cache
+                    rescore_all,
+                    store,
+                    state.models,
+                    now_us(),
+                    cache=project.prepared_cache,
+                    engine=project.settings.engine,
                 )
             except Exception:  # the schedule goes on: the next run may succeed
                 logger.exception("scheduled rescoring failed")

@@ -63,7 +63,11 @@ async def activated(name: str, version: int, state: State) -> dict[str, Any]:
         models = activate(state.project, name, version)
         state.models = models
         results, recorded, _ = rescore_all(
-            state.store, models, now_us(), cache=state.project.prepared_cache
+            state.store,
+            models,
+            now_us(),
+            cache=state.project.prepared_cache,
+            engine=state.project.settings.engine,
         )
         return {"leads_rescored": results.num_rows, "stage_changes": recorded}
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from leadscore import Event
 from leadscore.spec.accounts import account_of
 from leadscore.spec.model import ScoringModel
-from tests.conftest import DAY, NOW, model, score_both, track
+from leadscore.testing.strategies import DAY, NOW
+from tests.conftest import model, score_both, track
 
 
 def _webinars(lead_id: str, number: int) -> list[Event]:

@@ -4,7 +4,8 @@ million days, took minutes to build)."""
 
 from __future__ import annotations
 
-from tests.conftest import DAY, NOW, model, score_both, track
+from leadscore.testing.strategies import DAY, NOW
+from tests.conftest import model, score_both, track
 
 HALF_LIFE = model(
     """

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from leadscore.spec.model import ScoringModel
-from tests.conftest import DAY, NOW, model, page, score_both, track
+from leadscore.testing.strategies import DAY, NOW
+from tests.conftest import model, page, score_both, track
 
 BRIEF_DECAY = """
 decay:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from leadscore import Event
 from leadscore.spec.model import ScoringModel
-from tests.conftest import DAY, NOW, model, page, score_both, track
+from leadscore.testing.strategies import DAY, NOW
+from tests.conftest import model, page, score_both, track
 
 MQL_LEAD = {"company_size": 50, "job_title": "Marketing Manager"}
 

@@ -9,7 +9,7 @@ import pytest
 
 from leadscore import InputError, Store
 from leadscore.store.ingest import import_events, import_leads
-from tests.conftest import NOW
+from leadscore.testing.strategies import NOW
 
 
 def write_lines(path: Path, messages: list[object]) -> Path:

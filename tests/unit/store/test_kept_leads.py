@@ -13,7 +13,7 @@ from leadscore.kept_leads import KeptLeads
 from leadscore.project import score_leads
 from leadscore.store.outcomes import erase_lead
 from leadscore.store.store import StoredEvent
-from tests.conftest import DAY, NOW
+from leadscore.testing.strategies import DAY, NOW
 
 ACME = ["c0", "c1", "c2"]
 

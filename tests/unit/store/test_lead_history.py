@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from leadscore import Store
 from leadscore.store import migrate, schema
-from tests.conftest import DAY, NOW
+from leadscore.testing.strategies import DAY, NOW
 
 T1, T2 = NOW - 100 * DAY, NOW - 50 * DAY
 

@@ -6,7 +6,7 @@ import pytest
 
 from leadscore import Store
 from leadscore.store.store import StageTransition
-from tests.conftest import DAY, NOW
+from leadscore.testing.strategies import DAY, NOW
 
 
 def _t(

@@ -7,7 +7,7 @@ from leadscore import Store, default_model
 from leadscore.project import keep_results, rescore_leads, score_leads
 from leadscore.store.store import StoredEvent
 from leadscore.store.unscored import mark_unscored, marks_of, unscored
-from tests.conftest import NOW
+from leadscore.testing.strategies import NOW
 
 
 def test_a_write_during_a_rescoring_keeps_its_mark(store: Store) -> None:
