@@ -9,6 +9,9 @@ its database together, as the ``leadscore`` command does.
 from __future__ import annotations
 
 from leadscore._types import Event
+from leadscore.app.explain import explain_lead
+from leadscore.app.project import Project
+from leadscore.app.scoring import score_all
 from leadscore.engines.batch import BatchEngine
 from leadscore.engines.incremental import IncrementalScorer, LeadState
 from leadscore.engines.plan import Plan, compile_plan
@@ -27,7 +30,6 @@ from leadscore.errors import (
     ModelFileError,
     NotFoundError,
 )
-from leadscore.project import Project, explain_lead, score_all
 from leadscore.settings import Settings
 from leadscore.spec.loader import default_model, load_model, parse_model
 from leadscore.spec.model import ScoringModel

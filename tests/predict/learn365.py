@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
-from leadscore.project import Project
+from leadscore.app.project import Project
 from leadscore.store.ingest import import_events, import_leads, import_outcomes
 
 FOLDER = Path(__file__).resolve().parents[3] / "shared" / "data" / "learn365_challenge"

@@ -9,12 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from leadscore.app.project import Project
 from leadscore.errors import InputError
 from leadscore.predict import history
 from leadscore.predict.dataset import Dataset
 from leadscore.predict.point_scores import point_scores
 from leadscore.predict.points import learn_points
-from leadscore.project import Project
 from leadscore.spec.loader import parse_model
 from leadscore.store.ingest import import_events, import_leads, import_outcomes
 from tests.predict import synthetic

@@ -9,6 +9,7 @@ Tiers: hot 50+, warm 19-49, cold below.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import hmac
 import json
@@ -16,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import standardwebhooks
 from fastapi.testclient import TestClient
 
 from leadscore.service.app import create_app
@@ -85,11 +87,18 @@ def test_a_stage_change_is_delivered_signed(service: Service, receiver: Receiver
         "u3",
     )
     assert payload["webhook_id"] == hook["id"]
-    assert headers["Leadscore-Delivery"] == payload["delivery_id"]
-    # the signature, checked as a receiver would: HMAC-SHA256 of "<t>.<body>"
-    stamp, signed = (part.split("=", 1)[1] for part in headers["Leadscore-Signature"].split(","))
-    mac = hmac.new(hook["secret"].encode(), f"{stamp}.{body}".encode(), hashlib.sha256)
-    assert signed == mac.hexdigest()
+    assert headers["webhook-id"] == payload["delivery_id"]
+    # the signature, checked as a receiver would: the Standard Webhooks reference library
+    assert standardwebhooks.Webhook(hook["secret"]).verify(body, headers) == payload
+    # and by hand, from the specification: base64 HMAC-SHA256 of "id.timestamp.body" keyed by
+    # the base64-decoded secret after "whsec_"
+    key = base64.b64decode(hook["secret"].removeprefix("whsec_"))
+    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.{body}".encode()
+    mac = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    assert headers["webhook-signature"] == f"v1,{mac}"
+    tampered = body.replace('"MQL"', '"SQL"')
+    with pytest.raises(standardwebhooks.WebhookVerificationError):
+        standardwebhooks.Webhook(hook["secret"]).verify(tampered, headers)
     assert _deliver(service) == 0  # delivered once, not again
 
 
@@ -164,7 +173,7 @@ def test_an_unreachable_receiver_is_a_logged_error(service: Service) -> None:
 def test_a_failure_before_commit_keeps_neither_score_nor_delivery_and_restart_catches_up(
     service: Service, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import leadscore.project as project_module
+    import leadscore.app.scoring as project_module
 
     _subscribe(service, receiver.url, events=["stage_changed"])
 

@@ -9,10 +9,12 @@ import typer
 from rich.table import Table
 
 from leadscore._types import format_as_of
+from leadscore.app.accounts import roll_up_accounts
+from leadscore.app.project import Project
+from leadscore.app.scoring import score_all
 from leadscore.cli.console import err, out, parse_as_of
 from leadscore.cli.scoring import AsOf, ModelOption, Output, write_results
 from leadscore.engines.results import points
-from leadscore.project import Project, roll_up_accounts, score_all
 
 
 def accounts(

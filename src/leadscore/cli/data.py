@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
+from leadscore.app.project import Project
 from leadscore.cli.console import err, progress
-from leadscore.project import Project
 from leadscore.store.ingest import ImportSummary, import_events, import_leads, import_outcomes
 
 app = typer.Typer(help="Import leads or events into the project's database.", no_args_is_help=True)

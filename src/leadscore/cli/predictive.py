@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
+from leadscore.app.project import Project
 from leadscore.cli.console import err, out, parse_as_of
 from leadscore.errors import ConfigError, InputError
 from leadscore.predict import MAX_RULES, MIN_CONVERSIONS, registry
-from leadscore.project import Project
 from leadscore.store.store import Store
 
 if TYPE_CHECKING:  # the learning libraries load when a command needs them

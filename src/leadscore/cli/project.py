@@ -10,10 +10,11 @@ from typing import Annotated
 import typer
 
 from leadscore import demo as demo_data
+from leadscore.app.project import CONFIG_FILE, Project
+from leadscore.app.scoring import rescore_all
 from leadscore.cli.console import err, out, parse_as_of, progress
 from leadscore.cli.scoring import show_summary
 from leadscore.errors import Issue, ModelFileError
-from leadscore.project import CONFIG_FILE, Project, rescore_all
 from leadscore.spec.loader import load_model
 from leadscore.store.ingest import import_events, import_leads
 from leadscore.store.store import Store

@@ -14,18 +14,14 @@ import typer
 from rich.table import Table
 
 from leadscore._types import format_as_of
+from leadscore.app.explain import explain_lead, explanation
+from leadscore.app.project import Project
+from leadscore.app.recycle import recycle_lead
+from leadscore.app.scoring import rescore_all, score_all
 from leadscore.cli.console import err, out, parse_as_of
 from leadscore.engines.results import LeadScore, points
 from leadscore.errors import InputError
 from leadscore.predict import registry
-from leadscore.project import (
-    Project,
-    explain_lead,
-    explanation,
-    recycle_lead,
-    rescore_all,
-    score_all,
-)
 from leadscore.store.store import StageTransition
 
 AsOf = Annotated[

@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from leadscore._types import format_as_of
+from leadscore.app.project import Project
 from leadscore.cli.console import err, out
-from leadscore.project import Project
 from leadscore.service.logs import LogFormat, log_config
 from leadscore.service.options import AnswerAfter
 from leadscore.store.keys import SCOPES, create_key, list_keys, revoke_key

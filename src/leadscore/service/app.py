@@ -22,7 +22,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from leadscore._types import now_us
-from leadscore.project import Project, rescore_all
+from leadscore.app.project import Project
+from leadscore.app.scoring import rescore_all
 from leadscore.service import errors, ingestion, leads, metrics, models_api, webhook_api
 from leadscore.service.logs import RequestLog
 from leadscore.service.options import AnswerAfter

@@ -12,10 +12,10 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 
 from leadscore._types import format_as_of, now_us
+from leadscore.app.explain import explain_lead, explanation
 from leadscore.engines.results import points
 from leadscore.errors import ConflictError, NotFoundError
 from leadscore.predict import registry
-from leadscore.project import explain_lead, explanation
 from leadscore.service.auth import require
 from leadscore.service.body import choice, json_body
 from leadscore.service.errors import ApiError

@@ -8,8 +8,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from leadscore._types import now_us
-from leadscore.model_versions import ModelVersion, activate, upload, versions
-from leadscore.project import rescore_all
+from leadscore.app.model_versions import ModelVersion, activate, upload, versions
+from leadscore.app.scoring import rescore_all
 from leadscore.service.auth import require
 from leadscore.service.body import MAX_BODY_BYTES
 from leadscore.service.errors import ApiError

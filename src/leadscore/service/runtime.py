@@ -12,7 +12,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from leadscore.project import Project
+from leadscore.app.project import Project
 from leadscore.service.options import AnswerAfter
 from leadscore.service.scorer import Scorer
 from leadscore.service.sender import Sender

@@ -34,8 +34,8 @@ from typing import TYPE_CHECKING
 from starlette.concurrency import run_in_threadpool
 
 from leadscore._types import now_us
-from leadscore.kept_leads import KeptLeads
-from leadscore.project import keep_results, score_marked
+from leadscore.app.kept_leads import KeptLeads
+from leadscore.app.scoring import keep_results, score_marked
 from leadscore.service import metrics
 from leadscore.spec.model import ScoringModel
 from leadscore.store.store import Store

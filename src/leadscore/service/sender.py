@@ -11,21 +11,20 @@ import json
 import logging
 import time
 from contextlib import suppress
+from datetime import UTC, datetime
 from functools import partial
 
 import httpx2
+import standardwebhooks
 
 from leadscore._types import now_us
 from leadscore.service import metrics
 from leadscore.store.store import Store
 from leadscore.store.webhooks import (
-    DELIVERY_HEADER,
-    SIGNATURE_HEADER,
     Delivery,
     due,
     next_due,
     record_attempt,
-    signature,
 )
 
 logger = logging.getLogger(__name__)
@@ -90,12 +89,10 @@ class Sender:
             await self._send(delivery)
 
     async def _send(self, delivery: Delivery) -> None:
-        stamp = int(time.time())
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "leadscore-webhooks",
-            DELIVERY_HEADER: delivery.delivery_id,
-            SIGNATURE_HEADER: signature(delivery.secret, stamp, delivery.payload),
+            **signed_headers(delivery.secret, delivery.delivery_id, delivery.payload),
         }
         started = time.perf_counter()
         status_code: int | None = None
@@ -130,3 +127,16 @@ class Sender:
 
     async def close(self) -> None:
         await self.client.aclose()
+
+
+def signed_headers(secret: str, delivery_id: str, payload: str) -> dict[str, str]:
+    """The Standard Webhooks headers of one attempt: ``webhook-id`` (the delivery id, the same
+    on every retry, for de-duplication), ``webhook-timestamp`` (now, in Unix seconds) and
+    ``webhook-signature`` (``v1,`` and the base64 HMAC-SHA256 of ``id.timestamp.body``), so a
+    receiver verifies with a maintained library in its own language."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    return {
+        "webhook-id": delivery_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": standardwebhooks.Webhook(secret).sign(delivery_id, now, payload),
+    }

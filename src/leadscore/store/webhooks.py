@@ -10,8 +10,7 @@ them, signed, until each is answered 2xx (``due``, ``record_attempt``).
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import base64
 import json
 import secrets
 import uuid
@@ -32,9 +31,6 @@ KINDS = ("stage_changed", "tier_changed", "threshold_crossed")
 FIRST_RETRY_US = 10_000_000
 LONGEST_RETRY_US = 3_600_000_000
 MAX_ATTEMPTS = 15
-#: Header names of a delivery; the signature is HMAC-SHA256 of ``"{timestamp}.{body}"``.
-SIGNATURE_HEADER = "Leadscore-Signature"
-DELIVERY_HEADER = "Leadscore-Delivery"
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +74,12 @@ class Change:
 MAX_THRESHOLD = 1_000_000_000_000
 
 
+def new_secret() -> str:
+    """A signing secret as the Standard Webhooks specification writes it: ``whsec_`` and 24
+    random bytes in standard base64, so any maintained verifier decodes the same key."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
 def subscribe(
     store: Store,
     url: str,
@@ -105,7 +107,7 @@ def subscribe(
     hook = Webhook(
         id=uuid.uuid4().hex,
         url=url,
-        secret="whsec_" + secrets.token_urlsafe(32),
+        secret=new_secret(),
         model=model,
         kinds=wanted,
         to=None if to is None else tuple(to),
@@ -363,10 +365,3 @@ def deliveries(store: Store, webhook_id: str, limit: int = 100) -> list[dict[str
         }
         for row in rows
     ]
-
-
-def signature(secret: str, timestamp: int, body: str) -> str:
-    """The ``Leadscore-Signature`` header value: ``t=<unix seconds>,v1=<hex HMAC-SHA256 of
-    "<t>.<body>" keyed by the secret>`` (as Stripe signs; the timestamp stops replays)."""
-    mac = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256)
-    return f"t={timestamp},v1={mac.hexdigest()}"

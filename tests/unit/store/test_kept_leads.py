@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-import leadscore.kept_leads as kept_leads
+import leadscore.app.kept_leads as kept_leads
 from leadscore import Store, default_model
-from leadscore.kept_leads import KeptLeads
-from leadscore.project import score_leads
+from leadscore.app.kept_leads import KeptLeads
+from leadscore.app.scoring import score_leads
 from leadscore.store.outcomes import erase_lead
 from leadscore.store.store import StoredEvent
 from leadscore.testing.strategies import DAY, NOW

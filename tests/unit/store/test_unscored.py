@@ -4,7 +4,7 @@ write that lands while it scores keeps its lead marked for the next rescoring.""
 from __future__ import annotations
 
 from leadscore import Store, default_model
-from leadscore.project import keep_results, rescore_leads, score_leads
+from leadscore.app.scoring import keep_results, rescore_leads, score_leads
 from leadscore.store.store import StoredEvent
 from leadscore.store.unscored import mark_unscored, marks_of, unscored
 from leadscore.testing.strategies import NOW

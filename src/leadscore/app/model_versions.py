@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from leadscore.app.project import MODELS_DIR, Project
 from leadscore.errors import NotFoundError
-from leadscore.project import MODELS_DIR, Project
 from leadscore.spec.loader import load_model, parse_model
 from leadscore.spec.model import ScoringModel
 

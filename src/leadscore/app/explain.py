@@ -1,0 +1,97 @@
+"""One lead's result with every contribution, stage check and its stage history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from leadscore._types import format_as_of
+from leadscore.engines.incremental import IncrementalScorer, LeadState, applies
+from leadscore.engines.plan import compile_plan
+from leadscore.engines.results import LeadScore, points
+from leadscore.errors import NotFoundError
+from leadscore.spec.accounts import account_of
+from leadscore.spec.model import ScoringModel
+from leadscore.store.store import StageTransition, Store
+
+
+def explain_lead(store: Store, scoring_model: ScoringModel, lead_id: str, as_of: int) -> LeadScore:
+    """One lead's result with its explanation, replayed from its stored events and starting
+    from its lifecycle recorded as of ``as_of``."""
+    plan = compile_plan(scoring_model)
+    attributes = store.lead(lead_id, as_of)
+    if not applies(plan.applies_to, attributes):
+        raise NotFoundError(f"model {scoring_model.name!r} does not apply to lead {lead_id!r}")
+    scorer = IncrementalScorer(plan)
+    state = _replay(store, scorer, lead_id, attributes, as_of)
+    account = None
+    if plan.uses_accounts:  # replay the colleagues too: the account facts need them
+        members = store.account_members(lead_id, as_of)
+        others = [member for member in members if member != lead_id]
+        events = store.events_of(others)
+        cycles = store.lifecycles(plan.model, as_of, others)
+        states = [state]
+        for member in others:  # all colleagues read at once: two queries, not two each
+            colleague = scorer.new_state(member, members[member])
+            scorer.set_lifecycle(colleague, *cycles.get(member, (None, None)))
+            for event in events[member]:
+                scorer.add_one(colleague, event)
+            states.append(colleague)
+        account = scorer.account_facts(account_of(attributes), states, as_of)
+    return scorer.score_one(state, as_of, account)
+
+
+def _replay(
+    store: Store, scorer: IncrementalScorer, lead_id: str, attributes: dict[str, Any], as_of: int
+) -> LeadState:
+    """A lead's incremental state from its stored events and lifecycle as of ``as_of``."""
+    state = scorer.new_state(lead_id, attributes)
+    scorer.set_lifecycle(state, *store.lifecycle(lead_id, scorer.plan.model, as_of))
+    for event in store.lead_events(lead_id):
+        scorer.add_one(state, event)
+    return state
+
+
+def _history_dict(transition: StageTransition) -> dict[str, object]:
+    return {
+        "at": format_as_of(transition.at),
+        "from": transition.from_stage,
+        "to": transition.to_stage,
+        "kind": transition.kind,
+        "reason": transition.reason,
+    }
+
+
+def explanation(result: LeadScore, history: list[StageTransition]) -> dict[str, object]:
+    """A result with its explanation and stage history as plain JSON-ready values (what
+    ``leadscore explain --json`` prints and the service returns)."""
+    return {
+        **result.row(),
+        "as_of": format_as_of(result.as_of),
+        "account": None if result.account is None else result.account.attributes(),
+        "history": [_history_dict(t) for t in history],
+        "contributions": [
+            {
+                "kind": c.kind,
+                "name": c.name,
+                "points": points(c.points),
+                "matches": c.matches,
+                "filtered": c.filtered,
+                "bot_filtered": c.bot_filtered,
+                "raw": points(c.raw),
+                "decayed": points(c.decayed),
+                "group": c.group,
+            }
+            for c in result.contributions
+        ],
+        "stages": [
+            {
+                "stage": s.stage,
+                "kind": s.kind,
+                "holds": s.holds,
+                "checks": [
+                    {"condition": k.condition, "value": k.value, "holds": k.holds} for k in s.checks
+                ],
+            }
+            for s in result.stages
+        ],
+    }

@@ -1,0 +1,106 @@
+"""The project folder the CLI works on: ``leadscore.toml``, ``models/*.yaml``, the database.
+
+Like git or dbt, commands find the project from the current folder upwards.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from leadscore.errors import ConfigError, Issue, ModelFileError, NotFoundError
+from leadscore.settings import Settings
+from leadscore.spec.loader import default_model_text, load_model
+from leadscore.spec.model import ScoringModel
+from leadscore.store.store import Store
+
+CONFIG_FILE = "leadscore.toml"
+MODELS_DIR = "models"
+DEFAULT_DATABASE = "leadscore.db"
+#: Where prepared batches are kept between runs (``PreparedBatches``); safe to delete.
+PREPARED_DIR = Path(".leadscore") / "prepared"
+
+_CONFIG_TEMPLATE = """\
+# leadscore project settings. Environment variables LEADSCORE_<NAME> override these.
+# database_url = "postgresql+psycopg://localhost/leadscore"   # default: leadscore.db here
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    root: Path
+    settings: Settings
+
+    @classmethod
+    def init(cls, root: Path) -> Project:
+        """Create a project folder with the default (brief) model; refuses to overwrite one."""
+        if (root / CONFIG_FILE).exists():
+            raise ConfigError(f"{root / CONFIG_FILE} already exists; this is already a project")
+        (root / MODELS_DIR).mkdir(parents=True, exist_ok=True)
+        (root / CONFIG_FILE).write_text(_CONFIG_TEMPLATE, encoding="utf-8")
+        model_file = root / MODELS_DIR / "brief.yaml"
+        if not model_file.exists():
+            model_file.write_text(default_model_text(), encoding="utf-8")
+        project = cls.open(root)
+        project.store().close()
+        return project
+
+    @classmethod
+    def open(cls, root: Path, settings: Settings | None = None) -> Project:
+        config = root / CONFIG_FILE
+        try:
+            values = tomllib.loads(config.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"{config} not found; run 'leadscore init' first") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{config}: {exc}") from None
+        base = settings if settings is not None else Settings()
+        merged = Settings(**{**values, **base.model_dump(exclude_unset=True)})
+        return cls(root, merged)
+
+    @classmethod
+    def find(cls, start: Path, settings: Settings | None = None) -> Project:
+        """The project containing ``start`` (searching parent folders, as git does)."""
+        for folder in [start, *start.parents]:
+            if (folder / CONFIG_FILE).exists():
+                return cls.open(folder, settings)
+        raise ConfigError(
+            f"no {CONFIG_FILE} in {start} or any parent folder; run 'leadscore init' to create "
+            "a project here, or cd into one"
+        )
+
+    @property
+    def database_url(self) -> str:
+        return self.settings.database_url or f"sqlite:///{self.root / DEFAULT_DATABASE}"
+
+    def store(self) -> Store:
+        return Store.open(self.database_url)
+
+    @property
+    def prepared_cache(self) -> Path:
+        return self.root / PREPARED_DIR
+
+    def models(self, only: str | None = None) -> list[ScoringModel]:
+        """Every model file, validated together (all problems of all files reported at once)."""
+        files = sorted((self.root / MODELS_DIR).glob("*.y*ml"))
+        models: list[ScoringModel] = []
+        issues: list[Issue] = []
+        for file in files:
+            try:
+                models.append(load_model(file))
+            except ModelFileError as exc:
+                issues.extend(exc.issues)
+        if issues:
+            raise ModelFileError(issues)
+        names = [m.name for m in models]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ConfigError(f"two model files use the name {duplicates[0]!r}; names must differ")
+        if only is not None:
+            models = [m for m in models if m.name == only]
+            if not models:
+                raise NotFoundError(f"no model named {only!r}; models here: {names}")
+        if not models:
+            raise ConfigError(f"no model files in {self.root / MODELS_DIR}; add one (*.yaml)")
+        return models
