@@ -7,6 +7,7 @@ dashboard alike (docs/architecture.md).
 * ``prepared_batches`` and ``kept_leads``: the two preparation caches (a batch kept between
   runs of ``leadscore score``; each lead's part kept between the service's rounds).
 * ``explain``: one lead's result with every contribution and its stage history.
+* ``notifications``: which change owes which webhook delivery.
 * ``recycle``: sales sends a lead back.
 * ``accounts``: accounts ranked by their leads' engagement.
 * ``model_versions``: uploaded, active and earlier versions of the point models.

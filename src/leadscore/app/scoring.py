@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from leadscore.app.explain import explain_lead
 from leadscore.app.kept_leads import KeptLeads
+from leadscore.app.notifications import Change, needs_previous, queue_deliveries
 from leadscore.app.prepared_batches import PreparedBatches, model_fingerprint
 from leadscore.engines.batch import RESULT_SCHEMA
 from leadscore.engines.plan import compile_plan
@@ -31,7 +32,7 @@ from leadscore.spec.model import ScoringModel
 from leadscore.store.scores import kept_scores, newer_models, replace_scores, save_scores
 from leadscore.store.store import StageTransition, Store
 from leadscore.store.unscored import clear_marks, marks_of
-from leadscore.store.webhooks import Change, Webhook, needs_previous, queue_deliveries, webhooks
+from leadscore.store.webhooks import Webhook, webhooks
 
 
 def score_all(

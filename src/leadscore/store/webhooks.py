@@ -3,9 +3,10 @@
 A subscription asks for some kinds of change of one model (or all): ``stage_changed`` (the
 lifecycle moved: advance, withdraw), ``tier_changed`` and ``threshold_crossed`` (the score went
 over or under a number), optionally only stage and tier changes into some names (``to``). The
-deliveries a change owes are written in the transaction that keeps the change
-(``queue_deliveries``), so a crash never loses or invents one; the service's sender then posts
-them, signed, until each is answered 2xx (``due``, ``record_attempt``).
+deliveries a change owes (``app/notifications.py`` says which) are written in the transaction
+that keeps the change (``insert_deliveries``), so a crash never loses or invents one; the
+service's sender then posts them, signed, until each is answered 2xx (``due``,
+``record_attempt``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import base64
 import json
 import secrets
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -53,21 +54,6 @@ class Webhook:
             "to": None if self.to is None else list(self.to),
             "threshold": None if self.threshold is None else self.threshold / 1000,
         }
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One result of one lead under one model, with what was kept before it (None: nothing)."""
-
-    lead_id: str
-    model: str
-    score: int
-    tier: str | None
-    stage: str | None
-    grade: str | None
-    transition: str | None
-    previous_stage: str | None
-    before: Mapping[str, Any] | None  # the kept row: score, tier, stage
 
 
 #: The largest threshold taken, in points (scores are kept in thousandths, as 64-bit integers).
@@ -160,83 +146,23 @@ def unsubscribe(store: Store, webhook_id: str) -> None:
         conn.execute(table.delete().where(table.c.webhook_id == webhook_id))
 
 
-def needs_previous(hooks: Iterable[Webhook]) -> bool:
-    """Whether any subscription compares with the kept results (tiers, thresholds)."""
-    return any(kind != "stage_changed" for hook in hooks for kind in hook.kinds)
-
-
-def _events(hook: Webhook, change: Change) -> list[dict[str, Any]]:
-    """The deliveries ``change`` owes ``hook``: payload fields beyond the common ones."""
-    if hook.model is not None and hook.model != change.model:
-        return []
-    found: list[dict[str, Any]] = []
-    before = change.before
-    if "stage_changed" in hook.kinds and change.transition is not None:
-        found.append(
-            {
-                "type": "stage_changed",
-                "from": change.previous_stage,
-                "to": change.stage,
-                "transition": change.transition,
-            }
-        )
-    old_tier = None if before is None else before["tier"]
-    if "tier_changed" in hook.kinds and change.tier != old_tier and change.tier is not None:
-        found.append({"type": "tier_changed", "from": old_tier, "to": change.tier})
-    if "threshold_crossed" in hook.kinds:
-        assert hook.threshold is not None
-        old_score = 0 if before is None else int(before["score"])
-        if old_score < hook.threshold <= change.score:
-            found.append({"type": "threshold_crossed", "direction": "up"})
-        elif change.score < hook.threshold <= old_score:
-            found.append({"type": "threshold_crossed", "direction": "down"})
-    if hook.to is not None:  # only changes into these stages or tiers (crossings all pass)
-        found = [f for f in found if "to" not in f or f["to"] in hook.to]
-    return found
-
-
-def queue_deliveries(
-    conn: sa.Connection, hooks: list[Webhook], changes: Iterable[Change], at: int
-) -> int:
-    """Write the deliveries ``changes`` owe into the outbox, in ``conn``'s transaction (the
-    one keeping the changes). Returns how many were queued."""
-    if not hooks:
-        return 0
+def insert_deliveries(conn: sa.Connection, owed: Iterable[tuple[str, str, str, str]]) -> int:
+    """Write owed deliveries, (delivery id, webhook id, lead id, JSON payload), into the
+    outbox in ``conn``'s transaction (the one keeping the changes that owe them)."""
     now = now_us()
-    rows = []
-    for change in changes:
-        for hook in hooks:
-            for event in _events(hook, change):
-                delivery_id = uuid.uuid4().hex
-                payload = {
-                    **event,
-                    "delivery_id": delivery_id,
-                    "webhook_id": hook.id,
-                    "model": change.model,
-                    "lead_id": change.lead_id,
-                    "at": format_as_of(at),
-                    "score": change.score / 1000,
-                    "previous_score": None
-                    if change.before is None
-                    else int(change.before["score"]) / 1000,
-                    "tier": change.tier,
-                    "grade": change.grade,
-                    "stage": change.stage,
-                }
-                if hook.threshold is not None and event["type"] == "threshold_crossed":
-                    payload["threshold"] = hook.threshold / 1000
-                rows.append(
-                    {
-                        "delivery_id": delivery_id,
-                        "webhook_id": hook.id,
-                        "lead_id": change.lead_id,
-                        "payload": json.dumps(payload),
-                        "status": "pending",
-                        "attempts": 0,
-                        "created_at": now,
-                        "next_attempt_at": now,
-                    }
-                )
+    rows = [
+        {
+            "delivery_id": delivery_id,
+            "webhook_id": webhook_id,
+            "lead_id": lead_id,
+            "payload": payload,
+            "status": "pending",
+            "attempts": 0,
+            "created_at": now,
+            "next_attempt_at": now,
+        }
+        for delivery_id, webhook_id, lead_id, payload in owed
+    ]
     if rows:
         conn.execute(schema.webhook_deliveries.insert(), rows)
     return len(rows)

@@ -1,0 +1,103 @@
+"""Notification rules: which change of a lead's result owes which webhook delivery.
+
+A subscription asks for some kinds of change of one model (or all): ``stage_changed`` (the
+lifecycle moved: advance, withdraw), ``tier_changed`` and ``threshold_crossed`` (the score
+went over or under a number), optionally only changes into some stages or tiers (``to``).
+``queue_deliveries`` writes what a batch of changes owes in the transaction that keeps them.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from leadscore._types import format_as_of
+from leadscore.store.webhooks import Webhook, insert_deliveries
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One result of one lead under one model, with what was kept before it (None: nothing)."""
+
+    lead_id: str
+    model: str
+    score: int
+    tier: str | None
+    stage: str | None
+    grade: str | None
+    transition: str | None
+    previous_stage: str | None
+    before: Mapping[str, Any] | None  # the kept row: score, tier, stage
+
+
+def needs_previous(hooks: Iterable[Webhook]) -> bool:
+    """Whether any subscription compares with the kept results (tiers, thresholds)."""
+    return any(kind != "stage_changed" for hook in hooks for kind in hook.kinds)
+
+
+def owed_events(hook: Webhook, change: Change) -> list[dict[str, Any]]:
+    """The deliveries ``change`` owes ``hook``: payload fields beyond the common ones."""
+    if hook.model is not None and hook.model != change.model:
+        return []
+    found: list[dict[str, Any]] = []
+    before = change.before
+    if "stage_changed" in hook.kinds and change.transition is not None:
+        found.append(
+            {
+                "type": "stage_changed",
+                "from": change.previous_stage,
+                "to": change.stage,
+                "transition": change.transition,
+            }
+        )
+    old_tier = None if before is None else before["tier"]
+    if "tier_changed" in hook.kinds and change.tier != old_tier and change.tier is not None:
+        found.append({"type": "tier_changed", "from": old_tier, "to": change.tier})
+    if "threshold_crossed" in hook.kinds:
+        assert hook.threshold is not None
+        old_score = 0 if before is None else int(before["score"])
+        if old_score < hook.threshold <= change.score:
+            found.append({"type": "threshold_crossed", "direction": "up"})
+        elif change.score < hook.threshold <= old_score:
+            found.append({"type": "threshold_crossed", "direction": "down"})
+    if hook.to is not None:  # only changes into these stages or tiers (crossings all pass)
+        found = [f for f in found if "to" not in f or f["to"] in hook.to]
+    return found
+
+
+def queue_deliveries(
+    conn: sa.Connection, hooks: list[Webhook], changes: Iterable[Change], at: int
+) -> int:
+    """Write the deliveries ``changes`` owe into the outbox, in ``conn``'s transaction (the
+    one keeping the changes). Returns how many were queued."""
+    if not hooks:
+        return 0
+    owed = []
+    for change in changes:
+        for hook in hooks:
+            for event in owed_events(hook, change):
+                delivery_id = uuid.uuid4().hex
+                payload = {
+                    **event,
+                    "delivery_id": delivery_id,
+                    "webhook_id": hook.id,
+                    "model": change.model,
+                    "lead_id": change.lead_id,
+                    "at": format_as_of(at),
+                    "score": change.score / 1000,
+                    "previous_score": None
+                    if change.before is None
+                    else int(change.before["score"]) / 1000,
+                    "tier": change.tier,
+                    "grade": change.grade,
+                    "stage": change.stage,
+                }
+                if hook.threshold is not None and event["type"] == "threshold_crossed":
+                    payload["threshold"] = hook.threshold / 1000
+                owed.append((delivery_id, hook.id, change.lead_id, json.dumps(payload)))
+    return insert_deliveries(conn, owed)
