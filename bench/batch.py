@@ -94,12 +94,13 @@ def pandas_groupby(leads_path: Path, events_path: Path) -> float:
 def leadscore_batch(leads_path: Path, events_path: Path) -> float:
     import pyarrow.parquet as pq
 
-    from leadscore import BatchEngine, compile_plan, default_model
+    from leadscore import compile_plan, default_model
+    from leadscore.engines.registry import get_preparing_engine
 
     leads, events = pq.read_table(leads_path), pq.read_table(events_path)
     plan = compile_plan(default_model())
     started = time.perf_counter()
-    BatchEngine().score_many(plan, leads, events, data.AS_OF)
+    get_preparing_engine().score_many(plan, leads, events, data.AS_OF)
     return time.perf_counter() - started
 
 
@@ -107,13 +108,14 @@ def leadscore_events_only(leads_path: Path, events_path: Path) -> float:
     """The brief model without fit rules: the part comparable with the baselines."""
     import pyarrow.parquet as pq
 
-    from leadscore import BatchEngine, compile_plan, default_model
+    from leadscore import compile_plan, default_model
+    from leadscore.engines.registry import get_preparing_engine
 
     leads, events = pq.read_table(leads_path), pq.read_table(events_path)
     brief = default_model()
     plan = compile_plan(brief.model_copy(update={"fit": []}))
     started = time.perf_counter()
-    BatchEngine().score_many(plan, leads, events, data.AS_OF)
+    get_preparing_engine().score_many(plan, leads, events, data.AS_OF)
     return time.perf_counter() - started
 
 
@@ -122,10 +124,11 @@ def leadscore_kept(leads_path: Path, events_path: Path) -> float:
     the clock runs for the scoring phase only."""
     import pyarrow.parquet as pq
 
-    from leadscore import BatchEngine, compile_plan, default_model
+    from leadscore import compile_plan, default_model
+    from leadscore.engines.registry import get_preparing_engine
 
     leads, events = pq.read_table(leads_path), pq.read_table(events_path)
-    engine = BatchEngine()
+    engine = get_preparing_engine()
     prepared = engine.prepare(compile_plan(default_model()), leads, events)
     started = time.perf_counter()
     engine.score(prepared, data.AS_OF)
@@ -141,13 +144,14 @@ def leadscore_next_day(leads_path: Path, events_path: Path) -> float:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from leadscore import BatchEngine, compile_plan, default_model
+    from leadscore import compile_plan, default_model
     from leadscore.engines.prepared import merge
     from leadscore.engines.prepared_files import load, save
+    from leadscore.engines.registry import get_preparing_engine
 
     leads, events = pq.read_table(leads_path), pq.read_table(events_path)
     plan = compile_plan(default_model())
-    engine = BatchEngine()
+    engine = get_preparing_engine()
     new = pc.greater(events["timestamp"], data.AS_OF - data.DAY_US)
     changed = pc.unique(events.filter(new)["lead_id"])
     folder = Path(tempfile.mkdtemp(dir=data.OUT))

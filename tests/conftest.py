@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from hypothesis import settings
 
 from leadscore import (
-    BatchEngine,
     Event,
     IncrementalScorer,
     LeadScore,
@@ -25,6 +24,7 @@ from leadscore import (
 from leadscore.engines.incremental import applies
 from leadscore.engines.lead_parts import PartMaker, assemble
 from leadscore.engines.plan import Plan
+from leadscore.engines.registry import get_preparing_engine
 from leadscore.spec.accounts import account_of
 from leadscore.spec.model import ScoringModel
 from leadscore.testing import NaiveResult, arrow_inputs, lifecycle_table, score_naively
@@ -143,7 +143,7 @@ def score_both(
         facts = scorer.account_facts(account, [states[m] for m in members], as_of)
         incremental[lead_id] = scorer.score_one(state, as_of, facts)
     batch = (
-        BatchEngine()
+        get_preparing_engine()
         .score_many(plan, *arrow_inputs(leads, events), as_of, lifecycle=lifecycle_table(lifecycle))
         .to_pylist()
     )
@@ -217,6 +217,8 @@ def assembled(
         parts[lead_id] = whole if extended is None else extended
     prepared = assemble(plan, parts)
     scored: list[dict[str, object]] = (
-        BatchEngine().score(prepared, as_of, lifecycle=lifecycle_table(lifecycle)).to_pylist()
+        get_preparing_engine()
+        .score(prepared, as_of, lifecycle=lifecycle_table(lifecycle))
+        .to_pylist()
     )
     return scored

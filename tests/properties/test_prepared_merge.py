@@ -8,8 +8,9 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from leadscore import BatchEngine, Event, compile_plan
+from leadscore import Event, compile_plan
 from leadscore.engines.prepared import merge
+from leadscore.engines.registry import get_preparing_engine
 from leadscore.spec.model import ScoringModel
 from leadscore.testing import arrow_inputs, lifecycle_table
 from leadscore.testing.strategies import cases, lead_attributes, lifecycles, models
@@ -36,7 +37,7 @@ def test_merging_changed_leads_equals_preparing_anew(
         elif data.draw(st.booleans()):  # changed later; else it is new
             earlier_leads[lead_id] = data.draw(lead_attributes)
     plan = compile_plan(scoring_model)
-    engine = BatchEngine()
+    engine = get_preparing_engine()
     base = engine.prepare(plan, *arrow_inputs(earlier_leads, earlier_events))
 
     dirty = changed | {e.lead_id for e, seen in zip(events, arrived, strict=True) if not seen}
@@ -68,7 +69,7 @@ def test_merge_keeps_leads_in_id_order_and_replaces_whole_leads() -> None:
             for n in range(count)
         ]
 
-    engine = BatchEngine()
+    engine = get_preparing_engine()
     base = engine.prepare(
         plan, *arrow_inputs({"L1": {}, "L3": {}}, views("L1", 2) + views("L3", 1))
     )

@@ -64,7 +64,8 @@ class BatchEngine:
         ... name: m
         ... fit: [{name: phone, points: 5, when: [{type: present, field: phone}]}]'''))
         >>> leads = pa.table({"lead_id": ["a", "b"], "attributes": ['{"phone": "1"}', '{}']})
-        >>> out = BatchEngine().score_many(plan, leads, None, as_of=0)
+        >>> from leadscore.engines.registry import get_engine
+        >>> out = get_engine("duckdb").score_many(plan, leads, None, as_of=0)
         >>> sorted(zip(out["lead_id"].to_pylist(), out["fit"].to_pylist()))
         [('a', 5000), ('b', 0)]
     """

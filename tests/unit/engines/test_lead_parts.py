@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 
-from leadscore import BatchEngine, compile_plan, parse_model
+from leadscore import compile_plan, parse_model
 from leadscore.engines.lead_parts import PartMaker, assemble
+from leadscore.engines.registry import get_preparing_engine
 
 MODEL = """
 name: m
@@ -40,6 +41,6 @@ def test_dotted_fields_are_read_as_the_spec_reads_them() -> None:
         # only the path exists: "plan.tier" reads plan -> tier
         "b": maker.part(json.dumps({"company": {"size": 10}, "plan": {"tier": "gold"}}), None, []),
     }
-    scored = BatchEngine().score(assemble(plan, parts), 10 * DAY).to_pylist()
+    scored = get_preparing_engine().score(assemble(plan, parts), 10 * DAY).to_pylist()
     by_lead = {row["lead_id"]: (row["fit"], row["engagement"]) for row in scored}
     assert by_lead == {"a": (12_000, 6_000), "b": (7_000, 0)}
