@@ -12,6 +12,7 @@ from rich.table import Table
 
 from leadscore.app.project import Project
 from leadscore.cli.console import err, out, parse_as_of
+from leadscore.engines.semantics import DAY_US
 from leadscore.errors import ConfigError, InputError
 from leadscore.predict import MAX_RULES, MIN_CONVERSIONS, registry
 from leadscore.store.store import Store
@@ -118,9 +119,9 @@ def _source(
     if cutoff is not None:
         last = parse_as_of(cutoff)
         if len(cutoff.strip()) == 10:  # a date: its start, not parse_as_of's end of day
-            last = last + 1 - history.DAY_US
+            last = last + 1 - DAY_US
     else:
-        last = (end - horizon_days * history.DAY_US) // history.DAY_US * history.DAY_US
+        last = (end - horizon_days * DAY_US) // DAY_US * DAY_US
     window = history.Window(last, snapshots, step_days, horizon_days)
     with err.status("Reading the project's history point in time..."):
         data = history.snapshots(store, window)

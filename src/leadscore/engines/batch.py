@@ -48,10 +48,6 @@ RESULT_SCHEMA = pa.schema(
     ]
 )
 
-LIFECYCLE_SCHEMA = pa.schema(
-    [("lead_id", pa.string()), ("stage", pa.string()), ("recycled_at", pa.int64())]
-)
-
 
 class BatchEngine:
     """Columnar scoring of many leads with DuckDB.

@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from leadscore.spec.domains import email_domain
-from leadscore.spec.predicates import Bounds, EmailDomain, Predicate
+from leadscore.spec.predicates import EmailDomain, Predicate
 
 
 def quote(text: str) -> str:
@@ -28,11 +28,6 @@ def json_field(column: str, field: str) -> str:
         return literal
     nested = f"CAST(json_extract({column}, {path(field.split('.'))}) AS VARCHAR)"
     return f"(CASE WHEN json_exists({column}, {path([field])}) THEN {literal} ELSE {nested} END)"
-
-
-def bounds_sql(expr: str, bounds: Bounds) -> str:
-    parts = [f"{expr} {op} {value!r}" for op, value in bounds.given()]
-    return "(" + " AND ".join(parts) + ")"
 
 
 def decode(text: str | None) -> object:
@@ -121,17 +116,3 @@ class Verdicts:
             f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {outer} FROM ({inner}) src "
             + " ".join(joins)
         )
-
-
-def band_sql(column: str, bands: tuple[tuple[str, float | None], ...]) -> str:
-    if not bands:
-        return "NULL"
-    whens = []
-    for name, minimum in bands:
-        if minimum is None:
-            whens.append(f"ELSE {quote(name)}")
-            break
-        whens.append(f"WHEN {column} >= {minimum!r} THEN {quote(name)}")
-    if not whens[-1].startswith("ELSE"):
-        whens.append("ELSE NULL")
-    return "CASE " + " ".join(whens) + " END"

@@ -21,12 +21,12 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from leadscore._types import format_as_of
+from leadscore.engines.semantics import DAY_US
 from leadscore.errors import InputError
 from leadscore.predict.dataset import Dataset
 from leadscore.store import schema
 from leadscore.store.store import Store
 
-DAY_US = 86_400 * 1_000_000
 WINDOWS_DAYS = (7, 30, 90)
 #: Only the most frequent kinds of behaviour become features, to keep the model readable.
 TOP_EVENT_KINDS = 25

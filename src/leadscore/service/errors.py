@@ -11,12 +11,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from leadscore.errors import ConflictError, InputError, ModelFileError, NotFoundError
+from leadscore.errors import (
+    ConflictError,
+    InputError,
+    LeadscoreError,
+    ModelFileError,
+    NotFoundError,
+)
 
 logger = logging.getLogger(__name__)
 
 
-class ApiError(Exception):
+class ApiError(LeadscoreError):
     """An error answered as ``{"error": message, "field": field}`` with ``status``."""
 
     def __init__(self, status: int, message: str, field: str | None = None) -> None:

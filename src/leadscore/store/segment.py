@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from leadscore.errors import InputError
+
 #: Events may be this far in the future (clock skew between the sender and us).
 MAX_FUTURE_SKEW_SECONDS = 300
 
@@ -32,7 +34,7 @@ class SegmentMessage(BaseModel):
     traits: dict[str, Any] = Field(default_factory=dict)
 
 
-class MessageError(ValueError):
+class MessageError(InputError, ValueError):
     """A message that cannot be accepted; ``field`` names the offending field."""
 
     def __init__(self, field: str, reason: str) -> None:
