@@ -9,6 +9,8 @@ from typing import Literal
 
 #: Milli-points: 1 point = 1000. Scores and contributions are exact integers in this unit.
 MilliPoints = int
+#: Milli-points in one point.
+MILLI = 1000
 #: Microseconds since the Unix epoch, UTC.
 TimestampUs = int
 #: How a lead's stage changed: an engine decides advance and withdraw; a person recycles.

@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from leadscore._types import format_as_of
+from leadscore._types import MILLI, format_as_of
 from leadscore.store.webhooks import Webhook, insert_deliveries
 
 
@@ -89,15 +89,15 @@ def queue_deliveries(
                     "model": change.model,
                     "lead_id": change.lead_id,
                     "at": format_as_of(at),
-                    "score": change.score / 1000,
+                    "score": change.score / MILLI,
                     "previous_score": None
                     if change.before is None
-                    else int(change.before["score"]) / 1000,
+                    else int(change.before["score"]) / MILLI,
                     "tier": change.tier,
                     "grade": change.grade,
                     "stage": change.stage,
                 }
                 if hook.threshold is not None and event["type"] == "threshold_crossed":
-                    payload["threshold"] = hook.threshold / 1000
+                    payload["threshold"] = hook.threshold / MILLI
                 owed.append((delivery_id, hook.id, change.lead_id, json.dumps(payload)))
     return insert_deliveries(conn, owed)

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 import typer
 from rich.table import Table
 
-from leadscore._types import format_as_of
+from leadscore._types import MILLI, format_as_of
 from leadscore.app.explain import explain_lead, explanation
 from leadscore.app.project import Project
 from leadscore.app.recycle import recycle_lead
@@ -49,7 +49,7 @@ def display_table(results: pa.Table) -> pa.Table:
     """Milli-points -> points, for files and screens."""
     for column in ("fit", "engagement", "score"):
         index = results.schema.get_field_index(column)
-        values = pc.divide(pc.cast(results[column], pa.float64()), 1000.0)
+        values = pc.divide(pc.cast(results[column], pa.float64()), float(MILLI))
         results = results.set_column(index, column, values)
     return results
 

@@ -11,6 +11,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from leadscore._types import MILLI
 from leadscore.engines.semantics import to_milli
 from leadscore.spec import accounts
 from leadscore.spec import conditions as c
@@ -119,7 +120,7 @@ class Plan:
 
 def milli_bounds(bounds: Bounds) -> Bounds:
     """The same bounds in milli-points, for comparing with integer scores."""
-    scale = 1000.0
+    scale = float(MILLI)
 
     def mul(value: float | None) -> float | None:
         return None if value is None else value * scale
@@ -128,7 +129,7 @@ def milli_bounds(bounds: Bounds) -> Bounds:
 
 
 def _band_steps(bands: list[Band]) -> tuple[tuple[str, float | None], ...]:
-    return tuple((band.name, None if band.min is None else band.min * 1000.0) for band in bands)
+    return tuple((band.name, None if band.min is None else band.min * MILLI) for band in bands)
 
 
 #: Plans already compiled, by model object: replaying a lead (the service does it for every

@@ -29,9 +29,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from leadscore._types import MILLI as MILLI  # re-exported: the engines read it here
 from leadscore.spec.decay import Decay, HalfLife, Linear, NoDecay, Steps
 
-MILLI = 1000
 PPM = 1_000_000
 DAY_US = 86_400 * 1_000_000
 #: Days since an event that never happened: larger than any real age, so "more than N days

@@ -128,7 +128,7 @@ class Lifecycle:
             self.recycled_at[where.fill_null(0).to_numpy()[given]] = at[given]
 
 
-class Scorer:
+class ScoringRun:
     """One scoring run: the prepared arrays as of ``as_of`` after the recycle cut."""
 
     def __init__(self, prepared: Prepared, as_of: int, lifecycle: Lifecycle) -> None:
@@ -246,7 +246,7 @@ class Scorer:
 class Accounts:
     """Account facts of the leads the model applies to, and verdicts on them."""
 
-    def __init__(self, scorer: Scorer, members: Bools, engagement: Ints) -> None:
+    def __init__(self, scorer: ScoringRun, members: Bools, engagement: Ints) -> None:
         plan, prepared = scorer.plan, scorer.prepared
         ids = prepared.account_ids
         encoded = pc.dictionary_encode(ids)
@@ -301,7 +301,7 @@ def score_prepared(prepared: Prepared, as_of: int, lifecycle: pa.Table | None) -
     """Fit, engagement, score, tier, grade and stage of every lead the model applies to."""
     plan = prepared.plan
     cycle = Lifecycle(plan, prepared, lifecycle)
-    scorer = Scorer(prepared, as_of, cycle)
+    scorer = ScoringRun(prepared, as_of, cycle)
     size = prepared.size
     applies = np.ones(size, np.bool_)
     for predicate in plan.applies_to:
@@ -356,7 +356,7 @@ class Stages:
     def __init__(
         self,
         plan: Plan,
-        scorer: Scorer,
+        scorer: ScoringRun,
         values: dict[str, Ints],
         attribute: Callable[[Predicate], Bools],
     ) -> None:

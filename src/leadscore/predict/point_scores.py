@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from leadscore._types import now_us
+from leadscore._types import MILLI, now_us
 from leadscore.engines.plan import compile_plan
 from leadscore.engines.registry import get_engine
 from leadscore.predict.dataset import Dataset
@@ -76,5 +76,5 @@ def _place(
         strict=True,
     ):
         row = where[lead_id]
-        scores[row] = score / 1000.0
+        scores[row] = score / MILLI
         tiers[row] = tier

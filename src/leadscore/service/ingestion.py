@@ -73,7 +73,7 @@ for _kind in KINDS:
 async def ingest(state: Runtime, items: list[Any], *, kind: str | None) -> dict[str, Any]:
     """Parse the messages, store the good ones together with those of the requests arriving
     meanwhile (``Runtime.write_together``), and hand their leads to the rescoring rounds
-    (``Scorer``). The answer comes once their results are kept, or once they are stored
+    (``ScoringRounds``). The answer comes once their results are kept, or once they are stored
     (``Runtime.answer_after``)."""
     at = now_us()
     pending, rejected, kinds = parse(items, kind, at)

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from leadscore.app.project import Project
 from leadscore.service.options import AnswerAfter
-from leadscore.service.scorer import Scorer
+from leadscore.service.scorer import ScoringRounds
 from leadscore.service.sender import Sender
 from leadscore.spec.model import ScoringModel
 from leadscore.store.store import Store
@@ -49,10 +49,10 @@ class Runtime:
     #: messages are stored (the results follow within the next rescoring round)
     answer_after: AnswerAfter = "scored"
     _groups: dict[Callable[..., Any], _Group] = field(default_factory=dict)
-    scorer: Scorer = field(init=False)
+    scorer: ScoringRounds = field(init=False)
 
     def __post_init__(self) -> None:
-        self.scorer = Scorer(self)
+        self.scorer = ScoringRounds(self)
 
     async def write(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a write in the write lane, then wake the webhook sender (it may owe some)."""

@@ -70,7 +70,7 @@ class _Part:
     rounds: int = 0
 
 
-class Scorer:
+class ScoringRounds:
     """Rescoring rounds for one service (see the module's docstring)."""
 
     def __init__(self, runtime: Runtime) -> None:
@@ -214,7 +214,7 @@ _process_frozen = False
 
 
 def _open_store(url: str) -> None:
-    """The scoring process's own store (the initializer of ``Scorer.pool``), and a watch on
+    """The scoring process's own store (the initializer of ``ScoringRounds.pool``), and a watch on
     the service: killed outright (SIGKILL, out of memory), it cannot stop the pool, and the
     process would stay behind holding database connections."""
     global _process_store

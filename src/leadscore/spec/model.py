@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from leadscore._types import MILLI
 from leadscore.spec import accounts, conditions
 from leadscore.spec.bots import BotFilter
 from leadscore.spec.conditions import Condition, EventFilter
@@ -31,7 +32,7 @@ class FieldError(ValueError):
 
 
 def _three_decimals(value: float | None) -> float | None:
-    if value is not None and abs(value * 1000 - round(value * 1000)) > 1e-6:
+    if value is not None and abs(value * MILLI - round(value * MILLI)) > 1e-6:
         raise ValueError(f"must have at most 3 decimals; got {value!r}")
     return value
 
