@@ -9,7 +9,10 @@ from typing import Any
 
 
 class Receiver:
-    """Listens on 127.0.0.1; answers each POST with the next of ``statuses`` (then 200)."""
+    """Listens on 127.0.0.1; answers each POST with the next of ``statuses`` (then 200).
+
+    A request cut short (a sender killed mid-body, as the crash test does) is not a delivery:
+    it is neither recorded nor answered, as a real receiver would not act on it."""
 
     def __init__(self, statuses: list[int] | None = None) -> None:
         self.statuses = list(statuses or [])
@@ -18,7 +21,11 @@ class Receiver:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+                length = int(self.headers["Content-Length"])
+                raw = self.rfile.read(length)
+                if len(raw) < length:  # the sender died mid-request: nothing was delivered
+                    return
+                body = raw.decode()
                 receiver.received.append((dict(self.headers), body))
                 status = receiver.statuses.pop(0) if receiver.statuses else 200
                 self.send_response(status)
