@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from leadscore import BatchEngine, Store, default_model, score_all
+from leadscore.engines.registry import get_engine
 from leadscore.store.store import StoredEvent
 from leadscore.testing.strategies import DAY, NOW
 
@@ -133,3 +134,29 @@ def test_a_damaged_kept_batch_is_prepared_anew(
     sizes = _prepared_sizes(monkeypatch)
     assert score_all(store, models, NOW, cache=cache).to_pylist() == first.to_pylist()
     assert sizes == [3]
+
+
+class ScoresFromScratch:
+    """An engine with ``score_many`` only (no ``prepare``): the DuckDB engine behind it."""
+
+    def score_many(self, plan: Any, leads: Any, events: Any, as_of: int, **kw: Any) -> Any:
+        return get_engine("duckdb").score_many(plan, leads, events, as_of, **kw)
+
+
+def test_an_engine_that_cannot_keep_a_preparation_scores_from_scratch(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from leadscore.engines import registry
+
+    monkeypatch.setitem(
+        registry.ENGINES, "plain", "tests.integration.test_prepared_cache:ScoresFromScratch"
+    )
+    sizes = _prepared_sizes(monkeypatch)  # the DuckDB engine's own prepare, counted
+    models = [default_model()]
+    expected = score_all(store, models, NOW).sort_by("lead_id").to_pylist()
+    sizes.clear()
+    cache = tmp_path / "cache"
+    plain = score_all(store, models, NOW, cache=cache, engine="plain")
+    assert plain.sort_by("lead_id").to_pylist() == expected
+    assert not cache.exists()  # nothing kept: there is no preparation to keep
+    assert sizes == [3]  # everything prepared inside score_many, once

@@ -52,24 +52,18 @@ def score_all(
     keep a preparation.
     """
     chosen = get_engine(engine)
-    if not isinstance(chosen, PreparingEngine):
+    if isinstance(chosen, PreparingEngine):
+        batches = PreparedBatches(store, chosen, as_of, cache)
+
+        def scored(m: ScoringModel, lifecycle: pa.Table) -> pa.Table:
+            return chosen.score(batches.prepared(m), as_of, lifecycle=lifecycle)
+    else:
         leads, events = store.leads_arrow(as_of), store.events_arrow()
-        tables = [
-            chosen.score_many(
-                compile_plan(m),
-                leads,
-                events,
-                as_of,
-                lifecycle=store.lifecycle_arrow(m.name, as_of),
-            )
-            for m in models
-        ]
-        return pa.concat_tables(tables) if tables else RESULT_SCHEMA.empty_table()
-    batches = PreparedBatches(store, chosen, as_of, cache)
-    tables = [
-        chosen.score(batches.prepared(m), as_of, lifecycle=store.lifecycle_arrow(m.name, as_of))
-        for m in models
-    ]
+
+        def scored(m: ScoringModel, lifecycle: pa.Table) -> pa.Table:
+            return chosen.score_many(compile_plan(m), leads, events, as_of, lifecycle=lifecycle)
+
+    tables = [scored(m, store.lifecycle_arrow(m.name, as_of)) for m in models]
     return pa.concat_tables(tables) if tables else RESULT_SCHEMA.empty_table()
 
 
