@@ -6,7 +6,6 @@ import json
 import os
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import asdict, fields
 from pathlib import Path
 
 import pytest
@@ -27,10 +26,8 @@ from leadscore.engines.plan import Plan
 from leadscore.engines.registry import get_preparing_engine
 from leadscore.spec.accounts import account_of
 from leadscore.spec.model import ScoringModel
-from leadscore.testing import NaiveResult, arrow_inputs, lifecycle_table, score_naively
+from leadscore.testing import arrow_inputs, assert_rows_agree, lifecycle_table
 from leadscore.testing.strategies import Lifecycle
-
-NAIVE_FIELDS = [f.name for f in fields(NaiveResult)]
 
 #: Hypothesis profiles: "ci" (CI, or LEADSCORE_CI) runs every property test at its full
 #: number of examples; "dev", the default elsewhere, a quarter of them (at least 10), for a
@@ -150,10 +147,7 @@ def score_both(
     # the service's rounds assemble the same input lead by lead (engines/lead_parts.py)
     assert assembled(plan, leads, events, as_of, lifecycle) == batch
     # and the naive oracle, written from docs/model-file.md alone, says the same
-    naive = score_naively(scoring_model, leads, events, as_of, lifecycle)
-    assert {lead_id: asdict(r) for lead_id, r in naive.items()} == {
-        row["lead_id"]: {name: row[name] for name in NAIVE_FIELDS} for row in batch
-    }
+    assert_rows_agree(batch, scoring_model, leads, events, as_of, lifecycle)
     applicable = {row["lead_id"] for row in batch}
     assert applicable == {
         lead_id for lead_id, attrs in leads.items() if applies(plan.applies_to, attrs)

@@ -80,14 +80,28 @@ def assert_agrees(
         as_of,
         lifecycle=lifecycle_table(lifecycle),
     )
-    got = {row["lead_id"]: {name: row[name] for name in COMPARED} for row in table.to_pylist()}
+    assert_rows_agree(table.to_pylist(), model, leads, events, as_of, lifecycle)
+
+
+def assert_rows_agree(
+    rows: Sequence[Mapping[str, object]],
+    model: ScoringModel,
+    leads: Leads,
+    events: Sequence[Event],
+    as_of: int,
+    lifecycle: Lifecycle | None = None,
+) -> None:
+    """Fail, naming the lead and the fields, where an engine's result rows (as
+    ``score_many`` returns them, as Python dicts) and the oracle differ."""
+    got = {row["lead_id"]: {name: row[name] for name in COMPARED} for row in rows}
     expected = {
         lead_id: asdict(result)
         for lead_id, result in score_naively(model, leads, events, as_of, lifecycle).items()
     }
     if got.keys() != expected.keys():
         raise AssertionError(
-            f"the engine scored leads {sorted(got)}; the model applies to {sorted(expected)}"
+            f"the engine scored leads {sorted(map(str, got))}; the model applies to "
+            f"{sorted(expected)}"
         )
     for lead_id, row in expected.items():
         differ = {k: (got[lead_id][k], v) for k, v in row.items() if got[lead_id][k] != v}
