@@ -2,8 +2,9 @@
 
 The migration scripts are in ``store/migrations/versions``; a change of ``schema.py`` gets a
 new one (``alembic -c src/leadscore/store/migrations/alembic.ini revision --autogenerate``
-against an up-to-date database, then read and trimmed by hand). A database made before
-migrations existed is upgraded by the checks it always had and marked as the first revision.
+against an up-to-date database, then read and trimmed by hand). There is one path: a database
+made before migrations existed has no revision and is brought forward by the first one, which
+adds what the early releases lacked (``0001_baseline``).
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 FOLDER = Path(__file__).parent / "migrations"
-#: The first revision: the schema of databases made before migrations existed.
-BASELINE = "0001"
 
 
 def _config(connection: sa.Connection | None = None) -> Config:
@@ -29,7 +28,8 @@ def _config(connection: sa.Connection | None = None) -> Config:
     return config
 
 
-#: The tables of the baseline, made by ``create_all`` before migrations existed.
+#: The tables of the first revision, as the releases before migrations made them with
+#: ``create_all`` (tests rebuild such a database from them).
 BASELINE_TABLES = (
     "leads",
     "lead_versions",
@@ -59,11 +59,9 @@ def current(engine: sa.Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def upgrade(engine: sa.Engine, *, legacy: bool) -> None:
-    """Bring the database to ``head``; ``legacy``: it was made before migrations and already
-    has the baseline's tables (it is marked as the baseline first)."""
+def upgrade(engine: sa.Engine) -> None:
+    """Bring the database to ``head`` (nothing to do, and no transaction, when it is there)."""
+    if current(engine) == head():
+        return
     with engine.begin() as conn:
-        config = _config(conn)
-        if legacy:
-            command.stamp(config, BASELINE)
-        command.upgrade(config, "head")
+        command.upgrade(_config(conn), "head")

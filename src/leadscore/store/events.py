@@ -1,0 +1,106 @@
+"""Events: written once per message id, read back per lead (its anonymous history
+included) or all at once as Arrow."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+import sqlalchemy as sa
+
+from leadscore._types import Event, now_us
+from leadscore.store import schema
+from leadscore.store.database import Database
+from leadscore.store.sql import EVENTS_OF_LEADS, EVENTS_SCHEMA, RESOLVED_EVENTS, chunks
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event as written: either a lead id or an anonymous id (or both)."""
+
+    message_id: str
+    lead_id: str | None
+    anonymous_id: str | None
+    type: str
+    event: str | None
+    timestamp: int
+    properties: dict[str, Any]
+
+
+class EventStore(Database):
+    """The events table (events reach their lead through ``identities`` when anonymous)."""
+
+    def add_events(self, rows: Sequence[StoredEvent], conn: sa.Connection | None = None) -> int:
+        """Insert events, skipping message ids already stored; returns how many were new."""
+        if not rows:
+            return 0
+        unique = {row.message_id: row for row in rows}
+        now = now_us()
+        events = schema.events
+        with self.begin(conn) as conn:
+            known: set[str] = set()
+            for chunk in chunks(list(unique)):
+                query = sa.select(events.c.message_id).where(events.c.message_id.in_(chunk))
+                known.update(conn.execute(query).scalars())
+            new = [
+                {
+                    "message_id": row.message_id,
+                    "lead_id": row.lead_id,
+                    "anonymous_id": row.anonymous_id,
+                    "type": row.type,
+                    "event": row.event,
+                    "timestamp": row.timestamp,
+                    "properties": json.dumps(row.properties),
+                    "received_at": now,
+                }
+                for message_id, row in unique.items()
+                if message_id not in known
+            ]
+            if new:
+                conn.execute(events.insert(), new)
+        return len(new)
+
+    def lead_events(self, lead_id: str) -> Iterator[Event]:
+        """The lead's events, its anonymous history included, oldest first."""
+        yield from self.events_of([lead_id])[lead_id]
+
+    def event_rows(self, lead_ids: Sequence[str]) -> list[Any]:
+        """The stored events of some leads (``EVENTS_OF_LEADS``: lead_id, type, event,
+        timestamp, properties as JSON text, message_id), in no particular order."""
+        query = sa.text(EVENTS_OF_LEADS.format(leads=":ids")).bindparams(
+            sa.bindparam("ids", expanding=True)
+        )
+        with self.engine.connect() as conn:
+            return [
+                row
+                for chunk in chunks(lead_ids)
+                for row in conn.execute(query, {"ids": chunk}).all()
+            ]
+
+    def events_of(self, lead_ids: Sequence[str]) -> dict[str, list[Event]]:
+        """The events of several leads at once (as ``lead_events`` gives them, oldest first)."""
+        found: dict[str, list[Event]] = {lead_id: [] for lead_id in lead_ids}
+        if not found:
+            return found
+        for row in sorted(self.event_rows(list(found)), key=lambda r: r.timestamp):
+            found[row.lead_id].append(
+                Event(
+                    row.message_id,
+                    row.lead_id,
+                    row.type,
+                    row.event,
+                    row.timestamp,
+                    json.loads(row.properties),
+                )
+            )
+        return found
+
+    def events_arrow(self) -> pa.Table:
+        """All attributed events: lead_id, type, event, timestamp, properties."""
+        return self.arrow(
+            f"SELECT lead_id, type, event, timestamp, properties FROM ({RESOLVED_EVENTS}) r",
+            EVENTS_SCHEMA,
+        )

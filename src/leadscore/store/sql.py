@@ -1,0 +1,87 @@
+"""The store's shared SQL: the Arrow shapes of its reads, the queries more than one module
+runs, and two helpers every writer needs (IN lists in chunks, one-statement upserts)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pyarrow as pa
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+LEADS_SCHEMA = pa.schema(
+    [("lead_id", pa.string()), ("attributes", pa.string()), ("account_id", pa.string())]
+)
+VERSIONS_SCHEMA = pa.schema(
+    [
+        ("lead_id", pa.string()),
+        ("valid_from", pa.int64()),
+        ("id", pa.int64()),
+        ("attributes", pa.string()),
+        ("account_id", pa.string()),
+    ]
+)
+EVENTS_SCHEMA = pa.schema(
+    [
+        ("lead_id", pa.string()),
+        ("type", pa.string()),
+        ("event", pa.string()),
+        ("timestamp", pa.int64()),
+        ("properties", pa.string()),
+    ]
+)
+
+#: Events whose lead is known directly or through an identify that linked its anonymous id.
+RESOLVED_EVENTS = (
+    "SELECT COALESCE(e.lead_id, i.lead_id) AS lead_id, e.type, e.event, e.timestamp, "
+    "e.properties, e.message_id FROM events e LEFT JOIN identities i "
+    "ON e.lead_id IS NULL AND i.anonymous_id = e.anonymous_id "
+    "WHERE COALESCE(e.lead_id, i.lead_id) IS NOT NULL"
+)
+
+#: The events of some leads, resolved as ``RESOLVED_EVENTS`` resolves them: by their own lead
+#: id, or through an anonymous id linked to the lead (each half uses an index). ``{leads}`` is
+#: ``:ids`` (an expanding parameter) or a parenthesised subquery.
+EVENTS_OF_LEADS = (
+    "SELECT lead_id, type, event, timestamp, properties, message_id FROM events "
+    "WHERE lead_id IN {leads} UNION ALL SELECT i.lead_id, e.type, e.event, e.timestamp, "
+    "e.properties, e.message_id FROM identities i JOIN events e "
+    "ON e.anonymous_id = i.anonymous_id AND e.lead_id IS NULL WHERE i.lead_id IN {leads}"
+)
+
+#: ``valid_from`` of a lead's first attributes: they count from the start of time.
+EARLIEST = -(2**62)
+
+#: Each lead's attribute version at or before ``{as_of}`` (an integer, written in).
+VERSIONS_AS_OF = (
+    "SELECT lead_id, attributes, account_id FROM (SELECT lead_id, attributes, account_id, "
+    "ROW_NUMBER() OVER (PARTITION BY lead_id ORDER BY valid_from DESC, id DESC) AS rn "
+    "FROM lead_versions WHERE valid_from <= {as_of}) v WHERE rn = 1"
+)
+
+
+def chunks(ids: Sequence[str], size: int = 500) -> Iterator[list[str]]:
+    """``ids`` in lists of at most ``size``: an IN list stays under the database's limit on
+    bound parameters."""
+    for start in range(0, len(ids), size):
+        yield list(ids[start : start + size])
+
+
+def upsert(
+    conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]
+) -> None:
+    """Insert ``rows``, replacing the other columns of rows whose ``keys`` exist already, in
+    one statement (SQLite and PostgreSQL both have ``ON CONFLICT ... DO UPDATE``)."""
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        statement: Any = postgresql_insert(table)
+    else:
+        statement = sqlite_insert(table)
+    others = [name for name in rows[0] if name not in keys]
+    statement = statement.on_conflict_do_update(
+        index_elements=list(keys), set_={name: statement.excluded[name] for name in others}
+    )
+    conn.execute(statement, list(rows))
