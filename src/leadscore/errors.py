@@ -5,7 +5,7 @@
     LeadscoreError                 base; every error a user can cause is one of these
     ├── ModelFileError             invalid model file; .issues lists every problem found
     ├── InputError                 an input is unusable as a whole (unknown format, no id column)
-    │   └── MessageError           one Segment message cannot be taken (store/segment.py)
+    │   └── MessageError           one Segment message cannot be taken (spec/segment.py)
     ├── NotFoundError              a lead, a model or a project that does not exist
     ├── ConflictError              a change that contradicts what is recorded (history order)
     ├── ConfigError                bad settings or a project folder that is not one

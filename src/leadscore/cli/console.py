@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from leadscore.errors import InputError
-from leadscore.store.segment import MessageError, parse_timestamp
+from leadscore.spec.segment import MessageError, parse_timestamp
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

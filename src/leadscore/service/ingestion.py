@@ -22,9 +22,9 @@ from leadscore.service.auth import require
 from leadscore.service.body import json_body
 from leadscore.service.errors import ApiError
 from leadscore.service.runtime import Runtime, State
-from leadscore.service.schemas import Batch, Identify, Ingested, Page, Track, errors, json_request
+from leadscore.service.schemas import Batch, Ingested, errors, json_request
+from leadscore.spec.segment import Identify, MessageError, Page, Track
 from leadscore.store.ingest import Pending, parse_message
-from leadscore.store.segment import MessageError
 from leadscore.store.store import Store
 from leadscore.store.unscored import mark_unscored
 

@@ -22,6 +22,7 @@ from leadscore.service.errors import ApiError
 from leadscore.service.runtime import Runtime, State
 from leadscore.service.schemas import Feedback, LeadChange, NewLead, Outcome, errors, json_request
 from leadscore.spec.model import ScoringModel
+from leadscore.spec.segment import MessageError, parse_timestamp
 from leadscore.store.outcomes import (
     OUTCOMES,
     VERDICTS,
@@ -31,7 +32,6 @@ from leadscore.store.outcomes import (
     record_outcome,
 )
 from leadscore.store.scores import ranked_scores
-from leadscore.store.segment import MessageError, parse_timestamp
 from leadscore.store.store import Store
 from leadscore.store.unscored import mark_unscored
 

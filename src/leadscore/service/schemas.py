@@ -3,7 +3,8 @@
 The routes read their bodies themselves (``body.json_body``), so that a Segment batch keeps
 its good messages when some are bad and every error names its field; these models exist to
 document those bodies exactly, for client generators and for the schemathesis test that holds
-the service to its document.
+the service to its document. Segment's messages are documented by the schema that parses them
+(``spec.segment``).
 """
 
 from __future__ import annotations
@@ -11,15 +12,12 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic.config import JsonDict
 
 from leadscore.store.outcomes import OUTCOMES, VERDICTS
 from leadscore.store.webhooks import KINDS, MAX_THRESHOLD
 
-Id = Annotated[str, Field(min_length=1)] | int
-Time = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 Name = Annotated[str, Field(min_length=1)]
-_ONE_ID: JsonDict = {"anyOf": [{"required": ["userId"]}, {"required": ["anonymousId"]}]}
+Time = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 
 
 class ErrorBody(BaseModel):
@@ -28,43 +26,6 @@ class ErrorBody(BaseModel):
     model_config = ConfigDict(extra="allow")
     error: str
     field: str | None = None
-
-
-class _Message(BaseModel):
-    """What every Segment message may carry; other fields (context, integrations, sentAt...)
-    are taken and ignored, as Segment does."""
-
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
-    user_id: Id | None = Field(None, alias="userId", description="The lead's id.")
-    anonymous_id: Id | None = Field(
-        None, alias="anonymousId", description="A visitor not yet identified."
-    )
-    message_id: str | None = Field(
-        None, alias="messageId", description="Ingestion is idempotent on it."
-    )
-    timestamp: Time | None = Field(
-        None, description="When it happened, with a UTC offset (default: when received)."
-    )
-
-
-class Identify(_Message):
-    model_config = ConfigDict(json_schema_extra={"required": ["userId"]})
-    type: Literal["identify"] = "identify"
-    traits: dict[str, Any] = Field(default_factory=dict, description="The lead's attributes.")
-
-
-class Track(_Message):
-    model_config = ConfigDict(json_schema_extra=_ONE_ID)
-    type: Literal["track"] = "track"
-    event: Name
-    properties: dict[str, Any] = Field(default_factory=dict)
-
-
-class Page(_Message):
-    model_config = ConfigDict(json_schema_extra=_ONE_ID)
-    type: Literal["page"] = "page"
-    name: str | None = None
-    properties: dict[str, Any] = Field(default_factory=dict)
 
 
 class Batch(BaseModel):

@@ -23,15 +23,17 @@ from pydantic import ValidationError
 from leadscore._types import now_us as current_us
 from leadscore.errors import InputError
 from leadscore.spec.predicates import as_number
-from leadscore.store import mappings, schema
-from leadscore.store.outcomes import OUTCOMES
-from leadscore.store.segment import (
+from leadscore.spec.segment import (
+    MESSAGE,
+    Identify,
     MessageError,
-    SegmentMessage,
+    Track,
     checked_time,
     message_id_of,
     parse_timestamp,
 )
+from leadscore.store import mappings, schema
+from leadscore.store.outcomes import OUTCOMES
 from leadscore.store.store import Store, StoredEvent
 
 logger = logging.getLogger(__name__)
@@ -289,17 +291,12 @@ def parse_message(raw: dict[str, Any], now: int) -> tuple[str, Any]:
     """One Segment message checked and normalised: ("identify", (lead_id, traits,
     anonymous_id, at)) or ("event", StoredEvent); a ``MessageError`` names the bad field."""
     try:
-        message = SegmentMessage.model_validate(raw)
+        message = MESSAGE.validate_python(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"]) or "message"
-        reason = first["msg"]
-        if first["type"] == "literal_error":
-            reason = f"must be identify, track or page. Got {first['input']!r} instead"
-        raise MessageError(loc, reason) from None
+        raise _message_error(exc) from None
     user_id = None if message.user_id in (None, "") else str(message.user_id)
     anonymous_id = None if message.anonymous_id in (None, "") else str(message.anonymous_id)
-    if message.type == "identify":
+    if isinstance(message, Identify):
         if user_id is None:
             raise MessageError("userId", "is required for identify (it names the lead)")
         # traits change as of the identify's time (now when it has none)
@@ -307,7 +304,7 @@ def parse_message(raw: dict[str, Any], now: int) -> tuple[str, Any]:
         return "identify", (user_id, dict(message.traits), anonymous_id, at)
     if user_id is None and anonymous_id is None:
         raise MessageError("userId", "is missing, and so is anonymousId; one is required")
-    if message.type == "track" and not message.event:
+    if isinstance(message, Track) and not message.event:
         raise MessageError("event", "is required for track calls")
     timestamp = checked_time(message, now)
     properties = dict(message.properties)
@@ -320,10 +317,25 @@ def parse_message(raw: dict[str, Any], now: int) -> tuple[str, Any]:
         lead_id=user_id,
         anonymous_id=anonymous_id,
         type=message.type,
-        event=message.event if message.type == "track" else message.name,
+        event=message.event if isinstance(message, Track) else message.name,
         timestamp=timestamp,
         properties=properties,
     )
+
+
+def _message_error(exc: ValidationError) -> MessageError:
+    """The first problem pydantic found, named by its field (a message's own fields, not
+    under the ``type`` the parser chose)."""
+    first = exc.errors()[0]
+    kind, loc = first["type"], [str(part) for part in first["loc"]]
+    if kind == "union_tag_invalid":
+        given = first["input"]["type"]
+        return MessageError("type", f"must be identify, track or page. Got {given!r} instead")
+    if kind == "union_tag_not_found":
+        return MessageError("type", "Field required")
+    if kind == "model_attributes_type":
+        return MessageError("message", "must be an object")
+    return MessageError(".".join(loc[1:]) or "message", first["msg"])
 
 
 def _outcome_time(text: object) -> int:

@@ -1,0 +1,133 @@
+"""Segment tracking-spec messages (identify, track, page): the one schema that the importer
+and the service parse with and that the OpenAPI document shows.
+
+Only what scoring needs is checked strictly; the many other fields Segment clients send
+(``context``, ``integrations``, ``sentAt`` ...) are accepted and ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, WithJsonSchema
+from pydantic.config import JsonDict
+
+from leadscore.errors import InputError
+
+#: Events may be this far in the future (clock skew between the sender and us).
+MAX_FUTURE_SKEW_SECONDS = 300
+
+
+#: An id as the document shows it (a non-empty string or an integer); the parser also takes an
+#: empty string, which names no one.
+_ID_SCHEMA: JsonDict = {"anyOf": [{"type": "string", "minLength": 1}, {"type": "integer"}]}
+Id = Annotated[str | int | None, WithJsonSchema(_ID_SCHEMA)]
+Time = Annotated[str | None, WithJsonSchema({"type": "string", "format": "date-time"})]
+_ONE_ID: JsonDict = {"anyOf": [{"required": ["userId"]}, {"required": ["anonymousId"]}]}
+
+
+class _Message(BaseModel):
+    """What every Segment message may carry; other fields (context, integrations, sentAt...)
+    are taken and ignored, as Segment does."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    user_id: Id = Field(None, alias="userId", description="The lead's id.")
+    anonymous_id: Id = Field(None, alias="anonymousId", description="A visitor not yet identified.")
+    message_id: str | None = Field(
+        None, alias="messageId", description="Ingestion is idempotent on it."
+    )
+    timestamp: Time = Field(
+        None, description="When it happened, with a UTC offset (default: when received)."
+    )
+    original_timestamp: Time = Field(
+        None, alias="originalTimestamp", description="Taken when there is no timestamp."
+    )
+
+
+class Identify(_Message):
+    """Who a lead is: its traits become the lead's attributes from the message's time."""
+
+    model_config = ConfigDict(json_schema_extra={"required": ["type", "userId"]})
+    type: Literal["identify"] = "identify"
+    traits: dict[str, Any] = Field(default_factory=dict, description="The lead's attributes.")
+
+
+class Track(_Message):
+    """Something a lead did; ``event`` names it (required: the parser says so by name)."""
+
+    model_config = ConfigDict(json_schema_extra={"required": ["type", "event"], **_ONE_ID})
+    type: Literal["track"] = "track"
+    event: Annotated[str | None, WithJsonSchema({"type": "string", "minLength": 1})] = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class Page(_Message):
+    """A page a lead (or a visitor not yet identified) viewed."""
+
+    model_config = ConfigDict(json_schema_extra={"required": ["type"], **_ONE_ID})
+    type: Literal["page"] = "page"
+    name: str | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+SegmentMessage = Identify | Track | Page
+#: The parser of one message: its ``type`` says which of the three it is.
+MESSAGE: TypeAdapter[SegmentMessage] = TypeAdapter(
+    Annotated[SegmentMessage, Field(discriminator="type")]
+)
+
+
+class MessageError(InputError, ValueError):
+    """A message that cannot be accepted; ``field`` names the offending field."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(reason)
+        self.field = field
+        self.reason = reason
+
+
+def parse_timestamp(text: str, field: str = "timestamp") -> int:
+    """ISO 8601 with a UTC offset -> microseconds since the epoch; naive times are refused."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise MessageError(field, f"{text!r} is not an ISO 8601 timestamp") from None
+    if moment.tzinfo is None:
+        raise MessageError(field, f"{text!r} has no UTC offset; add 'Z' or '+00:00'")
+    delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def message_id_of(message: SegmentMessage, raw: dict[str, Any]) -> str:
+    """The message's own id, or a stable digest of its content so re-imports stay idempotent."""
+    if message.message_id:
+        return message.message_id
+    digest = hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()
+    return f"sha256:{digest[:32]}"
+
+
+def checked_time(message: SegmentMessage, now_us: int) -> int:
+    """The event time in UTC microseconds, refusing events too far in the future."""
+    text = message.timestamp or message.original_timestamp
+    if not text:
+        raise MessageError("timestamp", "is required")
+    ts = parse_timestamp(text)
+    skew = (ts - now_us) / 1_000_000
+    if skew > MAX_FUTURE_SKEW_SECONDS:
+        raise MessageError(
+            "timestamp",
+            f"is {_duration(skew)} in the future; the allowed skew is "
+            f"{MAX_FUTURE_SKEW_SECONDS // 60} minutes",
+        )
+    return ts
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 86_400:
+        return f"{seconds / 86_400:.0f} days"
+    if seconds >= 3_600:
+        return f"{seconds / 3_600:.0f} hours"
+    return f"{seconds / 60:.0f} minutes"
