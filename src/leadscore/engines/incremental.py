@@ -11,63 +11,23 @@ from __future__ import annotations
 import bisect
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
 from leadscore._types import Event
 from leadscore.engines import bots
 from leadscore.engines import semantics as s
-from leadscore.engines.plan import Plan, RuleStep, milli_bounds
+from leadscore.engines.lead_state import LeadState, Window, applies
+from leadscore.engines.plan import Plan, RuleStep
 from leadscore.engines.results import (
     AccountFacts,
-    ConditionCheck,
     LeadScore,
     RuleContribution,
-    StageCheck,
-    Transition,
 )
+from leadscore.engines.stage_checks import StageFacts, StageRules, walk_stage_conditions
 from leadscore.spec import conditions as c
 from leadscore.spec.accounts import account_of, fact_name
-from leadscore.spec.predicates import Bounds, Predicate, field_value
+from leadscore.spec.predicates import Predicate
 
-
-@dataclass(slots=True)
-class LeadState:
-    """What the incremental engine remembers of one lead under one plan."""
-
-    lead_id: str
-    attributes: dict[str, object]
-    matched: list[list[int]]  # per event filter: sorted timestamps of matching events
-    per_day: list[Counter[int]]  # per event filter: matching events per UTC day
-    activity: list[int] = field(default_factory=list)
-    seen: set[str] = field(default_factory=set)
-    # verdicts that depend only on the attributes (fit rules, attribute conditions), by rule
-    # or condition id; cleared by IncrementalScorer.set_attributes
-    verdicts: dict[int, bool] = field(default_factory=dict)
-    # with a bot filter: its index of the lead's events, and the events it removed
-    bot_index: bots.BotIndex | None = None
-    bot_filtered: list[Event] = field(default_factory=list)
-    scored_events: list[Event] = field(default_factory=list)
-    # the lifecycle recorded so far: the stage, and the instant of the last recycle
-    stage: str | None = None
-    recycled_at: int | None = None
-    # per event filter, bumped whenever its counts change; and per rule, its fold over the
-    # days before as_of's day, kept while (that day, the recycle cut, the version) hold
-    versions: list[int] = field(default_factory=list)
-    past: dict[int, tuple[tuple[int, int | None, int], tuple[int, int, int]]] = field(
-        default_factory=dict
-    )
-
-    def holds(self, key: int, predicates: Iterable[Predicate]) -> bool:
-        """Whether every predicate holds on the attributes, computed once per attribute set."""
-        verdict = self.verdicts.get(key)
-        if verdict is None:
-            verdict = self.verdicts[key] = applies(predicates, self.attributes)
-        return verdict
-
-
-def applies(predicates: Iterable[Predicate], attributes: dict[str, object]) -> bool:
-    """Whether every predicate holds on the lead's attributes."""
-    return all(p.test(field_value(attributes, p.field)) for p in predicates)
+__all__ = ["IncrementalScorer", "LeadState", "applies"]
 
 
 class IncrementalScorer:
@@ -89,19 +49,13 @@ class IncrementalScorer:
 
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
-        # per condition leaf, computed once: its text for explanations and its milli bounds
-        self._texts: dict[int, str] = {}
-        self._bounds: dict[int, Bounds] = {}
+        self._stage_rules = StageRules(plan)
         self._ppm: list[dict[int, int]] = [{} for _ in plan.rules]  # decay factor by age
         # fit rules and attribute conditions that read account facts (never cached)
         self._reads_account: set[int] = {
             id(rule) for rule in plan.fit if any(fact_name(p.field) for p in rule.when)
         }
-        trees = [tree for stage in plan.stages for tree in (stage.when, stage.withdraw) if tree]
-        for node in (node for tree in trees for node in c.walk(tree)):
-            self._texts[id(node)] = describe(node)
-            if isinstance(node, c.ScoreAtLeast):
-                self._bounds[id(node)] = milli_bounds(node)
+        for node in walk_stage_conditions(plan):
             if isinstance(node, c.AttributeCondition) and fact_name(node.where.field):
                 self._reads_account.add(id(node))
 
@@ -201,8 +155,8 @@ class IncrementalScorer:
             counts,
         )
 
-    def _window(self, state: LeadState, as_of: int) -> _Window:
-        return _Window(as_of, state.recycled_at if self.plan.restart_engagement else None)
+    def _window(self, state: LeadState, as_of: int) -> Window:
+        return Window(as_of, state.recycled_at if self.plan.restart_engagement else None)
 
     def _has_event(self, state: LeadState, matcher: int, as_of: int) -> bool:
         low, upto = self._window(state, as_of).span(state.matched[matcher])
@@ -239,7 +193,9 @@ class IncrementalScorer:
         score = s.clip(raw_score, low, high)
         if score != raw_score:
             contributions.append(RuleContribution("clip", "score", score - raw_score))
-        facts = _Facts(state, window, self, fit, engagement, score, extra)
+        facts = StageFacts(
+            self._stage_rules, state, window, self._holds, fit, engagement, score, extra
+        )
         stage_checks, stage, transition = facts.stages()
         return LeadScore(
             lead_id=state.lead_id,
@@ -268,7 +224,7 @@ class IncrementalScorer:
         return state.holds(key, predicates)
 
     def _engagement(
-        self, state: LeadState, window: _Window, contributions: list[RuleContribution]
+        self, state: LeadState, window: Window, contributions: list[RuleContribution]
     ) -> int:
         """The lead's engagement (milli-points), appending rule and cap lines to
         ``contributions``. Engagement never depends on account facts."""
@@ -295,7 +251,7 @@ class IncrementalScorer:
             )
         return capped
 
-    def _rule(self, rule: RuleStep, state: LeadState, window: _Window) -> RuleContribution:
+    def _rule(self, rule: RuleStep, state: LeadState, window: Window) -> RuleContribution:
         """One rule's contribution from per-day counts: O(active days), not O(events)."""
         stamps = state.matched[rule.matcher]
         as_of_day = window.as_of_day
@@ -371,169 +327,3 @@ class IncrementalScorer:
             else:  # the day's capped sum decayed once
                 decayed += s.apply_factor(day_raw, factor)
         return raw, decayed, matches
-
-
-@dataclass(frozen=True, slots=True)
-class _Window:
-    """The events that count: timestamp in ``(after, as_of]`` (``after``: the last recycle)."""
-
-    as_of: int
-    after: int | None
-
-    @property
-    def as_of_day(self) -> int:
-        return s.day_of(self.as_of)
-
-    @property
-    def first_day(self) -> int | None:
-        return None if self.after is None else s.day_of(self.after)
-
-    def contains(self, ts: int) -> bool:
-        return ts <= self.as_of and (self.after is None or ts > self.after)
-
-    def span(self, stamps: list[int]) -> tuple[int, int]:
-        """The index range of sorted ``stamps`` inside the window (empty when low >= upto)."""
-        low = 0 if self.after is None else bisect.bisect_right(stamps, self.after)
-        return low, bisect.bisect_right(stamps, self.as_of)
-
-    def count_on(self, stamps: list[int], day: int) -> int:
-        """Sorted ``stamps`` on UTC ``day`` inside the window."""
-        start = day * s.DAY_US - 1
-        if self.after is not None:
-            start = max(start, self.after)
-        end = min((day + 1) * s.DAY_US - 1, self.as_of)
-        return max(0, bisect.bisect_right(stamps, end) - bisect.bisect_right(stamps, start))
-
-
-@dataclass(slots=True)
-class _Facts:
-    """Evaluates stage conditions for one lead as of one instant, recording each leaf."""
-
-    state: LeadState
-    window: _Window
-    scorer: IncrementalScorer
-    fit: int
-    engagement: int
-    score: int
-    account: dict[str, object]  # the account.* facts, when the model reads them
-
-    def stages(self) -> tuple[tuple[StageCheck, ...], str | None, Transition | None]:
-        """Every stage's entry check, the current stage's withdraw check, the new stage and
-        the transition (``semantics.next_stage`` states the rule)."""
-        plan = self.scorer.plan
-        if not plan.stages:
-            return (), None, None
-        current = plan.stage_index(self.state.stage)
-        reached: dict[str, bool] = {}
-        checks: list[StageCheck] = []
-        entered: list[bool] = []
-        for index, stage in enumerate(plan.stages):
-            leaves: list[ConditionCheck] = []
-            ok = index == 0 or (stage.when is not None and self._eval(stage.when, reached, leaves))
-            reached[stage.name] = ok or index <= current
-            entered.append(ok)
-            checks.append(StageCheck(stage.name, ok, tuple(leaves)))
-        withdrawn = False
-        step = plan.stages[current]
-        if step.withdraw is not None:
-            leaves = []
-            withdrawn = self._eval(step.withdraw, reached, leaves)
-            checks.append(StageCheck(step.name, withdrawn, tuple(leaves), kind="withdraw"))
-        new = s.next_stage(current, entered, withdrawn, step.withdraw_to)
-        transition: Transition | None = (
-            "withdraw" if withdrawn else "advance" if new > current else None
-        )
-        return tuple(checks), plan.stages[new].name, transition
-
-    def _eval(self, node: c.Condition, reached: dict[str, bool], out: list[ConditionCheck]) -> bool:
-        if isinstance(node, c.All):
-            # a list, not a generator: every leaf is evaluated and recorded for the explanation
-            return all([self._eval(child, reached, out) for child in node.all])  # noqa: C419
-        if isinstance(node, c.AnyOf):
-            return any([self._eval(child, reached, out) for child in node.any])  # noqa: C419
-        if isinstance(node, c.Not):
-            inner: list[ConditionCheck] = []
-            result = not self._eval(node.not_, reached, inner)
-            if len(inner) == 1 and not isinstance(node.not_, c.All | c.AnyOf | c.Not):
-                leaf = inner[0]
-                inner = [ConditionCheck(f"not ({leaf.condition})", leaf.value, not leaf.holds)]
-            out.extend(inner)
-            return result
-        value, ok = self._leaf(node, reached)
-        out.append(ConditionCheck(self.scorer._texts[id(node)], value, ok))
-        return ok
-
-    def _leaf(self, node: c.Condition, reached: dict[str, bool]) -> tuple[str, bool]:
-        if isinstance(node, c.ScoreAtLeast):
-            measured = {"score": self.score, "fit": self.fit, "engagement": self.engagement}[
-                node.of
-            ]
-            return f"{measured / s.MILLI:g}", self.scorer._bounds[id(node)].holds(measured)
-        if isinstance(node, c.AttributeCondition):
-            value = field_value({**self.state.attributes, **self.account}, node.where.field)
-            holds = self.scorer._holds(self.state, self.account, id(node), (node.where,))
-            return repr(value), holds
-        if isinstance(node, c.EventCount):
-            count = len(self._stamps(node, node.within_days))
-            return str(count), node.holds(count)
-        if isinstance(node, c.DaysSinceActivity):
-            days = self._days_since(self.state.activity)
-            return _days_text(days), node.holds(days)
-        if isinstance(node, c.DaysSinceEvent):
-            days = self._days_since(self._stamps(node, None))
-            return _days_text(days), node.holds(days)
-        if isinstance(node, c.StageReached):
-            return str(reached[node.stage]).lower(), reached[node.stage]
-        raise TypeError(f"not a leaf condition: {node!r}")  # pragma: no cover
-
-    def _stamps(self, node: c.EventCount | c.DaysSinceEvent, within_days: int | None) -> list[int]:
-        stamps = self.state.matched[self.scorer.plan.condition_matchers[id(node)]]
-        low, upto = self.window.span(stamps)
-        inside = stamps[low:upto]
-        if within_days is None:
-            return inside
-        as_of_day = self.window.as_of_day
-        return [ts for ts in inside if as_of_day - s.day_of(ts) <= within_days]
-
-    def _days_since(self, stamps: list[int]) -> int:
-        low, upto = self.window.span(stamps)
-        if upto <= low:
-            return s.NEVER_DAYS
-        return self.window.as_of_day - s.day_of(stamps[upto - 1])
-
-
-def _days_text(days: int) -> str:
-    return "never" if days == s.NEVER_DAYS else f"{days} days"
-
-
-def _bounds_text(bounds: Bounds) -> str:
-    parts = [f"{op} {value:g}" for op, value in bounds.given()]
-    return " and ".join(parts)
-
-
-def _predicate_text(predicate: Predicate) -> str:
-    data = predicate.model_dump(exclude={"field", "type", "negate"}, exclude_defaults=True)
-    detail = ", ".join(f"{k}={v!r}" for k, v in data.items())
-    negation = "not " if predicate.negate else ""
-    return f"{predicate.field} {negation}{predicate.type}" + (f" {detail}" if detail else "")
-
-
-def describe(node: c.Condition) -> str:
-    """A short readable form of a leaf condition, for explanations."""
-    if isinstance(node, c.ScoreAtLeast):
-        return f"{node.of} {_bounds_text(node)}"
-    if isinstance(node, c.AttributeCondition):
-        return _predicate_text(node.where)
-    if isinstance(node, c.EventCount | c.DaysSinceEvent):
-        what = node.event if node.event is not None else f"{node.event_type} calls"
-        if node.where:
-            what += " where " + " and ".join(_predicate_text(p) for p in node.where)
-        if isinstance(node, c.EventCount):
-            window = f" in the last {node.within_days} days" if node.within_days is not None else ""
-            return f"count of {what}{window} {_bounds_text(node)}"
-        return f"days since {what} {_bounds_text(node)}"
-    if isinstance(node, c.DaysSinceActivity):
-        return f"days since any activity {_bounds_text(node)}"
-    if isinstance(node, c.StageReached):
-        return f"stage {node.stage} reached"
-    return type(node).__name__

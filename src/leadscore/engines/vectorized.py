@@ -10,7 +10,6 @@ hold it to the incremental engine to the milli-point.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -19,87 +18,26 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from leadscore.engines import semantics as s
-from leadscore.engines.plan import Plan, RuleStep, milli_bounds
+from leadscore.engines.arrays import (
+    NO_DAY,
+    band_indexes,
+    clamp,
+    decayed,
+    last_per_lead,
+    names_at,
+    per_lead_sum,
+    runs,
+)
+from leadscore.engines.batch_stages import Stages
+from leadscore.engines.plan import Plan, RuleStep
 from leadscore.engines.prepared import Bools, Ints, Prepared, Series
-from leadscore.spec import conditions as c
 from leadscore.spec.accounts import fact_name
 from leadscore.spec.decay import Decay
-from leadscore.spec.predicates import Bounds, Predicate
+from leadscore.spec.predicates import Predicate
 
-NO_DAY = -1
 #: From this many events rules are scored on every core; below, starting the threads costs
 #: more than they save (a service round scores a few leads).
 THREADS_FROM_EVENTS = 200_000
-COMPARE: dict[str, Callable[[Ints, float], Bools]] = {
-    ">": np.greater,
-    ">=": np.greater_equal,
-    "<": np.less,
-    "<=": np.less_equal,
-}
-
-
-def runs(keys: Sequence[Ints | npt.NDArray[np.int32]]) -> Ints:
-    """Start positions of the runs of equal key tuples in sorted parallel arrays."""
-    size = len(keys[0])
-    if size == 0:
-        return np.zeros(0, np.int64)
-    change = np.zeros(size, np.bool_)
-    change[0] = True
-    for key in keys:
-        change[1:] |= key[1:] != key[:-1]
-    return np.flatnonzero(change)
-
-
-def per_lead_sum(lead: npt.NDArray[np.int32], values: Ints, size: int) -> Ints:
-    """Exact integer sums of ``values`` per lead; ``lead`` is sorted."""
-    out = np.zeros(size, np.int64)
-    if len(lead):
-        starts = runs([lead])
-        out[lead[starts]] = np.add.reduceat(values, starts)
-    return out
-
-
-def last_per_lead(lead: npt.NDArray[np.int32], values: Ints, size: int) -> Ints:
-    """Each lead's last value (its latest event's, as ``lead`` is sorted by time within)."""
-    out = np.full(size, NO_DAY, np.int64)
-    if len(lead):
-        ends = np.r_[runs([lead])[1:] - 1, len(lead) - 1]
-        out[lead[ends]] = values[ends]
-    return out
-
-
-def decayed(milli: Ints, ppm: Ints) -> Ints:
-    """``semantics.apply_factor`` over arrays: half away from zero."""
-    magnitude = (np.abs(milli) * ppm + s.PPM // 2) // s.PPM
-    return np.where(milli >= 0, magnitude, -magnitude)
-
-
-def clamp(values: Ints, cap: int | None) -> Ints:
-    return values if cap is None else np.clip(values, -cap, cap)
-
-
-def bounds_mask(values: Ints, bounds: Bounds) -> Bools:
-    mask = np.ones(len(values), np.bool_)
-    for op, limit in bounds.given():
-        mask &= COMPARE[op](values, limit)
-    return mask
-
-
-def band_indexes(values: Ints, bands: Sequence[tuple[str, float | None]]) -> Ints:
-    """``semantics.band`` over arrays: the index of each value's band, -1 for none."""
-    out = np.full(len(values), -1, np.int64)
-    for index, (_, minimum) in reversed(list(enumerate(bands))):
-        hit = np.ones(len(values), np.bool_) if minimum is None else values >= minimum
-        out[hit] = index
-    return out
-
-
-def names_at(names: Sequence[str], indexes: Ints) -> pa.Array:
-    """The names at ``indexes`` as strings, null where the index is -1."""
-    if not names:
-        return pa.nulls(len(indexes), pa.string())
-    picks = pa.array(indexes, mask=indexes < 0)
-    return pa.array(list(names), pa.string()).take(picks)
 
 
 class Lifecycle:
@@ -348,74 +286,3 @@ def score_prepared(prepared: Prepared, as_of: int, lifecycle: pa.Table | None) -
             "transition": names_at(["advance", "withdraw"], transition[keep]),
         }
     )
-
-
-class Stages:
-    """Stage condition trees over the per-lead arrays, and ``semantics.next_stage``."""
-
-    def __init__(
-        self,
-        plan: Plan,
-        scorer: ScoringRun,
-        values: dict[str, Ints],
-        attribute: Callable[[Predicate], Bools],
-    ) -> None:
-        self.plan = plan
-        self.scorer = scorer
-        self.values = values
-        self.attribute = attribute
-        self.current = np.zeros(scorer.size, np.int64)
-        self._entered: dict[str, Bools] = {}
-
-    def entered(self, index: int) -> Bools:
-        stage = self.plan.stages[index]
-        if stage.name not in self._entered:
-            if index == 0 or stage.when is None:
-                self._entered[stage.name] = np.ones(self.scorer.size, np.bool_)
-            else:
-                self._entered[stage.name] = self.holds(stage.when)
-        return self._entered[stage.name]
-
-    def holds(self, node: c.Condition) -> Bools:
-        if isinstance(node, c.All):
-            every: Bools = np.logical_and.reduce([self.holds(n) for n in node.all])
-            return every
-        if isinstance(node, c.AnyOf):
-            some: Bools = np.logical_or.reduce([self.holds(n) for n in node.any])
-            return some
-        if isinstance(node, c.Not):
-            return ~self.holds(node.not_)
-        if isinstance(node, c.ScoreAtLeast):
-            return bounds_mask(self.values[node.of], milli_bounds(node))
-        if isinstance(node, c.AttributeCondition):
-            return self.attribute(node.where)
-        if isinstance(node, c.EventCount):
-            matcher = self.plan.condition_matchers[id(node)]
-            return bounds_mask(self.scorer.count(matcher, node.within_days), node)
-        if isinstance(node, c.DaysSinceActivity):
-            return bounds_mask(self.scorer.days_since(None), node)
-        if isinstance(node, c.DaysSinceEvent):
-            matcher = self.plan.condition_matchers[id(node)]
-            return bounds_mask(self.scorer.days_since(matcher), node)
-        if isinstance(node, c.StageReached):
-            index = self.plan.stage_index(node.stage)
-            return (self.current >= index) | self.entered(index)
-        raise TypeError(f"not a condition: {node!r}")  # pragma: no cover
-
-    def next(self, current: Ints) -> tuple[Ints, Bools]:
-        """The stage index after this evaluation, and whether it was a withdrawal."""
-        self.current = current
-        stages = self.plan.stages
-        if not stages:
-            return np.full(len(current), -1, np.int64), np.zeros(len(current), np.bool_)
-        advanced = current.copy()
-        for index in range(1, len(stages)):
-            advanced = np.where(self.entered(index), np.maximum(advanced, index), advanced)
-        withdrawn = np.zeros(len(current), np.bool_)
-        back = np.zeros(len(current), np.int64)
-        for index, stage in enumerate(stages):
-            if stage.withdraw is not None:
-                hit = (current == index) & self.holds(stage.withdraw)
-                withdrawn |= hit
-                back = np.where(hit, stage.withdraw_to, back)
-        return np.where(withdrawn, back, advanced), withdrawn
