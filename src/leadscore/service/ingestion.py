@@ -24,7 +24,7 @@ from leadscore.service.errors import ApiError
 from leadscore.service.runtime import Runtime, State
 from leadscore.service.schemas import Batch, Ingested, errors, json_request
 from leadscore.spec.segment import Identify, MessageError, Page, Track
-from leadscore.store.ingest import Pending, parse_message
+from leadscore.store.messages import Pending, parse_message
 from leadscore.store.store import Store
 from leadscore.store.unscored import mark_unscored
 

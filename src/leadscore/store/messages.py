@@ -1,0 +1,130 @@
+"""Segment messages checked and normalised, and the buffer that writes them together.
+
+One path for both doors: the service's ``/v1/batch`` and ``leadscore import events`` parse
+each message with ``parse_message`` (the schema is ``spec.segment``) and write through
+``Pending``, so a message means the same whichever way it came in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from pydantic import ValidationError
+
+from leadscore.spec.segment import (
+    MESSAGE,
+    Identify,
+    MessageError,
+    Track,
+    checked_time,
+    message_id_of,
+)
+from leadscore.store.store import Store, StoredEvent
+
+
+@dataclass
+class Pending:
+    """Parsed messages waiting to be written together: leads and their traits (identify),
+    events, and anonymous ids linked to leads."""
+
+    events: list[StoredEvent] = field(default_factory=list)
+    leads: list[tuple[str, dict[str, Any], int | None]] = field(default_factory=list)
+    links: list[tuple[str, str]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.events) + len(self.leads)
+
+    def add(self, kind: str, item: Any) -> None:
+        """Take one ``parse_message`` result."""
+        if kind == "identify":
+            lead_id, traits, anonymous_id, at = item
+            self.leads.append((lead_id, traits, at))
+            if anonymous_id:
+                self.links.append((anonymous_id, lead_id))
+            return
+        self.events.append(item)
+        if item.lead_id is not None:
+            self.leads.append((item.lead_id, {}, None))
+            if item.anonymous_id:
+                self.links.append((item.anonymous_id, item.lead_id))
+
+    @classmethod
+    def merged(cls, parts: list[Pending]) -> Pending:
+        """One ``Pending`` holding all of ``parts``, in order."""
+        whole = cls()
+        for part in parts:
+            whole.events.extend(part.events)
+            whole.leads.extend(part.leads)
+            whole.links.extend(part.links)
+        return whole
+
+    def lead_ids(self) -> set[str]:
+        """The leads these messages name (anonymous events name none until linked)."""
+        return {lead_id for lead_id, _, _ in self.leads} | {lead for _, lead in self.links}
+
+    def anonymous_ids(self) -> set[str]:
+        return {e.anonymous_id for e in self.events if e.lead_id is None and e.anonymous_id}
+
+    def flush(self, store: Store, conn: sa.Connection | None = None) -> int:
+        """Write everything (in ``conn``'s transaction when given); returns how many events
+        were new (the others were known)."""
+        new = store.add_events(self.events, conn)
+        store.upsert_leads(self.leads, conn)
+        store.link_identities(self.links, conn)
+        self.events.clear()
+        self.leads.clear()
+        self.links.clear()
+        return new
+
+
+def parse_message(raw: dict[str, Any], now: int) -> tuple[str, Any]:
+    """One Segment message checked and normalised: ("identify", (lead_id, traits,
+    anonymous_id, at)) or ("event", StoredEvent); a ``MessageError`` names the bad field."""
+    try:
+        message = MESSAGE.validate_python(raw)
+    except ValidationError as exc:
+        raise _message_error(exc) from None
+    user_id = None if message.user_id in (None, "") else str(message.user_id)
+    anonymous_id = None if message.anonymous_id in (None, "") else str(message.anonymous_id)
+    if isinstance(message, Identify):
+        if user_id is None:
+            raise MessageError("userId", "is required for identify (it names the lead)")
+        # traits change as of the identify's time (now when it has none)
+        at = checked_time(message, now) if message.timestamp or message.original_timestamp else None
+        return "identify", (user_id, dict(message.traits), anonymous_id, at)
+    if user_id is None and anonymous_id is None:
+        raise MessageError("userId", "is missing, and so is anonymousId; one is required")
+    if isinstance(message, Track) and not message.event:
+        raise MessageError("event", "is required for track calls")
+    timestamp = checked_time(message, now)
+    properties = dict(message.properties)
+    context = (message.model_extra or {}).get("context")
+    agent = context.get("userAgent") if isinstance(context, dict) else None
+    if isinstance(agent, str) and "user_agent" not in properties:
+        properties["user_agent"] = agent  # Segment's context.userAgent, for the bot filter
+    return "event", StoredEvent(
+        message_id=message_id_of(message, raw),
+        lead_id=user_id,
+        anonymous_id=anonymous_id,
+        type=message.type,
+        event=message.event if isinstance(message, Track) else message.name,
+        timestamp=timestamp,
+        properties=properties,
+    )
+
+
+def _message_error(exc: ValidationError) -> MessageError:
+    """The first problem pydantic found, named by its field (a message's own fields, not
+    under the ``type`` the parser chose)."""
+    first = exc.errors()[0]
+    kind, loc = first["type"], [str(part) for part in first["loc"]]
+    if kind == "union_tag_invalid":
+        given = first["input"]["type"]
+        return MessageError("type", f"must be identify, track or page. Got {given!r} instead")
+    if kind == "union_tag_not_found":
+        return MessageError("type", "Field required")
+    if kind == "model_attributes_type":
+        return MessageError("message", "must be an object")
+    return MessageError(".".join(loc[1:]) or "message", first["msg"])
