@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from leadscore.errors import Issue, ModelFileError
 from leadscore.spec.model import FieldError, ScoringModel
+from leadscore.spec.yaml_limits import shape_issue
 
 DEFAULT_MODEL_RESOURCE = "brief.yaml"
 
@@ -93,7 +94,13 @@ def _describe(error: Any) -> str:
 
 
 def parse_model(text: str, source: str = "<model>") -> ScoringModel:
-    """Validate YAML text as a model; raise ModelFileError listing every problem."""
+    """Validate YAML text as a model; raise ModelFileError listing every problem.
+
+    The text's size, depth and expanded size are bounded first (``yaml_limits``), so no
+    document, however crafted, makes this slow or large."""
+    issue = shape_issue(text, source)
+    if issue is not None:
+        raise ModelFileError([issue])
     try:
         root = yaml.compose(text, Loader=_Loader)
         data = yaml.load(text, Loader=_Loader)  # a SafeLoader
