@@ -16,6 +16,12 @@ app = typer.Typer(help="Import leads or events into the project's database.", no
 AllowRejects = Annotated[
     bool, typer.Option("--allow-rejects", help="Exit 0 even when some lines were rejected.")
 ]
+Encoding = Annotated[
+    str | None,
+    typer.Option(
+        help="The file's text encoding (default UTF-8); files saved by Excel are often cp1252.",
+    ),
+]
 
 
 def _count_lines(path: Path) -> int:
@@ -47,13 +53,18 @@ def leads(
         str, typer.Option(help="Column mapping: auto, hubspot, salesforce or none.")
     ] = "auto",
     allow_rejects: AllowRejects = False,
+    encoding: Encoding = None,
 ) -> None:
     """Create or update leads; HubSpot and Salesforce exports are recognised by their headers."""
     project = Project.find(Path.cwd())
     with project.store() as store, progress() as bar:
         task = bar.add_task(f"Importing {path.name}", total=_count_lines(path))
         summary = import_leads(
-            store, path, mapping=mapping, progress=lambda n: bar.update(task, completed=n)
+            store,
+            path,
+            mapping=mapping,
+            progress=lambda n: bar.update(task, completed=n),
+            encoding=encoding,
         )
     _report(summary, "leads", allow_rejects)
 
@@ -62,12 +73,15 @@ def leads(
 def events(
     path: Annotated[Path, typer.Argument(help="Segment JSON lines (identify/track/page) or CSV.")],
     allow_rejects: AllowRejects = False,
+    encoding: Encoding = None,
 ) -> None:
     """Store events once per messageId; identify calls update leads and link anonymous ids."""
     project = Project.find(Path.cwd())
     with project.store() as store, progress() as bar:
         task = bar.add_task(f"Importing {path.name}", total=_count_lines(path))
-        summary = import_events(store, path, progress=lambda n: bar.update(task, completed=n))
+        summary = import_events(
+            store, path, progress=lambda n: bar.update(task, completed=n), encoding=encoding
+        )
     _report(summary, "events", allow_rejects)
 
 
@@ -77,11 +91,14 @@ def outcomes(
         Path, typer.Argument(help="CSV or JSONL of outcomes: lead_id, outcome, at, value.")
     ],
     allow_rejects: AllowRejects = False,
+    encoding: Encoding = None,
 ) -> None:
     """Record what became of leads (converted, won, lost; at: a date or an ISO time with an
     offset; value optional): the labels `leadscore train` and `evaluate` learn from."""
     project = Project.find(Path.cwd())
     with project.store() as store, progress() as bar:
         task = bar.add_task(f"Importing {path.name}", total=_count_lines(path))
-        summary = import_outcomes(store, path, progress=lambda n: bar.update(task, completed=n))
+        summary = import_outcomes(
+            store, path, progress=lambda n: bar.update(task, completed=n), encoding=encoding
+        )
     _report(summary, "outcomes", allow_rejects)

@@ -4,6 +4,7 @@ and sales sending a lead back."""
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from pathlib import Path
 from typing import Annotated
@@ -34,6 +35,28 @@ AsOf = Annotated[
 ]
 ModelOption = Annotated[str | None, typer.Option("--model", help="Only this model (by name).")]
 
+OUTPUT_SUFFIXES = (".csv", ".jsonl", ".ndjson", ".parquet")
+
+
+def _writable_output(output: str | None) -> str | None:
+    """Check --output before any work is done: a command that scores for minutes (and keeps
+    what it found) must not then fail on a path that could never be written."""
+    if output is None or output == "-":
+        return output
+    path = Path(output)
+    if path.suffix.lower() not in OUTPUT_SUFFIXES:
+        raise typer.BadParameter(
+            f"unknown file type {path.suffix!r}; use .csv, .jsonl, .parquet or - for stdout"
+        )
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise typer.BadParameter(f"{output} is a folder; give a file name")
+    if not folder.is_dir():
+        raise typer.BadParameter(f"the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise typer.BadParameter(f"{output} cannot be written (permission denied)")
+    return output
+
 
 Output = Annotated[
     str | None,
@@ -41,6 +64,7 @@ Output = Annotated[
         "--output",
         "-o",
         help="Write every result to .csv, .jsonl, .parquet, or - for CSV on stdout.",
+        callback=_writable_output,
     ),
 ]
 
@@ -68,7 +92,13 @@ def write_table(table: pa.Table, output: str) -> None:
         pacsv.write_csv(table, sink)
         typer.echo(sink.getvalue().to_pybytes().decode(), nl=False)
         return
-    path = Path(output)
+    try:
+        _write_file(table, Path(output))
+    except OSError as exc:
+        raise InputError(f"--output {output}: cannot be written: {exc.strerror}") from None
+
+
+def _write_file(table: pa.Table, path: Path) -> None:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         import pyarrow.csv as pacsv
@@ -84,7 +114,7 @@ def write_table(table: pa.Table, output: str) -> None:
                 handle.write(json.dumps(row) + "\n")
     else:
         raise InputError(
-            f"--output {output}: unknown file type {suffix!r}; use .csv, .jsonl, "
+            f"--output {path}: unknown file type {suffix!r}; use .csv, .jsonl, "
             ".parquet or - for CSV on stdout"
         )
 

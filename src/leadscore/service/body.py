@@ -2,39 +2,66 @@
 
 from __future__ import annotations
 
-import json
 import zlib
 from typing import Any
 
 from fastapi import Request
 
 from leadscore.service.errors import ApiError
+from leadscore.spec import json_values
 
-#: The largest request body taken (Segment's own limit for a batch is 500 KB).
+#: The largest request body taken (Segment's own limit for a batch is 500 KB), before and
+#: after inflating.
 MAX_BODY_BYTES = 1_000_000
+
+_TOO_LARGE = f"the body is larger than {MAX_BODY_BYTES:,} bytes"
 
 
 async def json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object; 400 (413 when too large) saying what is wrong."""
+    """The request's JSON object; 400 (413 when too large) saying what is wrong.
+
+    The body is read as it arrives and refused as soon as it passes the limit, whether or
+    not it declared its length; what may hurt later (huge numbers, unpaired surrogates,
+    deep nesting) is left to each message's own check (``json_values.problem``)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise ApiError(413, f"the body is larger than {MAX_BODY_BYTES:,} bytes")
-    raw = await request.body()
+        raise ApiError(413, _TOO_LARGE)
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_BODY_BYTES:
+            raise ApiError(413, _TOO_LARGE)
+    data = bytes(raw)
     if request.headers.get("content-encoding", "").lower() == "gzip":
-        try:  # at most one byte past the limit is inflated: no gzip bomb fills the memory
-            inflater = zlib.decompressobj(wbits=31)
-            raw = inflater.decompress(raw, MAX_BODY_BYTES + 1)
-        except zlib.error:
-            raise ApiError(400, "the body is not valid gzip") from None
-    if len(raw) > MAX_BODY_BYTES:
-        raise ApiError(413, f"the body is larger than {MAX_BODY_BYTES:,} bytes")
+        data = _gunzip(data)
     try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"the body is not JSON: {exc}") from None
+        body = json_values.loads(data)
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, f"the body is not UTF-8 (byte {exc.start}: {exc.reason})") from None
+    except ValueError as exc:
+        raise ApiError(400, f"the body is not JSON that can be read: {exc}") from None
     if not isinstance(body, dict):
         raise ApiError(400, "the body must be a JSON object")
     return body
+
+
+def _gunzip(data: bytes) -> bytes:
+    """Every gzip member of ``data`` inflated (concatenated members are one stream, as
+    ``gzip -c a b`` writes), stopping one byte past the limit: no gzip bomb fills memory."""
+    out = bytearray()
+    rest = data
+    try:
+        while rest:
+            inflater = zlib.decompressobj(wbits=31)
+            out += inflater.decompress(rest, MAX_BODY_BYTES + 1 - len(out))
+            if len(out) > MAX_BODY_BYTES or inflater.unconsumed_tail:
+                raise ApiError(413, _TOO_LARGE + " once inflated")
+            if not inflater.eof:
+                raise ApiError(400, "the body is not valid gzip (it ends inside a member)")
+            rest = inflater.unused_data
+    except zlib.error:
+        raise ApiError(400, "the body is not valid gzip") from None
+    return bytes(out)
 
 
 def choice(body: dict[str, Any], field: str, choices: tuple[str, ...]) -> str:

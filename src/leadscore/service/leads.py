@@ -7,9 +7,9 @@ import base64
 import binascii
 import json
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from leadscore._types import format_as_of, now_us
 from leadscore.app.explain import explain_lead, explanation
@@ -21,6 +21,7 @@ from leadscore.service.body import choice, json_body
 from leadscore.service.errors import ApiError
 from leadscore.service.runtime import Runtime, State
 from leadscore.service.schemas import Feedback, LeadChange, NewLead, Outcome, errors, json_request
+from leadscore.spec import json_values
 from leadscore.spec.model import ScoringModel
 from leadscore.spec.segment import MessageError, parse_timestamp
 from leadscore.store.outcomes import (
@@ -38,6 +39,22 @@ from leadscore.store.unscored import mark_unscored
 router = APIRouter(prefix="/v1/leads", tags=["leads"], responses=errors(400, 401, 403, 404))
 
 
+def _addressed(lead_id: str) -> str:
+    """The lead id in the path; 404 when it could not be one (``json_values.id_problem``:
+    no lead with such an id was ever accepted), before any store sees it."""
+    reason = json_values.id_problem(lead_id)
+    if reason is not None:
+        raise ApiError(404, f"no lead with id {lead_id!r}, and none can have it: it {reason}")
+    return lead_id
+
+
+#: Kept scores are milli-points within a model's bounds; a cursor past this is forged.
+MAX_CURSOR_SCORE = 2**62
+
+#: A lead id taken from the path.
+LeadId = Annotated[str, Depends(_addressed)]
+
+
 @router.get("", dependencies=[require("read")])
 def ranked(
     state: State,
@@ -53,6 +70,11 @@ def ranked(
     """Leads ranked by their kept score under one model (default: the first), with filters
     (``owner`` is the lead's ``owner`` attribute) and a cursor for the next page
     (``next_cursor``; null on the last page)."""
+    given = {"model": model, "tier": tier, "stage": stage, "grade": grade, "owner": owner, "q": q}
+    for field, value in given.items():
+        reason = None if value is None else json_values.text_problem(value)
+        if reason is not None:
+            raise ApiError(400, f"{field}: {reason}", field)
     names = state.model_names()
     name = model if model is not None else names[0]
     if name not in names:
@@ -65,7 +87,7 @@ def ranked(
         grade=grade,
         owner=owner,
         text=q,
-        after=None if cursor is None else _after(cursor),
+        after=_after(cursor) if cursor else None,
         limit=limit + 1,
     )
     page = rows[:limit]
@@ -91,7 +113,7 @@ def ranked(
 
 
 @router.get("/{lead_id}", dependencies=[require("read")])
-def lead(lead_id: str, state: State) -> dict[str, Any]:
+def lead(lead_id: LeadId, state: State) -> dict[str, Any]:
     """The lead's attributes and, per model that applies to it, its result as of now with the
     explanation and the stage history."""
     return _view(state.store, state.models, lead_id, state.project.root)
@@ -111,6 +133,9 @@ async def create(request: Request, state: State) -> dict[str, Any]:
     lead_id = body.get("lead_id")
     if not isinstance(lead_id, str) or not lead_id:
         raise ApiError(400, "lead_id: must be a non-empty string", "lead_id")
+    reason = json_values.id_problem(lead_id)
+    if reason is not None:
+        raise ApiError(400, f"lead_id: {reason}", "lead_id")
     attributes = _attributes(body)
     return await _write_lead(state, lead_id, attributes, new=True)
 
@@ -121,7 +146,7 @@ async def create(request: Request, state: State) -> dict[str, Any]:
     openapi_extra=json_request(LeadChange),
     responses=errors(413),
 )
-async def update(lead_id: str, request: Request, state: State) -> dict[str, Any]:
+async def update(lead_id: LeadId, request: Request, state: State) -> dict[str, Any]:
     """Change some attributes of a lead (``{"attributes": {...}}``; the others are kept) and
     score it again; the change counts from now."""
     body = await json_body(request)
@@ -136,7 +161,7 @@ async def update(lead_id: str, request: Request, state: State) -> dict[str, Any]
     openapi_extra=json_request(Outcome),
     responses=errors(413),
 )
-async def outcome(lead_id: str, request: Request, state: State) -> dict[str, Any]:
+async def outcome(lead_id: LeadId, request: Request, state: State) -> dict[str, Any]:
     """Record what became of the lead: converted, won or lost, with a value and a time."""
     body = await json_body(request)
     value = body.get("value")
@@ -161,7 +186,7 @@ async def outcome(lead_id: str, request: Request, state: State) -> dict[str, Any
     openapi_extra=json_request(Feedback),
     responses=errors(413),
 )
-async def feedback(lead_id: str, request: Request, state: State) -> dict[str, Any]:
+async def feedback(lead_id: LeadId, request: Request, state: State) -> dict[str, Any]:
     """Record sales' verdict on the lead: good_fit, bad_fit or not_interested."""
     body = await json_body(request)
     note = body.get("note", "")
@@ -173,7 +198,7 @@ async def feedback(lead_id: str, request: Request, state: State) -> dict[str, An
 
 
 @router.delete("/{lead_id}", dependencies=[require("admin")])
-async def erase(lead_id: str, state: State) -> dict[str, Any]:
+async def erase(lead_id: LeadId, state: State) -> dict[str, Any]:
     """Erase the lead and everything about it (right to erasure); only an audit row that does
     not name it is left."""
     deleted = await state.write(erase_lead, state.store, lead_id)
@@ -186,6 +211,9 @@ def _attributes(body: dict[str, Any]) -> dict[str, Any]:
         raise ApiError(400, "attributes: must be a JSON object", "attributes")
     if "lead_id" in attributes:
         raise ApiError(400, "attributes.lead_id: the id is not an attribute", "attributes.lead_id")
+    found = json_values.problem(attributes, "attributes")
+    if found is not None:
+        raise ApiError(400, f"{found[0]}: {found[1]}", found[0])
     return attributes
 
 
@@ -259,8 +287,18 @@ def _cursor(row: dict[str, Any]) -> str:
 
 
 def _after(cursor: str) -> tuple[int, str]:
+    """The position a cursor from ``_cursor`` names; 400 for anything else (a cursor is
+    opaque to clients, but they can send any text)."""
     try:
-        score, lead_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return int(score), str(lead_id)
+        score, lead_id = json_values.loads(base64.urlsafe_b64decode(cursor.encode()))
     except (ValueError, TypeError, binascii.Error):
-        raise ApiError(400, "cursor: not a cursor this service gave", "cursor") from None
+        score = lead_id = None
+    forged = (
+        type(score) is not int
+        or abs(score) > MAX_CURSOR_SCORE
+        or not isinstance(lead_id, str)
+        or json_values.id_problem(lead_id) is not None
+    )
+    if forged:
+        raise ApiError(400, "cursor: not a cursor this service gave", "cursor")
+    return score, lead_id

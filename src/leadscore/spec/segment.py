@@ -12,11 +12,23 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    TypeAdapter,
+    WithJsonSchema,
+)
 from pydantic.config import JsonDict
 
 from leadscore.errors import InputError
 
+#: The times taken (anything else is a mistake, and near year 1 or 9999 a UTC offset
+#: carries it out of what a datetime can hold).
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 #: Events may be this far in the future (clock skew between the sender and us).
 MAX_FUTURE_SKEW_SECONDS = 300
 
@@ -24,7 +36,7 @@ MAX_FUTURE_SKEW_SECONDS = 300
 #: An id as the document shows it (a non-empty string or an integer); the parser also takes an
 #: empty string, which names no one.
 _ID_SCHEMA: JsonDict = {"anyOf": [{"type": "string", "minLength": 1}, {"type": "integer"}]}
-Id = Annotated[str | int | None, WithJsonSchema(_ID_SCHEMA)]
+Id = Annotated[StrictStr | StrictInt | None, WithJsonSchema(_ID_SCHEMA)]
 Time = Annotated[str | None, WithJsonSchema({"type": "string", "format": "date-time"})]
 _ONE_ID: JsonDict = {"anyOf": [{"required": ["userId"]}, {"required": ["anonymousId"]}]}
 
@@ -97,7 +109,9 @@ def parse_timestamp(text: str, field: str = "timestamp") -> int:
         raise MessageError(field, f"{text!r} is not an ISO 8601 timestamp") from None
     if moment.tzinfo is None:
         raise MessageError(field, f"{text!r} has no UTC offset; add 'Z' or '+00:00'")
-    delta = moment.astimezone(UTC) - datetime(1970, 1, 1, tzinfo=UTC)
+    if not EARLIEST <= moment <= LATEST:
+        raise MessageError(field, f"{text!r} is outside {EARLIEST.year}..{LATEST.year}")
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 

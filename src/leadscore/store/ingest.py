@@ -7,24 +7,23 @@ accepted is lost when a later line is bad.
 
 from __future__ import annotations
 
-import csv
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from leadscore._types import now_us as current_us
-from leadscore.errors import InputError
+from leadscore.spec import json_values
 from leadscore.spec.predicates import as_number
 from leadscore.spec.segment import (
     MessageError,
     parse_timestamp,
 )
 from leadscore.store import mappings, schema
+from leadscore.store.input_files import Progress, Reject, file_format, records
 from leadscore.store.messages import Pending, parse_message
 from leadscore.store.outcomes import OUTCOMES
 from leadscore.store.store import Store
@@ -32,14 +31,6 @@ from leadscore.store.store import Store
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 5_000
-Progress = Callable[[int], None]
-
-
-@dataclass(frozen=True, slots=True)
-class Reject:
-    line: int
-    field: str
-    reason: str
 
 
 @dataclass(slots=True)
@@ -55,56 +46,6 @@ class ImportSummary:
     @property
     def rejected(self) -> int:
         return len(self.rejects)
-
-
-def _format(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return "csv"
-    if suffix in {".jsonl", ".ndjson", ".json"}:
-        return "jsonl"
-    raise InputError(f"{path}: unknown file type {suffix!r}; use .csv or .jsonl (JSON lines)")
-
-
-def _records(
-    path: Path, progress: Progress | None
-) -> Iterator[tuple[int, dict[str, Any] | Reject]]:
-    """(line number, record or Reject) for each data line of a CSV or JSONL file."""
-    kind = _format(path)
-    try:
-        handle = path.open(encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot be read: {exc.strerror}") from None
-    with handle:
-        if kind == "csv":
-            reader = csv.DictReader(handle)
-            if not reader.fieldnames:
-                raise InputError(f"{path}: the CSV file has no header line")
-            for record in reader:
-                if progress is not None and reader.line_num % 1000 == 0:
-                    progress(reader.line_num)
-                if None in record:
-                    yield (
-                        reader.line_num,
-                        Reject(reader.line_num, "", "has more values than the header"),
-                    )
-                    continue
-                yield reader.line_num, {k: v for k, v in record.items() if v not in (None, "")}
-            return
-        for number, line in enumerate(handle, start=1):
-            if progress is not None and number % 1000 == 0:
-                progress(number)
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield number, Reject(number, "", f"is not valid JSON ({exc.msg})")
-                continue
-            if not isinstance(value, dict):
-                yield number, Reject(number, "", "must be a JSON object")
-                continue
-            yield number, value
 
 
 def _finish(summary: ImportSummary, what: str, started: float) -> ImportSummary:
@@ -132,14 +73,19 @@ def _finish(summary: ImportSummary, what: str, started: float) -> ImportSummary:
 
 
 def import_leads(
-    store: Store, path: Path, *, mapping: str = "auto", progress: Progress | None = None
+    store: Store,
+    path: Path,
+    *,
+    mapping: str = "auto",
+    progress: Progress | None = None,
+    encoding: str | None = None,
 ) -> ImportSummary:
     """Create or update leads from CSV or JSONL (HubSpot and Salesforce exports mapped)."""
     started = time.perf_counter()
     summary = ImportSummary(path)
     pending: list[tuple[str, dict[str, Any], int | None]] = []
     column_map: dict[str, str] | None = None
-    for number, record in _records(path, progress):
+    for number, record in records(path, progress, encoding):
         if isinstance(record, Reject):
             summary.rejects.append(record)
             continue
@@ -155,6 +101,10 @@ def import_leads(
                 Reject(number, "lead_id", "is missing; give a lead_id (or id, userId) column")
             )
             continue
+        problem = _lead_problem(str(lead_id), attributes)
+        if problem is not None:
+            summary.rejects.append(Reject(number, *problem))
+            continue
         pending.append((str(lead_id), attributes, None))  # a change counts from now
         summary.accepted += 1
         if len(pending) >= BATCH_SIZE:
@@ -162,6 +112,14 @@ def import_leads(
             pending.clear()
     summary.new += store.upsert_leads(pending)
     return _finish(summary, "leads", started)
+
+
+def _lead_problem(lead_id: str, attributes: dict[str, Any]) -> tuple[str, str] | None:
+    """Why a lead line cannot be stored: its id, or a value no store can keep."""
+    reason = json_values.id_problem(lead_id)
+    if reason is not None:
+        return "lead_id", reason
+    return json_values.problem(attributes, "")
 
 
 def _event_from_csv(record: dict[str, Any]) -> dict[str, Any]:
@@ -188,7 +146,12 @@ def _event_from_csv(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def import_events(
-    store: Store, path: Path, *, now_us: int | None = None, progress: Progress | None = None
+    store: Store,
+    path: Path,
+    *,
+    now_us: int | None = None,
+    progress: Progress | None = None,
+    encoding: str | None = None,
 ) -> ImportSummary:
     """Store Segment-spec messages (JSON lines, also ``{"batch": [...]}``) or event CSV rows.
 
@@ -198,13 +161,13 @@ def import_events(
     started = time.perf_counter()
     now = current_us() if now_us is None else now_us
     summary = ImportSummary(path)
-    is_csv = _format(path) == "csv"
+    is_csv = file_format(path) == "csv"
     pending = Pending()
 
     def flush() -> None:
         summary.new += pending.flush(store)
 
-    for number, record in _records(path, progress):
+    for number, record in records(path, progress, encoding):
         if isinstance(record, Reject):
             summary.rejects.append(record)
             continue
@@ -237,14 +200,16 @@ def _outcome_time(text: object) -> int:
     return parse_timestamp(value, "at")
 
 
-def import_outcomes(store: Store, path: Path, *, progress: Progress | None = None) -> ImportSummary:
+def import_outcomes(
+    store: Store, path: Path, *, progress: Progress | None = None, encoding: str | None = None
+) -> ImportSummary:
     """Record outcomes from CSV or JSONL: lead_id, outcome (converted, won, lost), at, value.
 
     A line naming a lead the database does not hold is rejected, not guessed at."""
     started = time.perf_counter()
     summary = ImportSummary(path)
     pending: list[tuple[int, dict[str, Any]]] = []
-    for number, record in _records(path, progress):
+    for number, record in records(path, progress, encoding):
         if isinstance(record, Reject):
             summary.rejects.append(record)
             continue
@@ -265,6 +230,9 @@ def _outcome_row(record: dict[str, Any]) -> dict[str, Any]:
     lead_id = str(record.get("lead_id") or "").strip()
     if not lead_id:
         raise MessageError("lead_id", "is missing")
+    reason = json_values.id_problem(lead_id)
+    if reason is not None:
+        raise MessageError("lead_id", reason)
     outcome = str(record.get("outcome") or "").strip().lower()
     if outcome not in OUTCOMES:
         raise MessageError("outcome", f"{outcome!r} is not one of {', '.join(OUTCOMES)}")

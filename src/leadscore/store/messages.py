@@ -7,16 +7,19 @@ each message with ``parse_message`` (the schema is ``spec.segment``) and write t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from pydantic import ValidationError
 
+from leadscore.spec import json_values
 from leadscore.spec.segment import (
     MESSAGE,
     Identify,
     MessageError,
+    Page,
     Track,
     checked_time,
     message_id_of,
@@ -82,12 +85,20 @@ class Pending:
 def parse_message(raw: dict[str, Any], now: int) -> tuple[str, Any]:
     """One Segment message checked and normalised: ("identify", (lead_id, traits,
     anonymous_id, at)) or ("event", StoredEvent); a ``MessageError`` names the bad field."""
+    found = json_values.problem(raw, "")
+    if found is not None:
+        raise MessageError(found[0] or "message", found[1])
     try:
         message = MESSAGE.validate_python(raw)
     except ValidationError as exc:
         raise _message_error(exc) from None
-    user_id = None if message.user_id in (None, "") else str(message.user_id)
-    anonymous_id = None if message.anonymous_id in (None, "") else str(message.anonymous_id)
+    user_id = _id(message.user_id, "userId")
+    anonymous_id = _id(message.anonymous_id, "anonymousId")
+    _check(json_values.name_problem, message.message_id, "messageId")
+    if isinstance(message, Track):
+        _check(json_values.name_problem, message.event, "event")
+    elif isinstance(message, Page):
+        _check(json_values.name_problem, message.name, "name")
     if isinstance(message, Identify):
         if user_id is None:
             raise MessageError("userId", "is required for identify (it names the lead)")
@@ -115,6 +126,24 @@ def parse_message(raw: dict[str, Any], now: int) -> tuple[str, Any]:
     )
 
 
+_JSON_TYPES = {bool: "true or false", float: "a decimal number", list: "a list", dict: "an object"}
+
+
+def _id(value: str | int | None, field: str) -> str | None:
+    """An id as stored (integers as their digits); None when absent or empty."""
+    if value is None or value == "":
+        return None
+    text = str(value)
+    _check(json_values.id_problem, text, field)
+    return text
+
+
+def _check(rule: Callable[[str], str | None], value: str | None, field: str) -> None:
+    reason = None if value is None else rule(value)
+    if reason is not None:
+        raise MessageError(field, reason)
+
+
 def _message_error(exc: ValidationError) -> MessageError:
     """The first problem pydantic found, named by its field (a message's own fields, not
     under the ``type`` the parser chose)."""
@@ -127,4 +156,7 @@ def _message_error(exc: ValidationError) -> MessageError:
         return MessageError("type", "Field required")
     if kind == "model_attributes_type":
         return MessageError("message", "must be an object")
+    if len(loc) > 1 and loc[1] in ("userId", "anonymousId"):
+        given = _JSON_TYPES.get(type(first["input"]), "value")
+        return MessageError(loc[1], f"must be a string or an integer. Got {given} instead")
     return MessageError(".".join(loc[1:]) or "message", first["msg"])

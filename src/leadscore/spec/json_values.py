@@ -1,0 +1,123 @@
+"""JSON from outside, bounded: what a message may hold so that every store can keep it.
+
+Python's ``json`` accepts more than a database can store or a scorer should see: integers of
+thousands of digits (their conversion raises past 4,300), ``NaN`` and ``Infinity``, unpaired
+surrogates (``"\\ud800"`` is valid JSON but not Unicode text: SQLite cannot encode it and
+PostgreSQL refuses it), NUL characters (PostgreSQL text cannot hold them) and nesting deep
+enough to overflow the parser's stack. ``loads`` parses without ever raising anything but
+``ValueError`` and marks the numbers it cannot represent; ``problem`` then finds the first
+thing a message holds that cannot be kept, by its field, so that message alone is refused and
+its neighbours in a batch or a file are kept.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import deque
+from typing import Any
+
+#: Deepest nesting of objects and lists inside one message (Segment's own are a few levels).
+MAX_NESTING = 32
+#: Longest id or event name, in characters (the store's columns hold 255).
+MAX_ID_CHARACTERS = 255
+#: Most digits of an integer taken as a number (a 64-bit integer has 19).
+MAX_INTEGER_DIGITS = 100
+
+_ID_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f/]")
+
+
+class Unrepresentable(str):
+    """A number JSON spells but a store cannot keep (too many digits, NaN, infinite); kept as
+    its text, so the message holding it is refused by field rather than the whole body."""
+
+
+def _integer(text: str) -> int | Unrepresentable:
+    return int(text) if len(text.lstrip("-")) <= MAX_INTEGER_DIGITS else Unrepresentable(text)
+
+
+def _float(text: str) -> float | Unrepresentable:
+    value = float(text)
+    return value if math.isfinite(value) else Unrepresentable(text)
+
+
+def loads(text: str | bytes) -> Any:
+    """``json.loads`` with the numbers above marked; raises ``ValueError`` (a
+    ``json.JSONDecodeError`` when the text is not JSON) and nothing else."""
+    try:
+        return json.loads(
+            text, parse_int=_integer, parse_float=_float, parse_constant=Unrepresentable
+        )
+    except RecursionError:
+        raise ValueError("it nests lists or objects too deeply to be read") from None
+
+
+def text_problem(text: str) -> str | None:
+    """Why ``text`` cannot be stored as text, or None."""
+    if "\x00" in text:
+        return "contains a NUL character (\\u0000), which text cannot hold"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        code = ord(text[exc.start])
+        return f"contains an unpaired surrogate (\\u{code:04x}), which is not Unicode text"
+    return None
+
+
+def problem(value: Any, field: str) -> tuple[str, str] | None:
+    """The first part of ``value`` that cannot be kept, as (field path, reason), or None.
+
+    The walk uses a queue, not recursion, so any nesting ``loads`` let through is safe."""
+    queue: deque[tuple[Any, str, int]] = deque([(value, field, 0)])
+    while queue:
+        item, path, depth = queue.popleft()
+        if isinstance(item, Unrepresentable):
+            shown = item if len(item) <= 20 else f"{item[:20]}... ({len(item):,} characters)"
+            limit = f"finite, at most {MAX_INTEGER_DIGITS} digits"
+            return path, f"{shown} is not a number that can be stored ({limit})"
+        if isinstance(item, str):
+            reason = text_problem(item)
+            if reason is not None:
+                return path, reason
+            continue
+        if isinstance(item, dict | list) and depth >= MAX_NESTING:
+            return path, f"nests more than {MAX_NESTING} levels deep"
+        if isinstance(item, dict):
+            for key, child in item.items():
+                reason = text_problem(str(key))
+                if reason is not None:
+                    return _join(path, "<key>"), f"a key {reason}"
+                queue.append((child, _join(path, str(key)), depth + 1))
+        elif isinstance(item, list):
+            queue.extend((child, f"{path}[{i}]", depth + 1) for i, child in enumerate(item))
+    return None
+
+
+def name_problem(text: str) -> str | None:
+    """Why ``text`` cannot be a stored name (an event's, a message id): too long, or not text."""
+    if len(text) > MAX_ID_CHARACTERS:
+        return f"is {len(text):,} characters long; at most {MAX_ID_CHARACTERS}"
+    return text_problem(text)
+
+
+def id_problem(text: str) -> str | None:
+    """Why ``text`` cannot be an id (of a lead, a visitor, a message) or an event name.
+
+    Ids are used in URLs (``/v1/leads/{id}``), so ``/`` is refused with the control
+    characters: an id the API could not address would be a lead no one can read or erase."""
+    if not text:
+        return "is empty"
+    reason = name_problem(text)
+    if reason is not None:
+        return reason
+    found = _ID_FORBIDDEN.search(text)
+    if found is not None:
+        character = found.group()
+        shown = "'/'" if character == "/" else f"a control character ({character!r})"
+        return f"contains {shown}; ids may not"
+    return None
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key

@@ -1,0 +1,141 @@
+"""Reading the files people import: CSV or JSON lines, line by line, each line good or a
+``Reject`` saying where and why, so one bad line never costs the others.
+
+Bytes that are not text in the file's encoding (Excel writes cp1252, not UTF-8) are read
+with ``surrogateescape``, which keeps each undecodable byte as a marker character instead of
+failing the whole file; the line holding one is rejected, naming the byte and the way out
+(``--encoding``).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from leadscore.errors import InputError
+from leadscore.spec import json_values
+
+#: Called with the number of lines read so far.
+Progress = Callable[[int], None]
+#: What a file is read as when no encoding is given (a byte-order mark is skipped).
+DEFAULT_ENCODING = "utf-8-sig"
+
+_UNDECODED = re.compile("[\udc80-\udcff]")
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """A line not taken: its number (1 is the first line of the file), the field, why."""
+
+    line: int
+    field: str
+    reason: str
+
+
+def file_format(path: Path) -> str:
+    """``csv`` or ``jsonl``, by the file's suffix."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix in {".jsonl", ".ndjson", ".json"}:
+        return "jsonl"
+    raise InputError(f"{path}: unknown file type {suffix!r}; use .csv or .jsonl (JSON lines)")
+
+
+def records(
+    path: Path, progress: Progress | None = None, encoding: str | None = None
+) -> Iterator[tuple[int, dict[str, Any] | Reject]]:
+    """(line number, record or Reject) for each data line of a CSV or JSONL file."""
+    kind = file_format(path)
+    encoding = encoding or DEFAULT_ENCODING
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise InputError(f"--encoding: {encoding!r} is not an encoding Python knows") from None
+    try:
+        handle = path.open(encoding=encoding, errors="surrogateescape", newline="")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read: {exc.strerror}") from None
+    with handle:
+        if kind == "csv":
+            yield from _csv_records(path, handle, progress, encoding)
+        else:
+            yield from _json_records(handle, progress, encoding)
+
+
+def _csv_records(
+    path: Path, handle: Any, progress: Progress | None, encoding: str
+) -> Iterator[tuple[int, dict[str, Any] | Reject]]:
+    reader = csv.DictReader(handle)
+    try:
+        header = reader.fieldnames
+    except csv.Error as exc:
+        raise InputError(f"{path}:1: the CSV header cannot be read: {exc}") from None
+    if not header:
+        raise InputError(f"{path}: the CSV file has no header line")
+    bad_header = _undecoded(" ".join(header), encoding)
+    if bad_header:
+        raise InputError(f"{path}:1: the header {bad_header}")
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield reader.line_num, Reject(reader.line_num, "", f"cannot be read as CSV: {exc}")
+            continue
+        if progress is not None and reader.line_num % 1000 == 0:
+            progress(reader.line_num)
+        if None in record:
+            yield reader.line_num, Reject(reader.line_num, "", "has more values than the header")
+            continue
+        values = {k: v for k, v in record.items() if v not in (None, "")}
+        problem = next(
+            ((k, why) for k, v in values.items() if (why := _undecoded(v, encoding))), None
+        )
+        if problem is not None:
+            yield reader.line_num, Reject(reader.line_num, *problem)
+            continue
+        yield reader.line_num, values
+
+
+def _json_records(
+    handle: Any, progress: Progress | None, encoding: str
+) -> Iterator[tuple[int, dict[str, Any] | Reject]]:
+    for number, line in enumerate(handle, start=1):
+        if progress is not None and number % 1000 == 0:
+            progress(number)
+        if not line.strip():
+            continue
+        undecoded = _undecoded(line, encoding)
+        if undecoded:
+            yield number, Reject(number, "", undecoded)
+            continue
+        try:
+            value = json_values.loads(line)
+        except ValueError as exc:
+            reason = exc.msg if hasattr(exc, "msg") else str(exc)
+            yield number, Reject(number, "", f"is not valid JSON ({reason})")
+            continue
+        if not isinstance(value, dict):
+            yield number, Reject(number, "", "must be a JSON object")
+            continue
+        yield number, value
+
+
+def _undecoded(text: str, encoding: str) -> str | None:
+    """Why ``text`` holds bytes that are not ``encoding`` text, or None."""
+    found = _UNDECODED.search(text)
+    if found is None:
+        return None
+    byte = ord(found.group()) - 0xDC00
+    hint = " (a file saved by Excel? try --encoding cp1252)" if "utf" in encoding else ""
+    return (
+        f"holds byte 0x{byte:02x} at character {found.start() + 1}, which is not "
+        f"{codecs.lookup(encoding).name} text{hint}"
+    )
