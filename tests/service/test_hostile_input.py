@@ -10,12 +10,14 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from tests.service.test_ingestion import Service
+from tests.unit.spec.test_hostile_models import alias_bomb
 
 
 def _now() -> str:
@@ -232,3 +234,29 @@ def test_a_method_a_path_does_not_take_gets_405_with_allow(
     answer = service.client.request(method, path)
     assert answer.status_code == 405
     assert answer.headers["allow"] == allowed
+
+
+def upload(service: Service, text: str) -> Any:
+    headers = {"Authorization": f"Bearer {service.admin}", "Content-Type": "application/yaml"}
+    return service.client.post("/v1/models", content=text, headers=headers)
+
+
+def test_hostile_model_files_get_400_at_once_and_the_service_keeps_answering(
+    service: Service,
+) -> None:
+    titles = "name: brief\nfit:\n  - name: t\n    points: 5\n    when: [{type: regex, "
+    hostile = {
+        "alias bomb": (alias_bomb(), "expands to more than 100,000 values"),
+        "deep nesting": ("name: " + "[" * 100_000 + "]" * 100_000 + "\n", "nested too deeply"),
+        "exponential pattern": (
+            titles + "field: job_title, pattern: '(a|aa)+$'}]\n",
+            "repeats a group that itself has alternatives",
+        ),
+    }
+    for what, (text, reason) in hostile.items():
+        started = time.perf_counter()
+        answer = upload(service, text)
+        assert time.perf_counter() - started < 2, what
+        assert answer.status_code == 400, what
+        assert reason in answer.json()["error"], what
+        assert service.client.get("/healthz").status_code == 200

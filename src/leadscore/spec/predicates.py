@@ -19,10 +19,7 @@ import regex
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from leadscore.spec import domains, gibberish
-
-#: How long one user-supplied regular expression may run on one value before it counts as no
-#: match. The guard against catastrophic backtracking (``(a+)+$`` on a long string).
-REGEX_TIMEOUT_SECONDS = 0.05
+from leadscore.spec.patterns import Pattern, nesting_problem
 
 
 class _Spec(BaseModel):
@@ -160,7 +157,8 @@ class Prefix(_Predicate):
 
 
 class Regex(_Predicate):
-    """Regular expression searched anywhere in the text, with a time limit per value."""
+    """Regular expression searched anywhere in the text; ``spec.patterns`` keeps it safe on
+    hostile values (no exponential shapes, a time limit, each value searched once)."""
 
     type: Literal["regex"]
     pattern: str
@@ -173,20 +171,19 @@ class Regex(_Predicate):
             regex.compile(pattern)
         except regex.error as exc:
             raise ValueError(f"is not a valid regular expression ({exc})") from None
+        problem = nesting_problem(pattern)
+        if problem is not None:
+            raise ValueError(problem)
         return pattern
 
     @cached_property
-    def _compiled(self) -> Any:
-        return regex.compile(self.pattern, regex.IGNORECASE if self.ignore_case else 0)
+    def _pattern(self) -> Pattern:
+        return Pattern(self.pattern, ignore_case=self.ignore_case)
 
     def _test(self, value: object) -> bool:
         if is_missing(value):
             return False
-        try:
-            found = self._compiled.search(canonical_text(value), timeout=REGEX_TIMEOUT_SECONDS)
-        except TimeoutError:
-            return False
-        return found is not None
+        return self._pattern.matches(canonical_text(value))
 
 
 class Present(_Predicate):
