@@ -44,7 +44,7 @@ def test_a_new_version_is_kept_apart_until_activated_then_rescores_every_lead(
     assert [(v["version"], v["active"]) for v in listed] == [(1, True), (2, False)]
     assert stored_scores(service.store, "u1")[0]["score"] == 10_000
 
-    answer = _admin(service, "POST", "/v1/models/brief/versions/2/activate")
+    answer = _admin(service, "POST", "/v1/models/brief/versions/2/activate?wait=true")
     assert answer.status_code == 200, answer.text
     assert answer.json()["leads_rescored"] == 2
     assert stored_scores(service.store, "u1")[0]["score"] == 30_000  # rescored at once
@@ -55,7 +55,7 @@ def test_a_new_version_is_kept_apart_until_activated_then_rescores_every_lead(
     # the model file in use is the version (the CLI scores with it too)
     assert "points: 30" in (service.project.root / "models" / "brief.yaml").read_text()
 
-    _admin(service, "POST", "/v1/models/brief/versions/1/activate")
+    _admin(service, "POST", "/v1/models/brief/versions/1/activate?wait=true")
     assert stored_scores(service.store, "u1")[0]["score"] == 10_000
     listed = _admin(service, "GET", "/v1/models").json()["versions"]
     assert [(v["version"], v["active"]) for v in listed] == [(1, True), (2, False)]

@@ -19,6 +19,8 @@ from leadscore.app.project import MODELS_DIR, Project
 from leadscore.errors import NotFoundError
 from leadscore.spec.loader import load_model, parse_model
 from leadscore.spec.model import ScoringModel
+from leadscore.store.store import Store
+from leadscore.store.unscored import mark_unscored
 
 VERSIONS_DIR = "versions"
 _VERSION_FILE = re.compile(r"v(\d+)\.yaml")
@@ -97,6 +99,20 @@ def activate(project: Project, name: str, version: int) -> list[ScoringModel]:
         else:
             _write(target, previous)
         raise
+
+
+def switch_to(
+    project: Project, store: Store, name: str, version: int, at: int
+) -> tuple[list[ScoringModel], list[str]]:
+    """Activate a version and mark every lead unscored as of ``at``: the project's models,
+    and the leads to rescore with them. Quick whatever the number of leads: the rescoring
+    itself is left to whoever rescores marked leads (the service's rounds, in the
+    background), and a crash meanwhile leaves the marks for the restart."""
+    models = activate(project, name, version)
+    with store.engine.begin() as conn:
+        lead_ids = store.all_lead_ids(conn)
+        mark_unscored(conn, lead_ids, at)
+    return models, lead_ids
 
 
 def _keep_active(project: Project, name: str | None) -> dict[str, Path]:

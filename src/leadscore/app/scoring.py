@@ -29,7 +29,13 @@ from leadscore.engines.registry import (
 from leadscore.engines.results import LeadScore
 from leadscore.errors import NotFoundError
 from leadscore.spec.model import ScoringModel
-from leadscore.store.scores import kept_scores, newer_models, replace_scores, save_scores
+from leadscore.store.scores import (
+    forget_scores,
+    kept_scores,
+    newer_models,
+    replace_scores,
+    save_scores,
+)
 from leadscore.store.store import StageTransition, Store
 from leadscore.store.unscored import clear_marks, marks_of
 from leadscore.store.webhooks import Webhook, webhooks
@@ -126,6 +132,10 @@ def keep_results(
             replace_scores(conn, results, at)
         else:
             save_scores(conn, [{**row, "as_of": at} for row in results.to_pylist()])
+            # a lead a model no longer applies to (its attributes or the model changed)
+            # keeps no result under it
+            kept_models = [name for name in names if name not in skipped]
+            forget_scores(conn, kept_models, lead_ids, results)
         store.record_transitions(transitions, conn)
         queue_deliveries(conn, hooks, changes, at)
         if marks and not skipped:

@@ -21,9 +21,7 @@ from fastapi import FastAPI, Response
 from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from leadscore._types import now_us
 from leadscore.app.project import Project
-from leadscore.app.scoring import rescore_all
 from leadscore.service import errors, ingestion, leads, metrics, models_api, webhook_api
 from leadscore.service.logs import RequestLog
 from leadscore.service.options import AnswerAfter
@@ -36,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 #: How often the service copies SQLite's write-ahead log into the database.
 CHECKPOINT_SECONDS = 1.0
+#: How often the service looks for leads other processes marked unscored.
+PICK_UP_SECONDS = 2.0
 
 
 def create_app(
@@ -50,8 +50,9 @@ def create_app(
     """The service for ``project``; one store (connection pool) for the app's lifetime.
 
     With ``rescore_every`` (seconds), every lead is rescored on that schedule while the
-    service runs (``rescore_all``): time alone moves decayed scores and "inactive for N
-    days" stages, and the changes it causes are recorded and sent to webhooks.
+    service runs, in the rescoring rounds (so writes go on meanwhile): time alone moves
+    decayed scores and "inactive for N days" stages, and the changes it causes are recorded
+    and sent to webhooks.
     ``cors_origins``: the web origins whose pages may call the API (browser tracking).
     ``answer_after``: "scored" answers an ingestion request once its leads' results are
     kept; "stored" once its messages are stored, which keeps answers fast under load (the
@@ -81,10 +82,14 @@ def create_app(
         sending = asyncio.create_task(state.sender.run())
         checkpoints = asyncio.create_task(checkpoint_wal()) if store.defer_checkpoints() else None
         scheduled = asyncio.create_task(schedule()) if rescore_every else None
+        picking = asyncio.create_task(pick_up())
         yield
         # uvicorn has answered the requests in flight, so every accepted write is kept; the
         # leads handed to rescoring are rescored, a scheduled rescoring under way finishes
         # (the write lane), deliveries in flight are recorded
+        picking.cancel()
+        with suppress(asyncio.CancelledError):
+            await picking
         await state.scorer.idle()
         state.scorer.stop_process()
         async with state.writing:
@@ -110,20 +115,25 @@ def create_app(
             except Exception:  # the next one may succeed; the log only grows meanwhile
                 logger.exception("checkpoint of the write-ahead log failed")
 
+    async def pick_up() -> None:
+        """Rescore the leads other processes marked (``leadscore import`` writing while the
+        service runs): their results follow within ``PICK_UP_SECONDS`` and a round."""
+        while True:
+            await asyncio.sleep(PICK_UP_SECONDS)
+            try:
+                behind = set(await asyncio.to_thread(unscored, store))
+            except Exception:  # the next look may succeed
+                logger.exception("reading the leads marked unscored failed")
+                continue
+            state.scorer.add(behind - state.scorer.pending_leads())
+
     async def schedule() -> None:
         assert rescore_every
         while True:
             await asyncio.sleep(rescore_every)
             started = time.perf_counter()
-            try:
-                await state.write(
-                    rescore_all,
-                    store,
-                    state.models,
-                    now_us(),
-                    cache=project.prepared_cache,
-                    engine=project.settings.engine,
-                )
+            try:  # in the rounds, a bounded number of leads at a time: writes go on
+                await state.scorer.score(await asyncio.to_thread(store.all_lead_ids))
             except Exception:  # the schedule goes on: the next run may succeed
                 logger.exception("scheduled rescoring failed")
             metrics.RESCORE_SECONDS.observe(time.perf_counter() - started)

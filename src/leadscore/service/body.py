@@ -18,11 +18,24 @@ _TOO_LARGE = f"the body is larger than {MAX_BODY_BYTES:,} bytes"
 
 
 async def json_body(request: Request) -> dict[str, Any]:
-    """The request's JSON object; 400 (413 when too large) saying what is wrong.
+    """The request's JSON object; 400 (413 when too large) saying what is wrong. What may
+    hurt later (huge numbers, unpaired surrogates, deep nesting) is left to each message's
+    own check (``json_values.problem``)."""
+    data = await read_body(request)
+    try:
+        body = json_values.loads(data)
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, f"the body is not UTF-8 (byte {exc.start}: {exc.reason})") from None
+    except ValueError as exc:
+        raise ApiError(400, f"the body is not JSON that can be read: {exc}") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "the body must be a JSON object")
+    return body
 
-    The body is read as it arrives and refused as soon as it passes the limit, whether or
-    not it declared its length; what may hurt later (huge numbers, unpaired surrogates,
-    deep nesting) is left to each message's own check (``json_values.problem``)."""
+
+async def read_body(request: Request) -> bytes:
+    """The request's body, inflated when gzipped; read as it arrives and refused (413) as
+    soon as it passes the limit, whether or not it declared its length."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise ApiError(413, _TOO_LARGE)
@@ -33,16 +46,8 @@ async def json_body(request: Request) -> dict[str, Any]:
             raise ApiError(413, _TOO_LARGE)
     data = bytes(raw)
     if request.headers.get("content-encoding", "").lower() == "gzip":
-        data = _gunzip(data)
-    try:
-        body = json_values.loads(data)
-    except UnicodeDecodeError as exc:
-        raise ApiError(400, f"the body is not UTF-8 (byte {exc.start}: {exc.reason})") from None
-    except ValueError as exc:
-        raise ApiError(400, f"the body is not JSON that can be read: {exc}") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "the body must be a JSON object")
-    return body
+        return _gunzip(data)
+    return data
 
 
 def _gunzip(data: bytes) -> bytes:

@@ -1,4 +1,5 @@
-"""Segment-compatible ingestion: ``/v1/identify``, ``/v1/track``, ``/v1/page``, ``/v1/batch``.
+"""Segment-compatible ingestion: ``/v1/identify``, ``/v1/track``, ``/v1/page``, ``/v1/screen``,
+``/v1/group``, ``/v1/alias`` and ``/v1/batch``.
 
 Request bodies are the Segment HTTP Tracking API's and the write key is the basic-auth user
 name, so Segment's client libraries and webhook destinations send here unmodified. A write is
@@ -23,12 +24,11 @@ from leadscore.service.body import json_body
 from leadscore.service.errors import ApiError
 from leadscore.service.runtime import Runtime, State
 from leadscore.service.schemas import Batch, Ingested, errors, json_request
-from leadscore.spec.segment import Identify, MessageError, Page, Track
+from leadscore.spec.segment import Alias, Group, Identify, MessageError, Page, Screen, Track
 from leadscore.store.messages import Pending, parse_message
 from leadscore.store.store import Store
-from leadscore.store.unscored import mark_unscored
 
-KINDS = ("identify", "track", "page")
+KINDS = ("identify", "track", "page", "screen", "group", "alias")
 
 router = APIRouter(
     prefix="/v1",
@@ -36,7 +36,14 @@ router = APIRouter(
     dependencies=[require("ingest")],
     responses={200: {"model": Ingested}, **errors(400, 401, 403, 413)},
 )
-BODIES: dict[str, type[BaseModel]] = {"identify": Identify, "track": Track, "page": Page}
+BODIES: dict[str, type[BaseModel]] = {
+    "identify": Identify,
+    "track": Track,
+    "page": Page,
+    "screen": Screen,
+    "group": Group,
+    "alias": Alias,
+}
 
 
 @router.post("/batch", openapi_extra=json_request(Batch))
@@ -120,14 +127,7 @@ def store_messages(store: Store, group: list[Pending]) -> set[str]:
     """Store the messages of several requests and mark their leads unscored, in one
     transaction; returns those leads. A crash before they are rescored leaves the marks,
     which the restart rescores."""
-    at = now_us()
-    pending = Pending.merged(group)
-    touched = pending.lead_ids()
-    anonymous = pending.anonymous_ids()
-    with store.engine.begin() as conn:
-        pending.flush(store, conn)
-        touched |= store.anonymous_leads(anonymous, conn)
-        mark_unscored(conn, touched, at)
+    _, touched = Pending.merged(group).write(store, now_us())
     return touched
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
 from leadscore._types import now_us
-from leadscore.app.model_versions import ModelVersion, activate, upload, versions
-from leadscore.app.scoring import rescore_all
+from leadscore.app.model_versions import ModelVersion, switch_to, upload, versions
 from leadscore.service.auth import require
-from leadscore.service.body import MAX_BODY_BYTES
+from leadscore.service.body import read_body
 from leadscore.service.errors import ApiError
 from leadscore.service.runtime import State
 from leadscore.service.schemas import YAML_REQUEST, errors
@@ -43,9 +43,7 @@ def listed(state: State) -> dict[str, Any]:
 async def uploaded(request: Request, state: State) -> dict[str, Any]:
     """Upload a model file (the YAML text as the body) as its model's next version; it is not
     used until activated. Problems are listed with their line, as the CLI lists them."""
-    raw = await request.body()
-    if len(raw) > MAX_BODY_BYTES:
-        raise ApiError(413, f"the body is larger than {MAX_BODY_BYTES:,} bytes")
+    raw = await read_body(request)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -54,22 +52,22 @@ async def uploaded(request: Request, state: State) -> dict[str, Any]:
     return _shown(version)
 
 
-@router.post("/{name}/versions/{version}/activate")
-async def activated(name: str, version: int, state: State) -> dict[str, Any]:
-    """Use this version from now on and rescore every lead with it (results, stage changes
-    and webhooks as any rescoring)."""
+@router.post("/{name}/versions/{version}/activate", responses={202: {"description": "Accepted"}})
+async def activated(name: str, version: int, state: State, wait: bool = False) -> JSONResponse:
+    """Use this version from now on. Every lead is rescored with it in rounds in the
+    background (results, stage changes and webhooks as any rescoring) while ingestion goes
+    on: ``202`` with ``leads_to_rescore``; ``leadscore_leads_unscored`` shows the progress.
+    ``wait=true`` answers ``200`` once every lead is rescored."""
 
-    def switch() -> dict[str, Any]:
-        models = activate(state.project, name, version)
+    def switch() -> list[str]:
+        models, lead_ids = switch_to(state.project, state.store, name, version, now_us())
         state.models = models
-        results, recorded, _ = rescore_all(
-            state.store,
-            models,
-            now_us(),
-            cache=state.project.prepared_cache,
-            engine=state.project.settings.engine,
-        )
-        return {"leads_rescored": results.num_rows, "stage_changes": recorded}
+        return lead_ids
 
-    done = await state.write(switch)
-    return {"name": name, "version": version, "active": True, **done}
+    lead_ids = await state.write(switch)
+    answer: dict[str, Any] = {"name": name, "version": version, "active": True}
+    if wait:
+        await state.scorer.score(lead_ids)
+        return JSONResponse({**answer, "leads_rescored": len(lead_ids)})
+    state.scorer.add(lead_ids)
+    return JSONResponse({**answer, "leads_to_rescore": len(lead_ids)}, status_code=202)

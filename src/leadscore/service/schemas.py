@@ -31,7 +31,8 @@ class ErrorBody(BaseModel):
 class Batch(BaseModel):
     model_config = ConfigDict(extra="allow")
     batch: list[Any] = Field(
-        description="Identify, track and page messages, each checked on its own: good ones "
+        description="Identify, track, page, screen, group and alias messages, each checked "
+        "on its own: good ones "
         "are kept, bad ones listed in the answer's rejected."
     )
 

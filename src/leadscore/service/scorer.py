@@ -51,6 +51,11 @@ logger = logging.getLogger(__name__)
 #: leaves a model alone when its kept results are newer than the round's instant).
 MAX_ROUNDS = 5
 
+#: Most leads one round takes: a bulk rescoring (a model activated, a scheduled run, a
+#: file imported by another process) goes in rounds of this size, and the writes waited for
+#: join the next round first, so ingestion goes on meanwhile.
+ROUND_LEADS = 2_000
+
 #: The pause after a failed round before the leads nobody waits for are tried again.
 RETRY_SECONDS = 1.0
 
@@ -91,14 +96,22 @@ class ScoringRounds:
 
     def add(self, lead_ids: Iterable[str]) -> None:
         """Rescore these leads soon; nobody waits for it."""
-        self._hand_in(_Part(set(lead_ids), None))
+        for chunk in _chunks(lead_ids):
+            self._hand_in(_Part(chunk, None))
 
     async def score(self, lead_ids: Iterable[str]) -> None:
         """Rescore these leads and return once their results are kept; raises what the
         round raised."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._hand_in(_Part(set(lead_ids), done))
-        await done
+        loop = asyncio.get_running_loop()
+        waits: list[asyncio.Future[None]] = []
+        for chunk in _chunks(lead_ids):
+            done: asyncio.Future[None] = loop.create_future()
+            self._hand_in(_Part(chunk, done))
+            waits.append(done)
+        outcomes = await asyncio.gather(*waits, return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
     async def start_process(self) -> None:
         """Compute rounds in a process of their own from now on, so that the service's
@@ -124,7 +137,26 @@ class ScoringRounds:
 
     def pending(self) -> int:
         """Leads handed in and not yet kept."""
-        return len(self.in_round.union(*(part.lead_ids for part in self.waiting)))
+        return len(self.pending_leads())
+
+    def pending_leads(self) -> set[str]:
+        """The leads handed in and not yet kept."""
+        return self.in_round.union(*(part.lead_ids for part in self.waiting))
+
+    def _next_parts(self) -> list[_Part]:
+        """The parts of the next round, taken from ``waiting``: those someone waits for
+        first, then the others, up to ``ROUND_LEADS`` leads (at least one part)."""
+        ordered = sorted(self.waiting, key=lambda part: part.done is None)  # stable
+        taken: list[_Part] = []
+        size = 0
+        for part in ordered:
+            if taken and size + len(part.lead_ids) > ROUND_LEADS:
+                break
+            taken.append(part)
+            size += len(part.lead_ids)
+        chosen = {id(part) for part in taken}
+        self.waiting = [part for part in self.waiting if id(part) not in chosen]
+        return taken
 
     def _hand_in(self, part: _Part) -> None:
         if not part.lead_ids:
@@ -142,7 +174,7 @@ class ScoringRounds:
                 if not any(part.done for part in self.waiting):  # nobody waits: let a few
                     await asyncio.sleep(self._last_start + ROUND_GAP - time.perf_counter())
                 self._last_start = time.perf_counter()  # more writes join this round
-                parts, self.waiting = self.waiting, []
+                parts = self._next_parts()
                 self.in_round = set().union(*(part.lead_ids for part in parts))
                 try:
                     kept = await self._round(self.in_round)
@@ -206,6 +238,12 @@ class ScoringRounds:
         )
         metrics.SCORING_SECONDS.observe(time.perf_counter() - started)
         return not skipped
+
+
+def _chunks(lead_ids: Iterable[str]) -> list[set[str]]:
+    """``lead_ids`` in sets of at most ``ROUND_LEADS``."""
+    ordered = sorted(set(lead_ids))
+    return [set(ordered[i : i + ROUND_LEADS]) for i in range(0, len(ordered), ROUND_LEADS)]
 
 
 _process_store: Store | None = None

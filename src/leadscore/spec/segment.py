@@ -85,8 +85,47 @@ class Page(_Message):
     properties: dict[str, Any] = Field(default_factory=dict)
 
 
-SegmentMessage = Identify | Track | Page
-#: The parser of one message: its ``type`` says which of the three it is.
+class Screen(_Message):
+    """A screen of a mobile app a lead viewed: stored and scored as a page view (rules with
+    ``type: page`` count it; its name is the page's name)."""
+
+    model_config = ConfigDict(json_schema_extra={"required": ["type"], **_ONE_ID})
+    type: Literal["screen"] = "screen"
+    name: str | None = None
+    properties: dict[str, Any] = Field(default_factory=dict)
+
+
+class Group(_Message):
+    """The lead belongs to a company (``groupId``, its account) described by ``traits``:
+    the lead's ``account_id`` becomes the group id, and Segment's reserved company traits
+    become the attributes fit rules read (``employees`` -> ``company_size``, ``name`` ->
+    ``company``, ``industry``, ``website``); any other trait ``t`` becomes ``company.t``."""
+
+    model_config = ConfigDict(json_schema_extra={"required": ["type", "userId", "groupId"]})
+    type: Literal["group"] = "group"
+    group_id: Id = Field(None, alias="groupId", description="The company's (account's) id.")
+    traits: dict[str, Any] = Field(default_factory=dict, description="The company's traits.")
+
+
+class Alias(_Message):
+    """``previousId`` and ``userId`` are one person: the events of the previous id (an
+    anonymous visitor's, or a lead's that is merged away) count for ``userId``."""
+
+    model_config = ConfigDict(json_schema_extra={"required": ["type", "userId", "previousId"]})
+    type: Literal["alias"] = "alias"
+    previous_id: Id = Field(None, alias="previousId", description="The id used before.")
+
+
+#: Segment's reserved group traits, as the lead attributes fit rules read.
+GROUP_TRAITS = {
+    "employees": "company_size",
+    "name": "company",
+    "industry": "industry",
+    "website": "website",
+}
+
+SegmentMessage = Identify | Track | Page | Screen | Group | Alias
+#: The parser of one message: its ``type`` says which it is.
 MESSAGE: TypeAdapter[SegmentMessage] = TypeAdapter(
     Annotated[SegmentMessage, Field(discriminator="type")]
 )

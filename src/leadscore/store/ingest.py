@@ -27,6 +27,7 @@ from leadscore.store.input_files import Progress, Reject, file_format, records
 from leadscore.store.messages import Pending, parse_message
 from leadscore.store.outcomes import OUTCOMES
 from leadscore.store.store import Store
+from leadscore.store.unscored import mark_unscored
 
 logger = logging.getLogger(__name__)
 
@@ -108,10 +109,19 @@ def import_leads(
         pending.append((str(lead_id), attributes, None))  # a change counts from now
         summary.accepted += 1
         if len(pending) >= BATCH_SIZE:
-            summary.new += store.upsert_leads(pending)
+            summary.new += _write_leads(store, pending)
             pending.clear()
-    summary.new += store.upsert_leads(pending)
+    summary.new += _write_leads(store, pending)
     return _finish(summary, "leads", started)
+
+
+def _write_leads(store: Store, pending: list[tuple[str, dict[str, Any], int | None]]) -> int:
+    """Store the leads and mark them unscored in one transaction (a running service
+    rescores them: it picks up the marks); returns how many changed."""
+    with store.engine.begin() as conn:
+        changed = store.upsert_leads(pending, conn)
+        mark_unscored(conn, [lead_id for lead_id, _, _ in pending], current_us())
+    return changed
 
 
 def _lead_problem(lead_id: str, attributes: dict[str, Any]) -> tuple[str, str] | None:
@@ -165,7 +175,8 @@ def import_events(
     pending = Pending()
 
     def flush() -> None:
-        summary.new += pending.flush(store)
+        new, _ = pending.write(store, current_us())
+        summary.new += new
 
     for number, record in records(path, progress, encoding):
         if isinstance(record, Reject):

@@ -137,6 +137,14 @@ class LeadStore(Database):
                 found.update(conn.execute(query).scalars())
         return found
 
+    def all_lead_ids(self, conn: sa.Connection | None = None) -> list[str]:
+        """Every lead's id (in ``conn``'s transaction when given)."""
+        query = sa.select(schema.leads.c.lead_id)
+        if conn is not None:
+            return list(conn.execute(query).scalars())
+        with self.engine.connect() as own:
+            return list(own.execute(query).scalars())
+
     def has_lead(self, lead_id: str, conn: sa.Connection) -> bool:
         return bool(self.existing_leads([lead_id], conn))
 

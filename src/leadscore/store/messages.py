@@ -16,15 +16,21 @@ from pydantic import ValidationError
 
 from leadscore.spec import json_values
 from leadscore.spec.segment import (
+    GROUP_TRAITS,
     MESSAGE,
+    Alias,
+    Group,
     Identify,
     MessageError,
     Page,
+    Screen,
     Track,
     checked_time,
     message_id_of,
 )
+from leadscore.store.aliases import merge_aliases
 from leadscore.store.store import Store, StoredEvent
+from leadscore.store.unscored import mark_unscored
 
 
 @dataclass
@@ -35,9 +41,11 @@ class Pending:
     events: list[StoredEvent] = field(default_factory=list)
     leads: list[tuple[str, dict[str, Any], int | None]] = field(default_factory=list)
     links: list[tuple[str, str]] = field(default_factory=list)
+    #: (previous id, user id) of alias calls, applied after the rest (``store.aliases``)
+    aliases: list[tuple[str, str]] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.events) + len(self.leads)
+        return len(self.events) + len(self.leads) + len(self.aliases)
 
     def add(self, kind: str, item: Any) -> None:
         """Take one ``parse_message`` result."""
@@ -46,6 +54,11 @@ class Pending:
             self.leads.append((lead_id, traits, at))
             if anonymous_id:
                 self.links.append((anonymous_id, lead_id))
+            return
+        if kind == "alias":
+            previous, lead_id = item
+            self.leads.append((lead_id, {}, None))
+            self.aliases.append((previous, lead_id))
             return
         self.events.append(item)
         if item.lead_id is not None:
@@ -61,6 +74,7 @@ class Pending:
             whole.events.extend(part.events)
             whole.leads.extend(part.leads)
             whole.links.extend(part.links)
+            whole.aliases.extend(part.aliases)
         return whole
 
     def lead_ids(self) -> set[str]:
@@ -70,15 +84,32 @@ class Pending:
     def anonymous_ids(self) -> set[str]:
         return {e.anonymous_id for e in self.events if e.lead_id is None and e.anonymous_id}
 
+    def write(self, store: Store, at: int) -> tuple[int, set[str]]:
+        """Write everything and mark the leads it touches unscored as of ``at``, in one
+        transaction, whichever door the messages came in by: a running service rescores
+        what a file import wrote too (it picks up the marks). Returns how many events were
+        new and the leads touched (with those whose anonymous events these link)."""
+        touched = self.lead_ids()
+        anonymous = self.anonymous_ids()
+        with store.engine.begin() as conn:
+            new = self.flush(store, conn)
+            touched |= store.anonymous_leads(anonymous, conn)
+            mark_unscored(conn, touched, at)
+        return new, touched
+
     def flush(self, store: Store, conn: sa.Connection | None = None) -> int:
         """Write everything (in ``conn``'s transaction when given); returns how many events
         were new (the others were known)."""
         new = store.add_events(self.events, conn)
         store.upsert_leads(self.leads, conn)
         store.link_identities(self.links, conn)
+        if self.aliases:
+            with store.begin(conn) as inner:
+                merge_aliases(store, self.aliases, inner)
         self.events.clear()
         self.leads.clear()
         self.links.clear()
+        self.aliases.clear()
         return new
 
 
@@ -97,13 +128,20 @@ def parse_message(raw: dict[str, Any], now: int) -> tuple[str, Any]:
     _check(json_values.name_problem, message.message_id, "messageId")
     if isinstance(message, Track):
         _check(json_values.name_problem, message.event, "event")
-    elif isinstance(message, Page):
+    elif isinstance(message, Page | Screen):
         _check(json_values.name_problem, message.name, "name")
-    if isinstance(message, Identify):
+    if isinstance(message, Identify | Group | Alias):
         if user_id is None:
-            raise MessageError("userId", "is required for identify (it names the lead)")
-        # traits change as of the identify's time (now when it has none)
+            raise MessageError("userId", f"is required for {message.type} (it names the lead)")
+        if isinstance(message, Alias):
+            previous = _id(message.previous_id, "previousId")
+            if previous is None:
+                raise MessageError("previousId", "is required for alias (the id used before)")
+            return "alias", (previous, user_id)
+        # traits change as of the message's time (now when it has none)
         at = checked_time(message, now) if message.timestamp or message.original_timestamp else None
+        if isinstance(message, Group):
+            return "identify", (user_id, _group_attributes(message), anonymous_id, at)
         return "identify", (user_id, dict(message.traits), anonymous_id, at)
     if user_id is None and anonymous_id is None:
         raise MessageError("userId", "is missing, and so is anonymousId; one is required")
@@ -119,11 +157,22 @@ def parse_message(raw: dict[str, Any], now: int) -> tuple[str, Any]:
         message_id=message_id_of(message, raw),
         lead_id=user_id,
         anonymous_id=anonymous_id,
-        type=message.type,
+        type="page" if isinstance(message, Screen) else message.type,
         event=message.event if isinstance(message, Track) else message.name,
         timestamp=timestamp,
         properties=properties,
     )
+
+
+def _group_attributes(message: Group) -> dict[str, Any]:
+    """The lead attributes a group call sets (``spec.segment.Group``)."""
+    group_id = _id(message.group_id, "groupId")
+    if group_id is None:
+        raise MessageError("groupId", "is required for group (it names the company)")
+    attributes: dict[str, Any] = {"account_id": group_id}
+    for name, value in message.traits.items():
+        attributes[GROUP_TRAITS.get(name, f"company.{name}")] = value
+    return attributes
 
 
 _JSON_TYPES = {bool: "true or false", float: "a decimal number", list: "a list", dict: "an object"}
@@ -151,12 +200,13 @@ def _message_error(exc: ValidationError) -> MessageError:
     kind, loc = first["type"], [str(part) for part in first["loc"]]
     if kind == "union_tag_invalid":
         given = first["input"]["type"]
-        return MessageError("type", f"must be identify, track or page. Got {given!r} instead")
+        known = "identify, track, page, screen, group or alias"
+        return MessageError("type", f"must be {known}. Got {given!r} instead")
     if kind == "union_tag_not_found":
         return MessageError("type", "Field required")
     if kind == "model_attributes_type":
         return MessageError("message", "must be an object")
-    if len(loc) > 1 and loc[1] in ("userId", "anonymousId"):
+    if len(loc) > 1 and loc[1] in ("userId", "anonymousId", "groupId", "previousId"):
         given = _JSON_TYPES.get(type(first["input"]), "value")
         return MessageError(loc[1], f"must be a string or an integer. Got {given} instead")
     return MessageError(".".join(loc[1:]) or "message", first["msg"])

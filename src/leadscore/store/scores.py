@@ -22,6 +22,20 @@ def save_scores(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
            ("lead_id", "model"))  # fmt: skip
 
 
+def forget_scores(
+    conn: sa.Connection, models: Sequence[str], lead_ids: Sequence[str], results: pa.Table
+) -> None:
+    """Delete the kept result of each of ``lead_ids`` under each of ``models`` that
+    ``results`` (scored for those leads) has no row for, in ``conn``'s transaction."""
+    table = schema.lead_scores
+    for model in models:
+        mine = results.filter(pc.equal(results["model"], model))
+        gone = sorted(set(lead_ids) - set(mine["lead_id"].to_pylist()))
+        for start in range(0, len(gone), 500):
+            chunk = gone[start : start + 500]
+            conn.execute(table.delete().where(table.c.model == model, table.c.lead_id.in_(chunk)))
+
+
 def stored_scores(store: Store, lead_id: str) -> list[dict[str, Any]]:
     """The lead's stored results, one per model, in model order."""
     table = schema.lead_scores

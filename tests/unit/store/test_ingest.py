@@ -34,7 +34,7 @@ def test_bad_lines_are_rejected_with_line_and_field(tmp_path: Path, store: Store
             "{not json",
             {**GOOD, "messageId": "m2", "timestamp": "2026-03-01 10:00:00"},
             {**GOOD, "messageId": "m3", "event": None},
-            {**GOOD, "messageId": "m4", "type": "screen"},
+            {**GOOD, "messageId": "m4", "type": "hover"},
             {**GOOD, "messageId": "m5", "userId": None},
             {**GOOD, "messageId": "m6", "timestamp": "2026-03-09T10:00:00Z"},
             {**GOOD, "messageId": "m7"},
@@ -52,7 +52,9 @@ def test_bad_lines_are_rejected_with_line_and_field(tmp_path: Path, store: Store
     ]
     reasons = [r.reason for r in summary.rejects]
     assert reasons[1] == "'2026-03-01 10:00:00' has no UTC offset; add 'Z' or '+00:00'"
-    assert reasons[3] == "must be identify, track or page. Got 'screen' instead"
+    assert reasons[3] == (
+        "must be identify, track, page, screen, group or alias. Got 'hover' instead"
+    )
     assert reasons[5] == "is 6 days in the future; the allowed skew is 5 minutes"
     assert summary.rejects_path is not None
     written = [json.loads(line) for line in summary.rejects_path.read_text().splitlines()]

@@ -1,0 +1,52 @@
+"""Segment ``alias`` calls: two ids that are one person become one lead.
+
+An anonymous visitor's id is linked to the lead (its events count for the lead, as an
+``identify`` with an ``anonymousId`` does). A previous id that is a lead of its own is merged
+into the new one: its events, anonymous ids, outcomes and feedback move over, its attributes
+fill in those the new lead lacks (the new lead's values win), and the previous lead's own
+rows (attribute history, stage history, kept results, unscored mark) go, so one person is
+ranked once. The merged-away lead's stage history is not carried over: the new lead's is the
+one that stands, and a rescoring records what follows from the merged events.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+
+from leadscore.store import schema
+from leadscore.store.store import Store
+
+
+def merge_aliases(store: Store, pairs: Iterable[tuple[str, str]], conn: sa.Connection) -> None:
+    """Apply (previous id, user id) pairs in order, in ``conn``'s transaction; the user
+    leads exist already (``Pending`` creates them)."""
+    for previous, into in pairs:
+        if previous == into:
+            continue
+        if store.has_lead(previous, conn):
+            _merge_lead(store, conn, previous, into)
+        store.link_identities([(previous, into)], conn)
+
+
+def _merge_lead(store: Store, conn: sa.Connection, previous: str, into: str) -> None:
+    s = schema
+    old = _current_attributes(conn, previous)
+    mine = _current_attributes(conn, into)
+    missing = {name: value for name, value in old.items() if name not in mine}
+    if missing:
+        store.upsert_leads([(into, missing, None)], conn)
+    for table in (s.events, s.identities, s.outcomes, s.feedback):
+        conn.execute(table.update().where(table.c.lead_id == previous).values(lead_id=into))
+    for table in (s.lead_versions, s.stage_transitions, s.lead_scores, s.unscored_leads):
+        conn.execute(table.delete().where(table.c.lead_id == previous))
+    conn.execute(s.leads.delete().where(s.leads.c.lead_id == previous))
+
+
+def _current_attributes(conn: sa.Connection, lead_id: str) -> dict[str, object]:
+    row = conn.execute(
+        sa.select(schema.leads.c.attributes).where(schema.leads.c.lead_id == lead_id)
+    ).first()
+    return {} if row is None else dict(json.loads(row.attributes))
