@@ -19,3 +19,8 @@ class Settings(BaseSettings):
         default="duckdb",
         description="the batch engine that scores every lead (leadscore.engines.registry)",
     )
+    webhook_hosts: list[str] = Field(
+        default_factory=list,
+        description="the only hosts webhooks may be sent to (a JSON list in "
+        'LEADSCORE_WEBHOOK_HOSTS, e.g. ["crm.example.com"]); empty: any host',
+    )

@@ -12,6 +12,7 @@ import gzip
 import json
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -260,3 +261,16 @@ def test_hostile_model_files_get_400_at_once_and_the_service_keeps_answering(
         assert answer.status_code == 400, what
         assert reason in answer.json()["error"], what
         assert service.client.get("/healthz").status_code == 200
+
+
+def test_webhooks_go_only_to_the_hosts_allowed(tmp_path: Path) -> None:
+    service = Service(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", webhook_hosts=["127.0.0.1"])
+    admin = {"Authorization": f"Bearer {service.admin}"}
+    body = {"url": "http://169.254.169.254/latest/meta-data", "events": ["stage_changed"]}
+    refused = service.client.post("/v1/webhooks", json=body, headers=admin)
+    assert refused.status_code == 400
+    assert refused.json()["field"] == "url"
+    assert "'169.254.169.254' is not one of the hosts" in refused.json()["error"]
+    body["url"] = "http://127.0.0.1:9/hooks"
+    assert service.client.post("/v1/webhooks", json=body, headers=admin).status_code == 201
+    service.store.close()

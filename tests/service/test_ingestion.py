@@ -32,9 +32,9 @@ TRAITS = {
 
 
 class Service:
-    def __init__(self, root: Path, database_url: str) -> None:
+    def __init__(self, root: Path, database_url: str, **settings: Any) -> None:
         Project.init(root)
-        self.project = Project.open(root, Settings(database_url=database_url))
+        self.project = Project.open(root, Settings(database_url=database_url, **settings))
         self.app = create_app(self.project)
         self.store = self.app.state.store
         self.client = TestClient(self.app)

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
+from leadscore.spec.json_values import ID_TEXT_SCHEMA
 from leadscore.store.outcomes import OUTCOMES, VERDICTS
 from leadscore.store.webhooks import KINDS, MAX_THRESHOLD
 
@@ -32,8 +33,7 @@ class Batch(BaseModel):
     model_config = ConfigDict(extra="allow")
     batch: list[Any] = Field(
         description="Identify, track, page, screen, group and alias messages, each checked "
-        "on its own: good ones "
-        "are kept, bad ones listed in the answer's rejected."
+        "on its own: good ones are kept, bad ones listed in the answer's rejected."
     )
 
 
@@ -50,7 +50,7 @@ class Ingested(BaseModel):
 
 
 class NewLead(BaseModel):
-    lead_id: Name
+    lead_id: Annotated[str, WithJsonSchema(ID_TEXT_SCHEMA)]
     attributes: dict[str, Any] = Field(
         default_factory=dict, json_schema_extra={"propertyNames": {"not": {"const": "lead_id"}}}
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Query, Request
 
@@ -32,6 +33,12 @@ async def create(request: Request, state: State) -> dict[str, Any]:
     url = body.get("url")
     if not isinstance(url, str):
         raise ApiError(400, "url: must be an http(s) URL", "url")
+    allowed = state.project.settings.webhook_hosts
+    host = _host(url)
+    if allowed and host not in allowed:
+        raise ApiError(
+            400, f"url: {host!r} is not one of the hosts webhooks may go to: {allowed}", "url"
+        )
     events = body.get("events")
     if not isinstance(events, list) or not all(isinstance(e, str) for e in events):
         raise ApiError(400, "events: must be a list of event names", "events")
@@ -54,6 +61,13 @@ async def create(request: Request, state: State) -> dict[str, Any]:
         field = str(exc).partition(":")[0]
         raise ApiError(400, str(exc), field) from None
     return {**hook.public(), "secret": secret}
+
+
+def _host(url: str) -> str | None:
+    try:
+        return urlsplit(url).hostname
+    except ValueError:
+        return None
 
 
 @router.get("")

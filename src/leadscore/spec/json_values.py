@@ -27,6 +27,17 @@ MAX_INTEGER_DIGITS = 100
 
 _ID_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f/]")
 
+#: ``id_problem``'s rules as JSON Schema, for the OpenAPI document (it cannot say
+#: "no unpaired surrogates"; the service refuses them all the same).
+ID_TEXT_SCHEMA: dict[str, Any] = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": MAX_ID_CHARACTERS,
+    "pattern": "^[^/\\u0000-\\u001f\\u007f]+$",
+}
+#: ``name_problem``'s rules as JSON Schema.
+NAME_SCHEMA: dict[str, Any] = {"type": "string", "maxLength": MAX_ID_CHARACTERS}
+
 
 class Unrepresentable(str):
     """A number JSON spells but a store cannot keep (too many digits, NaN, infinite); kept as

@@ -24,6 +24,7 @@ from pydantic import (
 from pydantic.config import JsonDict
 
 from leadscore.errors import InputError
+from leadscore.spec.json_values import ID_TEXT_SCHEMA, NAME_SCHEMA
 
 #: The times taken (anything else is a mistake, and near year 1 or 9999 a UTC offset
 #: carries it out of what a datetime can hold).
@@ -35,7 +36,9 @@ MAX_FUTURE_SKEW_SECONDS = 300
 
 #: An id as the document shows it (a non-empty string or an integer); the parser also takes an
 #: empty string, which names no one.
-_ID_SCHEMA: JsonDict = {"anyOf": [{"type": "string", "minLength": 1}, {"type": "integer"}]}
+_ID_SCHEMA: JsonDict = {"anyOf": [ID_TEXT_SCHEMA, {"type": "integer"}]}
+#: An event's or a page's name, a message id.
+Name = Annotated[str | None, WithJsonSchema(NAME_SCHEMA)]
 Id = Annotated[StrictStr | StrictInt | None, WithJsonSchema(_ID_SCHEMA)]
 Time = Annotated[str | None, WithJsonSchema({"type": "string", "format": "date-time"})]
 _ONE_ID: JsonDict = {"anyOf": [{"required": ["userId"]}, {"required": ["anonymousId"]}]}
@@ -48,9 +51,7 @@ class _Message(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
     user_id: Id = Field(None, alias="userId", description="The lead's id.")
     anonymous_id: Id = Field(None, alias="anonymousId", description="A visitor not yet identified.")
-    message_id: str | None = Field(
-        None, alias="messageId", description="Ingestion is idempotent on it."
-    )
+    message_id: Name = Field(None, alias="messageId", description="Ingestion is idempotent on it.")
     timestamp: Time = Field(
         None, description="When it happened, with a UTC offset (default: when received)."
     )
@@ -72,7 +73,7 @@ class Track(_Message):
 
     model_config = ConfigDict(json_schema_extra={"required": ["type", "event"], **_ONE_ID})
     type: Literal["track"] = "track"
-    event: Annotated[str | None, WithJsonSchema({"type": "string", "minLength": 1})] = None
+    event: Annotated[str | None, WithJsonSchema({**NAME_SCHEMA, "minLength": 1})] = None
     properties: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -81,7 +82,7 @@ class Page(_Message):
 
     model_config = ConfigDict(json_schema_extra={"required": ["type"], **_ONE_ID})
     type: Literal["page"] = "page"
-    name: str | None = None
+    name: Name = None
     properties: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -91,7 +92,7 @@ class Screen(_Message):
 
     model_config = ConfigDict(json_schema_extra={"required": ["type"], **_ONE_ID})
     type: Literal["screen"] = "screen"
-    name: str | None = None
+    name: Name = None
     properties: dict[str, Any] = Field(default_factory=dict)
 
 
