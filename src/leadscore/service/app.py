@@ -28,6 +28,7 @@ from leadscore.service.options import AnswerAfter
 from leadscore.service.runtime import Runtime
 from leadscore.service.schemas import with_security
 from leadscore.service.sender import Sender
+from leadscore.service.url_guard import RefuseControlCharacters
 from leadscore.store.unscored import unscored
 
 logger = logging.getLogger(__name__)
@@ -156,6 +157,7 @@ def create_app(
             allow_headers=["Authorization", "Content-Type", "Content-Encoding"],
         )
 
+    app.add_middleware(RefuseControlCharacters)
     app.add_middleware(RequestLog)
 
     @app.get("/healthz", tags=["operations"])

@@ -70,11 +70,6 @@ def ranked(
     """Leads ranked by their kept score under one model (default: the first), with filters
     (``owner`` is the lead's ``owner`` attribute) and a cursor for the next page
     (``next_cursor``; null on the last page)."""
-    given = {"model": model, "tier": tier, "stage": stage, "grade": grade, "owner": owner, "q": q}
-    for field, value in given.items():
-        reason = None if value is None else json_values.text_problem(value)
-        if reason is not None:
-            raise ApiError(400, f"{field}: {reason}", field)
     names = state.model_names()
     name = model if model is not None else names[0]
     if name not in names:
