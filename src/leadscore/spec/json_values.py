@@ -54,20 +54,39 @@ def _float(text: str) -> float | Unrepresentable:
 
 
 def loads(text: str | bytes) -> Any:
-    """``json.loads`` with the numbers above marked; raises ``ValueError`` (a
-    ``json.JSONDecodeError`` when the text is not JSON) and nothing else."""
+    """``json.loads`` that raises ``ValueError`` (a ``json.JSONDecodeError`` when the text is
+    not JSON) and nothing else. The C parser reads the text; only when it refuses a number
+    (an integer past Python's 4,300 digits) is the text read again with the numbers it cannot
+    represent marked, so the message holding one is refused, not the whole body."""
+    try:
+        return json.loads(text, parse_constant=Unrepresentable)  # NaN and Infinity as spelt
+    except json.JSONDecodeError:
+        raise
+    except ValueError:
+        return _marked(text)
+    except RecursionError:
+        raise ValueError(_TOO_DEEP) from None
+
+
+def _marked(text: str | bytes) -> Any:
     try:
         return json.loads(
             text, parse_int=_integer, parse_float=_float, parse_constant=Unrepresentable
         )
     except RecursionError:
-        raise ValueError("it nests lists or objects too deeply to be read") from None
+        raise ValueError(_TOO_DEEP) from None
+
+
+_TOO_DEEP = "it nests lists or objects too deeply to be read"
+_INTEGER_LIMIT = 10**MAX_INTEGER_DIGITS
 
 
 def text_problem(text: str) -> str | None:
     """Why ``text`` cannot be stored as text, or None."""
     if "\x00" in text:
         return "contains a NUL character (\\u0000), which text cannot hold"
+    if text.isascii():
+        return None
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -79,14 +98,16 @@ def text_problem(text: str) -> str | None:
 def problem(value: Any, field: str) -> tuple[str, str] | None:
     """The first part of ``value`` that cannot be kept, as (field path, reason), or None.
 
-    The walk uses a queue, not recursion, so any nesting ``loads`` let through is safe."""
+    A quick pass says whether anything is wrong (recursive, but never past ``MAX_NESTING``
+    levels); only then does a walk with a queue find and name it."""
+    if _fine(value, 0):
+        return None
     queue: deque[tuple[Any, str, int]] = deque([(value, field, 0)])
     while queue:
         item, path, depth = queue.popleft()
-        if isinstance(item, Unrepresentable):
-            shown = item if len(item) <= 20 else f"{item[:20]}... ({len(item):,} characters)"
-            limit = f"finite, at most {MAX_INTEGER_DIGITS} digits"
-            return path, f"{shown} is not a number that can be stored ({limit})"
+        reason = _number_problem(item)
+        if reason is not None:
+            return path, reason
         if isinstance(item, str):
             reason = text_problem(item)
             if reason is not None:
@@ -103,6 +124,53 @@ def problem(value: Any, field: str) -> tuple[str, str] | None:
         elif isinstance(item, list):
             queue.extend((child, f"{path}[{i}]", depth + 1) for i, child in enumerate(item))
     return None
+
+
+def _fine(item: Any, depth: int) -> bool:
+    """Whether ``item`` holds nothing ``problem`` would name (the common scalars inline: this
+    runs on every message)."""
+    kind = type(item)
+    if kind is str:
+        return _fine_text(item)
+    if kind is dict:
+        if depth >= MAX_NESTING:
+            return False
+        for key, child in item.items():
+            if type(key) is not str or not _fine_text(key):
+                return False
+            if type(child) is str:
+                if not _fine_text(child):
+                    return False
+            elif not (child is None or type(child) is bool or _fine(child, depth + 1)):
+                return False
+        return True
+    if kind is list:
+        return depth < MAX_NESTING and all(_fine(child, depth + 1) for child in item)
+    if kind is float:
+        return math.isfinite(item)
+    if kind is int:
+        return bool(-_INTEGER_LIMIT < item < _INTEGER_LIMIT)
+    return item is None or kind is bool
+
+
+def _fine_text(text: str) -> bool:
+    return "\x00" not in text and (text.isascii() or text_problem(text) is None)
+
+
+def _number_problem(item: Any) -> str | None:
+    """Why ``item`` is a number no store can keep, or None (also for what is not a number)."""
+    if isinstance(item, Unrepresentable):
+        shown = item if len(item) <= 20 else f"{item[:20]}... ({len(item):,} characters)"
+    elif type(item) is float and not math.isfinite(item):
+        shown = {"inf": "Infinity", "-inf": "-Infinity"}.get(str(item), "NaN")
+    elif type(item) is int and not -_INTEGER_LIMIT < item < _INTEGER_LIMIT:
+        text = str(item)
+        shown = f"{text[:20]}... ({len(text):,} characters)"
+    else:
+        return None
+    return (
+        f"{shown} is not a number that can be stored (finite, at most {MAX_INTEGER_DIGITS} digits)"
+    )
 
 
 def name_problem(text: str) -> str | None:
