@@ -27,7 +27,6 @@ from leadscore.store.input_files import Progress, Reject, file_format, records
 from leadscore.store.messages import Pending, parse_message
 from leadscore.store.outcomes import OUTCOMES
 from leadscore.store.store import Store
-from leadscore.store.unscored import mark_unscored
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +83,7 @@ def import_leads(
     """Create or update leads from CSV or JSONL (HubSpot and Salesforce exports mapped)."""
     started = time.perf_counter()
     summary = ImportSummary(path)
-    pending: list[tuple[str, dict[str, Any], int | None]] = []
+    pending = Pending()
     column_map: dict[str, str] | None = None
     for number, record in records(path, progress, encoding):
         if isinstance(record, Reject):
@@ -106,22 +105,12 @@ def import_leads(
         if problem is not None:
             summary.rejects.append(Reject(number, *problem))
             continue
-        pending.append((str(lead_id), attributes, None))  # a change counts from now
+        pending.leads.append((str(lead_id), attributes, None))  # a change counts from now
         summary.accepted += 1
         if len(pending) >= BATCH_SIZE:
-            summary.new += _write_leads(store, pending)
-            pending.clear()
-    summary.new += _write_leads(store, pending)
+            summary.new += len(pending.write(store, current_us())[1])
+    summary.new += len(pending.write(store, current_us())[1])
     return _finish(summary, "leads", started)
-
-
-def _write_leads(store: Store, pending: list[tuple[str, dict[str, Any], int | None]]) -> int:
-    """Store the leads and mark them unscored in one transaction (a running service
-    rescores them: it picks up the marks); returns how many changed."""
-    with store.engine.begin() as conn:
-        changed = store.upsert_leads(pending, conn)
-        mark_unscored(conn, [lead_id for lead_id, _, _ in pending], current_us())
-    return changed
 
 
 def _lead_problem(lead_id: str, attributes: dict[str, Any]) -> tuple[str, str] | None:

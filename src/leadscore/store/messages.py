@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlalchemy as sa
 from pydantic import ValidationError
 
 from leadscore.spec import json_values
@@ -92,25 +91,17 @@ class Pending:
         touched = self.lead_ids()
         anonymous = self.anonymous_ids()
         with store.engine.begin() as conn:
-            new = self.flush(store, conn)
+            new = store.add_events(self.events, conn)
+            store.upsert_leads(self.leads, conn)
+            store.link_identities(self.links, conn)
+            merge_aliases(store, self.aliases, conn)
             touched |= store.anonymous_leads(anonymous, conn)
             mark_unscored(conn, touched, at)
-        return new, touched
-
-    def flush(self, store: Store, conn: sa.Connection | None = None) -> int:
-        """Write everything (in ``conn``'s transaction when given); returns how many events
-        were new (the others were known)."""
-        new = store.add_events(self.events, conn)
-        store.upsert_leads(self.leads, conn)
-        store.link_identities(self.links, conn)
-        if self.aliases:
-            with store.begin(conn) as inner:
-                merge_aliases(store, self.aliases, inner)
         self.events.clear()
         self.leads.clear()
         self.links.clear()
         self.aliases.clear()
-        return new
+        return new, touched
 
 
 def parse_message(raw: dict[str, Any], now: int) -> tuple[str, Any]:
