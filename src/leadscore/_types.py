@@ -13,8 +13,11 @@ MilliPoints = int
 MILLI = 1000
 #: Microseconds since the Unix epoch, UTC.
 TimestampUs = int
-#: How a lead's stage changed: an engine decides advance and withdraw; a person recycles.
-TransitionKind = Literal["advance", "withdraw", "recycle"]
+#: How a lead's stage changed: an engine decides advance and withdraw; a person recycles;
+#: ``crm`` is a stage the CRM already knew, imported with the lead (``leadscore import leads``).
+TransitionKind = Literal["advance", "withdraw", "recycle", "crm"]
+#: What became of a lead, as the CRM tells it (the labels predictive scoring learns from).
+Outcome = Literal["converted", "won", "lost"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from leadscore._types import Outcome
+
+
+class CrmStage(BaseModel):
+    """What a CRM's stage or status value means here: the model stage the lead has reached
+    (stages only move forward, so an earlier one changes nothing) and the outcome it records
+    (``Customer`` and ``Closed Won`` are wins that training learns from). Both may be absent:
+    a value that means nothing here."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    stage: str | None = None
+    outcome: Outcome | None = None
 
 
 class Settings(BaseSettings):
@@ -18,6 +32,12 @@ class Settings(BaseSettings):
     engine: str = Field(
         default="duckdb",
         description="the batch engine that scores every lead (leadscore.engines.registry)",
+    )
+    crm_stages: dict[str, CrmStage | str] = Field(
+        default_factory=dict,
+        description="what CRM stage values (HubSpot Lifecycle Stage, Salesforce Lead Status) "
+        "mean, over the shipped HubSpot and Salesforce defaults: a stage name, or "
+        '{stage = "SQL", outcome = "won"}; an empty string ignores a value',
     )
     webhook_hosts: list[str] = Field(
         default_factory=list,

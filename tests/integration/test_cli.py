@@ -196,3 +196,26 @@ def test_scores_of_the_past_use_the_attributes_of_then(project: Path) -> None:
     result = runner.invoke(app, ["explain", "L1", "--as-of", "2026-05-31", "--json"])
     (explained,) = json.loads(result.stdout)
     assert explained["fit"] == 0
+
+
+def test_import_events_counts_calls_apart_and_reads_semicolons(project: Path) -> None:
+    messages = [
+        {"type": "identify", "userId": "L1", "traits": {"email": "a@x.example"},
+         "messageId": "i1", "timestamp": "2026-03-01T09:00:00Z"},
+        {"type": "track", "userId": "L1", "event": "Email Opened", "messageId": "m1",
+         "timestamp": "2026-03-01T09:00:00Z"},
+    ]  # fmt: skip
+    write(project / "events.jsonl", messages)
+    runner = CliRunner()
+    result = runner.invoke(app, ["import", "events", "events.jsonl"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "Imported 1 events and 1 identify, group or alias calls from events.jsonl "
+        "(1 new, 0 already stored)." in " ".join(result.output.split())
+    )
+    (project / "leads.csv").write_text("Email;Job Title\nb@y.example;CEO\n")
+    result = runner.invoke(app, ["import", "leads", "leads.csv"])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["import", "leads", "leads.csv", "--separator", ";;"])
+    assert result.exit_code == 1
+    assert "--separator: ';;' must be one character" in result.output

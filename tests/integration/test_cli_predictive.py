@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import csv
 import json
+import random
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -144,3 +146,27 @@ def test_clear_refusals(project: Path) -> None:
     assert missing.exit_code == 1 and "nope.csv: no such file" in missing.stderr
     unknown = runner.invoke(app, ["explain", "L-00001", "--model", "nothing"])
     assert unknown.exit_code == 1
+
+
+def test_a_crm_table_needs_no_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no leadscore.toml here or above
+    rng = random.Random(3)
+    lines = ["Job Title;Number of Employees;Visits;Converted"]
+    for _ in range(600):
+        visits = rng.randint(0, 30)
+        size = rng.choice([5, 50, 500])
+        chance = 0.05 + 0.5 * (visits > 15) + 0.2 * (size == 500)
+        won = "Yes" if rng.random() < chance else "No"
+        lines.append(f"{rng.choice(['CEO', 'Intern', 'VP Sales'])};{size};{visits};{won}")
+    (tmp_path / "export.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    table = ["--table", "export.csv", "--target", "Converted"]
+    _ok("evaluate", *table, "--no-points")
+    assert (tmp_path / "evaluation" / "evaluation.json").exists()
+    _ok("learn-points", *table)
+    assert "Visits" in (tmp_path / "learned.yaml").read_text(encoding="utf-8")
+    trained = runner.invoke(app, ["train", *table])
+    assert trained.exit_code == 0, trained.output
+    assert (tmp_path / "models" / "predictive" / "predictive" / "v1" / "trees.txt").exists()
+    # history still needs a project, and says so
+    history = runner.invoke(app, ["train"])
+    assert history.exit_code == 1 and "run 'leadscore init'" in history.stderr

@@ -97,3 +97,13 @@ def test_a_typed_name_is_judged_for_keyboard_mash_not_taken_as_an_identifier() -
     assert frame["first_name looks made up"].tolist()[:4] == ["no", "no", "yes", "no"]
     assert pd.isna(frame["first_name looks made up"].iloc[4])
     assert frame["first_name looks made up"].iloc[5] == "yes"
+
+
+def test_a_semicolon_separated_table_is_read(tmp_path: Path) -> None:
+    # as European Excel writes it (and UCI's bank marketing file): ';' and decimal commas
+    path = tmp_path / "bank.csv"
+    path.write_text('"age";"job";"y"\n30;"admin.";"no"\n41;"blue-collar";"yes"\n')
+    data = read_table(path, "y")
+    assert data.label.tolist() == [0, 1]
+    assert data.raw.columns.tolist() == ["age", "job"]
+    assert data.raw["job"].tolist() == ["admin.", "blue-collar"]

@@ -9,6 +9,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from leadscore.errors import ConfigError, Issue, ModelFileError, NotFoundError
 from leadscore.settings import Settings
 from leadscore.spec.loader import default_model_text, load_model
@@ -56,7 +58,15 @@ class Project:
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{config}: {exc}") from None
         base = settings if settings is not None else Settings()
-        merged = Settings(**{**values, **base.model_dump(exclude_unset=True)})
+        try:
+            merged = Settings(**{**values, **base.model_dump(exclude_unset=True)})
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+                f" (got {error['input']!r})"
+                for error in exc.errors()
+            )
+            raise ConfigError(f"{config}: {problems}") from None
         return cls(root, merged)
 
     @classmethod

@@ -7,9 +7,15 @@ from typing import Annotated
 
 import typer
 
+from leadscore.app.imports import (
+    CrmStages,
+    ImportSummary,
+    import_events,
+    import_leads,
+    import_outcomes,
+)
 from leadscore.app.project import Project
 from leadscore.cli.console import err, progress
-from leadscore.store.ingest import ImportSummary, import_events, import_leads, import_outcomes
 
 app = typer.Typer(help="Import leads or events into the project's database.", no_args_is_help=True)
 
@@ -23,6 +29,14 @@ Encoding = Annotated[
     ),
 ]
 
+Separator = Annotated[
+    str | None,
+    typer.Option(
+        help="A CSV file's column separator (one character, or \\t for a tab); default: "
+        "found from the header among , ; tab and |.",
+    ),
+]
+
 
 def _count_lines(path: Path) -> int:
     try:
@@ -33,9 +47,13 @@ def _count_lines(path: Path) -> int:
 
 
 def _report(summary: ImportSummary, what: str, allow_rejects: bool) -> None:
-    message = f"Imported {summary.accepted:,} {what} from {summary.path}"
-    if what == "events":
-        message += f" ({summary.new:,} new, {summary.accepted - summary.new:,} already stored)"
+    if what == "events":  # calls update leads and add no event: counted apart
+        events = summary.accepted - summary.calls
+        calls = f" and {summary.calls:,} identify, group or alias calls" if summary.calls else ""
+        message = f"Imported {events:,} events{calls} from {summary.path}"
+        message += f" ({summary.new:,} new, {events - summary.new:,} already stored)"
+    else:
+        message = f"Imported {summary.accepted:,} {what} from {summary.path}"
     if summary.rejected:
         message += f", rejected {summary.rejected:,} (see {summary.rejects_path})"
         for reject in summary.rejects[:5]:
@@ -54,19 +72,42 @@ def leads(
     ] = "auto",
     allow_rejects: AllowRejects = False,
     encoding: Encoding = None,
+    separator: Separator = None,
 ) -> None:
-    """Create or update leads; HubSpot and Salesforce exports are recognised by their headers."""
+    """Create or update leads; HubSpot and Salesforce exports are recognised by their headers.
+
+    A file without an id column (lead_id, id, userId, Record ID, Lead ID) keys each lead by
+    its email, trimmed and lower-cased; events then find the lead by a user id whose identify
+    call carries that email, or by the address as user id."""
     project = Project.find(Path.cwd())
-    with project.store() as store, progress() as bar:
+    with progress() as bar:
         task = bar.add_task(f"Importing {path.name}", total=_count_lines(path))
-        summary = import_leads(
-            store,
+        summary, stages = import_leads(
+            project,
             path,
             mapping=mapping,
             progress=lambda n: bar.update(task, completed=n),
             encoding=encoding,
+            separator=separator,
         )
+    _report_stages(summary, stages)
     _report(summary, "leads", allow_rejects)
+
+
+def _report_stages(summary: ImportSummary, stages: CrmStages) -> None:
+    if not summary.crm_stages:
+        return
+    err.print(
+        f"CRM stages of {len(summary.crm_stages):,} leads: {stages.transitions:,} stage "
+        f"changes and {stages.outcomes:,} outcomes recorded.",
+        markup=False,
+    )
+    for value, leads in list(stages.unknown.items())[:5]:
+        err.print(
+            f"  CRM stage {value!r} ({leads:,} leads) means nothing here; say what it means "
+            f'in leadscore.toml, e.g. crm_stages = {{ "{value}" = "MQL" }}',
+            markup=False,
+        )
 
 
 @app.command("events")
@@ -74,13 +115,19 @@ def events(
     path: Annotated[Path, typer.Argument(help="Segment JSON lines (identify/track/page) or CSV.")],
     allow_rejects: AllowRejects = False,
     encoding: Encoding = None,
+    separator: Separator = None,
 ) -> None:
-    """Store events once per messageId; identify calls update leads and link anonymous ids."""
+    """Store events once per messageId (the first message with an id wins, as in Segment);
+    identify calls update leads and link anonymous ids."""
     project = Project.find(Path.cwd())
-    with project.store() as store, progress() as bar:
+    with progress() as bar:
         task = bar.add_task(f"Importing {path.name}", total=_count_lines(path))
         summary = import_events(
-            store, path, progress=lambda n: bar.update(task, completed=n), encoding=encoding
+            project,
+            path,
+            progress=lambda n: bar.update(task, completed=n),
+            encoding=encoding,
+            separator=separator,
         )
     _report(summary, "events", allow_rejects)
 
@@ -96,9 +143,9 @@ def outcomes(
     """Record what became of leads (converted, won, lost; at: a date or an ISO time with an
     offset; value optional): the labels `leadscore train` and `evaluate` learn from."""
     project = Project.find(Path.cwd())
-    with project.store() as store, progress() as bar:
+    with progress() as bar:
         task = bar.add_task(f"Importing {path.name}", total=_count_lines(path))
         summary = import_outcomes(
-            store, path, progress=lambda n: bar.update(task, completed=n), encoding=encoding
+            project, path, progress=lambda n: bar.update(task, completed=n), encoding=encoding
         )
     _report(summary, "outcomes", allow_rejects)

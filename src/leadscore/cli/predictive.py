@@ -3,6 +3,8 @@ learned from history, and the honest measure of them."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -24,7 +26,10 @@ predictive_app = typer.Typer(help="List and activate trained models.", no_args_i
 
 TableOption = Annotated[
     Path | None,
-    typer.Option("--table", help="Learn from this CSV/Parquet of leads instead of the project."),
+    typer.Option(
+        "--table",
+        help="Learn from this CSV/Parquet of leads instead of the project (no project needed).",
+    ),
 ]
 Target = Annotated[str | None, typer.Option("--target", help="The table's 0/1 target column.")]
 IdColumn = Annotated[str | None, typer.Option("--id-column", help="The table's id column.")]
@@ -74,8 +79,23 @@ class Source:
     from_history: bool
 
 
+@contextmanager
+def _project_store(table: Path | None) -> Iterator[tuple[Project | None, Store | None]]:
+    """The current folder's project and its store; with --table outside any project,
+    neither: a CRM export is data enough to learn from, and no project is needed."""
+    try:
+        project = Project.find(Path.cwd())
+    except ConfigError:
+        if table is None:
+            raise
+        yield None, None
+        return
+    with project.store() as store:
+        yield project, store
+
+
 def _source(
-    store: Store,
+    store: Store | None,
     table: Path | None,
     target: str | None,
     id_column: str | None,
@@ -100,6 +120,8 @@ def _source(
         return Source(data, [], False)
     if target is not None:
         raise InputError("--target goes with --table; the project's labels are its outcomes")
+    if store is None:  # _project_store gives no store only with --table
+        raise ConfigError("learning from history needs a project; give --table FILE instead")
     end = history.data_end(store)
     if end is None:
         raise InputError(
@@ -158,8 +180,7 @@ def train(
     from leadscore.predict.trees import train as fit
 
     registry.check_name(name)
-    project = Project.find(Path.cwd())
-    with project.store() as store:
+    with _project_store(table) as (project, store):
         source = _source(
             store,
             table,
@@ -187,7 +208,7 @@ def train(
     )
     kept = {k: validation[k] for k in ("rows", "conversions", "roc_auc", "pr_auc", "brier", "ece")}
     saved = registry.save(
-        project.root,
+        Path.cwd() if project is None else project.root,
         name,
         model,
         kinds=source.kinds,
@@ -235,8 +256,7 @@ def evaluate(
     from leadscore.predict.evaluation import evaluate as run_evaluation
     from leadscore.predict.point_scores import point_scores
 
-    project = Project.find(Path.cwd())
-    with project.store() as store:
+    with _project_store(table) as (project, store):
         source = _source(
             store,
             table,
@@ -251,7 +271,7 @@ def evaluate(
             step_days,
             after_first_touch,
         )
-        hand = project.models()
+        hand = [] if project is None else project.models()
         points_store = store if source.from_history else None
         with err.status("Training and measuring every model..."):
             result = run_evaluation(
@@ -317,11 +337,11 @@ def learn_points(
     from leadscore.predict.points import learn_points as learn
     from leadscore.predict.trees import check_conversions
 
-    project = Project.find(Path.cwd())
-    target_file = output or project.root / "models" / f"{name}.yaml"
-    if target_file.exists() and not force:
-        raise ConfigError(f"{target_file} already exists; give --force to overwrite it")
-    with project.store() as store:
+    with _project_store(table) as (project, store):
+        folder = Path.cwd() if project is None else project.root / "models"
+        target_file = output or folder / f"{name}.yaml"
+        if target_file.exists() and not force:
+            raise ConfigError(f"{target_file} already exists; give --force to overwrite it")
         source = _source(
             store,
             table,

@@ -17,6 +17,7 @@ import pandas as pd
 
 from leadscore.errors import InputError
 from leadscore.spec.predicates import canonical_text, is_missing
+from leadscore.store.input_files import file_separator
 
 _TRUE = {"1", "true", "yes", "y", "t", "converted", "won"}
 _FALSE = {"0", "false", "no", "n", "f", "lost", "not converted"}
@@ -128,7 +129,13 @@ def _read(path: Path) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix == ".csv":
-            return pd.read_csv(path, dtype=object, keep_default_na=False, na_values=[""])
+            return pd.read_csv(
+                path,
+                sep=file_separator(path),  # European Excel (and UCI's bank data) write ';'
+                dtype=object,
+                keep_default_na=False,
+                na_values=[""],
+            )
         if suffix == ".parquet":
             return pd.read_parquet(path)
     except FileNotFoundError:

@@ -1,4 +1,5 @@
-"""Segment ``alias`` calls: two ids that are one person become one lead.
+"""Two ids that are one person become one lead: Segment ``alias`` calls, and user ids
+matched by email to a lead a CRM export keyed by its email.
 
 An anonymous visitor's id is linked to the lead (its events count for the lead, as an
 ``identify`` with an ``anonymousId`` does). A previous id that is a lead of its own is merged
@@ -18,6 +19,26 @@ import sqlalchemy as sa
 
 from leadscore.store import schema
 from leadscore.store.store import Store
+
+
+def routes(
+    store: Store, user_ids: set[str], emails: dict[str, str], conn: sa.Connection
+) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Where messages naming ``user_ids`` belong, and the new (user id, lead id) pairs to
+    merge and link (``merge_aliases``).
+
+    A user id linked before (by an alias call or an earlier match) goes to its lead. One
+    that is not, whose email key (``emails``: user id -> ``mappings.email_key``) is a stored
+    lead's id, is matched to that lead: a CRM export without record ids keys its leads by
+    email, and the site's events name the person by a user id of its own."""
+    route = {u: lead for u, lead in store.linked_leads(user_ids, conn).items() if u != lead}
+    candidates = {u: key for u, key in emails.items() if u not in route and u != key}
+    if not candidates:
+        return route, []
+    stored = store.existing_leads(sorted(set(candidates.values())), conn)
+    matched = {u: key for u, key in candidates.items() if key in stored}
+    route.update(matched)
+    return route, list(matched.items())
 
 
 def merge_aliases(store: Store, pairs: Iterable[tuple[str, str]], conn: sa.Connection) -> None:

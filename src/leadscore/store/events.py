@@ -34,10 +34,15 @@ class EventStore(Database):
     """The events table (events reach their lead through ``identities`` when anonymous)."""
 
     def add_events(self, rows: Sequence[StoredEvent], conn: sa.Connection | None = None) -> int:
-        """Insert events, skipping message ids already stored; returns how many were new."""
+        """Insert events, skipping message ids already stored; returns how many were new.
+
+        A message id repeated within ``rows`` keeps its first row, as one repeated across
+        calls does (Segment's rule: the first message with an id wins)."""
         if not rows:
             return 0
-        unique = {row.message_id: row for row in rows}
+        unique: dict[str, StoredEvent] = {}
+        for row in rows:
+            unique.setdefault(row.message_id, row)
         now = now_us()
         events = schema.events
         with self.begin(conn) as conn:

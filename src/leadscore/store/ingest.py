@@ -23,7 +23,7 @@ from leadscore.spec.segment import (
     parse_timestamp,
 )
 from leadscore.store import mappings, schema
-from leadscore.store.input_files import Progress, Reject, file_format, records
+from leadscore.store.input_files import Progress, Reject, csv_header, file_format, records
 from leadscore.store.messages import Pending, parse_message
 from leadscore.store.outcomes import OUTCOMES
 from leadscore.store.store import Store
@@ -35,11 +35,18 @@ BATCH_SIZE = 5_000
 
 @dataclass(slots=True)
 class ImportSummary:
-    """What an import did: ``accepted`` lines, of which ``new`` changed the store."""
+    """What an import did: ``accepted`` lines (or messages), of which ``new`` changed the
+    store; for events, ``calls`` of the accepted messages are identify, group or alias calls
+    (they update leads and add no event), so ``accepted - calls - new`` events were already
+    stored."""
 
     path: Path
     accepted: int = 0
     new: int = 0
+    calls: int = 0
+    #: for leads: each lead's CRM stage value in the file (its last line's), for
+    #: ``app.crm`` to bring into the stage history
+    crm_stages: dict[str, str] = field(default_factory=dict)
     rejects: list[Reject] = field(default_factory=list)
     rejects_path: Path | None = None
 
@@ -79,34 +86,58 @@ def import_leads(
     mapping: str = "auto",
     progress: Progress | None = None,
     encoding: str | None = None,
+    separator: str | None = None,
 ) -> ImportSummary:
-    """Create or update leads from CSV or JSONL (HubSpot and Salesforce exports mapped)."""
+    """Create or update leads from CSV or JSONL (HubSpot and Salesforce exports mapped).
+
+    A file without an id column is keyed by email (``mappings.email_key``), as a CRM export
+    of chosen columns has no record id; events find such a lead by their email trait. In a
+    file with an id column, a line whose id is empty is rejected (keying it by email could
+    make a second lead of a record the CRM knows by its id)."""
     started = time.perf_counter()
     summary = ImportSummary(path)
     pending = Pending()
-    column_map: dict[str, str] | None = None
-    for number, record in records(path, progress, encoding):
+    table: dict[str, str] | None = None
+    id_column = False  # a CSV header naming an id column: its empty cells are rejected
+    if file_format(path) == "csv":
+        header = csv_header(path, encoding, separator)
+        table = mappings.column_table(header, mapping)
+        id_column = "lead_id" in mappings.apply(dict.fromkeys(header, ""), table)
+    for number, record in records(path, progress, encoding, separator):
         if isinstance(record, Reject):
             summary.rejects.append(record)
             continue
-        if column_map is None:
-            column_map = mappings.column_map(list(record), mapping)
-        attributes = mappings.apply(record, column_map)
+        if table is None:
+            table = mappings.column_table(list(record), mapping)
+        attributes = mappings.apply(record, table)
         traits = attributes.pop("traits", None)
         if isinstance(traits, dict):
             attributes = {**traits, **attributes}
-        lead_id = attributes.pop("lead_id", None)
-        if lead_id in (None, ""):
-            summary.rejects.append(
-                Reject(number, "lead_id", "is missing; give a lead_id (or id, userId) column")
-            )
-            continue
+        if id_column or "lead_id" in attributes:
+            lead_id = attributes.pop("lead_id", None)
+            if lead_id in (None, ""):
+                summary.rejects.append(Reject(number, "lead_id", "is empty"))
+                continue
+        else:
+            lead_id = mappings.email_key(attributes.get("email"))
+            if lead_id is None:
+                summary.rejects.append(
+                    Reject(
+                        number,
+                        "lead_id",
+                        "is missing, and so is an email to key the lead by; give a lead_id "
+                        "(or id, userId, Record ID) or an email column",
+                    )
+                )
+                continue
         problem = _lead_problem(str(lead_id), attributes)
         if problem is not None:
             summary.rejects.append(Reject(number, *problem))
             continue
         pending.leads.append((str(lead_id), attributes, None))  # a change counts from now
         summary.accepted += 1
+        if attributes.get("crm_stage") not in (None, ""):
+            summary.crm_stages[str(lead_id)] = str(attributes["crm_stage"])
         if len(pending) >= BATCH_SIZE:
             summary.new += len(pending.write(store, current_us())[1])
     summary.new += len(pending.write(store, current_us())[1])
@@ -151,6 +182,7 @@ def import_events(
     now_us: int | None = None,
     progress: Progress | None = None,
     encoding: str | None = None,
+    separator: str | None = None,
 ) -> ImportSummary:
     """Store Segment-spec messages (JSON lines, also ``{"batch": [...]}``) or event CSV rows.
 
@@ -167,7 +199,7 @@ def import_events(
         new, _ = pending.write(store, current_us())
         summary.new += new
 
-    for number, record in records(path, progress, encoding):
+    for number, record in records(path, progress, encoding, separator):
         if isinstance(record, Reject):
             summary.rejects.append(record)
             continue
@@ -181,6 +213,7 @@ def import_events(
                 summary.rejects.append(Reject(number, exc.field, exc.reason))
                 continue
             summary.accepted += 1
+            summary.calls += parsed[0] != "event"
             pending.add(*parsed)
         if len(pending) >= BATCH_SIZE:
             flush()

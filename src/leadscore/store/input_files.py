@@ -26,6 +26,8 @@ Progress = Callable[[int], None]
 DEFAULT_ENCODING = "utf-8-sig"
 
 _UNDECODED = re.compile("[\udc80-\udcff]")
+#: The separators a CSV header is tried with, the first winning ties (European Excel writes ``;``).
+SEPARATORS = (",", ";", "\t", "|")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +49,48 @@ def file_format(path: Path) -> str:
     raise InputError(f"{path}: unknown file type {suffix!r}; use .csv or .jsonl (JSON lines)")
 
 
+def csv_separator(header: str, given: str | None = None) -> str:
+    """The separator of a CSV file whose first line is ``header``: ``given`` when set (``\\t``
+    may be written for a tab), else whichever of ``SEPARATORS`` splits the header into the
+    most columns (quoted names are one column, whatever they hold)."""
+    if given is not None:
+        separator = "\t" if given in ("\\t", "tab") else given
+        if len(separator) != 1 or separator in '\r\n"':
+            raise InputError(f"--separator: {given!r} must be one character (or \\t for a tab)")
+        return separator
+    counts = {s: len(next(csv.reader([header], delimiter=s), [])) for s in SEPARATORS}
+    return max(SEPARATORS, key=lambda s: (counts[s], -SEPARATORS.index(s)))
+
+
+def _first_line(path: Path, encoding: str | None) -> str:
+    """A file's first line (at most 1,000,000 characters; empty when it cannot be read:
+    ``records`` says why)."""
+    try:
+        with path.open(encoding=encoding or DEFAULT_ENCODING, errors="replace", newline="") as f:
+            return f.readline(1_000_000)
+    except (OSError, LookupError):
+        return ""
+
+
+def file_separator(path: Path, encoding: str | None = None, given: str | None = None) -> str:
+    """A CSV file's separator: ``given``, or the one its header suggests (``csv_separator``)."""
+    return csv_separator(_first_line(path, encoding), given)
+
+
+def csv_header(path: Path, encoding: str | None = None, separator: str | None = None) -> list[str]:
+    """The column names of a CSV file (none for a file that cannot be read)."""
+    first = _first_line(path, encoding)
+    return next(csv.reader([first], delimiter=csv_separator(first, separator)), [])
+
+
 def records(
-    path: Path, progress: Progress | None = None, encoding: str | None = None
+    path: Path,
+    progress: Progress | None = None,
+    encoding: str | None = None,
+    separator: str | None = None,
 ) -> Iterator[tuple[int, dict[str, Any] | Reject]]:
-    """(line number, record or Reject) for each data line of a CSV or JSONL file."""
+    """(line number, record or Reject) for each data line of a CSV or JSONL file; a CSV's
+    separator is ``separator`` or found from its header (``csv_separator``)."""
     kind = file_format(path)
     encoding = encoding or DEFAULT_ENCODING
     try:
@@ -63,15 +103,17 @@ def records(
         raise InputError(f"{path}: cannot be read: {exc.strerror}") from None
     with handle:
         if kind == "csv":
-            yield from _csv_records(path, handle, progress, encoding)
+            yield from _csv_records(path, handle, progress, encoding, separator)
         else:
             yield from _json_records(handle, progress, encoding)
 
 
 def _csv_records(
-    path: Path, handle: Any, progress: Progress | None, encoding: str
+    path: Path, handle: Any, progress: Progress | None, encoding: str, separator: str | None
 ) -> Iterator[tuple[int, dict[str, Any] | Reject]]:
-    reader = csv.DictReader(handle)
+    first = handle.readline(1_000_000)  # a header is one line; the sniff reads no more
+    handle.seek(0)
+    reader = csv.DictReader(handle, delimiter=csv_separator(first, separator))
     try:
         header = reader.fieldnames
     except csv.Error as exc:

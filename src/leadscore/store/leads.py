@@ -125,6 +125,18 @@ class LeadStore(Database):
                         identities.insert().values(anonymous_id=anonymous_id, lead_id=lead_id)
                     )
 
+    def linked_leads(self, ids: Iterable[str], conn: sa.Connection) -> dict[str, str]:
+        """The lead each of ``ids`` is linked to, for those linked (an anonymous id, or a
+        user id that an alias call or an email match made another lead's)."""
+        identities = schema.identities
+        found: dict[str, str] = {}
+        for chunk in chunks(sorted(set(ids))):
+            query = sa.select(identities.c.anonymous_id, identities.c.lead_id).where(
+                identities.c.anonymous_id.in_(chunk)
+            )
+            found.update({row.anonymous_id: row.lead_id for row in conn.execute(query)})
+        return found
+
     def anonymous_leads(
         self, anonymous_ids: Iterable[str], conn: sa.Connection | None = None
     ) -> set[str]:

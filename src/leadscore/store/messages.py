@@ -8,9 +8,10 @@ each message with ``parse_message`` (the schema is ``spec.segment``) and write t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+import sqlalchemy as sa
 from pydantic import ValidationError
 
 from leadscore.spec import json_values
@@ -27,7 +28,8 @@ from leadscore.spec.segment import (
     checked_time,
     message_id_of,
 )
-from leadscore.store.aliases import merge_aliases
+from leadscore.store.aliases import merge_aliases, routes
+from leadscore.store.mappings import email_key
 from leadscore.store.store import Store, StoredEvent
 from leadscore.store.unscored import mark_unscored
 
@@ -42,6 +44,9 @@ class Pending:
     links: list[tuple[str, str]] = field(default_factory=list)
     #: (previous id, user id) of alias calls, applied after the rest (``store.aliases``)
     aliases: list[tuple[str, str]] = field(default_factory=list)
+    #: user id -> the lead id its email gives (``mappings.email_key``): an identify's email
+    #: trait, or the user id itself when it is an address
+    emails: dict[str, str] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.events) + len(self.leads) + len(self.aliases)
@@ -53,6 +58,7 @@ class Pending:
             self.leads.append((lead_id, traits, at))
             if anonymous_id:
                 self.links.append((anonymous_id, lead_id))
+            self._note_email(lead_id, traits.get("email"))
             return
         if kind == "alias":
             previous, lead_id = item
@@ -64,6 +70,14 @@ class Pending:
             self.leads.append((item.lead_id, {}, None))
             if item.anonymous_id:
                 self.links.append((item.anonymous_id, item.lead_id))
+            self._note_email(item.lead_id, None)
+
+    def _note_email(self, user_id: str, email: object) -> None:
+        key = email_key(email)
+        if key is None and "@" in user_id:
+            key = email_key(user_id)
+        if key is not None and key != user_id:
+            self.emails[user_id] = key
 
     @classmethod
     def merged(cls, parts: list[Pending]) -> Pending:
@@ -74,6 +88,7 @@ class Pending:
             whole.leads.extend(part.leads)
             whole.links.extend(part.links)
             whole.aliases.extend(part.aliases)
+            whole.emails.update(part.emails)
         return whole
 
     def lead_ids(self) -> set[str]:
@@ -88,20 +103,37 @@ class Pending:
         transaction, whichever door the messages came in by: a running service rescores
         what a file import wrote too (it picks up the marks). Returns how many events were
         new and the leads touched (with those whose anonymous events these link)."""
-        touched = self.lead_ids()
-        anonymous = self.anonymous_ids()
         with store.engine.begin() as conn:
+            matched = self._route(store, conn)
+            touched = self.lead_ids()
+            anonymous = self.anonymous_ids()
             new = store.add_events(self.events, conn)
             store.upsert_leads(self.leads, conn)
             store.link_identities(self.links, conn)
-            merge_aliases(store, self.aliases, conn)
+            merge_aliases(store, matched + self.aliases, conn)
             touched |= store.anonymous_leads(anonymous, conn)
             mark_unscored(conn, touched, at)
         self.events.clear()
         self.leads.clear()
         self.links.clear()
         self.aliases.clear()
+        self.emails.clear()
         return new, touched
+
+    def _route(self, store: Store, conn: sa.Connection) -> list[tuple[str, str]]:
+        """Send messages naming a user id that belongs to another lead to that lead
+        (``store.aliases.routes``); returns the new matches to merge and link."""
+        named = {lead for lead, _, _ in self.leads} | {into for _, into in self.aliases}
+        route, matched = routes(store, named, self.emails, conn)
+        if not route:
+            return matched
+        self.leads = [(route.get(lead, lead), traits, at) for lead, traits, at in self.leads]
+        self.links = [(anonymous, route.get(lead, lead)) for anonymous, lead in self.links]
+        self.aliases = [(old, route.get(into, into)) for old, into in self.aliases]
+        self.events = [
+            replace(e, lead_id=route[e.lead_id]) if e.lead_id in route else e for e in self.events
+        ]
+        return matched
 
 
 def parse_message(raw: dict[str, Any], now: int) -> tuple[str, Any]:

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, get_args
 
 import sqlalchemy as sa
 
-from leadscore._types import now_us
+from leadscore._types import Outcome, now_us
 from leadscore.errors import InputError, NotFoundError
 from leadscore.store import schema
+from leadscore.store.sql import chunks
 from leadscore.store.store import Store
 
-OUTCOMES = ("converted", "won", "lost")
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 VERDICTS = ("good_fit", "bad_fit", "not_interested")
 
 
@@ -39,6 +41,28 @@ def record_outcome(
         _known(conn, lead_id)
         conn.execute(schema.outcomes.insert().values(**row))
     return row
+
+
+def record_new_outcomes(
+    conn: sa.Connection, outcomes: Sequence[tuple[str, Outcome]], at: int
+) -> int:
+    """Record (lead, outcome) pairs at ``at``, in ``conn``'s transaction, except those the
+    lead already has (importing the same CRM export twice records each once); returns how
+    many were recorded."""
+    table = schema.outcomes
+    wanted = sorted(set(outcomes))
+    known: set[tuple[str, str]] = set()
+    for chunk in chunks(sorted({lead for lead, _ in wanted})):
+        query = sa.select(table.c.lead_id, table.c.outcome).where(table.c.lead_id.in_(chunk))
+        known.update((row.lead_id, row.outcome) for row in conn.execute(query))
+    rows = [
+        {"lead_id": lead, "outcome": outcome, "value": None, "at": at, "recorded_at": now_us()}
+        for lead, outcome in wanted
+        if (lead, outcome) not in known
+    ]
+    if rows:
+        conn.execute(table.insert(), rows)
+    return len(rows)
 
 
 def record_feedback(store: Store, lead_id: str, verdict: str, note: str = "") -> dict[str, Any]:

@@ -67,7 +67,8 @@ events = Table(
 )
 
 #: Every lifecycle change of a lead under a model, append-only: the stage a lead is in as of T
-#: is the ``to_stage`` of its last row at or before T. ``kind`` is advance, withdraw or recycle.
+#: is the ``to_stage`` of its last row at or before T. ``kind`` is advance, withdraw, recycle
+#: or crm (a stage imported from the CRM).
 stage_transitions = Table(
     "stage_transitions",
     metadata,
