@@ -5,9 +5,10 @@ input negative. The detector looks at each word of four letters or more and flag
 shows a signal that real names, companies and job titles (in many languages) almost never show:
 
 * a walk along one keyboard row of five keys, or four when that is most of the word (``qwer``);
-* most neighbouring letters are keyboard neighbours (``sdfsdf``: four of five pairs);
+* four in five neighbouring letters are keyboard neighbours (``sdfsdf``);
 * no vowel at all (``bcdfg``; ``y`` counts as a vowel for names like ``Llwyd``);
-* six consonants in a row (Polish ``Brzęczyszczykiewicz`` peaks at four);
+* six consonants in a row, ``sch`` counting as one (Polish ``Brzęczyszczykiewicz`` peaks
+  at four);
 * one letter four times running (``aaaa``), or a short chunk repeated three times (``jkjkjk``).
 
 Examples:
@@ -37,22 +38,39 @@ def _fold(word: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def _adjacent(a: str, b: str) -> bool:
+def _step(a: str, b: str) -> int:
+    """+1 or -1 when ``b`` is the key right or left of ``a`` on the same row, else 0."""
     pa, pb = _KEY_POSITION.get(a), _KEY_POSITION.get(b)
-    return pa is not None and pb is not None and pa[0] == pb[0] and abs(pa[1] - pb[1]) == 1
+    if pa is None or pb is None or pa[0] != pb[0] or abs(pa[1] - pb[1]) != 1:
+        return 0
+    return pb[1] - pa[1]
+
+
+def _adjacent(a: str, b: str) -> bool:
+    return _step(a, b) != 0
 
 
 def _longest_walk(word: str) -> int:
+    """The most keys walked along a row in one direction (``asdf``, ``lkjh``); going back and
+    forth (``rewe`` in Drewes, ``sasa`` in Saša) is not a walk."""
     longest = run = 1
+    direction = 0
     for a, b in itertools.pairwise(word):
-        run = run + 1 if _adjacent(a, b) else 1
+        step = _step(a, b)
+        if step != 0 and (run == 1 or step == direction):
+            run += 1
+        else:
+            run = 2 if step != 0 else 1
+        direction = step
         longest = max(longest, run)
     return longest
 
 
 def _longest_consonant_run(word: str) -> int:
+    """The longest run of consonants, German ``sch`` (one sound) counted as one letter, so
+    ``Hirschsprung`` and ``Borschtsch`` are judged by what they sound like."""
     longest = run = 0
-    for ch in word:
+    for ch in word.replace("sch", "s"):
         run = run + 1 if ch not in _VOWELS else 0
         longest = max(longest, run)
     return longest
@@ -67,21 +85,27 @@ def _longest_repeat(word: str) -> int:
 
 
 def is_gibberish_word(word: str) -> bool:
-    """Judge one word; words shorter than four letters are never gibberish."""
+    """Judge one word; words shorter than four letters are never gibberish.
+
+    A word with a capital after its first letter (``GmbH``, ``KPMG``, ``TNHH``, ``PwC``) is an
+    abbreviation or a legal form: only keyboard walks and repeats count against it, as
+    abbreviations have no vowels to speak of."""
     letters = _fold(word)
     if len(letters) < 4 or not letters.isascii():
         return False
     walk = _longest_walk(letters)
     if walk >= 5 or (walk >= 4 and walk * 3 >= len(letters) * 2):
         return True
+    if _longest_repeat(letters) >= 4 or _REPEATED_CHUNK.match(letters) is not None:
+        return True
+    if any(ch.isupper() for ch in word[1:]):
+        return False
     neighbours = sum(_adjacent(a, b) for a, b in itertools.pairwise(letters))
-    if len(letters) >= 5 and neighbours * 5 >= (len(letters) - 1) * 3:
+    if len(letters) >= 5 and neighbours * 5 >= (len(letters) - 1) * 4:
         return True
     if not _VOWELS.intersection(letters):
         return True
-    if _longest_consonant_run(letters) >= 6 or _longest_repeat(letters) >= 4:
-        return True
-    return _REPEATED_CHUNK.match(letters) is not None
+    return _longest_consonant_run(letters) >= 6
 
 
 def is_gibberish(text: str) -> bool:
