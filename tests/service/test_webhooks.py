@@ -251,3 +251,37 @@ def test_erasure_removes_the_deliveries_about_the_lead(
     assert _admin(service, "DELETE", "/v1/leads/u1").status_code == 200
     assert service.store.count("webhook_deliveries") == 0
     assert _deliver(service) == 0
+
+
+def test_a_jump_past_mql_is_recorded_and_told_step_by_step(
+    service: Service, receiver: Receiver
+) -> None:
+    # subscribers to MQL alone must hear of a lead that goes from Lead to SQL in one write
+    _subscribe(service, receiver.url, events=["stage_changed"], to=["MQL"])
+    batch = _qualifying_batch("u9")
+    batch[0]["traits"] = {**TRAITS, "first_name": "Ann", "last_name": "Berg", "owner": "Ola"}
+    pricing = [{"type": "page", "userId": "u9", "properties": {"path": "/pricing"}}] * 5
+    webinars = [{"type": "track", "userId": "u9", "event": "Webinar Attended"}] * 3
+    batch += [{**m, "messageId": f"x{n}"} for n, m in enumerate(pricing + webinars)]
+    batch += [{"type": "track", "userId": "u9", "event": "Demo Requested", "messageId": "d"}]
+    assert service.send("/v1/batch", {"batch": batch}).json()["success"]
+
+    history = [(t.from_stage, t.to_stage, t.kind) for t in service.store.transitions("u9")]
+    assert history == [("Lead", "MQL", "advance"), ("MQL", "SQL", "advance")]
+    reasons = [t.reason for t in service.store.transitions("u9")]
+    assert reasons == [
+        "passed on the way to SQL, whose entry conditions hold",
+        "entry conditions of SQL hold",
+    ]
+    assert _deliver(service) == 1
+    (payload,) = receiver.payloads()
+    assert (payload["from"], payload["to"], payload["stage"]) == ("Lead", "MQL", "SQL")
+    # who the lead is travels with the change: no second call needed to act on it
+    assert payload["lead"] == {
+        "name": "Ann Berg",
+        "email": "ann@acme.example",
+        "first_name": "Ann",
+        "last_name": "Berg",
+        "job_title": "Marketing Manager",
+        "owner": "Ola",
+    }

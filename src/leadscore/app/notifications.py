@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from leadscore._types import MILLI, format_as_of
+from leadscore.store.store import Store
 from leadscore.store.webhooks import Webhook, insert_deliveries
 
 
@@ -33,6 +34,9 @@ class Change:
     transition: str | None
     previous_stage: str | None
     before: Mapping[str, Any] | None  # the kept row: score, tier, stage
+    #: the (from, to) stage steps of a transition (``semantics.stage_steps``): an advance
+    #: through several stages is one step each, each announced
+    steps: tuple[tuple[str, str], ...] = ()
 
 
 def needs_previous(hooks: Iterable[Webhook]) -> bool:
@@ -47,14 +51,15 @@ def owed_events(hook: Webhook, change: Change) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
     before = change.before
     if "stage_changed" in hook.kinds and change.transition is not None:
-        found.append(
-            {
-                "type": "stage_changed",
-                "from": change.previous_stage,
-                "to": change.stage,
-                "transition": change.transition,
-            }
-        )
+        for step_from, step_to in change.steps or ((change.previous_stage, change.stage),):
+            found.append(
+                {
+                    "type": "stage_changed",
+                    "from": step_from,
+                    "to": step_to,
+                    "transition": change.transition,
+                }
+            )
     old_tier = None if before is None else before["tier"]
     if "tier_changed" in hook.kinds and change.tier != old_tier and change.tier is not None:
         found.append({"type": "tier_changed", "from": old_tier, "to": change.tier})
@@ -70,34 +75,52 @@ def owed_events(hook: Webhook, change: Change) -> list[dict[str, Any]]:
     return found
 
 
+#: The lead's attributes a delivery carries, so a CRM or an automation flow can act on it
+#: without a second call (who the person is, at which company, whose lead).
+PERSON_FIELDS = ("email", "first_name", "last_name", "company", "job_title", "phone", "owner")
+
+
+def person(attributes: Mapping[str, Any]) -> dict[str, Any]:
+    """Who a lead is, for a delivery: ``PERSON_FIELDS`` that are present, and ``name``."""
+    found = {k: attributes[k] for k in PERSON_FIELDS if attributes.get(k) not in (None, "")}
+    name = " ".join(str(found[k]) for k in ("first_name", "last_name") if k in found)
+    return {"name": name, **found} if name else found
+
+
 def queue_deliveries(
-    conn: sa.Connection, hooks: list[Webhook], changes: Iterable[Change], at: int
+    conn: sa.Connection, store: Store, hooks: list[Webhook], changes: Iterable[Change], at: int
 ) -> int:
     """Write the deliveries ``changes`` owe into the outbox, in ``conn``'s transaction (the
     one keeping the changes). Returns how many were queued."""
     if not hooks:
         return 0
+    owing = [
+        (change, hook, event)
+        for change in changes
+        for hook in hooks
+        for event in owed_events(hook, change)
+    ]
+    people = store.attributes_of(sorted({change.lead_id for change, _, _ in owing}), conn)
     owed = []
-    for change in changes:
-        for hook in hooks:
-            for event in owed_events(hook, change):
-                delivery_id = uuid.uuid4().hex
-                payload = {
-                    **event,
-                    "delivery_id": delivery_id,
-                    "webhook_id": hook.id,
-                    "model": change.model,
-                    "lead_id": change.lead_id,
-                    "at": format_as_of(at),
-                    "score": change.score / MILLI,
-                    "previous_score": None
-                    if change.before is None
-                    else int(change.before["score"]) / MILLI,
-                    "tier": change.tier,
-                    "grade": change.grade,
-                    "stage": change.stage,
-                }
-                if hook.threshold is not None and event["type"] == "threshold_crossed":
-                    payload["threshold"] = hook.threshold / MILLI
-                owed.append((delivery_id, hook.id, change.lead_id, json.dumps(payload)))
+    for change, hook, event in owing:
+        delivery_id = uuid.uuid4().hex
+        payload = {
+            **event,
+            "delivery_id": delivery_id,
+            "webhook_id": hook.id,
+            "model": change.model,
+            "lead_id": change.lead_id,
+            "lead": person(people.get(change.lead_id, {})),
+            "at": format_as_of(at),
+            "score": change.score / MILLI,
+            "previous_score": None
+            if change.before is None
+            else int(change.before["score"]) / MILLI,
+            "tier": change.tier,
+            "grade": change.grade,
+            "stage": change.stage,
+        }
+        if hook.threshold is not None and event["type"] == "threshold_crossed":
+            payload["threshold"] = hook.threshold / MILLI
+        owed.append((delivery_id, hook.id, change.lead_id, json.dumps(payload)))
     return insert_deliveries(conn, owed)

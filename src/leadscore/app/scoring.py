@@ -27,6 +27,7 @@ from leadscore.engines.registry import (
     get_preparing_engine,
 )
 from leadscore.engines.results import LeadScore
+from leadscore.engines.semantics import stage_steps
 from leadscore.errors import NotFoundError
 from leadscore.spec.model import ScoringModel
 from leadscore.store.scores import (
@@ -137,7 +138,7 @@ def keep_results(
             kept_models = [name for name in names if name not in skipped]
             forget_scores(conn, kept_models, lead_ids, results)
         store.record_transitions(transitions, conn)
-        queue_deliveries(conn, hooks, changes, at)
+        queue_deliveries(conn, store, hooks, changes, at)
         if marks and not skipped:
             clear_marks(conn, marks)
     return len(transitions), skipped
@@ -155,7 +156,7 @@ def _changes(
     if not hooks or results.num_rows == 0:
         return []
     names = pc.unique(results["model"]).to_pylist()
-    first_stage = {m.name: m.stages[0].name for m in models if m.stages}
+    stage_names = {m.name: [stage.name for stage in m.stages] for m in models}
     if needs_previous(hooks):
         before = kept_scores(conn, names, lead_ids)
     else:
@@ -171,9 +172,13 @@ def _changes(
             and (kept["tier"], kept["score"]) == (row["tier"], row["score"])
         ):
             continue
-        if row["transition"] is not None and row["previous_stage"] is None:
-            row["previous_stage"] = first_stage.get(row["model"])  # as the history records it
-        changes.append(Change(**row, before=kept))
+        steps: list[tuple[str, str]] = []
+        if row["transition"] is not None:
+            names = stage_names[row["model"]]
+            if row["previous_stage"] is None:
+                row["previous_stage"] = names[0]  # as the history records it
+            steps = stage_steps(names, row["previous_stage"], row["stage"], row["transition"])
+        changes.append(Change(**row, before=kept, steps=tuple(steps)))
     return changes
 
 
@@ -278,7 +283,6 @@ def transition_rows(
     ``as_of`` is left alone (scoring the past never rewrites it). Returns the rows and the
     names of the models left alone.
     """
-    first = {m.name: m.stages[0].name for m in models if m.stages}
     skipped = []
     rows: list[StageTransition] = []
     for scoring_model in models:
@@ -293,16 +297,20 @@ def transition_rows(
                 pc.is_valid(results["transition"]),
             )
         )
+        names = [stage.name for stage in scoring_model.stages]
         for row in changed.select(["lead_id", "previous_stage", "stage", "transition"]).to_pylist():
-            previous = row["previous_stage"] or first[name]
-            reason = (
-                f"entry conditions of {row['stage']} hold"
-                if row["transition"] == "advance"
-                else f"withdraw conditions of {previous} hold"
-            )
-            rows.append(
-                StageTransition(
-                    row["lead_id"], name, as_of, previous, row["stage"], row["transition"], reason
+            previous = row["previous_stage"] or names[0]
+            target = row["stage"]
+            for before, after in stage_steps(names, previous, target, row["transition"]):
+                if row["transition"] != "advance":
+                    reason = f"withdraw conditions of {before} hold"
+                elif after == target:
+                    reason = f"entry conditions of {target} hold"
+                else:
+                    reason = f"passed on the way to {target}, whose entry conditions hold"
+                rows.append(
+                    StageTransition(
+                        row["lead_id"], name, as_of, before, after, row["transition"], reason
+                    )
                 )
-            )
     return rows, skipped

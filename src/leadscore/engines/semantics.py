@@ -27,6 +27,7 @@ and writes the same integer formulas, so the two agree to the last milli-point.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 from leadscore._types import MILLI as MILLI  # re-exported: the engines read it here
@@ -111,6 +112,26 @@ def next_stage(current: int, entered: Sequence[bool], withdrawn: bool, withdraw_
         return withdraw_to
     reached = [index for index, holds in enumerate(entered) if index > 0 and holds]
     return max([current, *reached])
+
+
+def stage_steps(
+    names: Sequence[str], previous: str, stage: str, transition: str
+) -> list[tuple[str, str]]:
+    """The (from, to) steps a stage change is recorded and announced as: an advance passes
+    through every stage between, each one step (a lead that jumps from Lead to SQL was an MQL
+    on the way, and MQL reports and subscribers must hear of it); a withdraw is one step back.
+
+    Examples:
+        >>> stage_steps(["Lead", "MQL", "SQL"], "Lead", "SQL", "advance")
+        [('Lead', 'MQL'), ('MQL', 'SQL')]
+        >>> stage_steps(["Lead", "MQL", "SQL"], "SQL", "Lead", "withdraw")
+        [('SQL', 'Lead')]
+    """
+    if transition == "advance" and previous in names and stage in names:
+        path = names[names.index(previous) : names.index(stage) + 1]
+        if len(path) > 1:
+            return list(itertools.pairwise(path))
+    return [(previous, stage)]
 
 
 def band(value: int, bands: Sequence[tuple[str, float | None]]) -> str | None:

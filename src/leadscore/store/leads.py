@@ -231,6 +231,18 @@ class LeadStore(Database):
             latest = value.scalar_one()
         return EARLIEST if latest is None else int(latest)
 
+    def attributes_of(
+        self, lead_ids: Sequence[str], conn: sa.Connection
+    ) -> dict[str, dict[str, Any]]:
+        """The current attributes of those of ``lead_ids`` that exist, read in ``conn``."""
+        leads = schema.leads
+        query = sa.select(leads.c.lead_id, leads.c.attributes)
+        return {
+            row.lead_id: json.loads(row.attributes)
+            for chunk in chunks(lead_ids)
+            for row in conn.execute(query.where(leads.c.lead_id.in_(chunk)))
+        }
+
     def lead_rows(self, lead_ids: Sequence[str]) -> list[Any]:
         """Those of ``lead_ids`` that exist: lead_id, attributes (JSON text), account_id."""
         leads = schema.leads
