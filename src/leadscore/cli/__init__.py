@@ -57,6 +57,7 @@ def _root(
 from leadscore.cli import (  # noqa: E402  (the commands)
     accounts,
     data,
+    export,
     predictive,
     project,
     scoring,
@@ -64,6 +65,7 @@ from leadscore.cli import (  # noqa: E402  (the commands)
 )
 
 app.add_typer(data.app, name="import")
+app.add_typer(export.app, name="export")
 app.command("init")(project.init)
 app.command("validate")(project.validate)
 app.command("demo")(project.demo)

@@ -89,9 +89,9 @@ def lead_records(store: Store, lead_id: str) -> dict[str, list[dict[str, Any]]]:
 def erase_lead(store: Store, lead_id: str) -> int:
     """Delete the lead and everything about it (attributes and their history, its events and
     those of the anonymous ids linked to it, identities, stage history, kept results,
-    outcomes, feedback, webhook deliveries about it, sent or not) in one transaction, and
-    leave one audit row that holds a digest of the id, the number of rows deleted and the
-    time. Returns the number of rows deleted."""
+    outcomes, feedback, webhook deliveries about it, sent or not, what was exported of it)
+    in one transaction, and leave one audit row that holds a digest of the id, the number of
+    rows deleted and the time. Returns the number of rows deleted."""
     deleted = 0
     s = schema
     with store.engine.begin() as conn:
@@ -112,6 +112,7 @@ def erase_lead(store: Store, lead_id: str) -> int:
             s.outcomes.delete().where(s.outcomes.c.lead_id == lead_id),
             s.feedback.delete().where(s.feedback.c.lead_id == lead_id),
             s.unscored_leads.delete().where(s.unscored_leads.c.lead_id == lead_id),
+            s.crm_exports.delete().where(s.crm_exports.c.lead_id == lead_id),
             s.webhook_attempts.delete().where(s.webhook_attempts.c.delivery_id.in_(deliveries)),
             s.webhook_deliveries.delete().where(s.webhook_deliveries.c.lead_id == lead_id),
             s.leads.delete().where(s.leads.c.lead_id == lead_id),

@@ -113,6 +113,18 @@ lead_scores = Table(
     Index("ix_lead_scores_model_score", "model", "score"),
 )
 
+#: What ``leadscore export crm`` last wrote of each lead, per CRM format and model: a digest of
+#: the exported values, so the next export writes only the leads whose values changed.
+crm_exports = Table(
+    "crm_exports",
+    metadata,
+    Column("target", String(32), primary_key=True),
+    Column("model", String(255), primary_key=True),
+    Column("lead_id", String(255), primary_key=True),
+    Column("digest", String(64), nullable=False),
+    Column("exported_at", BigInteger, nullable=False),
+)
+
 #: What became of a lead (converted, won, lost), with its value and time: the labels
 #: predictive scoring learns from and evaluations are measured against.
 outcomes = Table(

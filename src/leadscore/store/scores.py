@@ -36,6 +36,18 @@ def forget_scores(
             conn.execute(table.delete().where(table.c.model == model, table.c.lead_id.in_(chunk)))
 
 
+def model_scores(store: Store, model: str) -> list[dict[str, Any]]:
+    """Every lead's kept result under ``model`` (``COLUMNS``), best score first."""
+    table = schema.lead_scores
+    query = (
+        sa.select(*(table.c[name] for name in COLUMNS))
+        .where(table.c.model == model)
+        .order_by(table.c.score.desc(), table.c.lead_id)
+    )
+    with store.engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(query)]
+
+
 def stored_scores(store: Store, lead_id: str) -> list[dict[str, Any]]:
     """The lead's stored results, one per model, in model order."""
     table = schema.lead_scores
