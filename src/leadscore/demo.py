@@ -139,6 +139,8 @@ TITLES = [
     ("Student", -2),
     ("Intern", -2),
 ]
+#: How common each title is: leaders are few, as in a real marketing database.
+TITLE_WEIGHTS = [2, 1, 2, 2, 2, 8, 6, 6, 12, 12, 8, 8, 6, 4]
 FREE_MAIL = ["gmail.com", "yahoo.com", "hotmail.com", "outlook.com"]
 PAGES = [
     "/",
@@ -158,13 +160,28 @@ CONTENT = [
 ]
 
 
+#: How likely a lead is to become a customer: base + this much x intent squared.
+CONVERSION_BASE, CONVERSION_INTENT = 0.04, 0.5
+#: A lead's mean number of events in the year: base + this much x intent cubed (a few
+#: touches for most, dozens for the keenest, so the brief's tiers rank rather than flood).
+EVENTS_BASE, EVENTS_INTENT = 2.0, 30.0
+#: The demo fit (-9 to 8) at which a lead is as likely to be keen as not.
+INTENT_CENTER = 4.0
+#: Leads per company, on average (a few colleagues: the buying-team signal stays rare).
+LEADS_PER_ACCOUNT = 4
+#: Company sizes are log-normal around e^mean employees (about 30).
+COMPANY_SIZE_LOG_MEAN = 3.4
+
+
 @dataclass(frozen=True, slots=True)
 class DemoData:
     leads_csv: Path
     events_jsonl: Path
+    #: lead_id, outcome (won), at: the customers, for ``leadscore import outcomes``
+    outcomes_csv: Path
     leads: int
     events: int
-    customers: int
+    customers: frozenset[str]
 
 
 def _iso(moment: datetime) -> str:
@@ -174,15 +191,16 @@ def _iso(moment: datetime) -> str:
 def generate(
     folder: Path, *, leads: int = 2000, seed: int = 7, end: datetime | None = None
 ) -> DemoData:
-    """Write ``leads.csv`` and ``events.jsonl`` for a year ending at ``end`` (default: now)."""
+    """Write ``leads.csv``, ``events.jsonl`` and ``outcomes.csv`` (who became a customer,
+    when) for a year ending at ``end`` (default: now)."""
     rng = random.Random(seed)
     end = (end or datetime.now(UTC)).replace(microsecond=0)
     start = end - timedelta(days=365)
     accounts = []
-    for index in range(max(leads // 6, 1)):
+    for index in range(max(leads // LEADS_PER_ACCOUNT, 1)):
         name = f"{rng.choice(COMPANY_WORDS)} {rng.choice(COMPANY_KINDS)} {index}"
         domain = name.lower().replace(" ", "") + ".example"
-        size = int(math.exp(rng.gauss(3.8, 1.5))) + 1
+        size = int(math.exp(rng.gauss(COMPANY_SIZE_LOG_MEAN, 1.4))) + 1
         region = rng.choice(TARGET) if rng.random() < 0.8 else rng.choice(ELSEWHERE)
         accounts.append((name, domain, size, rng.choice(INDUSTRIES), region))
     folder.mkdir(parents=True, exist_ok=True)
@@ -198,20 +216,22 @@ def generate(
         "industry",
         "country",
         "phone",
-        "customer",
     ]
-    n_events = customers = 0
+    outcomes_csv = folder / "outcomes.csv"
+    n_events = 0
+    customers: set[str] = set()
     with (
         leads_csv.open("w", newline="", encoding="utf-8") as lf,
         events_jsonl.open("w", encoding="utf-8") as ef,
+        outcomes_csv.open("w", newline="", encoding="utf-8") as of,
     ):
         writer = csv.DictWriter(lf, fieldnames=columns)
         writer.writeheader()
+        won = csv.writer(of)
+        won.writerow(["lead_id", "outcome", "at", "value"])
         for index in range(leads):
             company, domain, size, industry, country = rng.choice(accounts)
-            title, seniority = rng.choices(
-                TITLES, weights=[4, 2, 3, 4, 3, 8, 6, 6, 10, 10, 6, 6, 5, 3]
-            )[0]
+            title, seniority = rng.choices(TITLES, weights=TITLE_WEIGHTS)[0]
             first, last = rng.choice(FIRST), rng.choice(LAST)
             junk = rng.random() < 0.04
             if junk:
@@ -224,9 +244,8 @@ def generate(
             fit += (1 if industry in INDUSTRIES[:4] else 0) + (1 if country in TARGET else -2)
             fit += -2 if free else 0
             fit += -4 if junk else 0
-            intent = 1 / (1 + math.exp(-(fit - 3) / 1.5 + rng.gauss(0, 0.8)))
-            converts = rng.random() < 0.05 + 0.55 * intent**2
-            customers += converts
+            intent = 1 / (1 + math.exp(-(fit - INTENT_CENTER) / 1.5 + rng.gauss(0, 0.8)))
+            converts = rng.random() < CONVERSION_BASE + CONVERSION_INTENT * intent**2
             lead_id = f"L-{10000 + index}"
             writer.writerow(
                 {
@@ -242,18 +261,24 @@ def generate(
                     "phone": f"+45 {rng.randint(20000000, 99999999)}"
                     if rng.random() < 0.5 + intent / 3
                     else "",
-                    "customer": "true" if converts else "false",
                 }
             )
-            n_events += _events(ef, rng, lead_id, intent, start, end)
-    return DemoData(leads_csv, events_jsonl, leads, n_events, customers)
+            # a customer buys at some moment of the year (more of them lately), after the
+            # activity that led to it: its events come before that moment
+            bought = end - (end - start) * rng.random() ** 1.5 if converts else None
+            n_events += _events(ef, rng, lead_id, intent, start, bought or end)
+            if bought is not None:
+                won.writerow([lead_id, "won", _iso(bought), rng.choice([4800, 9600, 24000])])
+                customers.add(lead_id)
+    return DemoData(leads_csv, events_jsonl, outcomes_csv, leads, n_events, frozenset(customers))
 
 
 def _events(
     out: TextIO, rng: random.Random, lead_id: str, intent: float, start: datetime, end: datetime
 ) -> int:
-    """Write one lead's year of Segment messages; recent activity is likelier for buyers."""
-    count = int(rng.expovariate(1 / (3 + 30 * intent)))
+    """Write one lead's Segment messages between ``start`` and ``end``; activity close to
+    ``end`` is likelier for keen leads."""
+    count = int(rng.expovariate(1 / (EVENTS_BASE + EVENTS_INTENT * intent**3)))
     written = 0
     span = (end - start).total_seconds()
     for number in range(count):

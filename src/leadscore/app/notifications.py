@@ -17,6 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from leadscore._types import MILLI, format_as_of
+from leadscore.app.people import people
 from leadscore.store.store import Store
 from leadscore.store.webhooks import Webhook, insert_deliveries
 
@@ -75,18 +76,6 @@ def owed_events(hook: Webhook, change: Change) -> list[dict[str, Any]]:
     return found
 
 
-#: The lead's attributes a delivery carries, so a CRM or an automation flow can act on it
-#: without a second call (who the person is, at which company, whose lead).
-PERSON_FIELDS = ("email", "first_name", "last_name", "company", "job_title", "phone", "owner")
-
-
-def person(attributes: Mapping[str, Any]) -> dict[str, Any]:
-    """Who a lead is, for a delivery: ``PERSON_FIELDS`` that are present, and ``name``."""
-    found = {k: attributes[k] for k in PERSON_FIELDS if attributes.get(k) not in (None, "")}
-    name = " ".join(str(found[k]) for k in ("first_name", "last_name") if k in found)
-    return {"name": name, **found} if name else found
-
-
 def queue_deliveries(
     conn: sa.Connection, store: Store, hooks: list[Webhook], changes: Iterable[Change], at: int
 ) -> int:
@@ -100,7 +89,7 @@ def queue_deliveries(
         for hook in hooks
         for event in owed_events(hook, change)
     ]
-    people = store.attributes_of(sorted({change.lead_id for change, _, _ in owing}), conn)
+    who = people(store, sorted({change.lead_id for change, _, _ in owing}), conn)
     owed = []
     for change, hook, event in owing:
         delivery_id = uuid.uuid4().hex
@@ -110,7 +99,7 @@ def queue_deliveries(
             "webhook_id": hook.id,
             "model": change.model,
             "lead_id": change.lead_id,
-            "lead": person(people.get(change.lead_id, {})),
+            "lead": who.get(change.lead_id, {}),
             "at": format_as_of(at),
             "score": change.score / MILLI,
             "previous_score": None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from datetime import UTC, datetime, time, timedelta
 
 from rich.console import Console
@@ -10,7 +12,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from leadscore.errors import InputError
 from leadscore.spec.segment import MessageError, parse_timestamp
 
-out = Console(highlight=False)
+#: Columns for results written to a file or a pipe: Rich would cut tables to 80 there
+#: (``trees (defa…``), where people read them as much as on a terminal.
+PIPE_WIDTH = 160
+
+
+def _width() -> int | None:
+    """None on a terminal or with COLUMNS set (Rich measures), else ``PIPE_WIDTH``."""
+    return None if sys.stdout.isatty() or "COLUMNS" in os.environ else PIPE_WIDTH
+
+
+out = Console(highlight=False, width=_width())
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from leadscore import demo as demo_data
+from leadscore.app.imports import import_events, import_leads, import_outcomes
 from leadscore.app.project import CONFIG_FILE, Project
 from leadscore.app.scoring import rescore_all
 from leadscore.cli.console import err, out, parse_as_of, progress
 from leadscore.cli.scoring import show_summary
 from leadscore.errors import Issue, ModelFileError
 from leadscore.spec.loader import load_model
-from leadscore.store.ingest import import_events, import_leads
-from leadscore.store.store import Store
 
 
 def init(
@@ -70,22 +69,24 @@ def demo(
     project = Project.open(path) if exists else Project.init(path)
     err.print(f"Generating {leads:,} leads and a year of events in {path}...", markup=False)
     data = demo_data.generate(path / "data", leads=leads, seed=seed)
-    with project.store() as store:
-        with progress() as bar:
-            task = bar.add_task("Importing leads", total=data.leads)
-            import_leads(store, data.leads_csv, progress=lambda n: bar.update(task, completed=n))
-            task = bar.add_task("Importing events", total=data.events)
-            import_events(
-                store, data.events_jsonl, progress=lambda n: bar.update(task, completed=n)
-            )
-        as_of = parse_as_of(None)
-        models = project.models()
-        with err.status("Scoring..."):
-            results, _, _ = rescore_all(
-                store, models, as_of, cache=project.prepared_cache, engine=project.settings.engine
-            )
-        customers = _customers(store)
-    show_summary(results, as_of, 10)
+    with progress() as bar:
+
+        def advance(what: str, total: int) -> Callable[[int], None]:
+            task = bar.add_task(f"Importing {what}", total=total)
+            return lambda n: bar.update(task, completed=n)
+
+        import_leads(project, data.leads_csv, progress=advance("leads", data.leads))
+        import_events(project, data.events_jsonl, progress=advance("events", data.events))
+        outcomes = advance("outcomes", len(data.customers))
+        import_outcomes(project, data.outcomes_csv, progress=outcomes)
+    as_of = parse_as_of(None)
+    with project.store() as store, err.status("Scoring..."):
+        results, _, _ = rescore_all(
+            store, project.models(), as_of, cache=project.prepared_cache,
+            engine=project.settings.engine,
+        )  # fmt: skip
+    customers = data.customers
+    best = show_summary(results, as_of, 10, project)
     by_tier: dict[str, list[bool]] = defaultdict(list)
     for row in results.to_pylist():
         by_tier[row["tier"]].append(row["lead_id"] in customers)
@@ -95,10 +96,8 @@ def demo(
             f"  {tier}: {sum(flags):,} of {len(flags):,} leads became customers "
             f"({100 * sum(flags) / len(flags):.1f}%)"
         )
-    err.print(f"Try: cd {path} && leadscore explain {results['lead_id'][0]}", markup=False)
-
-
-def _customers(store: Store) -> set[str]:
-    """The demo's converted leads (its leads file marks them ``customer: true``)."""
-    rows = store.leads_arrow().to_pylist()
-    return {r["lead_id"] for r in rows if json.loads(r["attributes"]).get("customer") == "true"}
+    err.print(
+        f"Try: cd {path} && leadscore explain {best}, then leadscore "
+        "evaluate, train or learn-points: the demo's customers are its outcomes.",
+        markup=False,
+    )

@@ -16,11 +16,13 @@ from rich.table import Table
 
 from leadscore._types import MILLI, format_as_of
 from leadscore.app.explain import explain_lead, explanation
+from leadscore.app.people import label, people
 from leadscore.app.project import Project
 from leadscore.app.recycle import recycle_lead
 from leadscore.app.scoring import rescore_all, score_all
 from leadscore.cli.console import err, out, parse_as_of
 from leadscore.engines.results import LeadScore, points
+from leadscore.engines.semantics import ranking
 from leadscore.errors import InputError
 from leadscore.predict import registry
 from leadscore.store.store import StageTransition
@@ -176,7 +178,7 @@ def score(
         if output != "-":
             err.print(f"Wrote {results.num_rows:,} results to {output}.", markup=False)
         return
-    show_summary(results, moment, top)
+    show_summary(results, moment, top, project)
 
 
 def _predict(project: Project, name: str, moment: int, output: str | None, top: int) -> None:
@@ -203,26 +205,41 @@ def _predict(project: Project, name: str, moment: int, output: str | None, top: 
     out.print(table)
 
 
-def show_summary(results: pa.Table, as_of: int, top: int) -> None:
+def show_summary(results: pa.Table, as_of: int, top: int, project: Project) -> str | None:
+    """Per model: tiers, stages and the top leads, with who they are, best first
+    (``semantics.ranking``: ties at the clip broken by the unclipped total). Returns the
+    first model's best lead (None: no leads)."""
     rows = results.to_pylist()
+    best = None
     if not rows:
         err.print(
             "No leads to score: import some with 'leadscore import leads FILE' or "
             "'leadscore import events FILE' (identify calls create leads).",
             markup=False,
         )
-        return
+        return None
     for model in sorted({row["model"] for row in rows}):
-        mine = sorted((r for r in rows if r["model"] == model), key=lambda r: -r["score"])
+        mine = sorted(
+            (r for r in rows if r["model"] == model),
+            key=lambda r: (*(-v for v in ranking(r["score"], r["fit"], r["engagement"])),
+                           r["lead_id"]),
+        )  # fmt: skip
+        best = best or mine[0]["lead_id"]
         tiers = Counter(r["tier"] for r in mine)
         stages = Counter(r["stage"] for r in mine)
         out.print(f"[bold]{model}[/bold]: {len(mine):,} leads as of {format_as_of(as_of)}")
         out.print("  tiers:  " + ", ".join(f"{k} {v:,}" for k, v in tiers.most_common()))
         out.print("  stages: " + ", ".join(f"{k} {v:,}" for k, v in stages.most_common()))
-        table = Table("lead", "score", "fit", "engagement", "tier", "grade", "stage")
+        with project.store() as store:
+            who = people(store, [r["lead_id"] for r in mine[:top]])
+        table = Table("lead", "who", "company", "score", "fit", "engagement", "tier", "grade",
+                      "stage")  # fmt: skip
         for r in mine[:top]:
+            person = who.get(r["lead_id"], {})
             table.add_row(
                 r["lead_id"],
+                label(person),
+                str(person.get("company", "")),
                 f"{points(r['score']):g}",
                 f"{points(r['fit']):g}",
                 f"{points(r['engagement']):g}",
@@ -231,6 +248,7 @@ def show_summary(results: pa.Table, as_of: int, top: int) -> None:
                 r["stage"] or "",
             )
         out.print(table)
+    return best
 
 
 def explain(

@@ -134,6 +134,18 @@ def stage_steps(
     return [(previous, stage)]
 
 
+def ranking(score: int, fit: int, engagement: int) -> tuple[int, int]:
+    """Where a lead ranks, highest first: by score, then by the unclipped total (fit plus
+    engagement), so leads the clip puts at 100 still come in order of how far past it they
+    are (a list whose top ten all read 100 ranks nothing otherwise).
+
+    Examples:
+        >>> sorted([ranking(100_000, 40_000, 70_000), ranking(100_000, 50_000, 90_000)])[-1]
+        (100000, 140000)
+    """
+    return score, fit + engagement
+
+
 def band(value: int, bands: Sequence[tuple[str, float | None]]) -> str | None:
     """The band reached by a milli-point value; bands are (name, min in milli-points)."""
     for name, minimum in bands:
