@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from leadscore._types import format_as_of
@@ -38,6 +39,24 @@ def explain_lead(store: Store, scoring_model: ScoringModel, lead_id: str, as_of:
             states.append(colleague)
         account = scorer.account_facts(account_of(attributes), states, as_of)
     return scorer.score_one(state, as_of, account)
+
+
+def explain_models(
+    store: Store, models: Sequence[ScoringModel], lead_id: str, as_of: int
+) -> tuple[list[LeadScore], list[str]]:
+    """The lead's explained result under each model that applies to it, and the names of
+    those that do not (a project may run a B2C and a B2B model side by side: a lead is
+    explained by the one it belongs to). NotFoundError when there is no such lead, or no
+    model applies."""
+    attributes = store.lead(lead_id, as_of)
+    applying = [m for m in models if applies(compile_plan(m).applies_to, attributes)]
+    others = [m.name for m in models if m not in applying]
+    if not applying:
+        raise NotFoundError(
+            f"no model applies to lead {lead_id!r} (models: {', '.join(others)}); see each "
+            "model's applies_to"
+        )
+    return [explain_lead(store, m, lead_id, as_of) for m in applying], others
 
 
 def _replay(
@@ -89,7 +108,8 @@ def explanation(result: LeadScore, history: list[StageTransition]) -> dict[str, 
                 "kind": s.kind,
                 "holds": s.holds,
                 "checks": [
-                    {"condition": k.condition, "value": k.value, "holds": k.holds} for k in s.checks
+                    {"condition": k.condition, "words": k.words, "value": k.value, "holds": k.holds}
+                    for k in s.checks
                 ],
             }
             for s in result.stages

@@ -7,15 +7,16 @@ import json
 import os
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from leadscore._types import MILLI, format_as_of
-from leadscore.app.explain import explain_lead, explanation
+from leadscore.app.explain import explain_lead, explain_models, explanation
 from leadscore.app.people import label, people
 from leadscore.app.project import Project
 from leadscore.app.recycle import recycle_lead
@@ -287,16 +288,22 @@ def explain(
         out.print(table)
         return
     with project.store() as store:
-        results = [explain_lead(store, m, lead_id, moment) for m in project.models(model)]
+        if model is None:
+            results, others = explain_models(store, project.models(), lead_id, moment)
+        else:  # the model asked for: an error when it does not apply
+            results, others = [explain_lead(store, project.models(model)[0], lead_id, moment)], []
         history = {
             r.model: [t for t in store.transitions(lead_id, r.model) if t.at <= moment]
             for r in results
         }
+        who = people(store, [lead_id]).get(lead_id, {})
     if as_json:
         typer.echo(json.dumps([explanation(r, history[r.model]) for r in results], indent=2))
         return
     for result in results:
-        _show(result, history[result.model])
+        _show(result, history[result.model], who)
+    if others:
+        out.print(f"Not under {', '.join(others)}: those models do not apply to this lead.")
 
 
 def recycle(
@@ -326,9 +333,11 @@ def recycle(
             )
 
 
-def _show(result: LeadScore, history: list[StageTransition]) -> None:
+def _show(result: LeadScore, history: list[StageTransition], who: dict[str, Any]) -> None:
+    person = ", ".join(x for x in (label(who), str(who.get("company", ""))) if x)
     out.print(
-        f"[bold]{result.lead_id}[/bold] under [bold]{result.model}[/bold] as of "
+        f"[bold]{result.lead_id}[/bold]{escape(f' ({person})') if person else ''} under "
+        f"[bold]{result.model}[/bold] as of "
         f"{format_as_of(result.as_of)}: score {points(result.score):g} "
         f"(fit {points(result.fit):g} + engagement {points(result.engagement):g}), "
         f"tier {result.tier}, grade {result.grade}, stage {result.stage}",
@@ -369,9 +378,10 @@ def _show(result: LeadScore, history: list[StageTransition]) -> None:
         verb = "enter" if stage.kind == "enter" else "withdraw from"
         mark = "[green]hold[/green]" if stage.holds else "[red]do not hold[/red]"
         out.print(f"conditions to {verb} {stage.stage}: {mark}")
-        for check in stage.checks:
-            sign = "[green]yes[/green]" if check.holds else "[red]no [/red]"
-            out.print(f"  {sign} {check.condition}  [dim](is {check.value})[/dim]", soft_wrap=True)
+        for check in stage.checks:  # in words: "company size is more than 10: yes, 226"
+            sign = "[green]yes[/green]" if check.holds else "[red]no[/red]"
+            words, value = escape(check.words or check.condition), escape(_plain(check.value))
+            out.print(f"  {words}: {sign}, [dim]{value}[/dim]", soft_wrap=True)
     if history:
         out.print("stage history:")
         for t in history:
@@ -379,6 +389,15 @@ def _show(result: LeadScore, history: list[StageTransition]) -> None:
                 f"  {format_as_of(t.at)}  {t.from_stage} -> {t.to_stage}  ({t.kind}: {t.reason})",
                 markup=False,
             )
+
+
+def _plain(value: str) -> str:
+    """A measured value as people read it: ``'226'`` -> ``226``, ``None`` -> ``missing``."""
+    if value == "None":
+        return "missing"
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
 
 
 def rescore(model: ModelOption = None) -> None:

@@ -53,6 +53,9 @@ class ConditionCheck:
     condition: str
     value: str
     holds: bool
+    #: the condition in plain words (``spec.wording``), for tables and pages; ``condition``
+    #: is the exact form machines read
+    words: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from leadscore.engines.plan import Plan, milli_bounds
 from leadscore.engines.results import ConditionCheck, StageCheck, Transition
 from leadscore.spec import conditions as c
 from leadscore.spec.predicates import Bounds, Predicate, field_value
+from leadscore.spec.wording import condition_words
 
 Judge = Callable[[LeadState, dict[str, object], int, Sequence[Predicate]], bool]
 
@@ -26,9 +27,13 @@ class StageRules:
     def __init__(self, plan: Plan) -> None:
         self.plan = plan
         self.texts: dict[int, str] = {}
+        #: each leaf in plain words, and its opposite (said under a ``not``)
+        self.words: dict[int, tuple[str, str]] = {}
         self.bounds: dict[int, Bounds] = {}
         for node in walk_stage_conditions(plan):
             self.texts[id(node)] = describe(node)
+            if not isinstance(node, c.All | c.AnyOf | c.Not):
+                self.words[id(node)] = (condition_words(node), condition_words(node, True))
             if isinstance(node, c.ScoreAtLeast):
                 self.bounds[id(node)] = milli_bounds(node)
 
@@ -91,11 +96,15 @@ class StageFacts:
             result = not self._eval(node.not_, reached, inner)
             if len(inner) == 1 and not isinstance(node.not_, c.All | c.AnyOf | c.Not):
                 leaf = inner[0]
-                inner = [ConditionCheck(f"not ({leaf.condition})", leaf.value, not leaf.holds)]
+                words = self.rules.words[id(node.not_)][1]
+                inner = [
+                    ConditionCheck(f"not ({leaf.condition})", leaf.value, not leaf.holds, words)
+                ]
             out.extend(inner)
             return result
         value, ok = self._leaf(node, reached)
-        out.append(ConditionCheck(self.rules.texts[id(node)], value, ok))
+        words = self.rules.words[id(node)][0]
+        out.append(ConditionCheck(self.rules.texts[id(node)], value, ok, words))
         return ok
 
     def _leaf(self, node: c.Condition, reached: dict[str, bool]) -> tuple[str, bool]:
