@@ -75,3 +75,32 @@ def test_accounts_roll_up_and_explain(project: Path) -> None:
     result = runner.invoke(app, ["explain", "d", "--as-of", "2026-06-02"])
     own = "account (none: an account of its own): leads 1, engaged 1, engagement 20"
     assert own in result.stdout
+
+
+def test_accounts_are_named_by_their_company_and_the_cut_is_said(project: Path) -> None:
+    leads = project / "leads.csv"
+    leads.write_text(
+        "lead_id,email,company,first_name\n"
+        "a,a@nordwind.example,Nordwind Logistik GmbH,Ann\n"
+        "b,b@nordwind.example,Nordwind Logistik GmbH,Bo\n"
+        "c,c@nordwind.example,Nordwind,Cy\n"
+        "d,d@fjord.example,Fjord AS,Di\n"
+        "e,e@pine.example,,Ed\n"
+    )
+    assert runner.invoke(app, ["import", "leads", str(leads)]).exit_code == 0
+    events = [e for lead in "abd" for e in _webinars(lead)]  # nordwind 40, fjord 20
+    assert runner.invoke(app, ["import", "events", str(write(project / "e.jsonl", events))])
+    result = runner.invoke(app, ["accounts", "--as-of", "2026-06-02", "--top", "2"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    # 3 accounts, 2 shown: the cut is said, with how to see the rest
+    assert "brief: 3 accounts as of 2026-06-02 23:59:59 UTC; the 2 most engaged below " in text
+    lines = [line for line in result.stdout.splitlines() if ".example" in line]
+    # nordwind: the name two of its three leads give; its best lead with her name
+    assert lines[0].split("│")[1].strip() == "Nordwind Logistik GmbH"
+    assert lines[0].split("│")[-2].strip() == "a Ann"
+    assert lines[1].split("│")[1].strip() == "Fjord AS"
+    out = project / "accounts.csv"
+    runner.invoke(app, ["accounts", "--as-of", "2026-06-02", "--output", str(out)])
+    rows = {r["account_id"]: r for r in csv.DictReader(out.read_text().splitlines())}
+    assert rows["pine.example"]["company"] == ""  # no lead names the company

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from leadscore._types import format_as_of
 from leadscore.app.accounts import roll_up_accounts
+from leadscore.app.people import people
 from leadscore.app.project import Project
 from leadscore.app.scoring import score_all
 from leadscore.cli.console import err, out, parse_as_of
@@ -34,6 +35,7 @@ def accounts(
                 store, models, moment, cache=project.prepared_cache, engine=project.settings.engine
             ),
             models,
+            store.leads_arrow(moment),
         )
     if output is not None:
         write_results(rolled, output)
@@ -50,16 +52,29 @@ def accounts(
     rows = rolled.to_pylist()
     for name in sorted({row["model"] for row in rows}):
         mine = [r for r in rows if r["model"] == name]
-        out.print(f"[bold]{name}[/bold]: {len(mine):,} accounts as of {format_as_of(moment)}")
-        table = Table("account", "leads", "engaged", "fit", "engagement", "score", "best lead")
+        shown = (
+            f"; the {top:,} most engaged below (--top N for more, --output FILE for all)"
+            if len(mine) > top
+            else ""
+        )
+        out.print(
+            f"[bold]{name}[/bold]: {len(mine):,} accounts as of {format_as_of(moment)}{shown}"
+        )
+        table = Table(
+            "company", "account", "leads", "engaged", "fit", "engagement", "score", "best lead"
+        )
+        with project.store() as store:
+            who = people(store, [r["best_lead"] for r in mine[:top]])
         for r in mine[:top]:
+            best = who.get(r["best_lead"], {})
             table.add_row(
+                r["company"] or "",
                 r["account_id"],
                 f"{r['leads']:,}",
                 f"{r['engaged_leads']:,}",
                 f"{points(r['fit']):g}",
                 f"{points(r['engagement']):g}",
                 f"{points(r['score']):g}",
-                r["best_lead"],
+                f"{r['best_lead']} {best.get('name', '')}".strip(),
             )
         out.print(table)
