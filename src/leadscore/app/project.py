@@ -6,11 +6,13 @@ Like git or dbt, commands find the project from the current folder upwards.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from leadscore.app.model_checks import check_names
 from leadscore.errors import ConfigError, Issue, ModelFileError, NotFoundError
 from leadscore.settings import Settings
 from leadscore.spec.loader import default_model_text, load_model
@@ -91,22 +93,29 @@ class Project:
     def prepared_cache(self) -> Path:
         return self.root / PREPARED_DIR
 
-    def models(self, only: str | None = None) -> list[ScoringModel]:
-        """Every model file, validated together (all problems of all files reported at once)."""
-        files = sorted((self.root / MODELS_DIR).glob("*.y*ml"))
-        models: list[ScoringModel] = []
+    def model_files(self, files: Sequence[Path] | None = None) -> list[tuple[Path, ScoringModel]]:
+        """Each model file (default: every one in ``models/``) with its model, validated
+        together: every problem of every file at once (ModelFileError), and two files that
+        give their models one name named (ConfigError)."""
+        if files is None:
+            files = sorted((self.root / MODELS_DIR).glob("*.y*ml"))
+        loaded: list[tuple[Path, ScoringModel]] = []
         issues: list[Issue] = []
         for file in files:
             try:
-                models.append(load_model(file))
+                loaded.append((file, load_model(file)))
             except ModelFileError as exc:
                 issues.extend(exc.issues)
         if issues:
             raise ModelFileError(issues)
+        check_names(loaded)
+        return loaded
+
+    def models(self, only: str | None = None) -> list[ScoringModel]:
+        """Every model file, validated together (all problems of all files reported at once)."""
+        loaded = self.model_files()
+        models = [model for _, model in loaded]
         names = [m.name for m in models]
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise ConfigError(f"two model files use the name {duplicates[0]!r}; names must differ")
         if only is not None:
             models = [m for m in models if m.name == only]
             if not models:

@@ -11,11 +11,12 @@ import typer
 
 from leadscore import demo as demo_data
 from leadscore.app.imports import import_events, import_leads, import_outcomes
+from leadscore.app.model_checks import check_names, unseen_events
 from leadscore.app.project import CONFIG_FILE, Project
 from leadscore.app.scoring import rescore_all
 from leadscore.cli.console import err, out, parse_as_of, progress
 from leadscore.cli.scoring import show_summary
-from leadscore.errors import Issue, ModelFileError
+from leadscore.errors import ConfigError, Issue, ModelFileError
 from leadscore.spec.loader import load_model
 
 
@@ -37,17 +38,26 @@ def validate(
         list[Path] | None, typer.Argument(help="Model files; default: every file in models/.")
     ] = None,
 ) -> None:
-    """Check model files; every problem is listed with its file, line and field."""
-    if not files:
-        project = Project.find(Path.cwd())
+    """Check model files; every problem is listed with its file, line and field. In a
+    project, also warn of rules counting events that no stored event has (a typo scores
+    nothing otherwise)."""
+    try:
+        project: Project | None = Project.find(Path.cwd())
+    except ConfigError:
+        if not files:
+            raise
+        project = None  # files checked on their own
+    if not files and project is not None:
         files = sorted((project.root / "models").glob("*.y*ml"))
     issues: list[Issue] = []
-    for file in files:
+    loaded = []
+    for file in files or []:
         try:
             model = load_model(file)
         except ModelFileError as exc:
             issues.extend(exc.issues)
             continue
+        loaded.append((file, model))
         out.print(
             f"{file}: OK (model {model.name!r}: {len(model.fit)} fit rules, "
             f"{len(model.engagement)} engagement rules, {len(model.stages)} stages)",
@@ -55,6 +65,12 @@ def validate(
         )
     if issues:
         raise ModelFileError(issues)
+    check_names(loaded)
+    if project is not None:
+        with project.store() as store:
+            stored = store.event_names()
+        for unseen in unseen_events([model for _, model in loaded], stored):
+            err.print(f"warning: {unseen.message()}", markup=False)
 
 
 def demo(

@@ -68,6 +68,13 @@ class EventStore(Database):
                 conn.execute(events.insert(), new)
         return len(new)
 
+    def event_names(self) -> set[str]:
+        """Every distinct track event name stored."""
+        events = schema.events
+        query = sa.select(events.c.event).where(events.c.event.is_not(None)).distinct()
+        with self.engine.connect() as conn:
+            return set(conn.execute(query).scalars())
+
     def lead_events(self, lead_id: str) -> Iterator[Event]:
         """The lead's events, its anonymous history included, oldest first."""
         yield from self.events_of([lead_id])[lead_id]
