@@ -24,6 +24,62 @@ MEASURES = (
 PAD = 36
 
 
+#: What each measure says, on the page under the table.
+MEANINGS = "".join(
+    f"<dt>{title}</dt><dd>{text}</dd>"
+    for title, text in (
+        ("ROC AUC", "the chance that a converter picked at random scores above a non-converter "
+         "picked at random: 0.5 is a coin toss, 1 a perfect order; the main measure of ranking."),
+        ("PR AUC", "precision averaged over recall: how clean the top of the list is; compare "
+         "it with the conversion rate, which is what a random order gets."),
+        ("lift top 10% / 20%", "how many times the conversion rate of the whole list the best "
+         "10 % (20 %) of leads convert at: 3 means sales calling them meet three times as "
+         "many buyers as calling at random."),
+        ("capture top 10% / 20%", "the share of all converters found among the best 10 % "
+         "(20 %) of leads."),
+        ("Brier", "the mean squared gap between a probability and what happened (0 or 1): "
+         "lower is better; only for models that give probabilities."),
+        ("ECE", "expected calibration error: how far, on average, stated probabilities are from "
+         "the observed rates (0.02: two points off); lower is better."),
+    )
+)  # fmt: skip
+#: Learned points this close to the best ROC AUC are worth their readability.
+POINTS_CLOSE = 0.02
+
+
+def advice(measured: dict[str, dict[str, Any]]) -> str:
+    """Which model to use, in a sentence or two, from the ranking measured on held-out rows."""
+    ranked = sorted(measured, key=lambda n: -(measured[n]["roc_auc"] or 0.0))
+    if not ranked:
+        return "No model could be measured on these rows."
+    best = ranked[0]
+    text = (
+        f"{best} ranks the held-out leads best (ROC AUC {measured[best]['roc_auc']:.3f}"
+        f", lift {_fmt(measured[best].get('lift_top_10'), 1)} in the top 10 %)."
+    )
+    points = measured.get("learned points")
+    if best.startswith("hand model"):
+        text += (
+            " The project's own point model is the one to keep: no trained model beats it on "
+            "this data (more history, or more conversions, may change that)."
+        )
+    elif best == "learned points":
+        text += " A point model people can read and tune: leadscore learn-points writes it."
+    elif points is not None and points["roc_auc"] is not None:
+        gap = measured[best]["roc_auc"] - points["roc_auc"]
+        if gap <= POINTS_CLOSE:
+            text += (
+                f" Learned points are {gap:.3f} behind: a point model people can read and "
+                "tune ranks nearly as well (leadscore learn-points writes it)."
+            )
+        else:
+            text += (
+                f" Learned points are {gap:.3f} behind: for ranking, serve the trained model "
+                "(leadscore train), and keep points for what people read."
+            )
+    return text
+
+
 def write(report: dict[str, Any], folder: Path) -> tuple[Path, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     json_path, html_path = folder / "evaluation.json", folder / "evaluation.html"
@@ -40,8 +96,42 @@ def _fmt(value: object, digits: int = 3) -> str:
     return html.escape(str(value))
 
 
-def _xy(x: float, y: float) -> str:
-    return f"{PAD + x * (SIZE - 2 * PAD):.1f},{SIZE - PAD - y * (SIZE - 2 * PAD):.1f}"
+#: Upper ends an axis may take: the smallest one above the data, so a calibration chart
+#: of rare conversions is not a flat line along the bottom.
+_AXIS_ENDS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0)
+
+
+def axis_end(values: list[float]) -> float:
+    """The axis's upper end: the smallest of ``_AXIS_ENDS`` at or above every value."""
+    top = max([v for v in values if v == v] or [1.0])  # NaN-free
+    return next((end for end in _AXIS_ENDS if top <= end), 1.0)
+
+
+def _xy(x: float, y: float, x_end: float, y_end: float) -> str:
+    span = SIZE - 2 * PAD
+    fx, fy = min(max(x / x_end, 0.0), 1.0), min(max(y / y_end, 0.0), 1.0)
+    return f"{PAD + fx * span:.1f},{SIZE - PAD - fy * span:.1f}"
+
+
+def _ticks(x_end: float, y_end: float) -> list[str]:
+    """Grid lines and numbers at every fifth of each axis."""
+    span = SIZE - 2 * PAD
+    parts = []
+    for i in range(6):
+        at = PAD + i * span / 5
+        x_value, y_value = f"{x_end * i / 5:g}", f"{y_end * i / 5:g}"
+        parts.append(
+            f'<line x1="{at:.1f}" y1="{PAD}" x2="{at:.1f}" y2="{SIZE - PAD}" stroke="#eee"/>'
+            f'<text x="{at:.1f}" y="{SIZE - PAD + 14}" text-anchor="middle" '
+            f'font-size="11">{x_value}</text>'
+        )
+        y_at = SIZE - at
+        parts.append(
+            f'<line x1="{PAD}" y1="{y_at:.1f}" x2="{SIZE - PAD}" y2="{y_at:.1f}" stroke="#eee"/>'
+            f'<text x="{PAD - 4}" y="{y_at + 4:.1f}" text-anchor="end" '
+            f'font-size="11">{y_value}</text>'
+        )
+    return parts
 
 
 def _chart(
@@ -50,20 +140,28 @@ def _chart(
     y_label: str,
     lines: list[tuple[str, list[tuple[float, float]]]],
     order: list[str],
+    zoom: bool = False,
 ) -> str:
+    """An SVG line chart with numbered axes; ``zoom``: both axes end just above the data
+    (a calibration chart), else at 1."""
+    values = [v for _, points in lines for point in points for v in point]
+    end = axis_end(values) if zoom else 1.0
     parts = [
-        f'<svg width="{SIZE}" height="{SIZE}" role="img" aria-label="{html.escape(title)}">',
+        f'<svg width="{SIZE}" height="{SIZE}" role="img" aria-label="{html.escape(title)}" '
+        f'data-chart="{html.escape(title)}">',
+        *_ticks(end, end),
         f'<rect x="{PAD}" y="{PAD}" width="{SIZE - 2 * PAD}" height="{SIZE - 2 * PAD}" '
         'fill="none" stroke="#999"/>',
         f'<text x="{SIZE / 2}" y="16" text-anchor="middle">{html.escape(title)}</text>',
-        f'<text x="{SIZE / 2}" y="{SIZE - 6}" text-anchor="middle">{x_label}</text>',
+        f'<text x="{SIZE / 2}" y="{SIZE - 4}" text-anchor="middle">{x_label}</text>',
         f'<text x="10" y="{SIZE / 2}" transform="rotate(-90 10 {SIZE / 2})" '
         f'text-anchor="middle">{y_label}</text>',
+        f'<polyline points="{_xy(0, 0, end, end)} {_xy(end, end, end, end)}" stroke="#bbb" '
+        'stroke-dasharray="4 3" fill="none"/>',
     ]
-    parts.append(f'<polyline points="{_xy(0, 0)} {_xy(1, 1)}" stroke="#ccc" fill="none"/>')
     for name, points in lines:
         colour = COLOURS[order.index(name) % len(COLOURS)]
-        coords = " ".join(_xy(min(max(x, 0), 1), min(max(y, 0), 1)) for x, y in points)
+        coords = " ".join(_xy(x, y, end, end) for x, y in points)
         parts.append(
             f'<polyline points="{coords}" stroke="{colour}" fill="none" stroke-width="2"/>'
         )
@@ -113,6 +211,7 @@ def page(report: dict[str, Any]) -> str:
             for n, m in calibrated.items()
         ],
         list(measured),
+        zoom=True,
     )
     bands: list[str] = []
     for name, m in measured.items():
@@ -131,7 +230,10 @@ def page(report: dict[str, Any]) -> str:
 <html lang="en"><head><meta charset="utf-8"><title>leadscore evaluation</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:70em}}
 table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right}}
-td:first-child,th:first-child{{text-align:left}}.legend{{list-style:none;padding:0}}</style>
+td:first-child,th:first-child{{text-align:left}}.legend{{list-style:none;padding:0}}
+figure{{display:inline-block;max-width:340px;margin:0 1em 1em 0;vertical-align:top}}
+figcaption{{font-size:90%}}dt{{font-weight:bold}}svg{{max-width:100%;height:auto}}</style>
+<meta name="viewport" content="width=device-width, initial-scale=1">
 </head><body>
 <h1>leadscore evaluation</h1>
 <p>Data: {html.escape(str(report["source"]))}. Split: {html.escape(report["split"])}.
@@ -139,10 +241,19 @@ Trained on {report["train_rows"]:,} rows ({report["train_conversions"]:,} conver
 {report["test_rows"]:,} held-out rows ({report["test_conversions"]:,} conversions). Seed
 {report["seed"]}.</p>
 {f"<h2>Warnings</h2><ul>{warnings}</ul>" if warnings else ""}
+<h2>Which model to use</h2><p>{html.escape(advice(measured))}</p>
 <h2>Models</h2><table>{header}{"".join(rows)}</table>
 <p>Point models give points, not probabilities: their Brier score and calibration error are
 n/a; their bands are score quintiles.</p>
-<h2>Charts</h2>{roc} {calibration}{_legend(list(measured))}
+<h2>What the measures mean</h2><dl>{MEANINGS}</dl>
+<h2>Charts</h2>
+<figure>{roc}<figcaption>How many of the converters (up) each model finds for how many of
+the others it lets through (across), ranking the held-out rows by score: the higher and
+further left the curve, the better; the dashed diagonal is a random order.</figcaption>
+</figure>
+<figure>{calibration}<figcaption>Predicted probability (across) against the share that
+converted (up), in bands of rows: on the dashed diagonal, "30 %" means three in ten. Axes end
+just above the largest value.</figcaption></figure>{_legend(list(measured))}
 <h2>Conversion by band</h2>{"".join(bands)}
 </body></html>
 """
