@@ -23,6 +23,7 @@ from typing import Any, Literal
 from leadscore._types import MILLI, format_as_of, now_us
 from leadscore.app.explain import explain_lead
 from leadscore.app.project import Project
+from leadscore.engines.plan import compile_plan
 from leadscore.errors import ConfigError, InputError, NotFoundError
 from leadscore.spec.model import ScoringModel
 from leadscore.store.crm_exports import exported_digests, record_exports
@@ -42,11 +43,16 @@ KEY_COLUMNS: dict[Format, dict[str, str]] = {
     "salesforce": {"id": "Id", "email": "Email"},
     "csv": {"id": "lead_id", "email": "email"},
 }
-VALUE_COLUMNS: dict[Format, tuple[str, ...]] = {
-    "hubspot": tuple(f"leadscore_{name}" for name in VALUES),
-    "salesforce": tuple(f"Leadscore_{name.title()}__c" for name in VALUES),  # Scored_At
-    "csv": tuple(f"leadscore_{name}" for name in VALUES),
-}
+
+
+def value_columns(target: Format, names: Sequence[str]) -> list[str]:
+    """How ``target`` names the values: custom properties (HubSpot, CSV) or custom fields
+    (Salesforce: ``Leadscore_Scored_At__c``)."""
+    if target == "salesforce":
+        return [f"Leadscore_{name.title()}__c" for name in names]
+    return [f"leadscore_{name}" for name in names]
+
+
 #: How many reasons a row carries (the rules that added or took the most points).
 TOP_REASONS = 3
 
@@ -91,6 +97,14 @@ def export_crm(
         before = {} if everything else exported_digests(store, target, scoring_model.name)
         rows, digests, keyless = [], {}, 0
         changed = []
+        names = list(VALUES)
+        if scoring_model.priority is not None:  # the grade x band matrix goes out too
+            names.append("priority")
+            plan = compile_plan(scoring_model)
+            for result in kept:
+                result["priority"] = plan.priority_of(
+                    result["grade"], result["engagement"], result["score"]
+                )
         for result in kept:
             key_value = _key_value(result["lead_id"], people.get(result["lead_id"], {}), key)
             if key_value is None:
@@ -102,10 +116,11 @@ def export_crm(
                 digests[result["lead_id"]] = digest
         for done, (result, key_value) in enumerate(changed, start=1):
             reasons = _reasons(store, scoring_model, result["lead_id"], result["as_of"])
-            rows.append([key_value, *_values(result, reasons)])
+            rows.append([key_value, *_values(result, reasons), *(
+                [result["priority"] or ""] if "priority" in result else [])])  # fmt: skip
             if progress is not None:
                 progress(done, len(changed))
-        _write(output, [KEY_COLUMNS[target][key], *VALUE_COLUMNS[target]], rows)
+        _write(output, [KEY_COLUMNS[target][key], *value_columns(target, names)], rows)
         record_exports(store, target, scoring_model.name, digests, now_us())
     logger.info("Exported %d leads of %s to %s (%s)", len(rows), scoring_model.name, output, target)
     return CrmExport(
@@ -143,7 +158,8 @@ def _key_value(lead_id: str, attributes: dict[str, Any], key: Key) -> str | None
 
 def _digest(key_value: str, result: dict[str, Any]) -> str:
     """What identifies an exported row's values (reasons aside: they follow the score)."""
-    text = "\x1f".join(str(v) for v in (key_value, *(result[n] for n in VALUES[:4])))
+    values = [result[n] for n in (*VALUES[:4], "priority") if n in result]
+    text = "\x1f".join(str(v) for v in (key_value, *values))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -80,11 +80,18 @@ def _history_dict(transition: StageTransition) -> dict[str, object]:
     }
 
 
-def explanation(result: LeadScore, history: list[StageTransition]) -> dict[str, object]:
+def explanation(
+    result: LeadScore, history: list[StageTransition], scoring_model: ScoringModel | None = None
+) -> dict[str, object]:
     """A result with its explanation and stage history as plain JSON-ready values (what
-    ``leadscore explain --json`` prints and the service returns)."""
+    ``leadscore explain --json`` prints and the service returns); with its model, the
+    priority (grade x band) beside tier and grade when the model has one."""
+    row = result.row()
+    if scoring_model is not None and scoring_model.priority is not None:
+        plan = compile_plan(scoring_model)
+        row["priority"] = plan.priority_of(result.grade, result.engagement, result.score)
     return {
-        **result.row(),
+        **row,
         "as_of": format_as_of(result.as_of),
         "account": None if result.account is None else result.account.attributes(),
         "history": [_history_dict(t) for t in history],

@@ -38,6 +38,8 @@ class Change:
     #: the (from, to) stage steps of a transition (``semantics.stage_steps``): an advance
     #: through several stages is one step each, each announced
     steps: tuple[tuple[str, str], ...] = ()
+    #: the grade x band matrix value (None: the model has none)
+    priority: str | None = None
 
 
 def needs_previous(hooks: Iterable[Webhook]) -> bool:
@@ -109,6 +111,8 @@ def queue_deliveries(
             "grade": change.grade,
             "stage": change.stage,
         }
+        if change.priority is not None:
+            payload["priority"] = change.priority
         if hook.threshold is not None and event["type"] == "threshold_crossed":
             payload["threshold"] = hook.threshold / MILLI
         owed.append((delivery_id, hook.id, change.lead_id, json.dumps(payload)))

@@ -157,13 +157,14 @@ def _changes(
         return []
     names = pc.unique(results["model"]).to_pylist()
     stage_names = {m.name: [stage.name for stage in m.stages] for m in models}
+    plans = {m.name: compile_plan(m) for m in models}
     if needs_previous(hooks):
         before = kept_scores(conn, names, lead_ids)
     else:
         before = {}
         results = results.filter(pc.is_valid(results["transition"]))
     changes = []
-    columns = ["lead_id", "model", "score", "tier", "stage", "grade", "transition"]
+    columns = ["lead_id", "model", "score", "engagement", "tier", "stage", "grade", "transition"]
     for row in results.select([*columns, "previous_stage"]).to_pylist():
         kept = before.get((row["lead_id"], row["model"]))
         if (
@@ -178,7 +179,9 @@ def _changes(
             if row["previous_stage"] is None:
                 row["previous_stage"] = names[0]  # as the history records it
             steps = stage_steps(names, row["previous_stage"], row["stage"], row["transition"])
-        changes.append(Change(**row, before=kept, steps=tuple(steps)))
+        plan = plans[row["model"]]
+        priority = plan.priority_of(row["grade"], row.pop("engagement"), row["score"])
+        changes.append(Change(**row, before=kept, steps=tuple(steps), priority=priority))
     return changes
 
 
@@ -258,6 +261,23 @@ def score_leads(
                 )
         results = pa.Table.from_pylist(rows, schema=RESULT_SCHEMA)
     return results
+
+
+def with_priority(results: pa.Table, models: Sequence[ScoringModel]) -> pa.Table:
+    """``results`` with a ``priority`` column (the grade x band matrix, derived from each
+    row's grade, engagement and score: ``Plan.priority_of``) after ``grade``, when any of the
+    models has one; unchanged otherwise."""
+    plans = {m.name: compile_plan(m) for m in models if m.priority is not None}
+    if not plans or results.num_rows == 0:
+        return results
+    values = [
+        None
+        if row["model"] not in plans
+        else plans[row["model"]].priority_of(row["grade"], row["engagement"], row["score"])
+        for row in results.select(["model", "grade", "engagement", "score"]).to_pylist()
+    ]
+    at = results.schema.get_field_index("grade") + 1
+    return results.add_column(at, "priority", pa.array(values, pa.string()))
 
 
 def asdict_row(result: LeadScore) -> dict[str, object]:

@@ -20,7 +20,7 @@ from leadscore.app.explain import explain_lead, explain_models, explanation
 from leadscore.app.people import label, people
 from leadscore.app.project import Project
 from leadscore.app.recycle import recycle_lead
-from leadscore.app.scoring import rescore_all, score_all
+from leadscore.app.scoring import rescore_all, score_all, with_priority
 from leadscore.cli.console import err, out, parse_as_of
 from leadscore.engines.results import LeadScore, points
 from leadscore.engines.semantics import ranking
@@ -174,6 +174,7 @@ def score(
                     f"already goes past {format_as_of(moment)}.",
                     markup=False,
                 )
+    results = with_priority(results, models)
     if output is not None:
         write_results(results, output)
         if output != "-":
@@ -233,10 +234,12 @@ def show_summary(results: pa.Table, as_of: int, top: int, project: Project) -> s
         out.print("  stages: " + ", ".join(f"{k} {v:,}" for k, v in stages.most_common()))
         with project.store() as store:
             who = people(store, [r["lead_id"] for r in mine[:top]])
-        table = Table("lead", "who", "company", "score", "fit", "engagement", "tier", "grade",
-                      "stage")  # fmt: skip
+        shown = ["lead", "who", "company", "score", "fit", "engagement", "tier", "grade"]
+        with_matrix = "priority" in results.column_names
+        table = Table(*shown, *(["priority"] if with_matrix else []), "stage")
         for r in mine[:top]:
             person = who.get(r["lead_id"], {})
+            matrix = [r["priority"] or ""] if with_matrix else []
             table.add_row(
                 r["lead_id"],
                 label(person),
@@ -246,6 +249,7 @@ def show_summary(results: pa.Table, as_of: int, top: int, project: Project) -> s
                 f"{points(r['engagement']):g}",
                 r["tier"] or "",
                 r["grade"] or "",
+                *matrix,
                 r["stage"] or "",
             )
         out.print(table)
@@ -287,18 +291,20 @@ def explain(
             table.add_row(reason["text"], f"{reason['points']:+g}")
         out.print(table)
         return
+    models = {m.name: m for m in project.models(model)}
     with project.store() as store:
         if model is None:
-            results, others = explain_models(store, project.models(), lead_id, moment)
+            results, others = explain_models(store, list(models.values()), lead_id, moment)
         else:  # the model asked for: an error when it does not apply
-            results, others = [explain_lead(store, project.models(model)[0], lead_id, moment)], []
+            results, others = [explain_lead(store, models[model], lead_id, moment)], []
         history = {
             r.model: [t for t in store.transitions(lead_id, r.model) if t.at <= moment]
             for r in results
         }
         who = people(store, [lead_id]).get(lead_id, {})
     if as_json:
-        typer.echo(json.dumps([explanation(r, history[r.model]) for r in results], indent=2))
+        explained = [explanation(r, history[r.model], models[r.model]) for r in results]
+        typer.echo(json.dumps(explained, indent=2))
         return
     for result in results:
         _show(result, history[result.model], who)

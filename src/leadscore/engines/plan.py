@@ -12,6 +12,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from leadscore._types import MILLI
+from leadscore.engines import semantics as s
 from leadscore.engines.semantics import to_milli
 from leadscore.spec import accounts
 from leadscore.spec import conditions as c
@@ -94,6 +95,16 @@ class Plan:
     account_counts: tuple[tuple[str, int], ...] = ()  # (fact name, matcher index)
     #: every predicate fit rules and stage conditions read (``attribute_predicates``)
     attribute_predicates: tuple[Predicate, ...] = ()
+    #: the priority matrix: what its bands measure and the bands (None: no priority)
+    priority: tuple[str, tuple[tuple[str, float | None], ...]] | None = None
+
+    def priority_of(self, grade: str | None, engagement: int, score: int) -> str | None:
+        """The lead's priority (``semantics.priority``), derived from a kept or computed
+        result: None when the model has no priority matrix."""
+        if self.priority is None:
+            return None
+        of, bands = self.priority
+        return s.priority(grade, engagement if of == "engagement" else score, bands)
 
     def stage_index(self, name: str | None) -> int:
         """A recorded stage's index; a stage the model no longer has counts as the first."""
@@ -232,6 +243,9 @@ def _compile(scoring_model: ScoringModel) -> Plan:
         engaged_min=to_milli(scoring_model.accounts.engaged_min),
         account_counts=account_counts,
         attribute_predicates=attribute_predicates,
+        priority=None
+        if scoring_model.priority is None
+        else (scoring_model.priority.of, _band_steps(scoring_model.priority.bands)),
     )
 
 

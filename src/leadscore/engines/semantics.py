@@ -146,6 +146,22 @@ def ranking(score: int, fit: int, engagement: int) -> tuple[int, int]:
     return score, fit + engagement
 
 
+def priority(
+    grade: str | None, value: int, bands: Sequence[tuple[str, float | None]]
+) -> str | None:
+    """The grade x band matrix value (Pardot's ``A1``): the grade, then the band ``value``
+    (milli-points of engagement or score) reaches; None without a grade or a band.
+
+    Examples:
+        >>> priority("A", 62_000, [("1", 75_000), ("2", 50_000), ("3", None)])
+        'A2'
+        >>> priority(None, 62_000, [("1", 75_000), ("2", None)]) is None
+        True
+    """
+    reached = band(value, bands)
+    return None if grade is None or reached is None else f"{grade}{reached}"
+
+
 def band(value: int, bands: Sequence[tuple[str, float | None]]) -> str | None:
     """The band reached by a milli-point value; bands are (name, min in milli-points)."""
     for name, minimum in bands:

@@ -244,7 +244,7 @@ def _view(store: Store, models: list[ScoringModel], lead_id: str, root: Path) ->
         except NotFoundError:
             continue  # the model does not apply to this lead
         history = [t for t in store.transitions(lead_id, scoring_model.name) if t.at <= at]
-        results.append(explanation(explained, history))
+        results.append(explanation(explained, history, scoring_model))
     return {
         "lead_id": lead_id,
         "attributes": attributes,

@@ -6,6 +6,8 @@ Points may have at most three decimals, because engines count in integer milli-p
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from leadscore._types import MILLI
@@ -98,6 +100,17 @@ class Band(_Spec):
     min: float | None = Field(default=None, description="omit on the lowest band: everything else")
 
 
+class Priority(_Spec):
+    """A grade x band matrix, Pardot's A1..D4: the lead's grade (fit) followed by the band its
+    engagement (or score) reaches, so ``A1`` is the best fit with the most engagement and
+    sales can route on one value."""
+
+    of: Literal["engagement", "score"] = Field(
+        default="engagement", description="what the bands measure (the grade measures fit)"
+    )
+    bands: list[Band] = Field(min_length=1, description="highest min first, e.g. 1, 2, 3, 4")
+
+
 class Withdraw(_Spec):
     """When a lead that reached a stage loses it (e.g. an MQL inactive for 90 days)."""
 
@@ -183,6 +196,9 @@ class ScoringModel(_Spec):
     clip: Clip | None = None
     tiers: list[Band] = Field(default_factory=list)
     grades: list[Band] = Field(default_factory=list)
+    priority: Priority | None = Field(
+        default=None, description="grade x band (A1..D4), a result column beside tier and grade"
+    )
     stages: list[Stage] = Field(default_factory=list)
     recycle: Recycle = Field(default_factory=Recycle)
     accounts: Accounts = Field(default_factory=Accounts)
@@ -196,6 +212,20 @@ class ScoringModel(_Spec):
     @classmethod
     def _grades(cls, grades: list[Band]) -> list[Band]:
         return _check_bands(grades, "grade")
+
+    @field_validator("priority")
+    @classmethod
+    def _priority(cls, priority: Priority | None) -> Priority | None:
+        if priority is not None:
+            _check_bands(priority.bands, "priority band")
+        return priority
+
+    @model_validator(mode="after")
+    def _priority_needs_grades(self) -> ScoringModel:
+        if self.priority is not None and not self.grades:
+            raise FieldError("priority pairs each grade with a band: give 'grades' too",
+                             ("priority",))  # fmt: skip
+        return self
 
     @model_validator(mode="after")
     def _references(self) -> ScoringModel:
