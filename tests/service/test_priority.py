@@ -47,6 +47,8 @@ def test_priority_in_the_lead_view_and_in_deliveries(service: Service, receiver:
     (result,) = service.lead("u1").json()["results"]
     # fit 30 -> grade B; engagement 10 -> band 3
     assert (result["grade"], result["engagement"], result["priority"]) == ("B", 10, "B3")
+    listed = service.client.get("/v1/leads", headers={"Authorization": f"Bearer {service.read}"})
+    assert listed.json()["leads"][0]["priority"] == "B3"
     assert _deliver(service) == 1
     (payload,) = receiver.payloads()
     # the webinar takes the score from 30 over 35 to 40: told with the priority it brought

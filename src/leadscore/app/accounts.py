@@ -1,11 +1,21 @@
-"""Accounts ranked by the engagement of their leads, from a scoring run's results."""
+"""Accounts ranked by the engagement of their leads: from a scoring run's results (the CLI),
+or from the results kept on the leads (the service's account API)."""
 
 from __future__ import annotations
 
+import json
+from collections import Counter
+from typing import Any
+
 import pyarrow as pa
 
-from leadscore.engines.semantics import to_milli
+from leadscore.app.people import person
+from leadscore.engines.plan import compile_plan
+from leadscore.engines.semantics import band, to_milli
+from leadscore.errors import NotFoundError
 from leadscore.spec.model import ScoringModel
+from leadscore.store.scores import account_leads, account_scores
+from leadscore.store.store import Store
 
 
 def roll_up_accounts(
@@ -46,3 +56,60 @@ def roll_up_accounts(
         "WHERE account_id IS NOT NULL GROUP BY model, account_id "
         "ORDER BY model, engagement DESC, account_id"
     ).to_arrow_table()
+
+
+def kept_accounts(
+    store: Store,
+    scoring_model: ScoringModel,
+    *,
+    after: tuple[int, str] | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Accounts by the kept results of their leads, most engaged first: leads, engaged leads,
+    fit, engagement and score (milli-points), the account's tier (the model's tier of its
+    best score) and its company name (the one its leads give most often)."""
+    engaged = to_milli(scoring_model.accounts.engaged_min)
+    rows = account_scores(store, scoring_model.name, engaged, after=after, limit=limit)
+    return _described(store, scoring_model, rows)
+
+
+def kept_account(store: Store, scoring_model: ScoringModel, account_id: str) -> dict[str, Any]:
+    """One account as ``kept_accounts`` gives it, with its leads (who each is, and their
+    kept score, tier and stage), best first. NotFoundError when no scored lead has it."""
+    engaged = to_milli(scoring_model.accounts.engaged_min)
+    rows = account_scores(store, scoring_model.name, engaged, account_id=account_id, limit=1)
+    if not rows:
+        raise NotFoundError(
+            f"no account {account_id!r} with scored leads under model {scoring_model.name!r}"
+        )
+    (account,) = _described(store, scoring_model, rows)
+    account["leads_of_account"] = [
+        {**row, "person": person(json.loads(row.pop("attributes")))}
+        for row in account_leads(store, scoring_model.name, account_id)
+    ]
+    return account
+
+
+def _described(
+    store: Store, scoring_model: ScoringModel, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    plan = compile_plan(scoring_model)
+    names = _company_names(store, scoring_model.name, [row["account_id"] for row in rows])
+    return [
+        {**row, "company": names.get(row["account_id"]), "tier": band(row["score"], plan.tiers)}
+        for row in rows
+    ]
+
+
+def _company_names(store: Store, model: str, account_ids: list[str]) -> dict[str, str]:
+    """Each account's most common non-empty ``company`` attribute among its leads."""
+    found: dict[str, str] = {}
+    for account_id in account_ids:
+        named = Counter(
+            str(company).strip()
+            for row in account_leads(store, model, account_id)
+            if (company := json.loads(row["attributes"]).get("company")) not in (None, "")
+        )
+        if named:
+            found[account_id] = named.most_common(1)[0][0]
+    return found

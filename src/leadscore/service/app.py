@@ -22,7 +22,15 @@ from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from leadscore.app.project import Project
-from leadscore.service import errors, ingestion, leads, metrics, models_api, webhook_api
+from leadscore.service import (
+    accounts_api,
+    errors,
+    ingestion,
+    leads,
+    metrics,
+    models_api,
+    webhook_api,
+)
 from leadscore.service.logs import RequestLog
 from leadscore.service.options import AnswerAfter
 from leadscore.service.runtime import Runtime
@@ -172,7 +180,9 @@ def create_app(
         only the loop changes."""
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    for router in (ingestion.router, leads.router, webhook_api.router, models_api.router):
+    routers = (ingestion.router, leads.router, accounts_api.router, webhook_api.router,
+               models_api.router)  # fmt: skip
+    for router in routers:
         app.include_router(router)
 
     def document() -> dict[str, Any]:

@@ -3,8 +3,6 @@ creating and updating leads, outcomes, sales feedback, and erasure."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,11 +11,14 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from leadscore._types import format_as_of, now_us
 from leadscore.app.explain import explain_lead, explanation
+from leadscore.engines.plan import compile_plan
 from leadscore.engines.results import points
 from leadscore.errors import ConflictError, NotFoundError
 from leadscore.predict import registry
 from leadscore.service.auth import require
 from leadscore.service.body import choice, json_body
+from leadscore.service.cursors import cursor as make_cursor
+from leadscore.service.cursors import position
 from leadscore.service.errors import ApiError
 from leadscore.service.runtime import Runtime, State
 from leadscore.service.schemas import Feedback, LeadChange, NewLead, Outcome, errors, json_request
@@ -47,9 +48,6 @@ def _addressed(lead_id: str) -> str:
         raise ApiError(404, f"no lead with id {lead_id!r}, and none can have it: it {reason}")
     return lead_id
 
-
-#: Kept scores are milli-points within a model's bounds; a cursor past this is forged.
-MAX_CURSOR_SCORE = 2**62
 
 #: A lead id taken from the path.
 LeadId = Annotated[str, Depends(_addressed)]
@@ -82,28 +80,33 @@ def ranked(
         grade=grade,
         owner=owner,
         text=q,
-        after=_after(cursor) if cursor else None,
+        after=position(cursor) if cursor else None,
         limit=limit + 1,
     )
     page = rows[:limit]
     more = len(rows) > limit
+    plan = compile_plan(next(m for m in state.models if m.name == name))
+    shown: list[dict[str, Any]] = [
+        {
+            "lead_id": row["lead_id"],
+            "score": points(row["score"]),
+            "fit": points(row["fit"]),
+            "engagement": points(row["engagement"]),
+            "tier": row["tier"],
+            "grade": row["grade"],
+            "stage": row["stage"],
+            "scored_at": format_as_of(row["as_of"]),
+            "attributes": json.loads(row["attributes"]),
+        }
+        for row in page
+    ]
+    if plan.priority is not None:  # the grade x band matrix, beside tier and grade
+        for row, lead_row in zip(page, shown, strict=True):
+            lead_row["priority"] = plan.priority_of(row["grade"], row["engagement"], row["score"])
     return {
         "model": name,
-        "leads": [
-            {
-                "lead_id": row["lead_id"],
-                "score": points(row["score"]),
-                "fit": points(row["fit"]),
-                "engagement": points(row["engagement"]),
-                "tier": row["tier"],
-                "grade": row["grade"],
-                "stage": row["stage"],
-                "scored_at": format_as_of(row["as_of"]),
-                "attributes": json.loads(row["attributes"]),
-            }
-            for row in page
-        ],
-        "next_cursor": _cursor(page[-1]) if more else None,
+        "leads": shown,
+        "next_cursor": make_cursor(page[-1]["score"], page[-1]["lead_id"]) if more else None,
     }
 
 
@@ -274,26 +277,3 @@ def _records(store: Store, lead_id: str) -> dict[str, Any]:
                 if name in row:
                     row[name] = format_as_of(row[name])
     return found
-
-
-def _cursor(row: dict[str, Any]) -> str:
-    text = json.dumps([row["score"], row["lead_id"]])
-    return base64.urlsafe_b64encode(text.encode()).decode()
-
-
-def _after(cursor: str) -> tuple[int, str]:
-    """The position a cursor from ``_cursor`` names; 400 for anything else (a cursor is
-    opaque to clients, but they can send any text)."""
-    try:
-        score, lead_id = json_values.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError, binascii.Error):
-        score = lead_id = None
-    forged = (
-        type(score) is not int
-        or abs(score) > MAX_CURSOR_SCORE
-        or not isinstance(lead_id, str)
-        or json_values.id_problem(lead_id) is not None
-    )
-    if forged:
-        raise ApiError(400, "cursor: not a cursor this service gave", "cursor")
-    return score, lead_id

@@ -166,3 +166,65 @@ def ranked_scores(
     query = query.order_by(table.c.score.desc(), table.c.lead_id).limit(limit)
     with store.engine.connect() as conn:
         return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def account_scores(
+    store: Store,
+    model: str,
+    engaged_min: int,
+    *,
+    account_id: str | None = None,
+    after: tuple[int, str] | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Accounts under ``model`` from their leads' kept results, most engaged first (ties by
+    account id): leads, engaged leads (engagement at least ``engaged_min`` milli-points), fit
+    and score (the best lead's), engagement (summed). ``after`` is the (engagement,
+    account_id) of the previous page's last row (keyset pagination); ``account_id``: only it."""
+    table, leads = schema.lead_scores, schema.leads
+    engagement = sa.func.sum(table.c.engagement)
+    query = (
+        sa.select(
+            leads.c.account_id,
+            sa.func.count().label("leads"),
+            sa.func.sum(sa.case((table.c.engagement >= engaged_min, 1), else_=0)).label(
+                "engaged_leads"
+            ),
+            sa.func.max(table.c.fit).label("fit"),
+            engagement.label("engagement"),
+            sa.func.max(table.c.score).label("score"),
+        )
+        .join(leads, leads.c.lead_id == table.c.lead_id)
+        .where(table.c.model == model, leads.c.account_id.is_not(None))
+        .group_by(leads.c.account_id)
+    )
+    if account_id is not None:
+        query = query.where(leads.c.account_id == account_id)
+    if after is not None:
+        total, last = after
+        query = query.having(
+            sa.or_(engagement < total, sa.and_(engagement == total, leads.c.account_id > last))
+        )
+    query = query.order_by(engagement.desc(), leads.c.account_id).limit(limit)
+    with store.engine.connect() as conn:
+        return [
+            {
+                **row._mapping,
+                "engagement": int(row.engagement),
+                "engaged_leads": int(row.engaged_leads),
+            }
+            for row in conn.execute(query)
+        ]
+
+
+def account_leads(store: Store, model: str, account_id: str) -> list[dict[str, Any]]:
+    """The account's leads with their kept results under ``model``, best score first."""
+    table, leads = schema.lead_scores, schema.leads
+    query = (
+        sa.select(table, leads.c.attributes)
+        .join(leads, leads.c.lead_id == table.c.lead_id)
+        .where(table.c.model == model, leads.c.account_id == account_id)
+        .order_by(table.c.score.desc(), table.c.lead_id)
+    )
+    with store.engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(query)]
