@@ -25,9 +25,11 @@ from leadscore.testing.strategies import (
     NOW,
     STEP_DECAYS,
     Lifecycle,
+    bound,
     cases,
     lifecycles,
     models,
+    points,
 )
 from tests.conftest import examples, score_both
 
@@ -366,3 +368,38 @@ def _delivery_edge_case(draw: Any) -> tuple[ScoringModel, list[Event], int]:
 def test_after_delivery_edges_agree(case: tuple[ScoringModel, list[Event], int]) -> None:
     scoring_model, events, as_of = case
     score_both(scoring_model, {"L0": {}}, events, as_of)
+
+
+@st.composite
+def _repeat_case(draw: Any) -> tuple[ScoringModel, dict[str, dict[str, object]], list[Event], int]:
+    """Many events of one rule on a few days with a repeat factor: the diminishing series,
+    its rounding at every step, the daily cap and the decay of the day's sum."""
+    rule: dict[str, Any] = {
+        "name": "r",
+        "event": "Email Opened",
+        "points": draw(points),
+        "repeat_factor": draw(st.sampled_from([0.5, 0.3, 0.333333, 0.75, 0.01, 0.99])),
+    }
+    cap = draw(bound)
+    if cap is not None:
+        rule["daily_cap"] = cap
+    scoring_model = ScoringModel.model_validate(
+        {"name": "m", "engagement": [rule], "decay": draw(st.sampled_from(STEP_DECAYS))}
+    )
+    as_of = NOW - draw(st.integers(0, DAY - 1))
+    events = []
+    for age in draw(st.lists(st.sampled_from(EDGE_AGES), min_size=1, max_size=3, unique=True)):
+        day = (as_of // DAY - age) * DAY
+        for n in range(draw(st.integers(1, 25))):
+            at = min(day + n * 60_000_000, as_of)
+            events.append(Event(f"m{age}-{n}", "L0", "track", "Email Opened", at))
+    return scoring_model, {"L0": {}}, events, as_of
+
+
+@settings(max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=_repeat_case())
+def test_repeat_factor_agrees(
+    case: tuple[ScoringModel, dict[str, dict[str, object]], list[Event], int],
+) -> None:
+    scoring_model, leads, events, as_of = case
+    score_both(scoring_model, leads, events, as_of)

@@ -62,6 +62,21 @@ def decayed(milli: Ints, ppm: Ints) -> Ints:
     return np.where(milli >= 0, magnitude, -magnitude)
 
 
+def day_sums(counts: Ints, points: int, repeat_ppm: int | None) -> Ints:
+    """``semantics.day_points`` before the daily cap, for many days' event counts at once:
+    ``counts x points``, or the diminishing series looked up in ``semantics.repeat_table``."""
+    if repeat_ppm is None:
+        return counts * points
+    table, tail = s.repeat_table(points, repeat_ppm)
+    steps = np.asarray(table, np.int64)
+    last = len(steps) - 1
+    return np.where(
+        counts <= last,
+        steps[np.minimum(counts, last)],
+        steps[last] + (counts - last) * tail,
+    )
+
+
 def clamp(values: Ints, cap: int | None) -> Ints:
     return values if cap is None else np.clip(values, -cap, cap)
 

@@ -315,14 +315,14 @@ class IncrementalScorer:
         raw = decayed = matches = 0
         ppm = self._ppm[rule.index]
         for day, count in days:
-            day_raw = s.day_points(count, rule.points, rule.daily_cap)
+            day_raw = s.day_points(count, rule.points, rule.daily_cap, rule.repeat_ppm)
             raw += day_raw
             matches += count
             age = as_of_day - day
             factor = ppm.get(age)
             if factor is None:
                 factor = ppm[age] = s.decay_ppm(rule.decay, age)
-            if rule.daily_cap is None:  # each event decayed and rounded on its own
+            if not rule.by_day:  # each event decayed and rounded on its own
                 decayed += count * s.apply_factor(rule.points, factor)
             else:  # the day's capped sum decayed once
                 decayed += s.apply_factor(day_raw, factor)

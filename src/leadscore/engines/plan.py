@@ -55,6 +55,14 @@ class RuleStep:
     cap: int | None
     within_days: int | None
     decay: Decay | None
+    #: diminishing returns within a day, in parts per million (None: every event the same)
+    repeat_ppm: int | None = None
+
+    @property
+    def by_day(self) -> bool:
+        """Whether a day's events are summed before they are decayed (a daily cap or a
+        repeat factor), rather than each decayed on its own."""
+        return self.daily_cap is not None or self.repeat_ppm is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +205,9 @@ def _compile(scoring_model: ScoringModel) -> Plan:
                 cap=_opt_milli(rule.cap),
                 within_days=rule.within_days,
                 decay=decay,
+                repeat_ppm=None
+                if rule.repeat_factor is None
+                else round(rule.repeat_factor * s.PPM),
             )
         )
     condition_matchers: dict[int, int] = {}

@@ -9,8 +9,9 @@ and writes the same integer formulas, so the two agree to the last milli-point.
 * Age is whole **UTC calendar days**: ``as_of_day - event_day`` with ``day = ts // DAY_US``.
 * A decay factor is an integer in **parts per million**, looked up per age (``decay_ppm``).
 * Each matching event's points are decayed and rounded on their own, half away from zero
-  (``apply_factor``). For a rule with a ``daily_cap``, a day's matching events are summed and
-  limited to ``±daily_cap`` first, and that day's sum is decayed once.
+  (``apply_factor``). For a rule with a ``daily_cap`` or a ``repeat_factor``, a day's matching
+  events are summed first (with a repeat factor, each repeat earning that fraction of the one
+  before: ``repeat_points``), limited to ``±daily_cap``, and that day's sum is decayed once.
 * Caps limit magnitude: a rule's total, a group's total and all engagement are each clamped to
   ``[-cap, cap]``. ``clip`` clamps the final score to ``[min, max]``.
 * A band (tier or grade) is the first, from the highest ``min`` down, whose ``min`` the value
@@ -89,9 +90,49 @@ def clip(value: int, low: int | None, high: int | None) -> int:
     return max(low, min(high, value))
 
 
-def day_points(count: int, points: int, daily_cap: int | None) -> int:
-    """Undecayed milli-points of ``count`` matching events on one day, after the daily cap."""
-    return clamp(count * points, daily_cap)
+def day_points(
+    count: int, points: int, daily_cap: int | None, repeat_ppm: int | None = None
+) -> int:
+    """Undecayed milli-points of ``count`` matching events on one day: ``count x points``,
+    or with a ``repeat_factor`` the diminishing series (``repeat_points``); then the daily
+    cap."""
+    raw = count * points if repeat_ppm is None else repeat_points(points, repeat_ppm, count)
+    return clamp(raw, daily_cap)
+
+
+def repeat_points(points: int, repeat_ppm: int, count: int) -> int:
+    """Milli-points of ``count`` events on one day when each repeat is worth ``repeat_ppm``
+    of the one before, each step rounded (``apply_factor``): the first earns ``points``, the
+    second ``apply_factor(points, repeat_ppm)``, and so on. Once a step no longer changes the
+    value (1 milli-point at a factor of one half and more) every further event earns that.
+
+    Examples:
+        >>> repeat_points(10_000, 500_000, 3)  # 10 + 5 + 2.5
+        17500
+        >>> repeat_points(1, 500_000, 1_000_000)  # 1 milli-point each: it never halves to 0
+        1000000
+    """
+    total, each = 0, points
+    for done in range(count):
+        following = apply_factor(each, repeat_ppm)
+        total += each
+        if following == each:  # a fixed point (0 included): the rest earn the same
+            return total + each * (count - done - 1)
+        each = following
+    return total
+
+
+def repeat_table(points: int, repeat_ppm: int) -> tuple[list[int], int]:
+    """``repeat_points`` for every count at once: the cumulative sums up to the step that no
+    longer changes (``table[n]`` for ``n`` events), and what each event past it earns, so a
+    day of ``n`` events is ``table[n]`` or ``table[-1] + (n - len(table) + 1) x tail``."""
+    table, each = [0], points
+    while True:
+        following = apply_factor(each, repeat_ppm)
+        if following == each:
+            return table, each
+        table.append(table[-1] + each)
+        each = following
 
 
 def next_stage(current: int, entered: Sequence[bool], withdrawn: bool, withdraw_to: int) -> int:

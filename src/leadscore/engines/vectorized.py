@@ -22,6 +22,7 @@ from leadscore.engines.arrays import (
     NO_DAY,
     band_indexes,
     clamp,
+    day_sums,
     decayed,
     last_per_lead,
     names_at,
@@ -127,18 +128,18 @@ class ScoringRun:
         if rule.once:
             last = last_per_lead(lead, days, self.size)
             seen = last != NO_DAY
-            one = s.day_points(1, rule.points, rule.daily_cap)
+            one = s.day_points(1, rule.points, rule.daily_cap, rule.repeat_ppm)
             out = np.zeros(self.size, np.int64)
             ppm = self.ppm(rule.decay, self.day - last[seen])
             out[seen] = decayed(np.full(int(seen.sum()), one, np.int64), ppm)
             return out
-        if rule.daily_cap is None:
+        if not rule.by_day:
             table = self.ppm_table(rule.decay)
             by_age = decayed(np.full(len(table), rule.points, np.int64), table)
             return per_lead_sum(lead, by_age[ages - self.ages_span()[0]], self.size)
         starts = runs([lead, days])
         counts = np.diff(np.r_[starts, len(lead)])
-        day_total = clamp(counts * rule.points, rule.daily_cap)
+        day_total = clamp(day_sums(counts, rule.points, rule.repeat_ppm), rule.daily_cap)
         each = decayed(day_total, self.ppm(rule.decay, ages[starts]))
         return per_lead_sum(lead[starts], each, self.size)
 

@@ -39,6 +39,13 @@ def _three_decimals(value: float | None) -> float | None:
     return value
 
 
+def _six_decimals(value: float | None) -> float | None:
+    """A factor the engines hold in parts per million must say no more than that."""
+    if value is not None and abs(value * 1_000_000 - round(value * 1_000_000)) > 1e-3:
+        raise ValueError(f"must have at most 6 decimals; got {value!r}")
+    return value
+
+
 class FitRule(_Spec):
     """Points for who the lead is, when every predicate in ``when`` holds. Fit never decays."""
 
@@ -59,11 +66,19 @@ class EngagementRule(EventFilter):
     daily_cap: float | None = Field(
         default=None, gt=0, description="at most this many points a day"
     )
+    repeat_factor: float | None = Field(
+        default=None,
+        ge=0.01,
+        le=0.99,
+        description="diminishing returns: within a day, each repeat is worth this fraction "
+        "of the one before (0.5: 10, 5, 2.5, ...)",
+    )
     cap: float | None = Field(default=None, gt=0, description="at most this many points in all")
     within_days: int | None = Field(default=None, ge=0, description="ignore older events")
     decay: Decay | None = None
 
     _points = field_validator("points", "daily_cap", "cap")(_three_decimals)
+    _factor = field_validator("repeat_factor")(_six_decimals)
 
     @model_validator(mode="after")
     def _track_needs_event(self) -> EngagementRule:

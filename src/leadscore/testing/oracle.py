@@ -155,14 +155,14 @@ class _Naive:
         decay = self.decay_of(rule)
         points = _milli(rule.points)
         total = 0
-        if rule.daily_cap is None:
+        if rule.daily_cap is None and rule.repeat_factor is None:
             for event in matching:
                 total += _scaled(points, _factor(decay, self.today - event.timestamp // _DAY))
         else:
             days = sorted({e.timestamp // _DAY for e in matching})
             for day in days:
                 n = sum(1 for e in matching if e.timestamp // _DAY == day)
-                day_sum = _limit(n * points, rule.daily_cap)
+                day_sum = _limit(_repeated(points, rule.repeat_factor, n), rule.daily_cap)
                 total += _scaled(day_sum, _factor(decay, self.today - day))
         return _limit(total, rule.cap)
 
@@ -310,6 +310,20 @@ def _scaled(milli: int, ppm: int) -> int:
     """``milli x ppm / 10^6``, rounded half away from zero."""
     exact = Decimal(milli) * ppm / 1_000_000
     return int(exact.to_integral_value(ROUND_HALF_UP))
+
+
+def _repeated(points: int, factor: float | None, n: int) -> int:
+    """``n`` events of one day: ``n x points``, or with a repeat factor the first earns
+    ``points`` and each next one the previous one's times the factor, rounded half away from
+    zero (a loop over every event: slow, and plain)."""
+    if factor is None:
+        return n * points
+    ppm = round(Decimal(str(factor)) * 1_000_000)
+    total, each = 0, points
+    for _ in range(n):
+        total += each
+        each = _scaled(each, int(ppm))
+    return total
 
 
 def _limit(value: int, cap: float | None) -> int:

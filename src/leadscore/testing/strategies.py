@@ -134,6 +134,9 @@ def models(draw: Any) -> ScoringModel:
         window = draw(st.sampled_from([None, 0, 7, 45]))
         if window is not None:
             rule["within_days"] = window
+        repeat = draw(st.sampled_from([None, None, 0.5, 0.3, 0.75, 0.333333]))
+        if repeat is not None:
+            rule["repeat_factor"] = repeat
         rule["once"] = draw(st.booleans())
         decay = draw(decays)
         if decay is not None:
