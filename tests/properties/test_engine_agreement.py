@@ -403,3 +403,48 @@ def test_repeat_factor_agrees(
 ) -> None:
     scoring_model, leads, events, as_of = case
     score_both(scoring_model, leads, events, as_of)
+
+
+@st.composite
+def _group_day_case(
+    draw: Any,
+) -> tuple[ScoringModel, dict[str, dict[str, object]], list[Event], int]:
+    """Several rules of a group with a daily cap, many of their events on a few days: the
+    day sums across rules, the cap on them (both signs), once, windows, repeats, the decay."""
+    group: dict[str, Any] = {"name": "g", "daily_cap": draw(st.sampled_from([1, 2, 5, 12.5]))}
+    decay = draw(st.sampled_from([None, *STEP_DECAYS]))
+    if decay is not None:
+        group["decay"] = decay
+    names = ["Email Opened", "Email Clicked", "Content Downloaded"]
+    rules = []
+    for i, name in enumerate(names[: draw(st.integers(1, 3))]):
+        rule: dict[str, Any] = {"name": f"r{i}", "event": name, "group": "g",
+                                "points": draw(points), "once": draw(st.booleans())}  # fmt: skip
+        for key, values in (("daily_cap", [None, 2, 5]), ("repeat_factor", [None, 0.5]),
+                            ("within_days", [None, 7, 45])):  # fmt: skip
+            value = draw(st.sampled_from(values))
+            if value is not None:
+                rule[key] = value
+        rules.append(rule)
+    if draw(st.booleans()):
+        group["cap"] = draw(st.sampled_from([3, 20]))
+    scoring_model = ScoringModel.model_validate(
+        {"name": "m", "groups": [group], "engagement": rules}
+    )
+    as_of = NOW - draw(st.integers(0, DAY - 1))
+    events = []
+    for age in draw(st.lists(st.sampled_from(EDGE_AGES), min_size=1, max_size=3, unique=True)):
+        day = (as_of // DAY - age) * DAY
+        for n in range(draw(st.integers(1, 8))):
+            at = min(day + n * 60_000_000, as_of)
+            events.append(Event(f"m{age}-{n}", "L0", "track", draw(st.sampled_from(names)), at))
+    return scoring_model, {"L0": {}}, events, as_of
+
+
+@settings(max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=_group_day_case())
+def test_group_daily_cap_agrees(
+    case: tuple[ScoringModel, dict[str, dict[str, object]], list[Event], int],
+) -> None:
+    scoring_model, leads, events, as_of = case
+    score_both(scoring_model, leads, events, as_of)

@@ -239,7 +239,15 @@ class IncrementalScorer:
                 engagement += contribution.points
             else:
                 group_sums[rule.group] += contribution.points
-        for group, total in zip(plan.groups, group_sums, strict=True):
+        for index, group in enumerate(plan.groups):
+            total = group_sums[index]
+            if group.daily_cap is not None and any(r.group == index for r in plan.rules):
+                by_day = self._group_days(index, state, window)
+                if by_day != total:  # the rules' lines as if uncapped, then the difference
+                    contributions.append(
+                        RuleContribution("group_daily_cap", group.name, by_day - total)
+                    )
+                total = by_day
             capped = s.clamp(total, group.cap)
             engagement += capped
             if capped != total:
@@ -255,16 +263,9 @@ class IncrementalScorer:
         """One rule's contribution from per-day counts: O(active days), not O(events)."""
         stamps = state.matched[rule.matcher]
         as_of_day = window.as_of_day
-        low, upto = window.span(stamps)
-        oldest = None if rule.within_days is None else as_of_day - rule.within_days
+        _, upto = window.span(stamps)
         if rule.once:  # only the most recent matching event
-            last_day = s.day_of(stamps[upto - 1]) if upto > low else None
-            days = (
-                []
-                if last_day is None or (oldest is not None and last_day < oldest)
-                else [(last_day, 1)]
-            )
-            raw, decayed, matches = self._fold(rule, days, as_of_day)
+            raw, decayed, matches = self._fold(rule, self._once_day(rule, state, window), as_of_day)
         else:
             # the days before as_of's day change rarely (events arrive in time order): fold
             # them once per (day, recycle cut, counts version); then add today's part
@@ -273,17 +274,7 @@ class IncrementalScorer:
             if cached is not None and cached[0] == key:
                 raw, decayed, matches = cached[1]
             else:
-                past = []
-                first_day = window.first_day
-                for day, count in state.per_day[rule.matcher].items():
-                    if day >= as_of_day or (oldest is not None and day < oldest):
-                        continue
-                    if first_day is not None and day < first_day:
-                        continue
-                    if day == first_day:  # the recycle cuts this day
-                        count = window.count_on(stamps, day)
-                    if count:
-                        past.append((day, count))
+                past = self._past_days(rule, state, window)
                 raw, decayed, matches = self._fold(rule, past, as_of_day)
                 state.past[rule.index] = (key, (raw, decayed, matches))
             today = window.count_on(stamps, as_of_day)
@@ -306,6 +297,59 @@ class IncrementalScorer:
             raw=raw,
             decayed=decayed,
             group=group,
+        )
+
+    def _once_day(self, rule: RuleStep, state: LeadState, window: Window) -> list[tuple[int, int]]:
+        """A ``once`` rule's counted event: [(its day, 1)], or [] (none, or too old)."""
+        stamps = state.matched[rule.matcher]
+        low, upto = window.span(stamps)
+        if upto <= low:
+            return []
+        last_day = s.day_of(stamps[upto - 1])
+        if rule.within_days is not None and last_day < window.as_of_day - rule.within_days:
+            return []
+        return [(last_day, 1)]
+
+    def _past_days(self, rule: RuleStep, state: LeadState, window: Window) -> list[tuple[int, int]]:
+        """(day, count) of a rule's counted events on the days before ``as_of``'s day: after
+        the recycle cut and within ``within_days``."""
+        stamps = state.matched[rule.matcher]
+        as_of_day, first_day = window.as_of_day, window.first_day
+        oldest = None if rule.within_days is None else as_of_day - rule.within_days
+        past = []
+        for day, count in state.per_day[rule.matcher].items():
+            if day >= as_of_day or (oldest is not None and day < oldest):
+                continue
+            if first_day is not None and day < first_day:
+                continue
+            if day == first_day:  # the recycle cuts this day
+                count = window.count_on(stamps, day)
+            if count:
+                past.append((day, count))
+        return past
+
+    def _group_days(self, group: int, state: LeadState, window: Window) -> int:
+        """The points of a group with a ``daily_cap`` (``semantics``): its rules' day points
+        added per day, limited to the daily cap, each day's sum decayed once by the group's
+        decay (its rules have none of their own)."""
+        plan = self.plan
+        members = [rule for rule in plan.rules if rule.group == group]
+        per_day: dict[int, int] = {}
+        for rule in members:
+            if rule.once:
+                days = self._once_day(rule, state, window)
+            else:
+                days = self._past_days(rule, state, window)
+                today = window.count_on(state.matched[rule.matcher], window.as_of_day)
+                if today:
+                    days.append((window.as_of_day, today))
+            for day, count in days:
+                points = s.day_points(count, rule.points, rule.daily_cap, rule.repeat_ppm)
+                per_day[day] = per_day.get(day, 0) + points
+        cap, decay = plan.groups[group].daily_cap, members[0].decay
+        return sum(
+            s.apply_factor(s.clamp(total, cap), s.decay_ppm(decay, window.as_of_day - day))
+            for day, total in per_day.items()
         )
 
     def _fold(

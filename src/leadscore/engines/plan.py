@@ -69,6 +69,8 @@ class RuleStep:
 class GroupStep:
     name: str
     cap: int | None
+    #: at most this many milli-points a day from all the group's rules (None: no limit)
+    daily_cap: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +185,9 @@ def _compile(scoring_model: ScoringModel) -> Plan:
             matchers.append(matcher)
         return matchers.index(matcher)
 
-    groups = tuple(GroupStep(g.name, _opt_milli(g.cap)) for g in scoring_model.groups)
+    groups = tuple(
+        GroupStep(g.name, _opt_milli(g.cap), _opt_milli(g.daily_cap)) for g in scoring_model.groups
+    )
     group_index = {g.name: i for i, g in enumerate(scoring_model.groups)}
     group_decay = {g.name: g.decay for g in scoring_model.groups}
     rules = []

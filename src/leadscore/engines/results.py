@@ -12,7 +12,9 @@ from typing import Literal
 from leadscore.engines.semantics import MILLI
 from leadscore.spec.accounts import PREFIX
 
-ContributionKind = Literal["fit", "engagement", "group_cap", "engagement_cap", "clip"]
+ContributionKind = Literal[
+    "fit", "engagement", "group_daily_cap", "group_cap", "engagement_cap", "clip"
+]
 #: How a lead's stage changed in one evaluation: conditions of a later stage came to hold
 #: (advance) or the current stage's withdraw conditions held (withdraw). Recycles are recorded
 #: by a person, never decided by an engine.

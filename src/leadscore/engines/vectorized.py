@@ -143,6 +143,42 @@ class ScoringRun:
         each = decayed(day_total, self.ppm(rule.decay, ages[starts]))
         return per_lead_sum(lead[starts], each, self.size)
 
+    def rule_days(self, rule: RuleStep) -> tuple[Ints, Ints, Ints]:
+        """One rule's undecayed points per (lead, day) that has any: lead, day, points
+        (``semantics.day_points``; for ``once``, the lead's latest event's day)."""
+        series, days = self.events(rule.matcher)
+        lead = series.lead
+        if rule.within_days is not None:
+            inside = self.day - days <= rule.within_days
+            lead, days = lead[inside], days[inside]
+        if rule.once:
+            last = last_per_lead(lead, days, self.size)
+            seen = np.flatnonzero(last != NO_DAY)
+            one = s.day_points(1, rule.points, rule.daily_cap, rule.repeat_ppm)
+            return seen.astype(np.int64), last[seen], np.full(len(seen), one, np.int64)
+        starts = runs([lead, days])
+        counts = np.diff(np.r_[starts, len(lead)])
+        day_total = clamp(day_sums(counts, rule.points, rule.repeat_ppm), rule.daily_cap)
+        return lead[starts].astype(np.int64), days[starts], day_total
+
+    def group_points(self, group: int) -> Ints:
+        """Each lead's points from a group with a ``daily_cap``: its rules' day points added
+        per (lead, day), limited to the daily cap, each day's sum decayed once by the
+        group's decay (its rules have no decay of their own)."""
+        members = [rule for rule in self.plan.rules if rule.group == group]
+        parts = [self.rule_days(rule) for rule in members]
+        lead = np.concatenate([p[0] for p in parts])
+        days = np.concatenate([p[1] for p in parts])
+        values = np.concatenate([p[2] for p in parts])
+        order = np.lexsort((days, lead))
+        lead, days, values = lead[order], days[order], values[order]
+        starts = runs([lead, days])
+        if len(starts) == 0:
+            return np.zeros(self.size, np.int64)
+        summed = clamp(np.add.reduceat(values, starts), self.plan.groups[group].daily_cap)
+        each = decayed(summed, self.ppm(members[0].decay, self.day - days[starts]))
+        return per_lead_sum(lead[starts].astype(np.int32), each, self.size)
+
     def engagement(self) -> Ints:
         plan = self.plan
         terms: dict[int | None, Ints] = {}
@@ -158,6 +194,9 @@ class ScoringRun:
         for rule, raw in zip(plan.rules, points, strict=True):
             value = clamp(raw, rule.cap)
             terms[rule.group] = terms[rule.group] + value if rule.group in terms else value
+        for index, group_step in enumerate(plan.groups):
+            if group_step.daily_cap is not None and index in terms:
+                terms[index] = self.group_points(index)  # the rules' day sums, capped
         total = np.zeros(self.size, np.int64)
         for group, value in terms.items():
             total += value if group is None else clamp(value, plan.groups[group].cap)

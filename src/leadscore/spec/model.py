@@ -92,9 +92,12 @@ class Group(_Spec):
 
     name: str = Field(pattern=_NAME)
     cap: float | None = Field(default=None, gt=0)
+    daily_cap: float | None = Field(
+        default=None, gt=0, description="at most this many points a day from all its rules"
+    )
     decay: Decay | None = None
 
-    _cap = field_validator("cap")(_three_decimals)
+    _cap = field_validator("cap", "daily_cap")(_three_decimals)
 
 
 class Clip(_Spec):
@@ -249,6 +252,7 @@ class ScoringModel(_Spec):
         _unique([group.name for group in self.groups], "group")
         _unique([stage.name for stage in self.stages], "stage")
         group_names = {group.name for group in self.groups}
+        daily_capped = {group.name for group in self.groups if group.daily_cap is not None}
         for number, rule in enumerate(self.engagement):
             if rule.group is not None and rule.group not in group_names:
                 raise FieldError(
@@ -256,6 +260,14 @@ class ScoringModel(_Spec):
                     f"defined; defined groups: {sorted(group_names)}",
                     ("engagement", number, "group"),
                 )
+            for key in ("decay", "cap"):  # a day's sum over the group is decayed as one
+                if rule.group in daily_capped and getattr(rule, key) is not None:
+                    raise FieldError(
+                        f"engagement rule {rule.name!r} is in group {rule.group!r}, which has a "
+                        f"daily_cap: its rules take the group's decay and have no {key} of "
+                        "their own (cap the group instead)",
+                        ("engagement", number, key),
+                    )
         for index, stage in enumerate(self.stages):
             if index == 0 and (stage.when is not None or stage.withdraw is not None):
                 raise FieldError(

@@ -140,10 +140,34 @@ class _Naive:
             by_group[rule.group] = by_group.get(rule.group, 0) + total
         engagement = by_group.get(None, 0)
         for group in model.groups:
-            engagement += _limit(by_group.get(group.name, 0), group.cap)
+            total = by_group.get(group.name, 0)
+            if group.daily_cap is not None:
+                total = self.group_by_day(group.name, group.daily_cap, events)
+            engagement += _limit(total, group.cap)
         return _limit(engagement, model.engagement_cap)
 
-    def rule_points(self, rule: EngagementRule, events: list[Event]) -> int:
+    def group_by_day(self, group: str, daily_cap: float, events: list[Event]) -> int:
+        """A group with a daily cap: per day, its rules' points for the day added, limited
+        to the daily cap, and decayed once by the group's decay."""
+        rules = [rule for rule in self.model.engagement if rule.group == group]
+        if not rules:
+            return 0
+        per_day: dict[int, int] = {}
+        for rule in rules:
+            matching = self.matching(rule, events)
+            for day in sorted({e.timestamp // _DAY for e in matching}):
+                n = sum(1 for e in matching if e.timestamp // _DAY == day)
+                points = _limit(_repeated(_milli(rule.points), rule.repeat_factor, n),
+                                rule.daily_cap)  # fmt: skip
+                per_day[day] = per_day.get(day, 0) + points
+        decay = self.decay_of(rules[0])
+        return sum(
+            _scaled(_limit(total, daily_cap), _factor(decay, self.today - day))
+            for day, total in per_day.items()
+        )
+
+    def matching(self, rule: EngagementRule, events: list[Event]) -> list[Event]:
+        """The events a rule counts: its filter, its window, and with ``once`` the latest."""
         matching = [
             e
             for e in events
@@ -152,6 +176,10 @@ class _Naive:
         ]
         if rule.once and matching:
             matching = [max(matching, key=lambda e: e.timestamp)]
+        return matching
+
+    def rule_points(self, rule: EngagementRule, events: list[Event]) -> int:
+        matching = self.matching(rule, events)
         decay = self.decay_of(rule)
         points = _milli(rule.points)
         total = 0

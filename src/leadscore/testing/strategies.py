@@ -111,10 +111,11 @@ attribute_predicates = st.one_of(lead_predicates, st.sampled_from(account_predic
 @st.composite
 def models(draw: Any) -> ScoringModel:
     groups = [
-        {"name": f"g{i}", "cap": draw(bound), "decay": draw(decays)}
+        {"name": f"g{i}", "cap": draw(bound), "daily_cap": draw(bound), "decay": draw(decays)}
         for i in range(draw(st.integers(0, 2)))
     ]
     groups = [{k: v for k, v in g.items() if v is not None} for g in groups]
+    daily_capped = {g["name"] for g in groups if "daily_cap" in g}
     rules = []
     for i in range(draw(st.integers(0, 5))):
         is_page = draw(st.booleans())
@@ -143,6 +144,9 @@ def models(draw: Any) -> ScoringModel:
             rule["decay"] = decay
         if groups and draw(st.booleans()):
             rule["group"] = draw(st.sampled_from([g["name"] for g in groups]))
+            if rule["group"] in daily_capped:  # its rules take the group's decay, no cap
+                rule.pop("decay", None)
+                rule.pop("cap", None)
         rules.append(rule)
     fit = [
         {"name": f"f{i}", "points": draw(points), "when": [draw(attribute_predicates)]}
