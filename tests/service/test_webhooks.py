@@ -276,6 +276,14 @@ def test_a_jump_past_mql_is_recorded_and_told_step_by_step(
     assert _deliver(service) == 1
     (payload,) = receiver.payloads()
     assert (payload["from"], payload["to"], payload["stage"]) == ("Lead", "MQL", "SQL")
+    # why, by hand: 3 webinars x 10 = 30, 5 pricing views x 5 = 25 (the rule's cap), then
+    # two at 15 (a company of 250, TRAITS; a demo request), tied, taken by name; page views
+    # (15, capped at 10 a day) and downloads (10) come after
+    assert payload["reasons"] == [
+        {"rule": "webinar attendance", "points": 30.0},
+        {"rule": "pricing page", "points": 25.0},
+        {"rule": "company of 100+ employees", "points": 15.0},
+    ]
     # who the lead is travels with the change: no second call needed to act on it
     assert payload["lead"] == {
         "name": "Ann Berg",

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from leadscore._types import MILLI, format_as_of, now_us
-from leadscore.app.explain import explain_lead
+from leadscore.app.explain import top_reasons
 from leadscore.app.project import Project
 from leadscore.engines.plan import compile_plan
-from leadscore.errors import ConfigError, InputError, NotFoundError
+from leadscore.errors import ConfigError, InputError
 from leadscore.spec.model import ScoringModel
 from leadscore.store.crm_exports import exported_digests, record_exports
 from leadscore.store.scores import model_scores
@@ -176,15 +176,9 @@ def _values(result: dict[str, Any], reasons: str) -> list[object]:
 
 
 def _reasons(store: Store, scoring_model: ScoringModel, lead_id: str, as_of: int) -> str:
-    """The rules that added or took the most points, in words: ``webinar attendance +10;
-    personal email domain -10``."""
-    try:
-        explained = explain_lead(store, scoring_model, lead_id, as_of)
-    except NotFoundError:  # erased, or the model no longer applies since it was kept
-        return ""
-    rules = [c for c in explained.contributions if c.kind in ("fit", "engagement") and c.points]
-    rules.sort(key=lambda c: (-abs(c.points), c.name))
-    return "; ".join(f"{c.name} {c.points / MILLI:+g}" for c in rules[:TOP_REASONS])
+    """``top_reasons`` in words: ``webinar attendance +10; personal email domain -10``."""
+    found = top_reasons(store, scoring_model, lead_id, as_of, TOP_REASONS)
+    return "; ".join(f"{r['rule']} {r['points']:+g}" for r in found)
 
 
 def _write(output: Path, header: list[str], rows: list[list[object]]) -> None:

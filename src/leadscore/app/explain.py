@@ -41,6 +41,21 @@ def explain_lead(store: Store, scoring_model: ScoringModel, lead_id: str, as_of:
     return scorer.score_one(state, as_of, account)
 
 
+def top_reasons(
+    store: Store, scoring_model: ScoringModel, lead_id: str, as_of: int, count: int = 3
+) -> list[dict[str, object]]:
+    """The rules that added or took the most points (fit and engagement, by size), as
+    ``{"rule", "points"}``: what a CRM row or a webhook delivery says of why. Empty when the
+    lead is gone or the model no longer applies to it."""
+    try:
+        explained = explain_lead(store, scoring_model, lead_id, as_of)
+    except NotFoundError:
+        return []
+    rules = [c for c in explained.contributions if c.kind in ("fit", "engagement") and c.points]
+    rules.sort(key=lambda c: (-abs(c.points), c.name))
+    return [{"rule": c.name, "points": points(c.points)} for c in rules[:count]]
+
+
 def explain_models(
     store: Store, models: Sequence[ScoringModel], lead_id: str, as_of: int
 ) -> tuple[list[LeadScore], list[str]]:

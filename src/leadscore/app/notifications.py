@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
 from leadscore._types import MILLI, format_as_of
+from leadscore.app.explain import top_reasons
 from leadscore.app.people import people
+from leadscore.spec.model import ScoringModel
 from leadscore.store.store import Store
 from leadscore.store.webhooks import Webhook, insert_deliveries
 
@@ -78,11 +80,23 @@ def owed_events(hook: Webhook, change: Change) -> list[dict[str, Any]]:
     return found
 
 
+#: At most this many (lead, model) pairs of one round get their top reasons replayed: a round
+#: that moves thousands of leads at once (a model activated) must not hold the write lock
+#: for a replay of each; the rest are sent without ``reasons``.
+MAX_REASONED = 200
+
+
 def queue_deliveries(
-    conn: sa.Connection, store: Store, hooks: list[Webhook], changes: Iterable[Change], at: int
+    conn: sa.Connection,
+    store: Store,
+    models: Sequence[ScoringModel],
+    hooks: list[Webhook],
+    changes: Iterable[Change],
+    at: int,
 ) -> int:
     """Write the deliveries ``changes`` owe into the outbox, in ``conn``'s transaction (the
-    one keeping the changes). Returns how many were queued."""
+    one keeping the changes): each with who the lead is and, for the first
+    ``MAX_REASONED`` leads, its top reasons. Returns how many were queued."""
     if not hooks:
         return 0
     owing = [
@@ -92,6 +106,12 @@ def queue_deliveries(
         for event in owed_events(hook, change)
     ]
     who = people(store, sorted({change.lead_id for change, _, _ in owing}), conn)
+    by_name = {m.name: m for m in models}
+    reasons: dict[tuple[str, str], list[dict[str, object]]] = {}
+    for change, _, _ in owing:
+        key = (change.lead_id, change.model)
+        if key not in reasons and len(reasons) < MAX_REASONED and change.model in by_name:
+            reasons[key] = top_reasons(store, by_name[change.model], change.lead_id, at)
     owed = []
     for change, hook, event in owing:
         delivery_id = uuid.uuid4().hex
@@ -113,6 +133,8 @@ def queue_deliveries(
         }
         if change.priority is not None:
             payload["priority"] = change.priority
+        if (change.lead_id, change.model) in reasons:
+            payload["reasons"] = reasons[(change.lead_id, change.model)]
         if hook.threshold is not None and event["type"] == "threshold_crossed":
             payload["threshold"] = hook.threshold / MILLI
         owed.append((delivery_id, hook.id, change.lead_id, json.dumps(payload)))

@@ -138,7 +138,7 @@ def keep_results(
             kept_models = [name for name in names if name not in skipped]
             forget_scores(conn, kept_models, lead_ids, results)
         store.record_transitions(transitions, conn)
-        queue_deliveries(conn, store, hooks, changes, at)
+        queue_deliveries(conn, store, models, hooks, changes, at)
         if marks and not skipped:
             clear_marks(conn, marks)
     return len(transitions), skipped
