@@ -91,13 +91,16 @@ def test_hubspot_round_trip(project: Path) -> None:
     assert (changed["Email"], changed["leadscore_score"]) == ("ceo@acme.example", "45")
     assert changed["leadscore_reasons"].startswith("leadership role +20; ")
 
-    # importing the export into leadscore changes no lead
+    # importing the export into leadscore changes no lead, and no stage history
     with Project.find(project).store() as store:
-        before = {lead: store.lead(lead) for lead in store.all_lead_ids()}
+        before = {
+            lead: (store.lead(lead), store.transitions(lead)) for lead in store.all_lead_ids()
+        }
     _ok("import", "leads", "crm-hubspot.csv")
     with Project.find(project).store() as store:
-        after = {lead: store.lead(lead) for lead in store.all_lead_ids()}
+        after = {lead: (store.lead(lead), store.transitions(lead)) for lead in store.all_lead_ids()}
     assert after == before
+    assert [t.kind for t in before["vp@fjord.example"][1]] == ["crm"]  # the CRM's MQL, kept
 
     # --all writes every lead again
     _ok("export", "crm", "--format", "hubspot", "--all", "-o", "all.csv")
