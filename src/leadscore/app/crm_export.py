@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from typing import Any, Literal
 
 from leadscore._types import MILLI, format_as_of, now_us
 from leadscore.app.explain import top_reasons
+from leadscore.app.people import people
 from leadscore.app.project import Project
 from leadscore.engines.plan import compile_plan
 from leadscore.errors import ConfigError, InputError
@@ -92,8 +92,7 @@ def export_crm(
                 f"no kept scores under model {scoring_model.name!r}: run 'leadscore score' "
                 "(or keep 'leadscore serve' running) first"
             )
-        people = {row.lead_id: _attributes(row.attributes) for row in store.lead_rows(
-            [row["lead_id"] for row in kept])}  # fmt: skip
+        who = people(store, [row["lead_id"] for row in kept])
         before = {} if everything else exported_digests(store, target, scoring_model.name)
         rows, digests, keyless = [], {}, 0
         changed = []
@@ -106,7 +105,7 @@ def export_crm(
                     result["grade"], result["engagement"], result["score"]
                 )
         for result in kept:
-            key_value = _key_value(result["lead_id"], people.get(result["lead_id"], {}), key)
+            key_value = _key_value(result["lead_id"], who.get(result["lead_id"], {}), key)
             if key_value is None:
                 keyless += 1
                 continue
@@ -142,11 +141,6 @@ def _one_model(models: Sequence[ScoringModel], name: str | None) -> ScoringModel
             + ", ".join(m.name for m in models)
         )
     return models[0]
-
-
-def _attributes(text: str) -> dict[str, Any]:
-    value = json.loads(text)
-    return value if isinstance(value, dict) else {}
 
 
 def _key_value(lead_id: str, attributes: dict[str, Any], key: Key) -> str | None:
