@@ -70,7 +70,9 @@ def kept_accounts(
     best score) and its company name (the one its leads give most often)."""
     engaged = to_milli(scoring_model.accounts.engaged_min)
     rows = account_scores(store, scoring_model.name, engaged, after=after, limit=limit)
-    return _described(store, scoring_model, rows)
+    leads = {row["account_id"]: account_leads(store, scoring_model.name, row["account_id"])
+             for row in rows}  # fmt: skip
+    return _described(scoring_model, rows, leads)
 
 
 def kept_account(store: Store, scoring_model: ScoringModel, account_id: str) -> dict[str, Any]:
@@ -82,34 +84,37 @@ def kept_account(store: Store, scoring_model: ScoringModel, account_id: str) -> 
         raise NotFoundError(
             f"no account {account_id!r} with scored leads under model {scoring_model.name!r}"
         )
-    (account,) = _described(store, scoring_model, rows)
+    leads = account_leads(store, scoring_model.name, account_id)
+    (account,) = _described(scoring_model, rows, {account_id: leads})
     account["leads_of_account"] = [
-        {**row, "person": person(json.loads(row.pop("attributes")))}
-        for row in account_leads(store, scoring_model.name, account_id)
+        {**row, "person": person(json.loads(row.pop("attributes")))} for row in leads
     ]
     return account
 
 
 def _described(
-    store: Store, scoring_model: ScoringModel, rows: list[dict[str, Any]]
+    scoring_model: ScoringModel,
+    rows: list[dict[str, Any]],
+    leads: dict[str, list[dict[str, Any]]],
 ) -> list[dict[str, Any]]:
+    """Each account row with its ``company`` (the name its ``leads`` give most often) and
+    its ``tier`` (the model's tier of its best score)."""
     plan = compile_plan(scoring_model)
-    names = _company_names(store, scoring_model.name, [row["account_id"] for row in rows])
     return [
-        {**row, "company": names.get(row["account_id"]), "tier": band(row["score"], plan.tiers)}
+        {
+            **row,
+            "company": _company(leads.get(row["account_id"], [])),
+            "tier": band(row["score"], plan.tiers),
+        }
         for row in rows
     ]
 
 
-def _company_names(store: Store, model: str, account_ids: list[str]) -> dict[str, str]:
-    """Each account's most common non-empty ``company`` attribute among its leads."""
-    found: dict[str, str] = {}
-    for account_id in account_ids:
-        named = Counter(
-            str(company).strip()
-            for row in account_leads(store, model, account_id)
-            if (company := json.loads(row["attributes"]).get("company")) not in (None, "")
-        )
-        if named:
-            found[account_id] = named.most_common(1)[0][0]
-    return found
+def _company(leads: list[dict[str, Any]]) -> str | None:
+    """The most common non-empty ``company`` attribute among an account's leads."""
+    named = Counter(
+        str(company).strip()
+        for row in leads
+        if (company := json.loads(row["attributes"]).get("company")) not in (None, "")
+    )
+    return named.most_common(1)[0][0] if named else None
