@@ -58,6 +58,7 @@ from leadscore.cli import (  # noqa: E402  (the commands)
     accounts,
     data,
     export,
+    models,
     predictive,
     project,
     scoring,
@@ -66,6 +67,7 @@ from leadscore.cli import (  # noqa: E402  (the commands)
 
 app.add_typer(data.app, name="import")
 app.add_typer(export.app, name="export")
+app.add_typer(models.app, name="models")
 app.command("init")(project.init)
 app.command("validate")(project.validate)
 app.command("demo")(project.demo)

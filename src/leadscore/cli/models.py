@@ -1,0 +1,142 @@
+"""``leadscore models list|upload|diff|activate|rollback``: the point model's versions from
+the command line, as the service's models API keeps them (models/versions/NAME/vN.yaml)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from leadscore._types import format_as_of, now_us
+from leadscore.app import model_versions
+from leadscore.app.model_diff import diff_models
+from leadscore.app.project import Project
+from leadscore.app.scoring import rescore_all
+from leadscore.cli.console import err, out
+from leadscore.errors import NotFoundError
+from leadscore.spec.loader import load_model
+from leadscore.spec.model import ScoringModel
+
+app = typer.Typer(help="Point model versions: list, upload, diff, activate, roll back.",
+                  no_args_is_help=True)  # fmt: skip
+
+Name = Annotated[str, typer.Argument(help="The model's name (as in its file).")]
+Rescore = Annotated[
+    bool,
+    typer.Option(
+        "--rescore/--no-rescore",
+        help="Rescore every lead now (default); without, a running service or the next "
+        "'leadscore rescore' does it.",
+    ),
+]
+
+
+@app.command("list")
+def list_versions(
+    name: Annotated[str | None, typer.Argument(help="Only this model.")] = None,
+) -> None:
+    """Every kept version of each model (or one), oldest first, and which is in use."""
+    project = Project.find(Path.cwd())
+    table = Table("model", "version", "active", "fit rules", "engagement rules", "stages", "file")
+    for version in model_versions.versions(project, name):
+        scoring_model = load_model(version.path)
+        table.add_row(
+            version.name,
+            f"v{version.version}",
+            "yes" if version.active else "",
+            str(len(scoring_model.fit)),
+            str(len(scoring_model.engagement)),
+            str(len(scoring_model.stages)),
+            str(version.path.relative_to(project.root)),
+        )
+    out.print(table)
+
+
+@app.command("upload")
+def upload(
+    path: Annotated[Path, typer.Argument(help="A model file to keep as a version.")],
+) -> None:
+    """Keep a model file as its model's next version, not in use yet (validated first; the
+    same file twice is one version). Diff or backtest it, then activate it."""
+    project = Project.find(Path.cwd())
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise typer.BadParameter(f"{path}: {exc.strerror}", param_hint="PATH") from None
+    kept = model_versions.upload(project, text, str(path))
+    err.print(f"Kept {path} as {kept.name} v{kept.version} (not in use).", markup=False)
+
+
+def _version_model(
+    project: Project, name: str, version: int | None
+) -> tuple[model_versions.ModelVersion, ScoringModel]:
+    """A version (None: the one in use) and its model."""
+    found = model_versions.versions(project, name)
+    if version is None:
+        chosen = next((v for v in found if v.active), None)
+    else:
+        chosen = next((v for v in found if v.version == version), None)
+    if chosen is None:
+        what = "no version in use" if version is None else f"no version {version}"
+        raise NotFoundError(f"model {name!r} has {what}")
+    return chosen, load_model(chosen.path)
+
+
+@app.command("diff")
+def diff(
+    name: Name,
+    first: Annotated[int, typer.Argument(help="The version to compare from.")],
+    second: Annotated[
+        int | None, typer.Argument(help="The version to compare with. Default: the one in use.")
+    ] = None,
+) -> None:
+    """What changed between two versions: rules added, removed or changed (points, caps,
+    windows, decay), thresholds moved, stage conditions added or dropped."""
+    project = Project.find(Path.cwd())
+    old, before = _version_model(project, name, first)
+    new, after = _version_model(project, name, second)
+    changes = diff_models(before, after)
+    out.print(f"{name} v{old.version} -> v{new.version}: {len(changes)} change(s)", markup=False)
+    for change in changes:
+        out.print(f"  {change.line()}", markup=False, soft_wrap=True)
+
+
+def _activate(project: Project, name: str, version: int, rescore: bool) -> None:
+    at = now_us()
+    with project.store() as store:
+        models, leads = model_versions.switch_to(project, store, name, version, at)
+        err.print(f"{name} v{version} is in use; {len(leads):,} leads to rescore.", markup=False)
+        if rescore:
+            results, recorded, _ = rescore_all(
+                store, models, at, cache=project.prepared_cache, engine=project.settings.engine
+            )
+            err.print(
+                f"Rescored {results.num_rows:,} results as of {format_as_of(at)}; recorded "
+                f"{recorded:,} stage changes.",
+                markup=False,
+            )
+
+
+@app.command("activate")
+def activate(
+    name: Name,
+    version: Annotated[int, typer.Argument(help="The version to put in use.")],
+    rescore: Rescore = True,
+) -> None:
+    """Put a version in use (written over models/NAME.yaml) and rescore every lead."""
+    _activate(Project.find(Path.cwd()), name, version, rescore)
+
+
+@app.command("rollback")
+def rollback(name: Name, rescore: Rescore = True) -> None:
+    """Put the version before the one in use back in use, and rescore every lead."""
+    project = Project.find(Path.cwd())
+    current, _ = _version_model(project, name, None)
+    earlier = [
+        v.version for v in model_versions.versions(project, name) if v.version < current.version
+    ]
+    if not earlier:
+        raise NotFoundError(f"model {name!r} has no version before v{current.version}")
+    _activate(project, name, earlier[-1], rescore)
