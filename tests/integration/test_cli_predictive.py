@@ -170,3 +170,15 @@ def test_a_crm_table_needs_no_project(tmp_path: Path, monkeypatch: pytest.Monkey
     # history still needs a project, and says so
     history = runner.invoke(app, ["train"])
     assert history.exit_code == 1 and "run 'leadscore init'" in history.stderr
+
+
+def test_drop_holds_for_project_history(project: Path) -> None:
+    _company(project)
+    _ok("learn-points", "--snapshots", "4", "--output", "all.yaml")
+    assert "field: plan" in (project / "all.yaml").read_text(encoding="utf-8")  # it predicts
+    _ok("learn-points", "--snapshots", "4", "--drop", "plan", "--output", "no-plan.yaml")
+    learned = (project / "no-plan.yaml").read_text(encoding="utf-8")
+    assert "field: plan" not in learned  # the column is left out, as with --table
+    bad = runner.invoke(app, ["train", "--snapshots", "4", "--drop", "nope"])
+    assert bad.exit_code == 1
+    assert "--drop 'nope': no such column; columns: " in bad.stderr and "plan" in bad.stderr

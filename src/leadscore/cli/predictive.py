@@ -137,7 +137,7 @@ def _source(
             f"{taken.too_recent:,} whose {horizon_days}-day horizon runs past the data.",
             markup=False,
         )
-        return Source(taken.data, taken.kinds, True)
+        return Source(taken.data.without(drop or []), taken.kinds, True)
     if cutoff is not None:
         last = parse_as_of(cutoff)
         if len(cutoff.strip()) == 10:  # a date: its start, not parse_as_of's end of day
@@ -148,7 +148,7 @@ def _source(
     with err.status("Reading the project's history point in time..."):
         data = history.snapshots(store, window)
     kinds = history.event_kinds(store.events_arrow(), window.last_cutoff)
-    return Source(data, kinds, True)
+    return Source(data.without(drop or []), kinds, True)  # --drop holds for history too
 
 
 def train(

@@ -8,7 +8,8 @@ project's own history taken point in time (``history.snapshots``).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,22 @@ class Dataset:
             digest.update(",".join(map(str, frame.columns)).encode())
         digest.update(self.label.astype(np.int8).tobytes())
         return digest.hexdigest()
+
+    def without(self, columns: Sequence[str]) -> Dataset:
+        """The rows without these attribute or behaviour columns (``--drop``, whatever the
+        source); InputError naming the columns there are when one of them is not there."""
+        known = [*map(str, self.raw.columns), *map(str, self.behaviour.columns)]
+        unknown = [column for column in columns if column not in known]
+        if unknown:
+            raise InputError(
+                f"{self.source}: --drop {unknown[0]!r}: no such column; columns: "
+                + ", ".join(known)
+            )
+        return replace(
+            self,
+            raw=self.raw.drop(columns=[c for c in columns if c in self.raw.columns]),
+            behaviour=self.behaviour.drop(columns=[c for c in columns if c in self.behaviour]),
+        )
 
     def subset(self, rows: np.ndarray) -> Dataset:
         return Dataset(
