@@ -7,11 +7,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.isotonic import IsotonicRegression
 
 from leadscore.errors import InputError, NotFoundError
 from leadscore.predict import registry
 from leadscore.predict.dataset import Dataset
-from leadscore.predict.trees import later_rows, train
+from leadscore.predict.trees import PLATT_BELOW, Calibration, later_rows, train
 
 
 def _truth(x: np.ndarray, colour: np.ndarray) -> np.ndarray:
@@ -141,3 +142,29 @@ def test_registry_keeps_versions_and_serves_the_active_one(tmp_path: Path) -> No
         registry.activate(tmp_path, "churn", 3)
     with pytest.raises(NotFoundError, match="no predictive model 'other'"):
         registry.load(tmp_path, "other")
+
+
+def test_calibration_on_few_conversions_spreads_the_leads() -> None:
+    # about 60 converters of 4,000 (below PLATT_BELOW): isotonic steps would put many leads on one
+    # value; the sigmoid keeps every distinct raw probability distinct, in the same order
+    rng = np.random.default_rng(3)
+    raw = rng.uniform(0.0, 0.2, 4_000)
+    label = (rng.uniform(0, 1, 4_000) < raw * 0.15).astype(np.int8)
+    assert label.sum() < PLATT_BELOW
+    calibrated = Calibration.learn(raw, label)(raw)
+    _, counts = np.unique(calibrated, return_counts=True)
+    assert counts.max() <= 0.2 * len(raw) * 0.01  # no value holds even 0.2 % of the leads
+    order = np.argsort(raw)
+    assert np.all(np.diff(calibrated[order]) >= 0)  # monotone: the ranking is kept
+    # the overall rate is kept: mean calibrated probability within 1.5 points of the observed
+    assert abs(calibrated.mean() - label.mean()) < 0.015
+
+
+def test_calibration_on_many_conversions_stays_isotonic() -> None:
+    rng = np.random.default_rng(4)
+    raw = rng.uniform(0.0, 1.0, 4_000)
+    label = (rng.uniform(0, 1, 4_000) < raw).astype(np.int8)
+    assert label.sum() >= PLATT_BELOW
+    learned = Calibration.learn(raw, label)
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(raw, label)
+    assert np.allclose(learned(raw), iso.predict(raw))
