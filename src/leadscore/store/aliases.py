@@ -22,16 +22,23 @@ from leadscore.store.store import Store
 
 
 def routes(
-    store: Store, user_ids: set[str], emails: dict[str, str], conn: sa.Connection
+    store: Store,
+    user_ids: set[str],
+    emails: dict[str, str],
+    conn: sa.Connection,
+    leads: set[str],
 ) -> tuple[dict[str, str], list[tuple[str, str]]]:
     """Where messages naming ``user_ids`` belong, and the new (user id, lead id) pairs to
     merge and link (``merge_aliases``).
 
-    A user id linked before (by an alias call or an earlier match) goes to its lead. One
-    that is not, whose email key (``emails``: user id -> ``mappings.email_key``) is a stored
-    lead's id, is matched to that lead: a CRM export without record ids keys its leads by
-    email, and the site's events name the person by a user id of its own."""
-    route = {u: lead for u, lead in store.linked_leads(user_ids, conn).items() if u != lead}
+    A user id linked before (by an alias call or an earlier match) goes to its lead; only
+    ids that are not leads themselves (``leads``: those of ``user_ids`` that are) are looked
+    up, as a linked id's own lead was merged away. One whose email key (``emails``: user id
+    -> ``mappings.email_key``) is a stored lead's id is matched to that lead: a CRM export
+    without record ids keys its leads by email, and the site's events name the person by a
+    user id of its own."""
+    linked = store.linked_leads(user_ids - leads, conn) if user_ids - leads else {}
+    route = {u: lead for u, lead in linked.items() if u != lead}
     candidates = {u: key for u, key in emails.items() if u not in route and u != key}
     if not candidates:
         return route, []

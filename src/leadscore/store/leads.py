@@ -25,6 +25,7 @@ class LeadStore(Database):
         self,
         rows: Sequence[tuple[str, dict[str, Any], int | None]],
         conn: sa.Connection | None = None,
+        known: set[str] | None = None,
     ) -> int:
         """Create leads or merge new attribute values into them, in order; returns how many
         distinct leads were given.
@@ -34,6 +35,9 @@ class LeadStore(Database):
         attributes a lead is given count from the start of time (importing history after the
         fact must not lose them); a later change counts from ``at`` (None: now), or from the
         lead's latest change when that is later, so history only moves forward.
+
+        ``known``: which of the given leads exist, when the caller read it in ``conn``
+        already (else it is read here).
         """
         if not rows:
             return 0
@@ -41,7 +45,7 @@ class LeadStore(Database):
         leads, versions_table = schema.leads, schema.lead_versions
         with self.begin(conn) as conn:
             ids = list(dict.fromkeys(row[0] for row in rows))
-            known = self.existing_leads(ids, conn)
+            known = self.existing_leads(ids, conn) if known is None else known.intersection(ids)
             # an event only needs its lead to exist: attributes and history are read only
             # for the leads given some
             given = list(dict.fromkeys(row[0] for row in rows if row[1]))

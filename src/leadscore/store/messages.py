@@ -104,11 +104,11 @@ class Pending:
         what a file import wrote too (it picks up the marks). Returns how many events were
         new and the leads touched (with those whose anonymous events these link)."""
         with store.engine.begin() as conn:
-            matched = self._route(store, conn)
+            matched, known = self._route(store, conn)
             touched = self.lead_ids()
             anonymous = self.anonymous_ids()
             new = store.add_events(self.events, conn)
-            store.upsert_leads(self.leads, conn)
+            store.upsert_leads(self.leads, conn, known=known)
             store.link_identities(self.links, conn)
             merge_aliases(store, matched + self.aliases, conn)
             touched |= store.anonymous_leads(anonymous, conn)
@@ -120,20 +120,23 @@ class Pending:
         self.emails.clear()
         return new, touched
 
-    def _route(self, store: Store, conn: sa.Connection) -> list[tuple[str, str]]:
+    def _route(self, store: Store, conn: sa.Connection) -> tuple[list[tuple[str, str]], set[str]]:
         """Send messages naming a user id that belongs to another lead to that lead
-        (``store.aliases.routes``); returns the new matches to merge and link."""
+        (``store.aliases.routes``); returns the new matches to merge and link, and which of
+        the leads now named exist (so the upsert need not read that again)."""
         named = {lead for lead, _, _ in self.leads} | {into for _, into in self.aliases}
-        route, matched = routes(store, named, self.emails, conn)
+        existing = store.existing_leads(sorted(named), conn)
+        route, matched = routes(store, named, self.emails, conn, existing)
+        known = existing | set(route.values())  # a route leads to a stored lead
         if not route:
-            return matched
+            return matched, known
         self.leads = [(route.get(lead, lead), traits, at) for lead, traits, at in self.leads]
         self.links = [(anonymous, route.get(lead, lead)) for anonymous, lead in self.links]
         self.aliases = [(old, route.get(into, into)) for old, into in self.aliases]
         self.events = [
             replace(e, lead_id=route[e.lead_id]) if e.lead_id in route else e for e in self.events
         ]
-        return matched
+        return matched, known
 
 
 def parse_message(raw: dict[str, Any], now: int) -> tuple[str, Any]:
