@@ -85,7 +85,8 @@ def _replay(
     return state
 
 
-def _history_dict(transition: StageTransition) -> dict[str, object]:
+def history_dict(transition: StageTransition) -> dict[str, object]:
+    """One stage change as JSON and tables show it (the instant formatted, UTC)."""
     return {
         "at": format_as_of(transition.at),
         "from": transition.from_stage,
@@ -109,7 +110,7 @@ def explanation(
         **row,
         "as_of": format_as_of(result.as_of),
         "account": None if result.account is None else result.account.attributes(),
-        "history": [_history_dict(t) for t in history],
+        "history": [history_dict(t) for t in history],
         "contributions": [
             {
                 "kind": c.kind,

@@ -57,6 +57,7 @@ def _root(
 from leadscore.cli import (  # noqa: E402  (the commands)
     accounts,
     data,
+    explain,
     export,
     models,
     predictive,
@@ -72,7 +73,7 @@ app.command("init")(project.init)
 app.command("validate")(project.validate)
 app.command("demo")(project.demo)
 app.command("score")(scoring.score)
-app.command("explain")(scoring.explain)
+app.command("explain")(explain.explain)
 app.command("recycle")(scoring.recycle)
 app.command("rescore")(scoring.rescore)
 app.command("accounts")(accounts.accounts)

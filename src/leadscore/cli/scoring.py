@@ -7,26 +7,23 @@ import json
 import os
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from leadscore._types import MILLI, format_as_of
-from leadscore.app.explain import explain_lead, explain_models, explanation
 from leadscore.app.people import label, people
 from leadscore.app.project import Project
 from leadscore.app.recycle import recycle_lead
 from leadscore.app.scoring import rescore_all, score_all, with_priority
 from leadscore.cli.console import err, out, parse_as_of
-from leadscore.engines.results import LeadScore, points
+from leadscore.engines.results import points
 from leadscore.engines.semantics import ranking
 from leadscore.errors import InputError
 from leadscore.predict import registry
-from leadscore.store.store import StageTransition
 
 AsOf = Annotated[
     str | None,
@@ -256,62 +253,6 @@ def show_summary(results: pa.Table, as_of: int, top: int, project: Project) -> s
     return best
 
 
-def explain(
-    lead_id: Annotated[str, typer.Argument(help="The lead to explain.")],
-    as_of: AsOf = None,
-    model: ModelOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
-) -> None:
-    """Why a lead has its score: every rule's contribution and every stage condition (for a
-    trained model: every feature's share of the score)."""
-    moment = parse_as_of(as_of)
-    project = Project.find(Path.cwd())
-    if model is not None and model in registry.names(project.root):
-        from leadscore.predict.scoring import explain as explain_prediction
-
-        loaded = registry.load(project.root, model)
-        with project.store() as store:
-            found = explain_prediction(store, loaded, lead_id, moment)
-        if as_json:
-            typer.echo(json.dumps(found, indent=2))
-            return
-        out.print(
-            f"[bold]{lead_id}[/bold] under [bold]{model}[/bold] v{loaded.version} as of "
-            f"{found['as_of']}: score {found['score']:g} (probability "
-            f"{found['probability']:.3f}); an average lead scores {found['average_score']:g}"
-        )
-        if found["reasons_basis"] != "score":
-            out.print(
-                "  calibration gives this lead the average score; the points below are the "
-                "trees' own probability (before calibration), moved by each reason",
-                markup=False,
-            )
-        table = Table("reason", "points")
-        for reason in found["reasons"]:
-            table.add_row(reason["text"], f"{reason['points']:+g}")
-        out.print(table)
-        return
-    models = {m.name: m for m in project.models(model)}
-    with project.store() as store:
-        if model is None:
-            results, others = explain_models(store, list(models.values()), lead_id, moment)
-        else:  # the model asked for: an error when it does not apply
-            results, others = [explain_lead(store, models[model], lead_id, moment)], []
-        history = {
-            r.model: [t for t in store.transitions(lead_id, r.model) if t.at <= moment]
-            for r in results
-        }
-        who = people(store, [lead_id]).get(lead_id, {})
-    if as_json:
-        explained = [explanation(r, history[r.model], models[r.model]) for r in results]
-        typer.echo(json.dumps(explained, indent=2))
-        return
-    for result in results:
-        _show(result, history[result.model], who)
-    if others:
-        out.print(f"Not under {', '.join(others)}: those models do not apply to this lead.")
-
-
 def recycle(
     lead_id: Annotated[str, typer.Argument(help="The lead sales sends back.")],
     reason: Annotated[
@@ -337,73 +278,6 @@ def recycle(
                 f"(recycled at {format_as_of(done.at)}).",
                 markup=False,
             )
-
-
-def _show(result: LeadScore, history: list[StageTransition], who: dict[str, Any]) -> None:
-    person = ", ".join(x for x in (label(who), str(who.get("company", ""))) if x)
-    out.print(
-        f"[bold]{result.lead_id}[/bold]{escape(f' ({person})') if person else ''} under "
-        f"[bold]{result.model}[/bold] as of "
-        f"{format_as_of(result.as_of)}: score {points(result.score):g} "
-        f"(fit {points(result.fit):g} + engagement {points(result.engagement):g}), "
-        f"tier {result.tier}, grade {result.grade}, stage {result.stage}",
-        markup=True,
-    )
-    if result.account is not None:
-        account = result.account
-        counts = "".join(f", {name} {value}" for name, value in account.counts.items())
-        out.print(
-            f"  account {account.id or '(none: an account of its own)'}: leads "
-            f"{account.leads}, engaged {account.engaged_leads}, engagement "
-            f"{points(account.engagement):g}{counts}",
-            markup=False,
-        )
-    if result.transition is not None:
-        out.print(
-            f"  stage change found: {result.previous_stage or '(none recorded)'} -> "
-            f"{result.stage} ({result.transition}; 'leadscore score' records it)",
-            markup=False,
-        )
-    table = Table("kind", "rule", "events", "raw", "after decay", "points")
-    for c in result.contributions:
-        events = (
-            ""
-            if c.kind != "engagement"
-            else (
-                f"{c.matches}"
-                + (f" (+{c.filtered} not counted)" if c.filtered else "")
-                + (f" (+{c.bot_filtered} bot)" if c.bot_filtered else "")
-            )
-        )
-        raw = f"{points(c.raw):g}" if c.kind == "engagement" else ""
-        decayed = f"{points(c.decayed):g}" if c.kind == "engagement" else ""
-        table.add_row(c.kind, c.name, events, raw, decayed, f"{points(c.points):+g}")
-    table.add_row("", "[bold]total[/bold]", "", "", "", f"[bold]{points(result.score):g}[/bold]")
-    out.print(table)
-    for stage in result.stages[1:]:  # the entry stage has no conditions
-        verb = "enter" if stage.kind == "enter" else "withdraw from"
-        mark = "[green]hold[/green]" if stage.holds else "[red]do not hold[/red]"
-        out.print(f"conditions to {verb} {stage.stage}: {mark}")
-        for check in stage.checks:  # in words: "company size is more than 10: yes, 226"
-            sign = "[green]yes[/green]" if check.holds else "[red]no[/red]"
-            words, value = escape(check.words or check.condition), escape(_plain(check.value))
-            out.print(f"  {words}: {sign}, [dim]{value}[/dim]", soft_wrap=True)
-    if history:
-        out.print("stage history:")
-        for t in history:
-            out.print(
-                f"  {format_as_of(t.at)}  {t.from_stage} -> {t.to_stage}  ({t.kind}: {t.reason})",
-                markup=False,
-            )
-
-
-def _plain(value: str) -> str:
-    """A measured value as people read it: ``'226'`` -> ``226``, ``None`` -> ``missing``."""
-    if value == "None":
-        return "missing"
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        return value[1:-1]
-    return value
 
 
 def rescore(model: ModelOption = None) -> None:
