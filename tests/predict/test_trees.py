@@ -168,3 +168,15 @@ def test_calibration_on_many_conversions_stays_isotonic() -> None:
     learned = Calibration.learn(raw, label)
     iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(raw, label)
     assert np.allclose(learned(raw), iso.predict(raw))
+
+
+def test_a_column_filled_in_only_for_converters_is_named() -> None:
+    data, _ = _data()
+    converted = np.flatnonzero(data.label == 1)
+    paid = np.full(len(data.label), None, dtype=object)
+    paid[converted[::3]] = "2026-05-01"  # a third of the converters, none of the others
+    data.raw["paid_on"] = paid
+    _, warnings = train(data)
+    (warning,) = [w for w in warnings if "'paid_on'" in w]
+    assert "filled in for 33% of the converted rows and 0.0% of the others" in warning
+    assert "leave it out (--drop)" in warning

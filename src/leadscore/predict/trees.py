@@ -20,18 +20,15 @@ import numpy as np
 import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
 
 from leadscore.errors import InputError
 from leadscore.predict import MIN_CONVERSIONS
 from leadscore.predict.columns import AttributeEncoding
 from leadscore.predict.dataset import Dataset
+from leadscore.predict.leakage import filled_after_outcome, leaky_features
 
 log = logging.getLogger(__name__)
 
-#: A feature that alone ranks converters this well is suspected of being filled in after the
-#: fact (a status set by sales, a "last activity" that is the purchase).
-LEAKAGE_AUC = 0.9
 HOLDOUT_SHARE = 0.2
 CALIBRATION_FOLDS = 5
 #: Fewer conversions than this in the held-out rows cannot calibrate a probability.
@@ -256,31 +253,6 @@ def check_conversions(data: Dataset, minimum: int = MIN_CONVERSIONS) -> None:
         raise InputError(f"{data.source}: every row converted; nothing to tell apart")
 
 
-def leaky_features(
-    frame: pd.DataFrame, label: np.ndarray, limit: float = LEAKAGE_AUC
-) -> dict[str, float]:
-    """Features that alone separate converters almost perfectly, with their ROC AUC."""
-    found: dict[str, float] = {}
-    if label.min() == label.max():
-        return found
-    for name in frame.columns:
-        column = frame[name]
-        if isinstance(column.dtype, pd.CategoricalDtype):
-            codes = column.cat.codes.to_numpy()
-            rates = pd.Series(label).groupby(codes).mean()
-            values = rates.reindex(codes).to_numpy(float)
-        else:
-            values = column.to_numpy(float)
-            if np.isnan(values).all():
-                continue
-            values = np.where(np.isnan(values), np.nanmin(values) - 1, values)
-        auc = float(roc_auc_score(label, values))
-        auc = max(auc, 1 - auc)
-        if auc >= limit:
-            found[str(name)] = auc
-    return found
-
-
 def train(
     data: Dataset,
     *,
@@ -313,6 +285,14 @@ def train(
         f"feature {name!r} alone predicts the label almost perfectly (ROC AUC {auc:.3f}): "
         "if it is filled in after the outcome, leave it out (--drop)"
         for name, auc in leaky_features(frame.iloc[split.fit], data.label[split.fit]).items()
+    ]
+    warnings += [
+        f"column {name!r} is filled in for {converted:.0%} of the converted rows and "
+        f"{others:.1%} of the others: if it is written after the outcome (a purchase date, a "
+        "call's length), leave it out (--drop)"
+        for name, (converted, others) in filled_after_outcome(
+            fitting.raw, data.label[split.fit]
+        ).items()
     ]
     settings = {**DEFAULT_PARAMS, **(params or {}), "seed": seed, "deterministic": True}
     train_set = lgb.Dataset(frame.iloc[split.fit], data.label[split.fit], free_raw_data=False)

@@ -1,0 +1,64 @@
+"""Leakage: columns that give the outcome away because they were written after it (a sales
+tag, a purchase date, a call's length). Training names them in its warnings, so they can be
+left out with ``--drop``; the honest measure is the one without them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+from leadscore.spec.predicates import is_missing
+
+#: A feature that alone ranks converters this well is suspected of being filled in after the
+#: fact (a status set by sales, a "last activity" that is the purchase).
+LEAKAGE_AUC = 0.9
+
+
+#: A column filled in for at least this share of the converted rows and at most
+#: ``FILLED_OTHERS`` of the rest was most likely written after the outcome (a purchase date).
+FILLED_CONVERTED, FILLED_OTHERS = 0.2, 0.01
+
+
+def filled_after_outcome(raw: pd.DataFrame, label: np.ndarray) -> dict[str, tuple[float, float]]:
+    """Attribute columns filled in (almost) only for converted rows, with the share filled
+    among converted rows and among the others: the alone-predicts test misses them when only
+    some converters have a value, yet every value says "converted"."""
+    found: dict[str, tuple[float, float]] = {}
+    converted = label == 1
+    if converted.all() or not converted.any():
+        return found
+    for name in raw.columns:
+        column = raw[name]
+        filled = column.notna().to_numpy(bool) & column.map(
+            lambda value: not is_missing(value)
+        ).to_numpy(bool)  # NaN (pandas' missing) and blanks alike
+        among_converted, among_others = filled[converted].mean(), filled[~converted].mean()
+        if among_converted >= FILLED_CONVERTED and among_others <= FILLED_OTHERS:
+            found[str(name)] = (float(among_converted), float(among_others))
+    return found
+
+
+def leaky_features(
+    frame: pd.DataFrame, label: np.ndarray, limit: float = LEAKAGE_AUC
+) -> dict[str, float]:
+    """Features that alone separate converters almost perfectly, with their ROC AUC."""
+    found: dict[str, float] = {}
+    if label.min() == label.max():
+        return found
+    for name in frame.columns:
+        column = frame[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            codes = column.cat.codes.to_numpy()
+            rates = pd.Series(label).groupby(codes).mean()
+            values = rates.reindex(codes).to_numpy(float)
+        else:
+            values = column.to_numpy(float)
+            if np.isnan(values).all():
+                continue
+            values = np.where(np.isnan(values), np.nanmin(values) - 1, values)
+        auc = float(roc_auc_score(label, values))
+        auc = max(auc, 1 - auc)
+        if auc >= limit:
+            found[str(name)] = auc
+    return found
