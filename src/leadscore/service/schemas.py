@@ -9,13 +9,13 @@ the service to its document. Segment's messages are documented by the schema tha
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
+from leadscore import _types
+from leadscore._types import MAX_THRESHOLD, Verdict, WebhookKind
 from leadscore.spec.json_values import ID_TEXT_SCHEMA
-from leadscore.store.outcomes import OUTCOMES, VERDICTS
-from leadscore.store.webhooks import KINDS, MAX_THRESHOLD
 
 Name = Annotated[str, Field(min_length=1)]
 Time = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
@@ -63,19 +63,19 @@ class LeadChange(BaseModel):
 
 
 class Outcome(BaseModel):
-    outcome: Literal[OUTCOMES]  # type: ignore[valid-type]
+    outcome: _types.Outcome
     value: float | None = Field(None, description="What the deal was worth.")
     at: Time | None = Field(None, description="When (default: now).")
 
 
 class Feedback(BaseModel):
-    feedback: Literal[VERDICTS]  # type: ignore[valid-type]
+    feedback: Verdict
     note: str = ""
 
 
 class NewWebhook(BaseModel):
     url: Annotated[str, Field(pattern=r"^https?://[^/?#\s]+")]
-    events: Annotated[list[Literal[KINDS]], Field(min_length=1)]  # type: ignore[valid-type]
+    events: Annotated[list[WebhookKind], Field(min_length=1)]
     model: str | None = Field(None, description="A model's name; default: every model.")
     to: list[str] | None = Field(None, description="Only changes into these stages or tiers.")
     threshold: float | None = Field(

@@ -8,14 +8,14 @@ from typing import Any, get_args
 
 import sqlalchemy as sa
 
-from leadscore._types import Outcome, now_us
+from leadscore._types import Outcome, Verdict, now_us
 from leadscore.errors import InputError, NotFoundError
 from leadscore.store import schema
 from leadscore.store.sql import chunks
 from leadscore.store.store import Store
 
 OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
-VERDICTS = ("good_fit", "bad_fit", "not_interested")
+VERDICTS: tuple[Verdict, ...] = get_args(Verdict)
 
 
 def _known(conn: sa.Connection, lead_id: str) -> None:

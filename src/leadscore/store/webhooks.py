@@ -17,17 +17,17 @@ import secrets
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 
-from leadscore._types import format_as_of, now_us
+from leadscore._types import MAX_THRESHOLD, WebhookKind, format_as_of, now_us
 from leadscore.errors import InputError, NotFoundError
 from leadscore.store import schema
 from leadscore.store.store import Store
 
-KINDS = ("stage_changed", "tier_changed", "threshold_crossed")
+KINDS: tuple[WebhookKind, ...] = get_args(WebhookKind)
 #: Retries wait 10 s, 20 s, 40 s ... up to an hour; after this many attempts a delivery fails.
 FIRST_RETRY_US = 10_000_000
 LONGEST_RETRY_US = 3_600_000_000
@@ -54,10 +54,6 @@ class Webhook:
             "to": None if self.to is None else list(self.to),
             "threshold": None if self.threshold is None else self.threshold / 1000,
         }
-
-
-#: The largest threshold taken, in points (scores are kept in thousandths, as 64-bit integers).
-MAX_THRESHOLD = 1_000_000_000_000
 
 
 def new_secret() -> str:
