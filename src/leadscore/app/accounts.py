@@ -70,8 +70,7 @@ def kept_accounts(
     best score) and its company name (the one its leads give most often)."""
     engaged = to_milli(scoring_model.accounts.engaged_min)
     rows = account_scores(store, scoring_model.name, engaged, after=after, limit=limit)
-    leads = {row["account_id"]: account_leads(store, scoring_model.name, row["account_id"])
-             for row in rows}  # fmt: skip
+    leads = account_leads(store, scoring_model.name, [row["account_id"] for row in rows])
     return _described(scoring_model, rows, leads)
 
 
@@ -84,7 +83,7 @@ def kept_account(store: Store, scoring_model: ScoringModel, account_id: str) -> 
         raise NotFoundError(
             f"no account {account_id!r} with scored leads under model {scoring_model.name!r}"
         )
-    leads = account_leads(store, scoring_model.name, account_id)
+    leads = account_leads(store, scoring_model.name, [account_id])[account_id]
     (account,) = _described(scoring_model, rows, {account_id: leads})
     account["leads_of_account"] = [
         {**row, "person": person(json.loads(row.pop("attributes")))} for row in leads

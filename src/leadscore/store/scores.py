@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from leadscore.store import schema
+from leadscore.store.sql import chunks
 from leadscore.store.store import Store, upsert
 
 COLUMNS = ("lead_id", "model", "fit", "engagement", "score", "tier", "grade", "stage", "as_of")
@@ -217,14 +218,22 @@ def account_scores(
         ]
 
 
-def account_leads(store: Store, model: str, account_id: str) -> list[dict[str, Any]]:
-    """The account's leads with their kept results under ``model``, best score first."""
+def account_leads(
+    store: Store, model: str, account_ids: Sequence[str]
+) -> dict[str, list[dict[str, Any]]]:
+    """Each account's leads with their kept results under ``model``, best score first (one
+    query a chunk of accounts, not one an account)."""
     table, leads = schema.lead_scores, schema.leads
-    query = (
-        sa.select(table, leads.c.attributes)
-        .join(leads, leads.c.lead_id == table.c.lead_id)
-        .where(table.c.model == model, leads.c.account_id == account_id)
-        .order_by(table.c.score.desc(), table.c.lead_id)
-    )
+    found: dict[str, list[dict[str, Any]]] = {account_id: [] for account_id in account_ids}
     with store.engine.connect() as conn:
-        return [dict(row._mapping) for row in conn.execute(query)]
+        for chunk in chunks(list(account_ids)):
+            query = (
+                sa.select(table, leads.c.attributes, leads.c.account_id.label("account"))
+                .join(leads, leads.c.lead_id == table.c.lead_id)
+                .where(table.c.model == model, leads.c.account_id.in_(chunk))
+                .order_by(table.c.score.desc(), table.c.lead_id)
+            )
+            for row in conn.execute(query):
+                values = dict(row._mapping)
+                found[values.pop("account")].append(values)
+    return found
