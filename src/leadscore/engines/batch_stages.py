@@ -5,7 +5,7 @@ applies the same rule to one lead, with its explanation)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
@@ -15,8 +15,21 @@ from leadscore.engines.prepared import Bools, Ints
 from leadscore.spec import conditions as c
 from leadscore.spec.predicates import Predicate
 
-if TYPE_CHECKING:
-    from leadscore.engines.vectorized import ScoringRun
+
+class EventFacts(Protocol):
+    """What stage conditions read of the leads' events as of the instant being scored: a
+    scoring run's, or a backtest step's."""
+
+    @property
+    def size(self) -> int: ...
+
+    def count(self, matcher: int | None, within: int | None) -> Ints:
+        """Each lead's events of a filter (None: any), all or within the last days."""
+        ...
+
+    def days_since(self, matcher: int | None) -> Ints:
+        """Days since each lead's latest event of a filter (``NEVER_DAYS``: none)."""
+        ...
 
 
 class Stages:
@@ -25,7 +38,7 @@ class Stages:
     def __init__(
         self,
         plan: Plan,
-        scorer: ScoringRun,
+        scorer: EventFacts,
         values: dict[str, Ints],
         attribute: Callable[[Predicate], Bools],
     ) -> None:

@@ -10,6 +10,7 @@ hold it to the incremental engine to the milli-point.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -221,17 +222,29 @@ class ScoringRun:
         return self._facts[key]
 
 
-class Accounts:
-    """Account facts of the leads the model applies to, and verdicts on them."""
+def account_codes(ids: pa.Array) -> Ints:
+    """A number per account, and one of its own for each lead without an account id (an
+    account of its own)."""
+    encoded = pc.dictionary_encode(ids)
+    codes: Ints = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
+    solo = codes < 0
+    codes[solo] = len(encoded.dictionary) + np.arange(int(solo.sum()))
+    return codes
 
-    def __init__(self, scorer: ScoringRun, members: Bools, engagement: Ints) -> None:
-        plan, prepared = scorer.plan, scorer.prepared
-        ids = prepared.account_ids
-        encoded = pc.dictionary_encode(ids)
-        codes = encoded.indices.fill_null(-1).to_numpy().astype(np.int64)
-        solo = codes < 0
-        # a lead without an account id is an account of its own
-        codes[solo] = len(encoded.dictionary) + np.arange(int(solo.sum()))
+
+class Accounts:
+    """Account facts of the leads the model applies to, and verdicts on them: ``ids`` and
+    ``codes`` (``account_codes``) per lead, ``count`` the lead's events of a filter."""
+
+    def __init__(
+        self,
+        plan: Plan,
+        ids: pa.Array,
+        codes: Ints,
+        count: Callable[[int | None, int | None], Ints],
+        members: Bools,
+        engagement: Ints,
+    ) -> None:
         buckets = int(codes.max()) + 1 if len(codes) else 0
         inside = codes[members]
 
@@ -247,7 +260,7 @@ class Accounts:
             "engagement": per_account(engagement[members].astype(np.float64)),
         }
         for name, matcher in plan.account_counts:
-            has = scorer.count(matcher, None)[members] > 0
+            has = count(matcher, None)[members] > 0
             self.facts[name] = per_account(has * 1.0)
         self._verdicts: dict[int, Bools] = {}
 
@@ -285,7 +298,18 @@ def score_prepared(prepared: Prepared, as_of: int, lifecycle: pa.Table | None) -
     for predicate in plan.applies_to:
         applies &= prepared.verdicts[id(predicate)]
     engagement = scorer.engagement()
-    accounts = Accounts(scorer, applies, engagement) if plan.uses_accounts else None
+    accounts = (
+        Accounts(
+            plan,
+            prepared.account_ids,
+            account_codes(prepared.account_ids),
+            scorer.count,
+            applies,
+            engagement,
+        )
+        if plan.uses_accounts
+        else None
+    )
 
     def attribute(predicate: Predicate) -> Bools:
         if fact_name(predicate.field) is not None:

@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Any, get_args
 
+import pyarrow as pa
 import sqlalchemy as sa
 
 from leadscore._types import Outcome, Verdict, now_us
@@ -127,3 +128,19 @@ def erase_lead(store: Store, lead_id: str) -> int:
             )
         )
     return deleted
+
+
+def outcomes_arrow(store: Store) -> pa.Table:
+    """Every recorded outcome (lead_id, outcome, at), oldest first: what reports and
+    backtests measure a model's stages against."""
+    table = schema.outcomes
+    query = sa.select(table.c.lead_id, table.c.outcome, table.c.at).order_by(table.c.at, table.c.id)
+    with store.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return pa.table(
+        {
+            "lead_id": pa.array([r.lead_id for r in rows], pa.string()),
+            "outcome": pa.array([r.outcome for r in rows], pa.string()),
+            "at": pa.array([int(r.at) for r in rows], pa.int64()),
+        }
+    )

@@ -125,3 +125,28 @@ class StageStore(Database):
                 "recycled_at": pa.array([at for _, at in found.values()], pa.int64()),
             }
         )
+
+    def recorded_moves(self, model: str, until: int) -> pa.Table:
+        """The CRM stages and recycles recorded under ``model`` at or before ``until``, in the
+        order the history reads them (instant, then id): what a backtest replays as
+        recorded, while the model's own advances and withdrawals are replayed anew."""
+        table = schema.stage_transitions
+        query = (
+            sa.select(table.c.lead_id, table.c.at, table.c.to_stage, table.c.kind)
+            .where(
+                table.c.model == model,
+                table.c.kind.in_(["crm", "recycle"]),
+                table.c.at <= until,
+            )
+            .order_by(table.c.at, table.c.id)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return pa.table(
+            {
+                "lead_id": pa.array([r.lead_id for r in rows], pa.string()),
+                "at": pa.array([int(r.at) for r in rows], pa.int64()),
+                "to_stage": pa.array([r.to_stage for r in rows], pa.string()),
+                "kind": pa.array([r.kind for r in rows], pa.string()),
+            }
+        )

@@ -1,0 +1,124 @@
+"""Backtest: models replayed over the stored history, point in time, before one goes live.
+
+Reads what a replay needs from the store (the events, every attribute version, the stage
+recorded under each model's name at the start, the CRM stages and recycles since) and runs
+``engines.replay`` for each model. ``app/backtest_metrics.py`` turns the replays into the
+numbers people compare.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from leadscore.app.prepared_batches import PreparedBatches
+from leadscore.engines.plan import Plan, compile_plan
+from leadscore.engines.prepared import Prepared
+from leadscore.engines.registry import DEFAULT_ENGINE, get_preparing_engine
+from leadscore.engines.replay import Recorded, Replay, Versions, replay
+from leadscore.engines.semantics import day_of
+from leadscore.engines.timeline import end_of_day
+from leadscore.errors import InputError
+from leadscore.spec.model import ScoringModel
+from leadscore.store.store import Store
+
+#: A backtest scores at the end of each step day; this many steps at most (ten years of days).
+MAX_STEPS = 3_660
+
+
+def backtest_days(start: int, end: int, every_days: int) -> list[int]:
+    """The UTC days a backtest from ``start`` to ``end`` (instants) scores at the end of."""
+    if every_days < 1:
+        raise InputError("the step must be at least one day (1d, 7d, 1w)")
+    first, last = day_of(start), day_of(end)
+    if last < first:
+        raise InputError("the backtest's end comes before its start: give --from before --to")
+    days = list(range(first, last + 1, every_days))
+    if len(days) > MAX_STEPS:
+        raise InputError(
+            f"{len(days)} steps is more than a backtest takes ({MAX_STEPS}): "
+            "shorten the period or take a longer --step"
+        )
+    return days
+
+
+def replay_models(
+    store: Store,
+    models: Sequence[ScoringModel],
+    days: Sequence[int],
+    *,
+    cache: Path | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Iterator[Replay]:
+    """Each model replayed at the end of each of ``days``, in order.
+
+    ``progress(model, done, total)`` hears of each step. Each model reads the history
+    recorded under its own name: a candidate that keeps the live model's name starts from
+    the live stages and sees its CRM stages and recycles."""
+    engine = get_preparing_engine(DEFAULT_ENGINE)
+    first, last = end_of_day(days[0]), end_of_day(days[-1])
+    batches = PreparedBatches(store, engine, last, cache)
+    version_rows = store.lead_versions_arrow()
+    for scoring_model in models:
+        plan = compile_plan(scoring_model)
+        prepared = batches.prepared(scoring_model)
+        versions = judged_versions(plan, version_rows, prepared)
+        recorded = recorded_history(store, plan, prepared.lead_ids, first, last)
+
+        def heard(done: int, total: int, name: str = plan.model) -> None:
+            if progress is not None:
+                progress(name, done, total)
+
+        yield replay(prepared, versions, recorded, list(days), heard)
+
+
+def judged_versions(plan: Plan, rows: pa.Table, prepared: Prepared) -> Versions:
+    """Every attribute version of ``prepared``'s leads, with the plan's lead predicates judged
+    on each (the batch engine's preparation, run over versions instead of leads)."""
+    where = pc.index_in(rows["lead_id"], value_set=prepared.lead_ids)
+    rows = rows.filter(where.is_valid()).append_column("lead", where.drop_null())
+    rows = rows.sort_by([("lead", "ascending"), ("valid_from", "ascending"), ("id", "ascending")])
+    keys = pa.array([f"{i:012d}" for i in range(rows.num_rows)], pa.string())
+    as_leads = pa.table(
+        {"lead_id": keys, "attributes": rows["attributes"], "account_id": rows["account_id"]}
+    )
+    judged = get_preparing_engine(DEFAULT_ENGINE).prepare(plan, as_leads, None)
+    return Versions(
+        lead=rows["lead"].to_numpy().astype(np.int64),
+        valid_from=rows["valid_from"].to_numpy().astype(np.int64),
+        account_ids=judged.account_ids,
+        verdicts=judged.verdicts,
+    )
+
+
+def recorded_history(
+    store: Store, plan: Plan, lead_ids: pa.StringArray, first: int, last: int
+) -> Recorded:
+    """The stage recorded under the plan's model as of ``first``, and the CRM stages and
+    recycles up to ``last``, over ``lead_ids``' indexes."""
+    start = np.zeros(len(lead_ids), np.int64)
+    lifecycle = store.lifecycle_arrow(plan.model, first)
+    where = pc.index_in(lifecycle["lead_id"], value_set=lead_ids)
+    known = where.is_valid().to_numpy(zero_copy_only=False)
+    stages = np.array([plan.stage_index(n) for n in lifecycle["stage"].to_pylist()], np.int64)
+    start[where.fill_null(0).to_numpy()[known]] = stages[known] if len(stages) else stages
+    moves = store.recorded_moves(plan.model, last)
+    where = pc.index_in(moves["lead_id"], value_set=lead_ids)
+    moves = moves.filter(where.is_valid()).append_column("lead", where.drop_null())
+    lead = moves["lead"].to_numpy().astype(np.int64)
+    at = moves["at"].to_numpy().astype(np.int64)
+    later = at > first
+    recycle = (moves["kind"].to_numpy(zero_copy_only=False) == "recycle") if len(at) else later
+    targets = np.array([plan.stage_index(n) for n in moves["to_stage"].to_pylist()], np.int64)
+    return Recorded(
+        start=start,
+        lead=lead[later],
+        at=at[later],
+        stage=targets[later] if len(targets) else lead[later],
+        recycle_lead=lead[recycle],
+        recycle_at=at[recycle],
+    )

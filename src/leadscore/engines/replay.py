@@ -1,0 +1,337 @@
+"""A model replayed over history: every lead's result at the end of each step day, with the
+stage lifecycle moved forward step by step, point in time.
+
+The state at each step equals what ``score --as-of`` that instant gives once the earlier steps'
+stage changes are recorded: events up to the instant (``timeline`` computes their facts for
+all steps at once), attributes as they were (each lead's version in effect), the stage
+recorded by the step before, or by a CRM stage or a recycle recorded since (``Recorded``).
+The fit, score, tier and stage rules are the batch engine's own (``Stages``, ``Accounts``,
+``semantics``), applied to one step's vectors at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pyarrow as pa
+
+from leadscore.engines import semantics as s
+from leadscore.engines.arrays import band_indexes, clamp
+from leadscore.engines.batch_stages import Stages
+from leadscore.engines.plan import Plan, RuleStep
+from leadscore.engines.prepared import Bools, Ints, Prepared, Series
+from leadscore.engines.timeline import NONE_DAY, Timeline, end_of_day, recycle_rows
+from leadscore.engines.vectorized import Accounts, Lifecycle, ScoringRun, account_codes
+from leadscore.spec.accounts import fact_name
+from leadscore.spec.predicates import Predicate
+
+Small = npt.NDArray[np.int16]
+
+
+@dataclass(frozen=True, slots=True)
+class Versions:
+    """Every attribute version of the leads, judged: parallel arrays sorted by (lead,
+    valid_from, version id). ``verdicts`` per lead predicate (``id``) per version."""
+
+    lead: Ints
+    valid_from: Ints
+    account_ids: pa.StringArray
+    verdicts: dict[int, Bools]
+
+    def at(self, size: int, instants: Ints) -> Ints:
+        """Per (lead x step), the version in effect (-1: the lead did not exist yet)."""
+        chosen = np.full((size, len(instants)), -1, np.int64)
+        first = np.searchsorted(instants, self.valid_from, "left")
+        inside = first < len(instants)
+        chosen[self.lead[inside], first[inside]] = np.flatnonzero(inside)  # the latest wins
+        np.maximum.accumulate(chosen, axis=1, out=chosen)
+        return chosen
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """What the history records besides the model's own stage changes, per model name: each
+    lead's stage as of the first step, and the CRM stages and recycles after it (in the order
+    recorded), which move the stage the next step starts from. ``recycle_*``: every recycle up
+    to the last step (engagement restarts at each)."""
+
+    start: Ints  # stage index per lead as of the first step (0: nothing recorded)
+    lead: Ints
+    at: Ints
+    stage: Ints
+    recycle_lead: Ints
+    recycle_at: Ints
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """A model's results at each step: (lead x step) matrices, and the stage entries.
+
+    ``scored[i, k]``: lead ``i`` had a result at step ``k`` (it existed and the model applied);
+    elsewhere the other matrices hold what the lead had last (stage) or nothing meaningful.
+    ``tier``, ``grade`` and ``stage`` are indexes into the plan's names (-1: none).
+    ``entries`` lists (lead, step, stage index) each time a lead entered a stage, the model's
+    advances (through every stage between) and the CRM's forward moves alike.
+    """
+
+    plan: Plan
+    lead_ids: pa.StringArray
+    instants: Ints
+    scored: Bools
+    fit: Ints
+    engagement: Ints
+    score: Ints
+    tier: Small
+    grade: Small
+    stage: Small
+    entries: tuple[Ints, Ints, Ints]
+    last_rule_points: dict[str, Ints]
+
+
+def _attributes(
+    versions: Versions, at: Ints, accounts: Accounts | None
+) -> Callable[[Predicate], Bools]:
+    """A step's verdicts on attribute predicates: the version in effect's, or the account's."""
+
+    def attribute(predicate: Predicate) -> Bools:
+        if fact_name(predicate.field) is not None:
+            assert accounts is not None
+            return accounts.verdict(predicate)
+        verdict: Bools = versions.verdicts[id(predicate)][at]
+        return verdict
+
+    return attribute
+
+
+class _StepFacts:
+    """``EventFacts`` at one step: columns of the timeline's matrices."""
+
+    def __init__(self, source: _Facts, step: int) -> None:
+        self.source, self.step = source, step
+
+    @property
+    def size(self) -> int:
+        return self.source.size
+
+    def count(self, matcher: int | None, within: int | None) -> Ints:
+        return self.source.count(matcher, within)[:, self.step]
+
+    def days_since(self, matcher: int | None) -> Ints:
+        return self.source.days_since(matcher)[:, self.step]
+
+
+class _Facts:
+    """Event counts and days since, per (lead x step), made on first use."""
+
+    def __init__(self, prepared: Prepared, timeline: Timeline) -> None:
+        self.prepared, self.timeline = prepared, timeline
+        self.size = prepared.size
+        self._made: dict[tuple[str, int | None, int | None], Ints] = {}
+
+    def series(self, matcher: int | None) -> tuple[Series, int]:
+        if matcher is None:
+            return self.prepared.activity, -1
+        return self.prepared.matched[matcher], matcher
+
+    def count(self, matcher: int | None, within: int | None) -> Ints:
+        key = ("count", matcher, within)
+        if key not in self._made:
+            series, number = self.series(matcher)
+            rows = self.timeline.count(series, number, within)
+            self._made[key] = self.timeline.rows.per_lead(rows)
+        return self._made[key]
+
+    def days_since(self, matcher: int | None) -> Ints:
+        key = ("days", matcher, None)
+        if key not in self._made:
+            series, number = self.series(matcher)
+            latest = self.timeline.rows.per_lead(self.timeline.latest_day(series, number))
+            days = self.timeline.days[None, :] - latest
+            self._made[key] = np.where(latest == NONE_DAY, s.NEVER_DAYS, days)
+        return self._made[key]
+
+
+def step_days(first_day: int, last_day: int, every: int) -> list[int]:
+    """The UTC day numbers a backtest scores at the end of: ``first_day``, then every
+    ``every`` days, up to ``last_day``."""
+    return list(range(first_day, last_day + 1, every))
+
+
+def replay(
+    prepared: Prepared,
+    versions: Versions,
+    recorded: Recorded,
+    days: list[int],
+    progress: Callable[[int, int], None] | None = None,
+) -> Replay:
+    """Replay ``prepared``'s plan at the end of each of ``days`` (ascending UTC day numbers).
+    ``progress(done, total)`` hears of each step."""
+    plan, size = prepared.plan, prepared.size
+    instants = np.array([end_of_day(day) for day in days], np.int64)
+    restart = plan.restart_engagement and len(recorded.recycle_lead) > 0
+    empty = np.zeros(0, np.int64)
+    rows = recycle_rows(
+        size,
+        recorded.recycle_lead if restart else empty,
+        recorded.recycle_at if restart else empty,
+        instants,
+    )
+    timeline = Timeline(days, rows)
+    facts = _Facts(prepared, timeline)
+    engagement, last_rule_points = _engagement(prepared, timeline, recorded, instants)
+    chosen = versions.at(size, instants)
+    steps = len(days)
+    shape = (size, steps)
+    out_fit, out_score = np.zeros(shape, np.int64), np.zeros(shape, np.int64)
+    tier, grade = np.full(shape, -1, np.int16), np.full(shape, -1, np.int16)
+    stage, scored = np.full(shape, -1, np.int16), np.zeros(shape, np.bool_)
+    current = recorded.start.copy()
+    moves = np.searchsorted(instants, recorded.at, "left")  # the step each move precedes
+    entry_lead: list[Ints] = []
+    entry_step: list[Ints] = []
+    entry_stage: list[Ints] = []
+
+    def enter(lead: Ints, low: Ints, high: Ints, step: int) -> None:
+        for index in range(1, len(plan.stages)):
+            passed = lead[(low < index) & (index <= high)]
+            entry_lead.append(passed)
+            entry_step.append(np.full(len(passed), step, np.int64))
+            entry_stage.append(np.full(len(passed), index, np.int64))
+
+    everyone = np.arange(size, dtype=np.int64)
+    for step in range(steps):
+        if step > 0:  # CRM stages and recycles recorded since the last step, in order
+            inside = np.flatnonzero((moves == step) & (recorded.at > instants[0]))
+            before = current.copy()
+            current[recorded.lead[inside]] = recorded.stage[inside]
+            enter(everyone, before, current, step)
+        version = chosen[:, step]
+        exists = version >= 0
+        at = np.maximum(version, 0)
+        applies = exists.copy()
+        for predicate in plan.applies_to:
+            applies &= versions.verdicts[id(predicate)][at]
+        now = engagement[:, step]
+        accounts = None
+        if plan.uses_accounts:
+            ids = versions.account_ids.take(pa.array(at))
+            count = _StepFacts(facts, step).count
+            accounts = Accounts(plan, ids, account_codes(ids), count, applies, now)
+
+        attribute = _attributes(versions, at, accounts)
+
+        fit = np.zeros(size, np.int64)
+        for rule in plan.fit:
+            holds = np.ones(size, np.bool_)
+            for predicate in rule.when:
+                holds &= attribute(predicate)
+            fit += np.where(holds, rule.points, 0)
+        total = fit + now
+        if plan.clip is not None:
+            total = np.clip(total, plan.clip[0], plan.clip[1])
+        values = {"score": total, "fit": fit, "engagement": now}
+        if plan.stages:
+            moved, _ = Stages(plan, _StepFacts(facts, step), values, attribute).next(current)
+            moved = np.where(applies, moved, current)
+            if step > 0:
+                enter(everyone, current, moved, step)
+            current = moved
+            stage[:, step] = current
+        scored[:, step] = applies
+        out_fit[:, step], out_score[:, step] = fit, total
+        tier[:, step] = band_indexes(total, plan.tiers)
+        grade[:, step] = band_indexes(fit, plan.grades)
+        if progress is not None:
+            progress(step + 1, steps)
+    return Replay(
+        plan=plan,
+        lead_ids=prepared.lead_ids,
+        instants=instants,
+        scored=scored,
+        fit=out_fit,
+        engagement=engagement,
+        score=out_score,
+        tier=tier,
+        grade=grade,
+        stage=stage,
+        entries=(
+            np.concatenate([empty, *entry_lead]),
+            np.concatenate([empty, *entry_step]),
+            np.concatenate([empty, *entry_stage]),
+        ),
+        last_rule_points=last_rule_points,
+    )
+
+
+def _engagement(
+    prepared: Prepared, timeline: Timeline, recorded: Recorded, instants: Ints
+) -> tuple[Ints, dict[str, Ints]]:
+    """Engagement per (lead x step) and each rule's capped points at the last step.
+
+    Rules come from the timeline's tables; a rule with too many distinct day sums, and every
+    group with a daily cap (its rules' days are summed and capped together), are scored step
+    by step with the batch engine's own ``ScoringRun``."""
+    plan, rows = prepared.plan, timeline.rows
+    terms: dict[int | None, Ints] = {}
+    last: dict[str, Ints] = {}
+    stepwise = _Stepwise(prepared, recorded, instants)
+    capped_groups = {i for i, group in enumerate(plan.groups) if group.daily_cap is not None}
+    for rule in plan.rules:
+        if rule.group in capped_groups:
+            continue
+        raw = timeline.rule_points(prepared.matched[rule.matcher], rule)
+        if raw is None:
+            value = clamp(stepwise.run(_rule_part(rule)), rule.cap)
+        else:
+            value = clamp(rows.per_lead(raw), rule.cap)
+        last[rule.name] = value[:, -1]
+        terms[rule.group] = terms[rule.group] + value if rule.group in terms else value
+    for index in sorted(capped_groups):
+        if any(rule.group == index for rule in plan.rules):
+            terms[index] = stepwise.run(_group_part(index))
+    total = np.zeros((prepared.size, len(instants)), np.int64)
+    for group, value in terms.items():
+        total += value if group is None else clamp(value, plan.groups[group].cap)
+    return clamp(total, plan.engagement_cap), last
+
+
+def _rule_part(rule: RuleStep) -> Callable[[ScoringRun], Ints]:
+    def part(run: ScoringRun) -> Ints:
+        return run.rule_points(rule)
+
+    return part
+
+
+def _group_part(group: int) -> Callable[[ScoringRun], Ints]:
+    def part(run: ScoringRun) -> Ints:
+        return run.group_points(group)
+
+    return part
+
+
+class _Stepwise:
+    """The batch engine's scoring run at each step, for what the timeline has no table for."""
+
+    def __init__(self, prepared: Prepared, recorded: Recorded, instants: Ints) -> None:
+        self.prepared, self.instants = prepared, instants
+        self.recycled: list[Ints | None] = []
+        restart = prepared.plan.restart_engagement and len(recorded.recycle_lead) > 0
+        for instant in instants:
+            if not restart:
+                self.recycled.append(None)
+                continue
+            latest = np.full(prepared.size, np.iinfo(np.int64).min, np.int64)
+            up_to = recorded.recycle_at <= instant
+            np.maximum.at(latest, recorded.recycle_lead[up_to], recorded.recycle_at[up_to])
+            self.recycled.append(latest)
+
+    def run(self, part: Callable[[ScoringRun], Ints]) -> Ints:
+        out = np.zeros((self.prepared.size, len(self.instants)), np.int64)
+        for step, instant in enumerate(self.instants):
+            cycle = Lifecycle(self.prepared.plan, self.prepared, None)
+            cycle.recycled_at = self.recycled[step]
+            out[:, step] = part(ScoringRun(self.prepared, int(instant), cycle))
+        return out
