@@ -156,16 +156,16 @@ def _check(scoring_model: ScoringModel, history: Any) -> None:
         for lead_id in ids:
             i = index[lead_id]
             want = expected.get(lead_id)
-            assert bool(result.scored[i, step]) == (want is not None), (lead_id, step)
+            assert bool(result.scored[step, i]) == (want is not None), (lead_id, step)
             if want is None:
                 continue
-            tier = plan.tiers[result.tier[i, step]][0] if result.tier[i, step] >= 0 else None
-            grade = plan.grades[result.grade[i, step]][0] if result.grade[i, step] >= 0 else None
-            stage = names[result.stage[i, step]] if result.stage[i, step] >= 0 else None
+            tier = plan.tiers[result.tier[step, i]][0] if result.tier[step, i] >= 0 else None
+            grade = plan.grades[result.grade[step, i]][0] if result.grade[step, i] >= 0 else None
+            stage = names[result.stage[step, i]] if result.stage[step, i] >= 0 else None
             got = (
-                int(result.fit[i, step]),
-                int(result.engagement[i, step]),
-                int(result.score[i, step]),
+                int(result.fit[step, i]),
+                int(result.engagement[step, i]),
+                int(result.score[step, i]),
                 tier,
                 grade,
                 stage,

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
 from leadscore.engines import semantics as s
-from leadscore.engines.arrays import band_indexes, clamp
+from leadscore.engines.arrays import band_indexes
 from leadscore.engines.batch_stages import Stages
 from leadscore.engines.plan import Plan, RuleStep
 from leadscore.engines.prepared import Bools, Ints, Prepared, Series
@@ -41,13 +42,13 @@ class Versions:
     account_ids: pa.StringArray
     verdicts: dict[int, Bools]
 
-    def at(self, size: int, instants: Ints) -> Ints:
-        """Per (lead x step), the version in effect (-1: the lead did not exist yet)."""
-        chosen = np.full((size, len(instants)), -1, np.int64)
+    def at(self, size: int, instants: Ints) -> npt.NDArray[np.int32]:
+        """Per (step x lead), the version in effect (-1: the lead did not exist yet)."""
+        chosen = np.full((len(instants), size), -1, np.int32)
         first = np.searchsorted(instants, self.valid_from, "left")
         inside = first < len(instants)
-        chosen[self.lead[inside], first[inside]] = np.flatnonzero(inside)  # the latest wins
-        np.maximum.accumulate(chosen, axis=1, out=chosen)
+        chosen[first[inside], self.lead[inside]] = np.flatnonzero(inside)  # the latest wins
+        np.maximum.accumulate(chosen, axis=0, out=chosen)
         return chosen
 
 
@@ -68,9 +69,9 @@ class Recorded:
 
 @dataclass(frozen=True, slots=True)
 class Replay:
-    """A model's results at each step: (lead x step) matrices, and the stage entries.
+    """A model's results at each step: (step x lead) matrices, and the stage entries.
 
-    ``scored[i, k]``: lead ``i`` had a result at step ``k`` (it existed and the model applied);
+    ``scored[k, i]``: lead ``i`` had a result at step ``k`` (it existed and the model applied);
     elsewhere the other matrices hold what the lead had last (stage) or nothing meaningful.
     ``tier``, ``grade`` and ``stage`` are indexes into the plan's names (-1: none).
     ``entries`` lists (lead, step, stage index) each time a lead entered a stage, the model's
@@ -117,19 +118,22 @@ class _StepFacts:
         return self.source.size
 
     def count(self, matcher: int | None, within: int | None) -> Ints:
-        return self.source.count(matcher, within)[:, self.step]
+        column: Ints = self.source.count(matcher, within)[self.step]
+        return column
 
     def days_since(self, matcher: int | None) -> Ints:
-        return self.source.days_since(matcher)[:, self.step]
+        column: Ints = self.source.days_since(matcher)[self.step]
+        return column
 
 
 class _Facts:
-    """Event counts and days since, per (lead x step), made on first use."""
+    """Event counts and days since, per (step x lead), made on first use."""
 
     def __init__(self, prepared: Prepared, timeline: Timeline) -> None:
         self.prepared, self.timeline = prepared, timeline
         self.size = prepared.size
-        self._made: dict[tuple[str, int | None, int | None], Ints] = {}
+        # counts and days fit 32 bits: half the memory (values only ever compared)
+        self._made: dict[tuple[str, int | None, int | None], Any] = {}
 
     def series(self, matcher: int | None) -> tuple[Series, int]:
         if matcher is None:
@@ -141,17 +145,21 @@ class _Facts:
         if key not in self._made:
             series, number = self.series(matcher)
             rows = self.timeline.count(series, number, within)
-            self._made[key] = self.timeline.rows.per_lead(rows)
-        return self._made[key]
+            self._made[key] = self.timeline.rows.per_lead(rows).astype(np.int32)
+        made: Ints = self._made[key]
+        return made
 
     def days_since(self, matcher: int | None) -> Ints:
         key = ("days", matcher, None)
         if key not in self._made:
             series, number = self.series(matcher)
             latest = self.timeline.rows.per_lead(self.timeline.latest_day(series, number))
-            days = self.timeline.days[None, :] - latest
-            self._made[key] = np.where(latest == NONE_DAY, s.NEVER_DAYS, days)
-        return self._made[key]
+            none = latest == NONE_DAY
+            days = self.timeline.days[:, None].astype(np.int32) - np.where(none, 0, latest)
+            days[none] = s.NEVER_DAYS
+            self._made[key] = days
+        made: Ints = self._made[key]
+        return made
 
 
 def step_days(first_day: int, last_day: int, every: int) -> list[int]:
@@ -183,67 +191,54 @@ def replay(
     facts = _Facts(prepared, timeline)
     engagement, last_rule_points = _engagement(prepared, timeline, recorded, instants)
     chosen = versions.at(size, instants)
+    codes = account_codes(versions.account_ids) if plan.uses_accounts else empty
     steps = len(days)
-    shape = (size, steps)
+    shape = (steps, size)
     out_fit, out_score = np.zeros(shape, np.int64), np.zeros(shape, np.int64)
     tier, grade = np.full(shape, -1, np.int16), np.full(shape, -1, np.int16)
     stage, scored = np.full(shape, -1, np.int16), np.zeros(shape, np.bool_)
     current = recorded.start.copy()
     moves = np.searchsorted(instants, recorded.at, "left")  # the step each move precedes
-    entry_lead: list[Ints] = []
-    entry_step: list[Ints] = []
-    entry_stage: list[Ints] = []
-
-    def enter(lead: Ints, low: Ints, high: Ints, step: int) -> None:
-        for index in range(1, len(plan.stages)):
-            passed = lead[(low < index) & (index <= high)]
-            entry_lead.append(passed)
-            entry_step.append(np.full(len(passed), step, np.int64))
-            entry_stage.append(np.full(len(passed), index, np.int64))
-
-    everyone = np.arange(size, dtype=np.int64)
+    entries = _Entries(len(plan.stages))
     for step in range(steps):
         if step > 0:  # CRM stages and recycles recorded since the last step, in order
-            inside = np.flatnonzero((moves == step) & (recorded.at > instants[0]))
+            inside = np.flatnonzero(moves == step)
             before = current.copy()
             current[recorded.lead[inside]] = recorded.stage[inside]
-            enter(everyone, before, current, step)
-        version = chosen[:, step]
-        exists = version >= 0
-        at = np.maximum(version, 0)
-        applies = exists.copy()
+            entries.add(before, current, step)
+        at = chosen[step]
+        applies = at >= 0
+        at = np.maximum(at, 0)
         for predicate in plan.applies_to:
             applies &= versions.verdicts[id(predicate)][at]
-        now = engagement[:, step]
+        now = engagement[step]
         accounts = None
         if plan.uses_accounts:
             ids = versions.account_ids.take(pa.array(at))
             count = _StepFacts(facts, step).count
-            accounts = Accounts(plan, ids, account_codes(ids), count, applies, now)
-
+            accounts = Accounts(plan, ids, codes[at], count, applies, now)
         attribute = _attributes(versions, at, accounts)
-
-        fit = np.zeros(size, np.int64)
+        fit = out_fit[step]
         for rule in plan.fit:
             holds = np.ones(size, np.bool_)
             for predicate in rule.when:
                 holds &= attribute(predicate)
             fit += np.where(holds, rule.points, 0)
-        total = fit + now
+        total = out_score[step]
+        np.add(fit, now, out=total)
         if plan.clip is not None:
-            total = np.clip(total, plan.clip[0], plan.clip[1])
+            np.clip(total, plan.clip[0], plan.clip[1], out=total)
         values = {"score": total, "fit": fit, "engagement": now}
         if plan.stages:
             moved, _ = Stages(plan, _StepFacts(facts, step), values, attribute).next(current)
             moved = np.where(applies, moved, current)
             if step > 0:
-                enter(everyone, current, moved, step)
+                entries.add(current, moved, step)
             current = moved
-            stage[:, step] = current
-        scored[:, step] = applies
-        out_fit[:, step], out_score[:, step] = fit, total
-        tier[:, step] = band_indexes(total, plan.tiers)
-        grade[:, step] = band_indexes(fit, plan.grades)
+            stage[step] = current
+        scored[step] = applies
+        tier[step] = band_indexes(total, plan.tiers)
+        grade[step] = band_indexes(fit, plan.grades)
         if progress is not None:
             progress(step + 1, steps)
     return Replay(
@@ -257,45 +252,84 @@ def replay(
         tier=tier,
         grade=grade,
         stage=stage,
-        entries=(
-            np.concatenate([empty, *entry_lead]),
-            np.concatenate([empty, *entry_step]),
-            np.concatenate([empty, *entry_stage]),
-        ),
+        entries=entries.arrays(),
         last_rule_points=last_rule_points,
     )
+
+
+class _Entries:
+    """Each time a lead entered a stage: moving from ``low`` to ``high`` passes through
+    every stage above ``low`` up to ``high`` (``semantics.stage_steps``)."""
+
+    def __init__(self, stages: int) -> None:
+        self.stages = stages
+        self.found: list[tuple[Ints, Ints, Ints]] = []
+
+    def add(self, low: Ints, high: Ints, step: int) -> None:
+        moved = np.flatnonzero(high > low)
+        if len(moved) == 0:
+            return
+        for index in range(1, self.stages):
+            passed = moved[(low[moved] < index) & (index <= high[moved])]
+            steps = np.full(len(passed), step, np.int64)
+            self.found.append((passed, steps, np.full(len(passed), index, np.int64)))
+
+    def arrays(self) -> tuple[Ints, Ints, Ints]:
+        empty = np.zeros(0, np.int64)
+        lead, step, stage = zip(*self.found, strict=True) if self.found else ((), (), ())
+        return (
+            np.concatenate([empty, *lead]),
+            np.concatenate([empty, *step]),
+            np.concatenate([empty, *stage]),
+        )
 
 
 def _engagement(
     prepared: Prepared, timeline: Timeline, recorded: Recorded, instants: Ints
 ) -> tuple[Ints, dict[str, Ints]]:
-    """Engagement per (lead x step) and each rule's capped points at the last step.
+    """Engagement per (step x lead) and each rule's capped points at the last step.
 
     Rules come from the timeline's tables; a rule with too many distinct day sums, and every
     group with a daily cap (its rules' days are summed and capped together), are scored step
-    by step with the batch engine's own ``ScoringRun``."""
+    by step with the batch engine's own ``ScoringRun``. One group at a time is held, summed
+    in place: a year of 100,000 leads is 290 MB a matrix."""
     plan, rows = prepared.plan, timeline.rows
-    terms: dict[int | None, Ints] = {}
     last: dict[str, Ints] = {}
     stepwise = _Stepwise(prepared, recorded, instants)
-    capped_groups = {i for i, group in enumerate(plan.groups) if group.daily_cap is not None}
-    for rule in plan.rules:
-        if rule.group in capped_groups:
+    total = np.zeros((len(instants), prepared.size), np.int64)
+    groups: list[int | None] = [None, *range(len(plan.groups))]
+    for group in groups:
+        members = [rule for rule in plan.rules if rule.group == group]
+        if not members:
             continue
-        raw = timeline.rule_points(prepared.matched[rule.matcher], rule)
-        if raw is None:
-            value = clamp(stepwise.run(_rule_part(rule)), rule.cap)
+        if group is not None and plan.groups[group].daily_cap is not None:
+            summed = stepwise.run(_group_part(group))
         else:
-            value = clamp(rows.per_lead(raw), rule.cap)
-        last[rule.name] = value[:, -1]
-        terms[rule.group] = terms[rule.group] + value if rule.group in terms else value
-    for index in sorted(capped_groups):
-        if any(rule.group == index for rule in plan.rules):
-            terms[index] = stepwise.run(_group_part(index))
-    total = np.zeros((prepared.size, len(instants)), np.int64)
-    for group, value in terms.items():
-        total += value if group is None else clamp(value, plan.groups[group].cap)
-    return clamp(total, plan.engagement_cap), last
+            summed = None
+            for rule in members:
+                raw = timeline.rule_points(prepared.matched[rule.matcher], rule)
+                value = stepwise.run(_rule_part(rule)) if raw is None else rows.per_lead(raw)
+                del raw
+                _clamp(value, rule.cap)
+                last[rule.name] = value[-1].copy()
+                if group is None:
+                    total += value
+                elif summed is None:
+                    summed = value
+                else:
+                    summed += value
+                del value
+        if group is not None and summed is not None:
+            total += _clamp(summed, plan.groups[group].cap)
+        del summed
+    return _clamp(total, plan.engagement_cap), last
+
+
+def _clamp(values: Ints, cap: int | None) -> Ints:
+    """``arrays.clamp`` in place (the matrices are large)."""
+    if cap is not None:
+        np.clip(values, -cap, cap, out=values)
+    return values
 
 
 def _rule_part(rule: RuleStep) -> Callable[[ScoringRun], Ints]:
@@ -329,9 +363,9 @@ class _Stepwise:
             self.recycled.append(latest)
 
     def run(self, part: Callable[[ScoringRun], Ints]) -> Ints:
-        out = np.zeros((self.prepared.size, len(self.instants)), np.int64)
+        out = np.zeros((len(self.instants), self.prepared.size), np.int64)
         for step, instant in enumerate(self.instants):
             cycle = Lifecycle(self.prepared.plan, self.prepared, None)
             cycle.recycled_at = self.recycled[step]
-            out[:, step] = part(ScoringRun(self.prepared, int(instant), cycle))
+            out[step] = part(ScoringRun(self.prepared, int(instant), cycle))
         return out

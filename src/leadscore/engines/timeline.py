@@ -17,8 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import scipy.sparse as sparse
 
 from leadscore.engines import semantics as s
@@ -27,7 +29,8 @@ from leadscore.engines.plan import RuleStep
 from leadscore.engines.prepared import Ints, Series
 from leadscore.spec.decay import Decay, HalfLife, Linear, NoDecay, Steps
 
-NONE_DAY = np.iinfo(np.int64).min
+NONE_DAY = np.iinfo(np.int32).min
+Days = npt.NDArray[np.int32]
 #: A rule whose days sum to more distinct values than this is scored step by step instead of
 #: one table per value (each table costs a pass over the days).
 MAX_VALUE_TABLES = 48
@@ -44,8 +47,9 @@ def end_of_day(day: int) -> int:
 @dataclass(frozen=True, slots=True)
 class Rows:
     """The rows facts are computed on: one per lead, and one per recycle holding only the
-    events after it (engagement restarts there). ``at[lead, k]`` is the row step ``k`` reads;
-    None when nothing was recycled (every lead reads its own row)."""
+    events after it (engagement restarts there). ``at[k, lead]`` is the row step ``k`` reads;
+    None when nothing was recycled (every lead reads its own row). Matrices here are
+    (step x row), so that one step's values lie together."""
 
     size: int  # leads
     recycle_lead: Ints  # per recycle row, its lead (sorted by lead, then instant)
@@ -70,12 +74,11 @@ class Rows:
                 stamps.append(after)
         return np.concatenate(rows), np.concatenate(stamps)
 
-    def per_lead(self, values: Ints) -> Ints:
-        """A (row x step) matrix read per (lead x step)."""
+    def per_lead(self, values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+        """A (step x row) matrix read per (step x lead)."""
         if self.at is None:
             return values
-        gathered: Ints = np.take_along_axis(values, self.at, axis=0)
-        return gathered
+        return np.take_along_axis(values, self.at, axis=1)
 
 
 def recycle_rows(size: int, lead: Ints, at: Ints, instants: Ints) -> Rows:
@@ -84,12 +87,12 @@ def recycle_rows(size: int, lead: Ints, at: Ints, instants: Ints) -> Rows:
         return Rows(size, lead, at, None)
     order = np.lexsort((at, lead))
     lead, at = lead[order], at[order]
-    row_at = np.tile(np.arange(size, dtype=np.int64)[:, None], (1, len(instants)))
+    row_at = np.tile(np.arange(size, dtype=np.int64)[None, :], (len(instants), 1))
     first = np.searchsorted(instants, at, "left")  # the first step at or after the recycle
     inside = first < len(instants)
     # in (lead, instant) order, so a later recycle landing on the same step overwrites
-    row_at[lead[inside], first[inside]] = size + np.flatnonzero(inside)
-    np.maximum.accumulate(row_at, axis=1, out=row_at)  # recycle rows number past leads
+    row_at[first[inside], lead[inside]] = size + np.flatnonzero(inside)
+    np.maximum.accumulate(row_at, axis=0, out=row_at)  # recycle rows number past leads
     return Rows(size, lead, at, row_at)
 
 
@@ -112,7 +115,7 @@ def constant_from(decay: Decay | None) -> int:
 
 
 class Timeline:
-    """Per (lead x step) matrices of one model's event facts, for steps at ``days``' ends."""
+    """Per (step x row) matrices of one model's event facts, for steps at ``days``' ends."""
 
     def __init__(self, days: Sequence[int], rows: Rows) -> None:
         self.days = np.asarray(days, np.int64)
@@ -135,7 +138,7 @@ class Timeline:
     def convolve(
         self, row: Ints, day: Ints, weight: Ints, kernel: Callable[[Ints], Ints], settles: int
     ) -> Ints:
-        """``sum over entries of weight x kernel(step day - day)`` per (row x step), for the
+        """``sum over entries of weight x kernel(step day - day)`` per (step x row), for the
         entries on or before each step. ``kernel`` gives milli-points per age and is constant
         from age ``settles`` on, so older days are folded together."""
         floor = int(self.days[0]) - settles
@@ -146,23 +149,23 @@ class Timeline:
         )
         ages = self.days[None, :] - (floor + np.arange(width, dtype=np.int64))[:, None]
         table = np.where(ages >= 0, kernel(np.maximum(ages, 0)), 0).astype(np.int64)
-        product: Ints = np.asarray(matrix @ table, dtype=np.int64)
+        product: Ints = np.ascontiguousarray(np.asarray(matrix @ table, dtype=np.int64).T)
         return product
 
-    def latest_day(self, series: Series, matcher: int, within: int | None = None) -> Ints:
-        """Per (row x step), the latest day with an event up to the step (``NONE_DAY``: none,
+    def latest_day(self, series: Series, matcher: int, within: int | None = None) -> Days:
+        """Per (step x row), the latest day with an event up to the step (``NONE_DAY``: none,
         or none within the last ``within`` days)."""
         row, day, _ = self.day_counts(series, matcher)
         step = np.searchsorted(self.days, day, "left")
-        latest = np.full((self.rows.count, len(self.days)), NONE_DAY, np.int64)
-        latest[row, step] = day  # sorted by (row, day): the latest day of a step wins
-        np.maximum.accumulate(latest, axis=1, out=latest)
+        latest = np.full((len(self.days), self.rows.count), NONE_DAY, np.int32)
+        latest[step, row] = day  # sorted by (row, day): the latest day of a step wins
+        np.maximum.accumulate(latest, axis=0, out=latest)
         if within is not None:
-            latest[self.days[None, :] - latest > within] = NONE_DAY
+            latest[self.days[:, None] - latest > within] = NONE_DAY
         return latest
 
     def count(self, series: Series, matcher: int, within: int | None) -> Ints:
-        """Events per (row x step), all or within the last ``within`` days."""
+        """Events per (step x row), all or within the last ``within`` days."""
         row, day, counts = self.day_counts(series, matcher)
 
         def inside(ages: Ints) -> Ints:
@@ -171,7 +174,7 @@ class Timeline:
         return self.convolve(row, day, counts, inside, 0 if within is None else within + 1)
 
     def rule_points(self, series: Series, rule: RuleStep) -> Ints | None:
-        """One rule's decayed milli-points per (row x step), before its cap; None when its
+        """One rule's decayed milli-points per (step x row), before its cap; None when its
         days take too many distinct values for tables (score it step by step instead)."""
         row, day, counts = self.day_counts(series, rule.matcher)
         settles = constant_from(rule.decay)
@@ -188,19 +191,24 @@ class Timeline:
 
             return points
 
-        if rule.once:
+        if rule.once:  # the latest day's points, by its age (all alike from ``settles`` on)
             latest = self.latest_day(series, rule.matcher, rule.within_days)
             one = s.day_points(1, rule.points, rule.daily_cap, rule.repeat_ppm)
-            seen = latest != NONE_DAY
-            ages = np.where(seen, self.days[None, :] - latest, 0)
-            return np.where(seen, table(one)(ages), 0)
+            none = latest == NONE_DAY
+            ages = self.days[:, None].astype(np.int32) - np.where(none, 0, latest)
+            np.minimum(ages, settles, out=ages)
+            ages[none] = settles + 1
+            by_age = table(one)(np.arange(settles + 2, dtype=np.int64))
+            by_age[settles + 1] = 0  # no event: no points
+            once: Ints = by_age[ages]
+            return once
         if not rule.by_day:
             return self.convolve(row, day, counts, table(rule.points), settles)
         values = clamp(day_sums(counts, rule.points, rule.repeat_ppm), rule.daily_cap)
         distinct = np.unique(values)
         if len(distinct) > MAX_VALUE_TABLES:
             return None
-        total = np.zeros((self.rows.count, len(self.days)), np.int64)
+        total = np.zeros((len(self.days), self.rows.count), np.int64)
         for value in distinct:
             chosen = values == value
             ones = np.ones(int(chosen.sum()), np.int64)
