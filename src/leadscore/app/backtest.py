@@ -9,12 +9,22 @@ numbers people compare.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from leadscore.app.backtest_metrics import (
+    Difference,
+    ModelResult,
+    differences,
+    first_conversions,
+    measure,
+)
+from leadscore.app.people import people
 from leadscore.app.prepared_batches import PreparedBatches
 from leadscore.engines.plan import Plan, compile_plan
 from leadscore.engines.prepared import Prepared
@@ -24,6 +34,7 @@ from leadscore.engines.semantics import day_of
 from leadscore.engines.timeline import end_of_day
 from leadscore.errors import InputError
 from leadscore.spec.model import ScoringModel
+from leadscore.store.outcomes import outcomes_arrow
 from leadscore.store.store import Store
 
 #: A backtest scores at the end of each step day; this many steps at most (ten years of days).
@@ -121,4 +132,62 @@ def recorded_history(
         stage=targets[later] if len(targets) else lead[later],
         recycle_lead=lead[recycle],
         recycle_at=at[recycle],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Backtest:
+    """A backtest's numbers: each model's, and the leads the first model treats differently
+    from each of the others at the last step (``differences[label]``), with who they are."""
+
+    start: int
+    end: int
+    step_days: int
+    horizon_days: int
+    labels: list[str]
+    results: list[ModelResult]
+    differences: dict[str, list[Difference]]
+    people: dict[str, dict[str, Any]]
+
+
+def run_backtest(
+    store: Store,
+    models: Sequence[tuple[str, ScoringModel]],
+    start: int,
+    end: int,
+    *,
+    every_days: int = 1,
+    horizon_days: int = 90,
+    stage: str | None = None,
+    differences_limit: int | None = 50,
+    cache: Path | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Backtest:
+    """Replay ``models`` (label, model; the candidate first) from ``start`` to ``end`` and
+    measure each (``backtest_metrics.measure``); conversions are read from the outcomes."""
+    if horizon_days < 1:
+        raise InputError("the horizon must be at least one day (30d, 90d)")
+    days = backtest_days(start, end, every_days)
+    outcomes = outcomes_arrow(store)
+    results: list[ModelResult] = []
+    found: dict[str, list[Difference]] = {}
+    first: Replay | None = None
+    runs = replay_models(store, [m for _, m in models], days, cache=cache, progress=progress)
+    for (label, _), replayed in zip(models, runs, strict=True):
+        converted_at = first_conversions(outcomes, replayed.lead_ids)
+        results.append(measure(replayed, converted_at, horizon_days, stage))
+        if first is None:
+            first = replayed
+        else:
+            found[label] = differences(first, replayed, differences_limit)
+    ids = sorted({d.lead_id for listed in found.values() for d in listed})
+    return Backtest(
+        start=int(first.instants[0]) if first else start,
+        end=int(first.instants[-1]) if first else end,
+        step_days=every_days,
+        horizon_days=horizon_days,
+        labels=[label for label, _ in models],
+        results=results,
+        differences=found,
+        people=people(store, ids),
     )

@@ -157,3 +157,33 @@ def _write(path: Path, text: str) -> None:
     partial = path.with_name(f".{path.name}.partial")
     partial.write_text(text, encoding="utf-8")
     os.replace(partial, path)
+
+
+def model_by_reference(project: Project, reference: str) -> tuple[str, ScoringModel]:
+    """A model named as people name it on the command line, with a label for output: a model
+    file's path (``candidate.yaml``), a model in use by name (``brief``), or a kept version
+    (``brief@3``, ``brief v3``, ``brief:v3``)."""
+    path = Path(reference)
+    if path.suffix in (".yaml", ".yml") or path.is_file():
+        if not path.is_file():
+            raise NotFoundError(f"{reference}: no such model file")
+        scoring_model = load_model(path)
+        return f"{path.name} ({scoring_model.name})", scoring_model
+    found = re.fullmatch(r"\s*([A-Za-z0-9_.-]+)\s*(?:[@: ]\s*v?(\d+))?\s*", reference)
+    if found is None:
+        raise NotFoundError(
+            f"{reference!r} is neither a model file nor a model name (NAME, NAME@VERSION)"
+        )
+    name, number = found.group(1), found.group(2)
+    kept = versions(project, name)
+    chosen = next(
+        (v for v in kept if (v.active if number is None else v.version == int(number))), None
+    )
+    if chosen is None:
+        what = "no version in use" if number is None else f"no version {number}"
+        raise NotFoundError(
+            f"model {name!r} has {what}; versions: "
+            + ", ".join(f"v{v.version}{' (in use)' if v.active else ''}" for v in kept)
+        )
+    label = f"{name} v{chosen.version}" + (" (in use)" if chosen.active else "")
+    return label, load_model(chosen.path)

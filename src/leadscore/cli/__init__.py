@@ -59,6 +59,7 @@ from leadscore.cli import (  # noqa: E402  (the commands)
     data,
     explain,
     export,
+    lab,
     models,
     predictive,
     project,
@@ -76,6 +77,7 @@ app.command("score")(scoring.score)
 app.command("explain")(explain.explain)
 app.command("recycle")(scoring.recycle)
 app.command("rescore")(scoring.rescore)
+app.command("backtest")(lab.backtest)
 app.command("accounts")(accounts.accounts)
 app.command("serve")(service.serve)
 app.add_typer(service.keys_app, name="keys")

@@ -38,16 +38,17 @@ def progress() -> Progress:
     )
 
 
-def parse_as_of(text: str | None) -> int:
-    """``--as-of``: a date means the end of that UTC day; a time needs a UTC offset."""
+def parse_as_of(text: str | None, option: str = "--as-of") -> int:
+    """``--as-of`` (or another instant option): a date means the end of that UTC day; a time
+    needs a UTC offset."""
     if text is None:
         return int(datetime.now(UTC).timestamp() * 1_000_000)
     try:
         day = datetime.strptime(text.strip(), "%Y-%m-%d").date()
     except ValueError:
         try:
-            return parse_timestamp(text, "--as-of")
+            return parse_timestamp(text, option)
         except MessageError as exc:
-            raise InputError(f"--as-of: {exc.reason}") from None
+            raise InputError(f"{option}: {exc.reason}") from None
     end = datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
     return int(end.timestamp()) * 1_000_000 - 1

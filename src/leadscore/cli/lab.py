@@ -1,0 +1,214 @@
+"""``leadscore backtest``: what a model would have done over the stored history, beside the
+model in use, before it goes live."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, TaskID
+from rich.table import Table
+
+from leadscore._types import format_as_of
+from leadscore.app.backtest import Backtest, run_backtest
+from leadscore.app.backtest_metrics import ModelResult
+from leadscore.app.model_versions import model_by_reference
+from leadscore.app.people import label as person_label
+from leadscore.app.project import Project
+from leadscore.cli.console import err, out, parse_as_of
+from leadscore.engines.semantics import DAY_US
+from leadscore.errors import InputError
+
+DEFAULT_DAYS = 90
+
+
+def parse_days(text: str, option: str) -> int:
+    """A whole number of days: ``1d``, ``7d``, ``1w``, ``90`` (days)."""
+    found = re.fullmatch(r"\s*(\d{1,5})\s*([dw]?)\s*", text.lower())
+    if found is None:
+        raise InputError(f"{option}: {text!r} is not a number of days or weeks (1d, 7d, 1w)")
+    return int(found.group(1)) * (7 if found.group(2) == "w" else 1)
+
+
+def _percent(part: int, whole: int) -> str:
+    return f"{part / whole:.0%} ({part:,} of {whole:,})" if whole else "no data"
+
+
+def _days(value: float | None) -> str:
+    return "none" if value is None else f"{value:.0f} days"
+
+
+def backtest(
+    candidate: Annotated[
+        str,
+        typer.Argument(help="The model to try: a model file, or NAME@VERSION of a kept version."),
+    ],
+    against: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--against",
+            help="A model to compare with (file, NAME in use, NAME@VERSION); repeat for more. "
+            "Default: the model in use with the candidate's name, if any.",
+        ),
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--from", help=f"First day (2026-01-31). Default: {DEFAULT_DAYS} days before --to."
+        ),
+    ] = None,
+    until: Annotated[str | None, typer.Option("--to", help="Last day. Default: today.")] = None,
+    step: Annotated[str, typer.Option("--step", help="Days between steps: 1d, 7d, 1w.")] = "1d",
+    horizon: Annotated[
+        str,
+        typer.Option("--horizon", help="A hand-over counts as converted within this: 90d."),
+    ] = "90d",
+    stage: Annotated[
+        str | None,
+        typer.Option("--stage", help="The hand-over stage. Default: each model's second."),
+    ] = None,
+    diff: Annotated[
+        bool, typer.Option("--diff", help="List the leads the models treat differently.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the numbers as JSON.")] = False,
+) -> None:
+    """Replay models over the stored history, point in time, a step at a time: events up to
+    each step, attributes as they were, CRM stages and recycles as recorded, stages moved
+    forward (and withdrawn) step by step. Reports hand-overs and SQLs a week, how many
+    hand-overs converted (precision), how many conversions were handed over first (recall),
+    days to the next stage and to the sale, conversion by tier and the tier mix."""
+    project = Project.find(Path.cwd())
+    end = parse_as_of(until, "--to")
+    start = parse_as_of(since, "--from") if since else end - DEFAULT_DAYS * DAY_US
+    every, horizon_days = parse_days(step, "--step"), parse_days(horizon, "--horizon")
+    models = [model_by_reference(project, candidate)]
+    if against:
+        models += [model_by_reference(project, reference) for reference in against]
+    else:
+        name = models[0][1].name
+        in_use = [m for m in project.models() if m.name == name]
+        models += [(f"{name} (in use)", m) for m in in_use]
+    with project.store() as store, Progress(console=err, transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def heard(model: str, done: int, total: int) -> None:
+            if model not in tasks:
+                tasks[model] = bar.add_task(f"Replaying {model}", total=total)
+            bar.update(tasks[model], completed=done)
+
+        found = run_backtest(
+            store,
+            models,
+            start,
+            end,
+            every_days=every,
+            horizon_days=horizon_days,
+            stage=stage,
+            cache=project.prepared_cache,
+            progress=heard,
+        )
+    if as_json:
+        out.print_json(json.dumps(_as_json(found)))
+        return
+    _print(found, diff)
+
+
+def _as_json(found: Backtest) -> dict[str, object]:
+    document = asdict(found)
+    document["start"], document["end"] = format_as_of(found.start), format_as_of(found.end)
+    for result, numbers in zip(found.results, document["results"], strict=True):
+        numbers["precision"], numbers["recall"] = result.precision, result.recall
+        numbers["label"] = found.labels[found.results.index(result)]
+    return document
+
+
+def _print(found: Backtest, diff: bool) -> None:
+    steps = "daily" if found.step_days == 1 else f"every {found.step_days} days"
+    out.print(
+        f"Backtest from {format_as_of(found.start)} to {format_as_of(found.end)}, {steps}; "
+        f"a hand-over counts as converted within {found.horizon_days} days.",
+        markup=False,
+    )
+    table = Table("", *found.labels, title="What each model would have done")
+    results = found.results
+    weeks = max(len(results[0].weeks), 1)
+
+    def row(name: str, value: Callable[[ModelResult], str]) -> None:
+        table.add_row(name, *[value(r) for r in results])
+
+    row("hand-over stage", lambda r: r.handover or "(no stages)")
+    row("handed over (leads)", lambda r: f"{r.handed_over:,}")
+    row("  a week", lambda r: f"{r.handed_over / weeks:.1f}")
+    row("converted after (precision)", lambda r: _percent(r.handed_over_converted, r.handed_over))
+    row("conversions handed over first (recall)", lambda r: _percent(
+        r.conversions_handed_over, r.conversions))  # fmt: skip
+    row("days to the next stage (median)", lambda r: _days(r.days_to_next))
+    row("days to the sale (median)", lambda r: _days(r.days_to_conversion))
+    for index, tier in enumerate(r.tier for r in results[0].tier_rates):
+        row(f"converted from {tier}", lambda r, i=index: _tier(r, i))
+    out.print(table)
+    censored = max(r.censored for r in results)
+    if censored:
+        out.print(
+            f"{censored:,} hand-overs came less than {found.horizon_days} days before the end: "
+            "they had less time to convert.",
+            markup=False,
+        )
+    _print_weeks(found)
+    if diff:
+        _print_differences(found)
+    elif any(found.differences.values()):
+        count = sum(len(v) for v in found.differences.values())
+        out.print(f"{count:,} leads would be treated differently: --diff lists them.")
+
+
+def _tier(result: ModelResult, index: int) -> str:
+    if index >= len(result.tier_rates):
+        return ""
+    rate = result.tier_rates[index]
+    return _percent(rate.converted, rate.leads)
+
+
+def _print_weeks(found: Backtest) -> None:
+    """Entries a week into every stage past the first, per model."""
+    table = Table("week", title="Stage entries a week")
+    columns = []
+    for label, result in zip(found.labels, found.results, strict=True):
+        for stage in result.weeks[0].entered if result.weeks else {}:
+            table.add_column(f"{stage}\n{label}", justify="right")
+            columns.append((result, stage))
+    if not columns:
+        return
+    for index, week in enumerate(found.results[0].weeks):
+        table.add_row(week.start, *[str(r.weeks[index].entered[s]) for r, s in columns])
+    out.print(table)
+
+
+def _print_differences(found: Backtest) -> None:
+    first = found.labels[0]
+    for label, listed in found.differences.items():
+        table = Table(
+            "lead", "who", f"{first}", f"{label}", "why",
+            title=f"Leads treated differently at the end: {first} vs {label}",
+        )  # fmt: skip
+        for difference in listed:
+            table.add_row(
+                difference.lead_id,
+                person_label(found.people.get(difference.lead_id, {})),
+                _state(difference.first),
+                _state(difference.second),
+                difference.reason,
+            )
+        out.print(table)
+
+
+def _state(state: tuple[str | None, str | None, float | None]) -> str:
+    stage, tier, score = state
+    if score is None:
+        return "(not scored)"
+    return f"{stage or '-'} / {tier or '-'} / {score:g}"
