@@ -98,7 +98,10 @@ def per_day_loop(leads_path: Path, events_path: Path, sample: int) -> dict[str, 
     sampled = [d for k, d in enumerate(days) if k % sample == 0]
     again = replay(prepared, versions, recorded, sampled)  # type: ignore[arg-type]
     for column, k in enumerate(sorted(results)):
-        assert np.array_equal(again.score[:, column], results[k]["score"].to_numpy())
+        assert np.array_equal(again.score[column], results[k]["score"].to_numpy())
+        names = [stage.name for stage in again.plan.stages]
+        stages = [names[i] if i >= 0 else None for i in again.stage[column].tolist()]
+        assert stages == results[k]["stage"].to_pylist()
     return {"seconds": statistics.median(step_seconds) * len(days), "prepare": preparing}
 
 
