@@ -29,7 +29,7 @@ from leadscore.app.prepared_batches import PreparedBatches
 from leadscore.engines.plan import Plan, compile_plan
 from leadscore.engines.prepared import Prepared
 from leadscore.engines.registry import DEFAULT_ENGINE, get_preparing_engine
-from leadscore.engines.replay import Recorded, Replay, Versions, replay
+from leadscore.engines.replay import Recorded, Replay, Replayer, Versions
 from leadscore.engines.semantics import day_of
 from leadscore.engines.timeline import end_of_day
 from leadscore.errors import InputError
@@ -70,6 +70,20 @@ def replay_models(
     ``progress(model, done, total)`` hears of each step. Each model reads the history
     recorded under its own name: a candidate that keeps the live model's name starts from
     the live stages and sees its CRM stages and recycles."""
+    for replayer in replayers(store, models, days, cache=cache):
+        plan = replayer.prepared.plan
+
+        def heard(done: int, total: int, name: str = plan.model) -> None:
+            if progress is not None:
+                progress(name, done, total)
+
+        yield replayer.run(progress=heard)
+
+
+def replayers(
+    store: Store, models: Sequence[ScoringModel], days: Sequence[int], *, cache: Path | None
+) -> Iterator[Replayer]:
+    """Each model's ``Replayer`` over ``days``: its event-driven part made, ready to run."""
     engine = get_preparing_engine(DEFAULT_ENGINE)
     first, last = end_of_day(days[0]), end_of_day(days[-1])
     batches = PreparedBatches(store, engine, last, cache)
@@ -79,12 +93,7 @@ def replay_models(
         prepared = batches.prepared(scoring_model)
         versions = judged_versions(plan, version_rows, prepared)
         recorded = recorded_history(store, plan, prepared.lead_ids, first, last)
-
-        def heard(done: int, total: int, name: str = plan.model) -> None:
-            if progress is not None:
-                progress(name, done, total)
-
-        yield replay(prepared, versions, recorded, list(days), heard)
+        yield Replayer(prepared, versions, recorded, list(days))
 
 
 def judged_versions(plan: Plan, rows: pa.Table, prepared: Prepared) -> Versions:

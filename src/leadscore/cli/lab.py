@@ -149,8 +149,8 @@ def _print(found: Backtest, diff: bool) -> None:
         r.conversions_handed_over, r.conversions))  # fmt: skip
     row("days to the next stage (median)", lambda r: _days(r.days_to_next))
     row("days to the sale (median)", lambda r: _days(r.days_to_conversion))
-    for index, tier in enumerate(r.tier for r in results[0].tier_rates):
-        row(f"converted from {tier}", lambda r, i=index: _tier(r, i))
+    for index, rate in enumerate(results[0].tier_rates):
+        table.add_row(f"converted from {rate.tier}", *[_tier(r, index) for r in results])
     out.print(table)
     censored = max(r.censored for r in results)
     if censored:

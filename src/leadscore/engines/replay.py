@@ -22,10 +22,11 @@ import pyarrow as pa
 from leadscore.engines import semantics as s
 from leadscore.engines.arrays import band_indexes
 from leadscore.engines.batch_stages import Stages
-from leadscore.engines.plan import Plan, RuleStep
+from leadscore.engines.plan import Plan
 from leadscore.engines.prepared import Bools, Ints, Prepared, Series
+from leadscore.engines.replay_points import engagement_by_step
 from leadscore.engines.timeline import NONE_DAY, Timeline, end_of_day, recycle_rows
-from leadscore.engines.vectorized import Accounts, Lifecycle, ScoringRun, account_codes
+from leadscore.engines.vectorized import Accounts, account_codes
 from leadscore.spec.accounts import fact_name
 from leadscore.spec.predicates import Predicate
 
@@ -177,84 +178,108 @@ def replay(
 ) -> Replay:
     """Replay ``prepared``'s plan at the end of each of ``days`` (ascending UTC day numbers).
     ``progress(done, total)`` hears of each step."""
-    plan, size = prepared.plan, prepared.size
-    instants = np.array([end_of_day(day) for day in days], np.int64)
-    restart = plan.restart_engagement and len(recorded.recycle_lead) > 0
-    empty = np.zeros(0, np.int64)
-    rows = recycle_rows(
-        size,
-        recorded.recycle_lead if restart else empty,
-        recorded.recycle_at if restart else empty,
-        instants,
-    )
-    timeline = Timeline(days, rows)
-    facts = _Facts(prepared, timeline)
-    engagement, last_rule_points = _engagement(prepared, timeline, recorded, instants)
-    chosen = versions.at(size, instants)
-    codes = account_codes(versions.account_ids) if plan.uses_accounts else empty
-    steps = len(days)
-    shape = (steps, size)
-    out_fit, out_score = np.zeros(shape, np.int64), np.zeros(shape, np.int64)
-    tier, grade = np.full(shape, -1, np.int16), np.full(shape, -1, np.int16)
-    stage, scored = np.full(shape, -1, np.int16), np.zeros(shape, np.bool_)
-    current = recorded.start.copy()
-    moves = np.searchsorted(instants, recorded.at, "left")  # the step each move precedes
-    entries = _Entries(len(plan.stages))
-    for step in range(steps):
-        if step > 0:  # CRM stages and recycles recorded since the last step, in order
-            inside = np.flatnonzero(moves == step)
-            before = current.copy()
-            current[recorded.lead[inside]] = recorded.stage[inside]
-            entries.add(before, current, step)
-        at = chosen[step]
-        applies = at >= 0
-        at = np.maximum(at, 0)
-        for predicate in plan.applies_to:
-            applies &= versions.verdicts[id(predicate)][at]
-        now = engagement[step]
-        accounts = None
-        if plan.uses_accounts:
-            ids = versions.account_ids.take(pa.array(at))
-            count = _StepFacts(facts, step).count
-            accounts = Accounts(plan, ids, codes[at], count, applies, now)
-        attribute = _attributes(versions, at, accounts)
-        fit = out_fit[step]
-        for rule in plan.fit:
-            holds = np.ones(size, np.bool_)
-            for predicate in rule.when:
-                holds &= attribute(predicate)
-            fit += np.where(holds, rule.points, 0)
-        total = out_score[step]
-        np.add(fit, now, out=total)
-        if plan.clip is not None:
-            np.clip(total, plan.clip[0], plan.clip[1], out=total)
-        values = {"score": total, "fit": fit, "engagement": now}
-        if plan.stages:
-            moved, _ = Stages(plan, _StepFacts(facts, step), values, attribute).next(current)
-            moved = np.where(applies, moved, current)
-            if step > 0:
-                entries.add(current, moved, step)
-            current = moved
-            stage[step] = current
-        scored[step] = applies
-        tier[step] = band_indexes(total, plan.tiers)
-        grade[step] = band_indexes(fit, plan.grades)
-        if progress is not None:
-            progress(step + 1, steps)
-    return Replay(
-        plan=plan,
-        lead_ids=prepared.lead_ids,
-        instants=instants,
-        scored=scored,
-        fit=out_fit,
-        engagement=engagement,
-        score=out_score,
-        tier=tier,
-        grade=grade,
-        stage=stage,
-        entries=entries.arrays(),
-        last_rule_points=last_rule_points,
-    )
+    return Replayer(prepared, versions, recorded, days).run(progress=progress)
+
+
+class Replayer:
+    """A replay's event-driven part, made once (engagement, event counts, days since, the
+    versions in effect); ``run`` then moves the stages step by step, for the model's plan or
+    for another plan with the same rules and filters that differs only in thresholds (tiers,
+    grades, stage conditions' bounds): what threshold advice tries many of."""
+
+    def __init__(
+        self, prepared: Prepared, versions: Versions, recorded: Recorded, days: list[int]
+    ) -> None:
+        plan, size = prepared.plan, prepared.size
+        self.prepared, self.versions, self.recorded = prepared, versions, recorded
+        self.instants = np.array([end_of_day(day) for day in days], np.int64)
+        restart = plan.restart_engagement and len(recorded.recycle_lead) > 0
+        empty = np.zeros(0, np.int64)
+        rows = recycle_rows(
+            size,
+            recorded.recycle_lead if restart else empty,
+            recorded.recycle_at if restart else empty,
+            self.instants,
+        )
+        timeline = Timeline(days, rows)
+        self.facts = _Facts(prepared, timeline)
+        self.engagement, self.last_rule_points = engagement_by_step(
+            prepared, timeline, recorded, self.instants
+        )
+        self.chosen = versions.at(size, self.instants)
+        self.codes = account_codes(versions.account_ids) if plan.uses_accounts else empty
+
+    def run(
+        self, plan: Plan | None = None, progress: Callable[[int, int], None] | None = None
+    ) -> Replay:
+        """Fit, score, tiers and stages at every step under ``plan`` (default: the prepared
+        one's)."""
+        plan = plan or self.prepared.plan
+        versions, recorded, instants = self.versions, self.recorded, self.instants
+        size, steps = self.prepared.size, len(instants)
+        shape = (steps, size)
+        out_fit, out_score = np.zeros(shape, np.int64), np.zeros(shape, np.int64)
+        tier, grade = np.full(shape, -1, np.int16), np.full(shape, -1, np.int16)
+        stage, scored = np.full(shape, -1, np.int16), np.zeros(shape, np.bool_)
+        current = recorded.start.copy()
+        moves = np.searchsorted(instants, recorded.at, "left")  # the step each move precedes
+        entries = _Entries(len(plan.stages))
+        for step in range(steps):
+            if step > 0:  # CRM stages and recycles recorded since the last step, in order
+                inside = np.flatnonzero(moves == step)
+                before = current.copy()
+                current[recorded.lead[inside]] = recorded.stage[inside]
+                entries.add(before, current, step)
+            at = self.chosen[step]
+            applies = at >= 0
+            at = np.maximum(at, 0)
+            for predicate in plan.applies_to:
+                applies &= versions.verdicts[id(predicate)][at]
+            now = self.engagement[step]
+            accounts = None
+            if plan.uses_accounts:
+                ids = versions.account_ids.take(pa.array(at))
+                count = _StepFacts(self.facts, step).count
+                accounts = Accounts(plan, ids, self.codes[at], count, applies, now)
+            attribute = _attributes(versions, at, accounts)
+            fit = out_fit[step]
+            for rule in plan.fit:
+                holds = np.ones(size, np.bool_)
+                for predicate in rule.when:
+                    holds &= attribute(predicate)
+                fit += np.where(holds, rule.points, 0)
+            total = out_score[step]
+            np.add(fit, now, out=total)
+            if plan.clip is not None:
+                np.clip(total, plan.clip[0], plan.clip[1], out=total)
+            values = {"score": total, "fit": fit, "engagement": now}
+            if plan.stages:
+                facts = _StepFacts(self.facts, step)
+                moved, _ = Stages(plan, facts, values, attribute).next(current)
+                moved = np.where(applies, moved, current)
+                if step > 0:
+                    entries.add(current, moved, step)
+                current = moved
+                stage[step] = current
+            scored[step] = applies
+            tier[step] = band_indexes(total, plan.tiers)
+            grade[step] = band_indexes(fit, plan.grades)
+            if progress is not None:
+                progress(step + 1, steps)
+        return Replay(
+            plan=plan,
+            lead_ids=self.prepared.lead_ids,
+            instants=instants,
+            scored=scored,
+            fit=out_fit,
+            engagement=self.engagement,
+            score=out_score,
+            tier=tier,
+            grade=grade,
+            stage=stage,
+            entries=entries.arrays(),
+            last_rule_points=self.last_rule_points,
+        )
 
 
 class _Entries:
@@ -282,90 +307,3 @@ class _Entries:
             np.concatenate([empty, *step]),
             np.concatenate([empty, *stage]),
         )
-
-
-def _engagement(
-    prepared: Prepared, timeline: Timeline, recorded: Recorded, instants: Ints
-) -> tuple[Ints, dict[str, Ints]]:
-    """Engagement per (step x lead) and each rule's capped points at the last step.
-
-    Rules come from the timeline's tables; a rule with too many distinct day sums, and every
-    group with a daily cap (its rules' days are summed and capped together), are scored step
-    by step with the batch engine's own ``ScoringRun``. One group at a time is held, summed
-    in place: a year of 100,000 leads is 290 MB a matrix."""
-    plan, rows = prepared.plan, timeline.rows
-    last: dict[str, Ints] = {}
-    stepwise = _Stepwise(prepared, recorded, instants)
-    total = np.zeros((len(instants), prepared.size), np.int64)
-    groups: list[int | None] = [None, *range(len(plan.groups))]
-    for group in groups:
-        members = [rule for rule in plan.rules if rule.group == group]
-        if not members:
-            continue
-        if group is not None and plan.groups[group].daily_cap is not None:
-            summed = stepwise.run(_group_part(group))
-        else:
-            summed = None
-            for rule in members:
-                raw = timeline.rule_points(prepared.matched[rule.matcher], rule)
-                value = stepwise.run(_rule_part(rule)) if raw is None else rows.per_lead(raw)
-                del raw
-                _clamp(value, rule.cap)
-                last[rule.name] = value[-1].copy()
-                if group is None:
-                    total += value
-                elif summed is None:
-                    summed = value
-                else:
-                    summed += value
-                del value
-        if group is not None and summed is not None:
-            total += _clamp(summed, plan.groups[group].cap)
-        del summed
-    return _clamp(total, plan.engagement_cap), last
-
-
-def _clamp(values: Ints, cap: int | None) -> Ints:
-    """``arrays.clamp`` in place (the matrices are large)."""
-    if cap is not None:
-        np.clip(values, -cap, cap, out=values)
-    return values
-
-
-def _rule_part(rule: RuleStep) -> Callable[[ScoringRun], Ints]:
-    def part(run: ScoringRun) -> Ints:
-        return run.rule_points(rule)
-
-    return part
-
-
-def _group_part(group: int) -> Callable[[ScoringRun], Ints]:
-    def part(run: ScoringRun) -> Ints:
-        return run.group_points(group)
-
-    return part
-
-
-class _Stepwise:
-    """The batch engine's scoring run at each step, for what the timeline has no table for."""
-
-    def __init__(self, prepared: Prepared, recorded: Recorded, instants: Ints) -> None:
-        self.prepared, self.instants = prepared, instants
-        self.recycled: list[Ints | None] = []
-        restart = prepared.plan.restart_engagement and len(recorded.recycle_lead) > 0
-        for instant in instants:
-            if not restart:
-                self.recycled.append(None)
-                continue
-            latest = np.full(prepared.size, np.iinfo(np.int64).min, np.int64)
-            up_to = recorded.recycle_at <= instant
-            np.maximum.at(latest, recorded.recycle_lead[up_to], recorded.recycle_at[up_to])
-            self.recycled.append(latest)
-
-    def run(self, part: Callable[[ScoringRun], Ints]) -> Ints:
-        out = np.zeros((len(self.instants), self.prepared.size), np.int64)
-        for step, instant in enumerate(self.instants):
-            cycle = Lifecycle(self.prepared.plan, self.prepared, None)
-            cycle.recycled_at = self.recycled[step]
-            out[step] = part(ScoringRun(self.prepared, int(instant), cycle))
-        return out

@@ -177,9 +177,8 @@ class Timeline:
         """One rule's decayed milli-points per (step x row), before its cap; None when its
         days take too many distinct values for tables (score it step by step instead)."""
         row, day, counts = self.day_counts(series, rule.matcher)
-        settles = constant_from(rule.decay)
-        if rule.within_days is not None:
-            settles = min(settles, rule.within_days + 1)
+        # past its window a rule's points are 0 whatever the decay, and not before
+        settles = constant_from(rule.decay) if rule.within_days is None else rule.within_days + 1
 
         def table(value: int) -> Callable[[Ints], Ints]:
             def points(ages: Ints) -> Ints:
