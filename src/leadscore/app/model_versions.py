@@ -159,7 +159,16 @@ def _write(path: Path, text: str) -> None:
     os.replace(partial, path)
 
 
-def model_by_reference(project: Project, reference: str) -> tuple[str, ScoringModel]:
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A model as named on the command line: a label for output, the model, its file."""
+
+    label: str
+    model: ScoringModel
+    path: Path
+
+
+def model_by_reference(project: Project, reference: str) -> Reference:
     """A model named as people name it on the command line, with a label for output: a model
     file's path (``candidate.yaml``), a model in use by name (``brief``), or a kept version
     (``brief@3``, ``brief v3``, ``brief:v3``)."""
@@ -168,7 +177,7 @@ def model_by_reference(project: Project, reference: str) -> tuple[str, ScoringMo
         if not path.is_file():
             raise NotFoundError(f"{reference}: no such model file")
         scoring_model = load_model(path)
-        return f"{path.name} ({scoring_model.name})", scoring_model
+        return Reference(f"{path.name} ({scoring_model.name})", scoring_model, path)
     found = re.fullmatch(r"\s*([A-Za-z0-9_.-]+)\s*(?:[@: ]\s*v?(\d+))?\s*", reference)
     if found is None:
         raise NotFoundError(
@@ -186,4 +195,6 @@ def model_by_reference(project: Project, reference: str) -> tuple[str, ScoringMo
             + ", ".join(f"v{v.version}{' (in use)' if v.active else ''}" for v in kept)
         )
     label = f"{name} v{chosen.version}" + (" (in use)" if chosen.active else "")
-    return label, load_model(chosen.path)
+    # the model in use is its own file (models/NAME.yaml), which people edit and commit
+    path = _active_files(project)[name] if chosen.active else chosen.path
+    return Reference(label, load_model(path), path)

@@ -12,7 +12,7 @@ The fit, score, tier and stage rules are the batch engine's own (``Stages``, ``A
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,7 @@ from leadscore.engines import semantics as s
 from leadscore.engines.arrays import band_indexes
 from leadscore.engines.batch_stages import Stages
 from leadscore.engines.plan import Plan
-from leadscore.engines.prepared import Bools, Ints, Prepared, Series
+from leadscore.engines.prepared import Bools, Ints, Prepared, Series, lead_predicates
 from leadscore.engines.replay_points import engagement_by_step
 from leadscore.engines.timeline import NONE_DAY, Timeline, end_of_day, recycle_rows
 from leadscore.engines.vectorized import Accounts, account_codes
@@ -209,13 +209,25 @@ class Replayer:
         self.chosen = versions.at(size, self.instants)
         self.codes = account_codes(versions.account_ids) if plan.uses_accounts else empty
 
+    def _versions_for(self, plan: Plan) -> Versions:
+        """The versions' verdicts keyed by ``plan``'s own predicates (verdicts are kept by
+        predicate identity; another plan of the same rules has equal predicates, in order)."""
+        mine = self.prepared.plan
+        if plan is mine:
+            return self.versions
+        theirs, ours = lead_predicates(plan), lead_predicates(mine)
+        if plan.matchers != mine.matchers or theirs != ours:
+            raise ValueError("a replay runs plans that differ only in thresholds")
+        verdicts = {id(p): self.versions.verdicts[id(q)] for p, q in zip(theirs, ours, strict=True)}
+        return replace(self.versions, verdicts=verdicts)
+
     def run(
         self, plan: Plan | None = None, progress: Callable[[int, int], None] | None = None
     ) -> Replay:
         """Fit, score, tiers and stages at every step under ``plan`` (default: the prepared
         one's)."""
         plan = plan or self.prepared.plan
-        versions, recorded, instants = self.versions, self.recorded, self.instants
+        versions, recorded, instants = self._versions_for(plan), self.recorded, self.instants
         size, steps = self.prepared.size, len(instants)
         shape = (steps, size)
         out_fit, out_score = np.zeros(shape, np.int64), np.zeros(shape, np.int64)
