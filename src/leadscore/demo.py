@@ -184,6 +184,16 @@ class DemoData:
     customers: frozenset[str]
 
 
+#: (utm_source, utm_medium, utm_campaign) of the demo's campaigns; keen leads come more often
+#: from search and partner webinars, the others from social ads and the newsletter.
+CAMPAIGNS = [
+    ("linkedin", "paid-social", "cmo-guide"),
+    ("google", "cpc", "brand-search"),
+    ("newsletter", "email", "monthly-digest"),
+    ("partner", "referral", "partner-webinar"),
+]
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -279,6 +289,7 @@ def _events(
     """Write one lead's Segment messages between ``start`` and ``end``; activity close to
     ``end`` is likelier for keen leads."""
     count = int(rng.expovariate(1 / (EVENTS_BASE + EVENTS_INTENT * intent**3)))
+    touch = random.Random(lead_id)  # campaigns drawn apart: the rest of the demo is unchanged
     written = 0
     span = (end - start).total_seconds()
     for number in range(count):
@@ -291,6 +302,10 @@ def _events(
             "messageId": f"{lead_id}-{number}",
             "timestamp": _iso(moment),
         }
+        if roll < 0.45 and touch.random() < 0.25:  # a visit from a campaign (UTM tags)
+            weights = [1.0, 1.0 + 3 * intent, 2.0 - intent, 0.5 + 2 * intent]
+            source, medium, name = touch.choices(CAMPAIGNS, weights=weights)[0]
+            message["context"] = {"campaign": {"source": source, "medium": medium, "name": name}}
         if roll < 0.45:
             path = "/pricing" if rng.random() < 0.1 + 0.4 * intent else rng.choice(PAGES)
             if rng.random() < 0.02:

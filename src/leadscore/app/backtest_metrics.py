@@ -168,7 +168,7 @@ def _day(instant: int) -> datetime:
     return datetime.fromtimestamp(instant // 1_000_000, UTC)
 
 
-def _monday(instant: int) -> str:
+def monday(instant: int) -> str:
     moment = _day(instant)
     return (moment - timedelta(days=moment.weekday())).strftime("%Y-%m-%d")
 
@@ -177,18 +177,18 @@ def _weeks(instants: Ints, step: Ints, entered: Ints, names: list[str]) -> list[
     """Stage entries per week of the period, every week listed (a quiet week reads 0)."""
     found: dict[str, dict[str, int]] = {}
     for instant in instants:
-        found.setdefault(_monday(int(instant)), dict.fromkeys(names[1:], 0))
+        found.setdefault(monday(int(instant)), dict.fromkeys(names[1:], 0))
     for when, index in zip(step.tolist(), entered.tolist(), strict=True):
-        found[_monday(int(instants[when]))][names[index]] += 1
+        found[monday(int(instants[when]))][names[index]] += 1
     return [Week(start, counts) for start, counts in found.items()]
 
 
-def _snapshots(instants: Ints) -> list[int]:
+def snapshots(instants: Ints) -> list[int]:
     """The steps that open a week (all of them when steps are a week or more apart)."""
     seen: set[str] = set()
     chosen = []
     for index, instant in enumerate(instants):
-        week = _monday(int(instant))
+        week = monday(int(instant))
         if week not in seen:
             seen.add(week)
             chosen.append(index)
@@ -201,7 +201,7 @@ def _tier_rates(result: Replay, converted_at: Ints, horizon: int) -> list[TierRa
     tiers = [name for name, _ in result.plan.tiers]
     leads = np.zeros(len(tiers), np.int64)
     converted = np.zeros(len(tiers), np.int64)
-    for index in _snapshots(result.instants):
+    for index in snapshots(result.instants):
         at = int(result.instants[index])
         open_ = result.scored[index] & (converted_at > at)
         tier = result.tier[index][open_].astype(np.int64)
@@ -216,7 +216,7 @@ def _tier_mix(result: Replay) -> list[tuple[str, dict[str, int]]]:
     """Scored leads per tier at each weekly snapshot."""
     tiers = [name for name, _ in result.plan.tiers]
     mix = []
-    for index in _snapshots(result.instants):
+    for index in snapshots(result.instants):
         tier = result.tier[index][result.scored[index]].astype(np.int64)
         counts = np.bincount(tier[tier >= 0], minlength=len(tiers))
         day = _day(int(result.instants[index])).strftime("%Y-%m-%d")

@@ -63,6 +63,7 @@ from leadscore.cli import (  # noqa: E402  (the commands)
     models,
     predictive,
     project,
+    report,
     scoring,
     service,
 )
@@ -79,6 +80,7 @@ app.command("recycle")(scoring.recycle)
 app.command("rescore")(scoring.rescore)
 app.command("backtest")(lab.backtest)
 app.command("thresholds")(lab.thresholds)
+app.command("report")(report.report)
 app.command("accounts")(accounts.accounts)
 app.command("serve")(service.serve)
 app.add_typer(service.keys_app, name="keys")

@@ -179,6 +179,12 @@ def parse_message(raw: dict[str, Any], now: int) -> tuple[str, Any]:
     agent = context.get("userAgent") if isinstance(context, dict) else None
     if isinstance(agent, str) and "user_agent" not in properties:
         properties["user_agent"] = agent  # Segment's context.userAgent, for the bot filter
+    campaign = context.get("campaign") if isinstance(context, dict) else None
+    if isinstance(campaign, dict) and "campaign" not in properties:
+        # Segment's context.campaign (the UTM parameters), for attribution reports
+        kept = {k: v for k, v in campaign.items() if k in CAMPAIGN_KEYS and isinstance(v, str)}
+        if kept:
+            properties["campaign"] = kept
     return "event", StoredEvent(
         message_id=message_id_of(message, raw),
         lead_id=user_id,
@@ -188,6 +194,10 @@ def parse_message(raw: dict[str, Any], now: int) -> tuple[str, Any]:
         timestamp=timestamp,
         properties=properties,
     )
+
+
+#: The parts of Segment's ``context.campaign`` kept with an event (utm_name and so on).
+CAMPAIGN_KEYS = ("name", "source", "medium", "term", "content")
 
 
 def _group_attributes(message: Group) -> dict[str, Any]:

@@ -144,3 +144,26 @@ def outcomes_arrow(store: Store) -> pa.Table:
             "at": pa.array([int(r.at) for r in rows], pa.int64()),
         }
     )
+
+
+def sales_actions_arrow(store: Store, model: str) -> pa.Table:
+    """What sales did about leads, each at its instant (lead_id, at, kind): feedback given,
+    an outcome recorded, a recycle under ``model``. The first one after a hand-over is how
+    long sales took to act on it (the SLA report)."""
+    feedback, outcomes, moves = schema.feedback, schema.outcomes, schema.stage_transitions
+    query = sa.union_all(
+        sa.select(feedback.c.lead_id, feedback.c.at, sa.literal("feedback").label("kind")),
+        sa.select(outcomes.c.lead_id, outcomes.c.at, outcomes.c.outcome.label("kind")),
+        sa.select(moves.c.lead_id, moves.c.at, sa.literal("recycle").label("kind")).where(
+            moves.c.model == model, moves.c.kind == "recycle"
+        ),
+    )
+    with store.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return pa.table(
+        {
+            "lead_id": pa.array([r.lead_id for r in rows], pa.string()),
+            "at": pa.array([int(r.at) for r in rows], pa.int64()),
+            "kind": pa.array([r.kind for r in rows], pa.string()),
+        }
+    )

@@ -1,0 +1,97 @@
+"""``leadscore report``: the funnel and SLA, whether the model works, attribution and drift,
+as one HTML page to send to a head of sales and the same numbers as JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import Progress, TaskID
+
+from leadscore.app.model_versions import model_by_reference
+from leadscore.app.project import Project
+from leadscore.app.report import build_report
+from leadscore.app.report_page import page
+from leadscore.cli.console import err, parse_as_of
+from leadscore.cli.lab import DEFAULT_DAYS, parse_capacity, parse_days
+from leadscore.engines.semantics import DAY_US
+from leadscore.errors import InputError
+
+
+def report(
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="The HTML file; the JSON goes beside it.")
+    ] = Path("report.html"),
+    since: Annotated[
+        str | None,
+        typer.Option("--from", help=f"First day. Default: {DEFAULT_DAYS} days before --to."),
+    ] = None,
+    until: Annotated[str | None, typer.Option("--to", help="Last day. Default: today.")] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="Model in use (NAME), file or NAME@VERSION. Default: the only model in use.",
+        ),
+    ] = None,
+    capacity: Annotated[
+        str | None,
+        typer.Option("--capacity", help="The hand-over volume agreed with sales: 50/week."),
+    ] = None,
+    horizon: Annotated[
+        str, typer.Option("--horizon", help="A hand-over counts as converted within this.")
+    ] = "90d",
+    stage: Annotated[
+        str | None, typer.Option("--stage", help="The hand-over stage. Default: the second.")
+    ] = None,
+    drift: Annotated[
+        str, typer.Option("--drift", help="The periods compared for drift: the last 28d.")
+    ] = "28d",
+) -> None:
+    """Write the report: leads, hand-overs, SQLs and customers a week against the agreed
+    volume; hours to the first sales action and days to the sale by tier; conversion by tier
+    and score band, the high scores that did not convert and the low ones that did, the ROC
+    AUC month by month; sources, campaigns, touches and content that produce hand-overs and
+    customers; the last period's drift. One self-contained HTML file (charts inline, no
+    network needed) and the same numbers as JSON beside it."""
+    project = Project.find(Path.cwd())
+    if output.suffix.lower() not in (".html", ".htm"):
+        raise typer.BadParameter("the report is an .html file", param_hint="--output")
+    end = parse_as_of(until, "--to")
+    start = parse_as_of(since, "--from") if since else end - DAY_US * DEFAULT_DAYS
+    if model is None:
+        in_use = project.models()
+        if len(in_use) > 1:
+            names = ", ".join(m.name for m in in_use)
+            raise InputError(f"several models are in use ({names}): say which with --model")
+        model = in_use[0].name
+    reference = model_by_reference(project, model)
+    with project.store() as store, Progress(console=err, transient=True) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def heard(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(f"Replaying {name} day by day", total=total)
+            bar.update(tasks[name], completed=done)
+
+        found = build_report(
+            store,
+            reference.model,
+            start,
+            end,
+            capacity=parse_capacity(capacity) if capacity else None,
+            horizon_days=parse_days(horizon, "--horizon"),
+            stage=stage,
+            drift_days=parse_days(drift, "--drift"),
+            cache=project.prepared_cache,
+            progress=heard,
+        )
+    data = output.with_suffix(".json")
+    try:
+        output.write_text(page(found), encoding="utf-8")
+        data.write_text(json.dumps(found, indent=2), encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"--output {output}: cannot be written: {exc.strerror}") from None
+    err.print(f"Wrote {output} and {data}.", markup=False)
