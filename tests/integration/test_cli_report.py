@@ -159,6 +159,18 @@ def test_attribution_and_drift(report: dict[str, Any]) -> None:
     assert drift["before"]["tier_mix"] == {"hot": 2, "warm": 1, "cold": 3}
     assert drift["last"]["tier_mix"] == {"hot": 2, "warm": 2, "cold": 2}
     assert drift["psi"] == pytest.approx(0.0)  # 4 below 10 points and 2 in 10-20, both times
+    # open at day 0's end: all six cold, L3 won within its 7 days (L4's day 9 is past them);
+    # at day 7's end: L1 L2 hot (L1 won on day 10), L4 L5 L6 cold (L4 won on day 9)
+    assert drift["before"]["conversion_by_tier"] == {
+        "hot": {"leads": 0, "converted": 0},
+        "warm": {"leads": 0, "converted": 0},
+        "cold": {"leads": 6, "converted": 1},
+    }
+    assert drift["last"]["conversion_by_tier"] == {
+        "hot": {"leads": 2, "converted": 1},
+        "warm": {"leads": 0, "converted": 0},
+        "cold": {"leads": 3, "converted": 1},
+    }
 
 
 def test_population_stability_index_by_hand() -> None:

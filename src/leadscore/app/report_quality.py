@@ -165,9 +165,9 @@ def psi(before: Ints, after: Ints) -> float:
 
 def drift(result: Replay, converted_at: Ints, period_days: int) -> dict[str, Any]:
     """The last ``period_days`` against the ``period_days`` before: the score distribution at
-    each period's end (PSI), the tier mix there, and the ROC AUC of the score at each period's
-    start against conversions within that period (so both are complete); with warnings in
-    words."""
+    each period's end (PSI), the tier mix there; and, for the leads open at each period's
+    start, conversion within that period by their tier then and the score's ROC AUC (both
+    periods' labels complete); with warnings in words."""
     tiers = [name for name, _ in result.plan.tiers]
     days = (result.instants // DAY_US).astype(np.int64)
     last_end = len(days) - 1
@@ -190,10 +190,18 @@ def drift(result: Replay, converted_at: Ints, period_days: int) -> dict[str, Any
         auc = None
         if 0 < int(labels.sum()) < len(labels):
             auc = float(roc_auc_score(labels, result.score[first][open_]))
+        start_tier = result.tier[first][open_].astype(np.int64)
         found[name] = {
             "from": format_as_of(int(result.instants[first])),
             "to": format_as_of(int(result.instants[last])),
             "tier_mix": {tier: int(mix[i]) for i, tier in enumerate(tiers)},
+            "conversion_by_tier": {
+                tier: {
+                    "leads": int((start_tier == i).sum()),
+                    "converted": int(labels[start_tier == i].sum()),
+                }
+                for i, tier in enumerate(tiers)
+            },
             "roc_auc": auc,
             "median_score": float(np.median(sample)) / MILLI if len(sample) else None,
         }

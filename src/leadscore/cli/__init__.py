@@ -66,6 +66,7 @@ from leadscore.cli import (  # noqa: E402  (the commands)
     report,
     scoring,
     service,
+    thresholds,
 )
 
 app.add_typer(data.app, name="import")
@@ -79,7 +80,7 @@ app.command("explain")(explain.explain)
 app.command("recycle")(scoring.recycle)
 app.command("rescore")(scoring.rescore)
 app.command("backtest")(lab.backtest)
-app.command("thresholds")(lab.thresholds)
+app.command("thresholds")(thresholds.thresholds)
 app.command("report")(report.report)
 app.command("accounts")(accounts.accounts)
 app.command("serve")(service.serve)

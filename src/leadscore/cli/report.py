@@ -15,7 +15,8 @@ from leadscore.app.project import Project
 from leadscore.app.report import build_report
 from leadscore.app.report_page import page
 from leadscore.cli.console import err, parse_as_of
-from leadscore.cli.lab import DEFAULT_DAYS, parse_capacity, parse_days
+from leadscore.cli.lab import DEFAULT_DAYS, parse_days
+from leadscore.cli.thresholds import parse_capacity
 from leadscore.engines.semantics import DAY_US
 from leadscore.errors import InputError
 
