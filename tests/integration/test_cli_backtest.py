@@ -228,3 +228,17 @@ def test_backtest_of_a_missing_model_file_says_so(project: Path) -> None:
     result = runner.invoke(app, ["backtest", "nowhere.yaml"])
     assert result.exit_code == 1
     assert "nowhere.yaml: no such model file" in result.stderr
+
+
+def test_a_replay_too_large_for_memory_is_refused_before_it_starts(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from leadscore.app import backtest as module
+
+    _project(project, [("A", "page", 0, 9)], "lead_id,email\nA,a@acme.example\nB,b@acme.example\n")
+    monkeypatch.setattr(module, "MAX_CELLS", 2 * 30 - 1)  # 2 leads x 30 daily steps: one over
+    result = runner.invoke(
+        app, ["backtest", "models/trial.yaml", "--from", _date(DAY0), "--to", _date(DAY0 + 29)]
+    )
+    assert result.exit_code == 1
+    assert "2 leads x 30 steps is more than a replay holds" in result.stderr

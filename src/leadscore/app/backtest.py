@@ -39,6 +39,9 @@ from leadscore.store.store import Store
 
 #: A backtest scores at the end of each step day; this many steps at most (ten years of days).
 MAX_STEPS = 3_660
+#: Leads x steps a replay holds at once: about 80 bytes a cell (engagement, fit, score, tiers,
+#: stages, event counts), so some 6 GB; a year of 100,000 leads is 36.5 million (3.5 GB).
+MAX_CELLS = 80_000_000
 
 
 def backtest_days(start: int, end: int, every_days: int) -> list[int]:
@@ -91,6 +94,12 @@ def replayers(
     for scoring_model in models:
         plan = compile_plan(scoring_model)
         prepared = batches.prepared(scoring_model)
+        if prepared.size * len(days) > MAX_CELLS:
+            raise InputError(
+                f"{prepared.size:,} leads x {len(days):,} steps is more than a replay holds in "
+                f"memory ({MAX_CELLS:,} lead-steps, about 6 GB): take a longer --step or a "
+                "shorter period"
+            )
         versions = judged_versions(plan, version_rows, prepared)
         recorded = recorded_history(store, plan, prepared.lead_ids, first, last)
         yield Replayer(prepared, versions, recorded, list(days))
