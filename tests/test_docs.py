@@ -13,15 +13,13 @@ README = (Path(__file__).parent.parent / "README.md").read_text()
 
 def _commands() -> list[str]:
     """Every command of the CLI, groups expanded ('import leads'), read from the app itself."""
-    import typer
     from typer.core import TyperGroup
 
-    from leadscore.cli import app
+    from leadscore.cli import COMMANDS, command_of
 
-    root = typer.main.get_command(app)
-    assert isinstance(root, TyperGroup)
     names = []
-    for name, command in root.commands.items():
+    for name in COMMANDS:
+        command = command_of(name)
         if isinstance(command, TyperGroup):
             names.extend(f"{name} {sub}" for sub in command.commands)
         else:

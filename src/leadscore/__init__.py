@@ -8,32 +8,67 @@ its database together, as the ``leadscore`` command does.
 
 from __future__ import annotations
 
-from leadscore._types import Event
-from leadscore.app.explain import explain_lead
-from leadscore.app.project import Project
-from leadscore.app.scoring import score_all
-from leadscore.engines.batch import BatchEngine
-from leadscore.engines.incremental import IncrementalScorer, LeadState
-from leadscore.engines.plan import Plan, compile_plan
-from leadscore.engines.results import (
-    AccountFacts,
-    ConditionCheck,
-    LeadScore,
-    RuleContribution,
-    StageCheck,
-)
-from leadscore.errors import (
-    ConfigError,
-    InputError,
-    Issue,
-    LeadscoreError,
-    ModelFileError,
-    NotFoundError,
-)
-from leadscore.settings import Settings
-from leadscore.spec.loader import default_model, load_model, parse_model
-from leadscore.spec.model import ScoringModel
-from leadscore.store.store import Store
+import importlib
+from typing import TYPE_CHECKING, Any
+
+#: Each public name and the module it lives in: imported on first use (``__getattr__``), so
+#: ``import leadscore`` (and every command's start-up) does not load the scoring stack.
+_EXPORTS = {
+    "AccountFacts": "leadscore.engines.results",
+    "BatchEngine": "leadscore.engines.batch",
+    "ConditionCheck": "leadscore.engines.results",
+    "ConfigError": "leadscore.errors",
+    "Event": "leadscore._types",
+    "IncrementalScorer": "leadscore.engines.incremental",
+    "InputError": "leadscore.errors",
+    "Issue": "leadscore.errors",
+    "LeadScore": "leadscore.engines.results",
+    "LeadState": "leadscore.engines.incremental",
+    "LeadscoreError": "leadscore.errors",
+    "ModelFileError": "leadscore.errors",
+    "NotFoundError": "leadscore.errors",
+    "Plan": "leadscore.engines.plan",
+    "Project": "leadscore.app.project",
+    "RuleContribution": "leadscore.engines.results",
+    "ScoringModel": "leadscore.spec.model",
+    "Settings": "leadscore.settings",
+    "StageCheck": "leadscore.engines.results",
+    "Store": "leadscore.store.store",
+    "compile_plan": "leadscore.engines.plan",
+    "default_model": "leadscore.spec.loader",
+    "explain_lead": "leadscore.app.explain",
+    "load_model": "leadscore.spec.loader",
+    "parse_model": "leadscore.spec.loader",
+    "score_all": "leadscore.app.scoring",
+}
+
+if TYPE_CHECKING:  # the names as type checkers and editors see them
+    from leadscore._types import Event
+    from leadscore.app.explain import explain_lead
+    from leadscore.app.project import Project
+    from leadscore.app.scoring import score_all
+    from leadscore.engines.batch import BatchEngine
+    from leadscore.engines.incremental import IncrementalScorer, LeadState
+    from leadscore.engines.plan import Plan, compile_plan
+    from leadscore.engines.results import (
+        AccountFacts,
+        ConditionCheck,
+        LeadScore,
+        RuleContribution,
+        StageCheck,
+    )
+    from leadscore.errors import (
+        ConfigError,
+        InputError,
+        Issue,
+        LeadscoreError,
+        ModelFileError,
+        NotFoundError,
+    )
+    from leadscore.settings import Settings
+    from leadscore.spec.loader import default_model, load_model, parse_model
+    from leadscore.spec.model import ScoringModel
+    from leadscore.store.store import Store
 
 __all__ = [
     "AccountFacts",
@@ -63,3 +98,15 @@ __all__ = [
     "parse_model",
     "score_all",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'leadscore' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

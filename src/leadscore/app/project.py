@@ -9,6 +9,7 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -17,7 +18,9 @@ from leadscore.errors import ConfigError, Issue, ModelFileError, NotFoundError
 from leadscore.settings import Settings
 from leadscore.spec.loader import default_model_text, load_model
 from leadscore.spec.model import ScoringModel
-from leadscore.store.store import Store
+
+if TYPE_CHECKING:
+    from leadscore.store.store import Store
 
 CONFIG_FILE = "leadscore.toml"
 MODELS_DIR = "models"
@@ -87,6 +90,10 @@ class Project:
         return self.settings.database_url or f"sqlite:///{self.root / DEFAULT_DATABASE}"
 
     def store(self) -> Store:
+        # the database layer loads when a command first needs it: checking model files or
+        # listing commands does not
+        from leadscore.store.store import Store
+
         return Store.open(self.database_url)
 
     @property

@@ -6,11 +6,16 @@ Exit codes: 0 success; 1 an error the user can fix (the message says what and wh
 
 from __future__ import annotations
 
+import ast
+import functools
+import importlib
 import logging
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from typer.core import TyperGroup
+import typer.main
+from typer.core import TyperCommand, TyperGroup
 
 from leadscore.cli.console import err
 from leadscore.errors import LeadscoreError
@@ -20,7 +25,27 @@ EXIT_REJECTS = 3
 
 
 class _ErrorBoundary(TyperGroup):
-    """Turns a LeadscoreError anywhere below into a message on stderr and exit code 1."""
+    """Turns a LeadscoreError anywhere below into a message on stderr and exit code 1; finds
+    the commands in ``COMMANDS``, importing each only when it runs."""
+
+    _listing = False
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in COMMANDS:
+            return None
+        if self._listing:  # the root's help: the command's help text is all it shows
+            return TyperCommand(cmd_name, help=_help_of(*COMMANDS[cmd_name]))
+        return command_of(cmd_name)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -54,41 +79,65 @@ def _root(
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING, format="%(message)s")
 
 
-from leadscore.cli import (  # noqa: E402  (the commands)
-    accounts,
-    data,
-    explain,
-    export,
-    lab,
-    models,
-    predictive,
-    project,
-    report,
-    scoring,
-    service,
-    thresholds,
-)
+#: Every command: its name, then the module of ``leadscore.cli`` and the attribute that
+#: implement it (a function, or a ``typer.Typer`` for a group of commands). A module is
+#: imported only when its command runs or shows its own help: ``leadscore --help`` reads the
+#: commands' help from their source (``_help_of``), without importing the scoring stack.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "import": ("data", "app"),
+    "export": ("export", "app"),
+    "models": ("models", "app"),
+    "init": ("project", "init"),
+    "validate": ("project", "validate"),
+    "demo": ("project", "demo"),
+    "score": ("scoring", "score"),
+    "explain": ("explain", "explain"),
+    "recycle": ("scoring", "recycle"),
+    "rescore": ("scoring", "rescore"),
+    "backtest": ("lab", "backtest"),
+    "thresholds": ("thresholds", "thresholds"),
+    "report": ("report", "report"),
+    "accounts": ("accounts", "accounts"),
+    "serve": ("service", "serve"),
+    "keys": ("service", "keys_app"),
+    "train": ("predictive", "train"),
+    "evaluate": ("predictive", "evaluate"),
+    "learn-points": ("predictive", "learn_points"),
+    "predictive": ("predictive", "predictive_app"),
+}
 
-app.add_typer(data.app, name="import")
-app.add_typer(export.app, name="export")
-app.add_typer(models.app, name="models")
-app.command("init")(project.init)
-app.command("validate")(project.validate)
-app.command("demo")(project.demo)
-app.command("score")(scoring.score)
-app.command("explain")(explain.explain)
-app.command("recycle")(scoring.recycle)
-app.command("rescore")(scoring.rescore)
-app.command("backtest")(lab.backtest)
-app.command("thresholds")(thresholds.thresholds)
-app.command("report")(report.report)
-app.command("accounts")(accounts.accounts)
-app.command("serve")(service.serve)
-app.add_typer(service.keys_app, name="keys")
-app.command("train")(predictive.train)
-app.command("evaluate")(predictive.evaluate)
-app.command("learn-points")(predictive.learn_points)
-app.add_typer(predictive.predictive_app, name="predictive")
+
+@functools.cache
+def _help_of(module: str, attribute: str) -> str:
+    """A command's help as its source says it (a function's docstring, a group's ``help=``),
+    read with ``ast``: what listing the commands needs, without importing them."""
+    source = (Path(__file__).parent / f"{module}.py").read_text(encoding="utf-8")
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.FunctionDef) and node.name == attribute:
+            return ast.get_docstring(node) or ""
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == attribute for t in node.targets)
+            and isinstance(node.value, ast.Call)
+        ):
+            for keyword in node.value.keywords:
+                if keyword.arg == "help" and isinstance(keyword.value, ast.Constant):
+                    return str(keyword.value.value)
+    return ""
+
+
+def command_of(name: str) -> Any:
+    """The click command ``name`` runs, its module imported now."""
+    module, attribute = COMMANDS[name]
+    target = getattr(importlib.import_module(f"leadscore.cli.{module}"), attribute)
+    if isinstance(target, typer.Typer):
+        command: Any = typer.main.get_group(target)
+    else:
+        single = typer.Typer()
+        single.command(name)(target)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
 
 
 def main() -> None:

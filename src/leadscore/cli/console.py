@@ -10,7 +10,6 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from leadscore.errors import InputError
-from leadscore.spec.segment import MessageError, parse_timestamp
 
 #: Columns for results written to a file or a pipe: Rich would cut tables to 80 there
 #: (``trees (defa…``), where people read them as much as on a terminal.
@@ -46,6 +45,9 @@ def parse_as_of(text: str | None, option: str = "--as-of") -> int:
     try:
         day = datetime.strptime(text.strip(), "%Y-%m-%d").date()
     except ValueError:
+        # pydantic's message models: imported only when a time is given (start-up stays short)
+        from leadscore.spec.segment import MessageError, parse_timestamp
+
         try:
             return parse_timestamp(text, option)
         except MessageError as exc:

@@ -9,13 +9,9 @@ from typing import Annotated
 
 import typer
 
-from leadscore import demo as demo_data
-from leadscore.app.imports import import_events, import_leads, import_outcomes
 from leadscore.app.model_checks import check_names, unseen_events
 from leadscore.app.project import CONFIG_FILE, Project
-from leadscore.app.scoring import rescore_all
 from leadscore.cli.console import err, out, parse_as_of, progress
-from leadscore.cli.scoring import show_summary
 from leadscore.errors import ConfigError, Issue, ModelFileError
 from leadscore.spec.loader import load_model
 
@@ -81,6 +77,11 @@ def demo(
     seed: Annotated[int, typer.Option(help="Random seed: the same seed, the same company.")] = 7,
 ) -> None:
     """Generate a synthetic company with a year of events into a new project and score it."""
+    from leadscore import demo as demo_data  # the scoring stack, loaded for this command only
+    from leadscore.app.imports import import_events, import_leads, import_outcomes
+    from leadscore.app.scoring import rescore_all
+    from leadscore.cli.scoring import show_summary
+
     exists = (path / CONFIG_FILE).exists()
     project = Project.open(path) if exists else Project.init(path)
     err.print(f"Generating {leads:,} leads and a year of events in {path}...", markup=False)
