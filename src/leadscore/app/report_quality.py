@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import roc_auc_score
 
 from leadscore._types import MILLI, format_as_of
 from leadscore.app.backtest_metrics import snapshots
@@ -140,7 +139,7 @@ def auc_by_month(result: Replay, converted_at: Ints, horizon: int) -> list[dict[
         scores = result.score[step][open_]
         auc = None
         if 0 < int(labels.sum()) < len(labels):
-            auc = float(roc_auc_score(labels, scores))
+            auc = float(_roc_auc(labels, scores))
         found.append({
             "month": month,
             "leads": int(open_.sum()),
@@ -149,6 +148,13 @@ def auc_by_month(result: Replay, converted_at: Ints, horizon: int) -> list[dict[
             "complete": int(result.instants[step]) + horizon <= int(result.instants[-1]),
         })  # fmt: skip
     return found
+
+
+def _roc_auc(labels: Any, scores: Any) -> float:
+    """scikit-learn's ROC AUC, imported when a report is made (a second of start-up)."""
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(labels, scores))
 
 
 def psi(before: Ints, after: Ints) -> float:
@@ -189,7 +195,7 @@ def drift(result: Replay, converted_at: Ints, period_days: int) -> dict[str, Any
         labels = _labels(result, first, converted_at, period_days * DAY_US)[open_]
         auc = None
         if 0 < int(labels.sum()) < len(labels):
-            auc = float(roc_auc_score(labels, result.score[first][open_]))
+            auc = float(_roc_auc(labels, result.score[first][open_]))
         start_tier = result.tier[first][open_].astype(np.int64)
         found[name] = {
             "from": format_as_of(int(result.instants[first])),
