@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -180,3 +181,22 @@ def test_a_column_filled_in_only_for_converters_is_named() -> None:
     (warning,) = [w for w in warnings if "'paid_on'" in w]
     assert "filled in for 33% of the converted rows and 0.0% of the others" in warning
     assert "leave it out (--drop)" in warning
+
+
+def test_a_column_equal_to_the_eventual_outcome_is_named() -> None:
+    """A ``customer`` flag set for every lead that ever converts: half of them convert after
+    the horizon (label 0), so against the label the flag ranks far from perfectly and the
+    alone-predicts test stays quiet; against the eventual outcome it is exact."""
+    data, _ = _data()
+    rng = np.random.default_rng(8)
+    later = (data.label == 0) & (rng.random(len(data.label)) < 0.5)  # converts past the horizon
+    eventual = ((data.label == 1) | later).astype(np.int8)
+    data.raw["customer"] = np.where(eventual == 1, "yes", "no")
+    _, quiet = train(data)
+    assert not any("'customer'" in w for w in quiet)  # the horizon's label alone misses it
+    _, warnings = train(replace(data, eventual=eventual))
+    (warning,) = [w for w in warnings if "'customer'" in w]
+    assert "alone tells which leads ever convert" in warning
+    assert "leave it out (--drop)" in warning
+    # a fair column is not named
+    assert not any("'colour'" in w or "'x'" in w for w in warnings)

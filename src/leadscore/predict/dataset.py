@@ -38,6 +38,9 @@ class Dataset:
     timed: bool
     source: str
     window: dict[str, Any] = field(default_factory=dict)
+    #: Whether each row's lead ever converts, at any time the data knows (project history): a
+    #: column equal to it was written after the sale, though the horizon's label may differ.
+    eventual: np.ndarray | None = None
 
     @property
     def conversions(self) -> int:
@@ -80,6 +83,7 @@ class Dataset:
             timed=self.timed,
             source=self.source,
             window=self.window,
+            eventual=None if self.eventual is None else self.eventual[rows],
         )
 
 

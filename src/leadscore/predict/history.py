@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import duckdb
 import numpy as np
@@ -101,7 +101,9 @@ def snapshots(store: Store, window: Window, *, kinds: Sequence[str] | None = Non
         population = _population(events, conversions, cutoff, window.horizon_days * DAY_US)
         frames.append(_rows(store, events, population, cutoff, kinds))
     rows = pd.concat(frames, ignore_index=True)
-    return _dataset(rows, kinds, source="project history", window=window.describe())
+    found = _dataset(rows, kinds, source="project history", window=window.describe())
+    ever = set(conversions["lead_id"].to_pylist())
+    return replace(found, eventual=np.array([i in ever for i in found.ids], np.int8))
 
 
 #: The leads as of an instant, from every version (the store's own rule: the latest version

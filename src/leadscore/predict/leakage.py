@@ -62,3 +62,14 @@ def leaky_features(
         if auc >= limit:
             found[str(name)] = auc
     return found
+
+
+#: An attribute that alone tells which leads ever convert this well restates the outcome.
+RESTATES_AUC = 0.95
+
+
+def restates_outcome(frame: pd.DataFrame, eventual: np.ndarray) -> dict[str, float]:
+    """Attribute features that alone tell which leads *ever* convert (a ``customer`` flag, a
+    CRM status written after the sale), with their ROC AUC against that. The horizon's label
+    misses them: a lead that converts after the horizon is labelled 0, yet its flag is set."""
+    return leaky_features(frame, eventual, RESTATES_AUC)

@@ -25,7 +25,7 @@ from leadscore.errors import InputError
 from leadscore.predict import MIN_CONVERSIONS
 from leadscore.predict.columns import AttributeEncoding
 from leadscore.predict.dataset import Dataset
-from leadscore.predict.leakage import filled_after_outcome, leaky_features
+from leadscore.predict.leakage import filled_after_outcome, leaky_features, restates_outcome
 
 log = logging.getLogger(__name__)
 
@@ -294,6 +294,18 @@ def train(
             fitting.raw, data.label[split.fit]
         ).items()
     ]
+    if data.eventual is not None:
+        attributes = [c for c in frame.columns if c not in behaviour]
+        already = {w.split("'")[1] for w in warnings}
+        warnings += [
+            f"column {name!r} alone tells which leads ever convert (ROC AUC {auc:.3f} against "
+            "the leads' eventual outcome): it restates the outcome, written after the sale; "
+            "leave it out (--drop)"
+            for name, auc in restates_outcome(
+                frame.iloc[split.fit][attributes], data.eventual[split.fit]
+            ).items()
+            if name not in already
+        ]
     settings = {**DEFAULT_PARAMS, **(params or {}), "seed": seed, "deterministic": True}
     train_set = lgb.Dataset(frame.iloc[split.fit], data.label[split.fit], free_raw_data=False)
     stop_set = lgb.Dataset(frame.iloc[split.stop], data.label[split.stop], reference=train_set)
