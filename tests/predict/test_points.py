@@ -137,3 +137,38 @@ def test_an_unwritable_dataset_says_so(tmp_path: Path) -> None:
     )
     with pytest.raises(InputError, match="flat: no attribute or behaviour varies"):
         learn_points(flat)
+
+
+def test_names_companies_and_ids_never_become_rules() -> None:
+    """Sofia and Li convert more in this sample, and so does Acme: a person would never
+    accept "first_name is Sofia +5" or a list of companies as a rule. The plan's signal stays;
+    whether a name looks made up may still count."""
+    rng = np.random.default_rng(5)
+    rows = 4000
+    plan = rng.choice(np.array(["pro", "free"]), rows)
+    first = rng.choice(np.array(["Sofia", "Li", "Ann", "Bo", "Kim"]), rows)
+    company = rng.choice(np.array(["Acme", "Globex", "Initech", "Umbrella"]), rows)
+    rate = np.where(plan == "pro", 0.4, 0.1) + np.isin(first, ["Sofia", "Li"]) * 0.25
+    rate += (company == "Acme") * 0.2
+    label = (rng.random(rows) < rate).astype(np.int8)
+    raw = pd.DataFrame(
+        {"plan": plan, "first_name": first, "Company Name": company,
+         "crm_id": rng.choice(np.array(["A1", "B2", "C3"]), rows)},
+        dtype=object,
+    )  # fmt: skip
+    data = Dataset(
+        ids=[str(i) for i in range(rows)],
+        raw=raw,
+        behaviour=pd.DataFrame(index=range(rows)),
+        label=label,
+        order=np.arange(rows),
+        timed=False,
+        source="table",
+    )
+    model = learn_points(data, max_rules=8).model
+    fields = {p.field for rule in model.fit for p in rule.when}
+    assert "plan" in fields
+    for rule in model.fit:
+        for predicate in rule.when:
+            if predicate.field in ("first_name", "Company Name", "crm_id"):
+                assert predicate.type == "gibberish", rule.name

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -208,10 +209,34 @@ def _behaviour_candidates(data: Dataset, kinds: list[str]) -> list[Candidate]:
     return found
 
 
+#: Columns that say who a lead is, not what kind of lead: a person's or company's name, an
+#: address, a phone number, an id. Their values never become point rules ("first_name is
+#: Sofia +5" learns the sample, not the market); only whether one looks made up may.
+IDENTITY_WORDS = frozenset(
+    {"name", "firstname", "lastname", "fullname", "surname", "givenname", "company",
+     "companyname", "account", "accountname", "organization", "organisation", "email", "mail",
+     "phone", "mobile", "address", "street", "id", "uuid", "owner", "contact"}
+)  # fmt: skip
+
+
+def identity_column(name: str) -> bool:
+    """Whether a column names who the lead is: its name, read as words (``first_name``,
+    ``Company Name``, ``leadId``), is one of ``IDENTITY_WORDS``, or ends in ``name``, ``id``
+    or ``email``."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)
+    words = [w for w in re.split(r"[^a-z0-9]+", spaced.casefold()) if w]
+    joined = "".join(words)
+    return bool(words) and (
+        joined in IDENTITY_WORDS or words[-1] in {"name", "id", "email", "phone"}
+    )
+
+
 def candidates(data: Dataset, encoding: AttributeEncoding, kinds: list[str]) -> list[Candidate]:
     frame = encoding.encode(data.raw)
     found: list[Candidate] = []
     for feature in encoding.features:
+        if feature.kind == "category" and identity_column(feature.source):
+            continue  # a name, an id: "looks made up" and the email's type may stay
         if feature.kind == "number":
             found += _number_candidates(feature, frame[feature.name].to_numpy(float), data.label)
         elif feature.categorical:
