@@ -82,3 +82,26 @@ def test_an_alias_needs_both_ids(service: Service) -> None:
     answer = service.send("/v1/alias", {"userId": "u1"})
     assert answer.status_code == 400
     assert answer.json()["field"] == "previousId"
+
+
+def test_an_alias_carries_the_stage_history_over(service: Service) -> None:
+    """An MQL merged into a new id stays an MQL: it is not a new lead, and sales must not be
+    handed it a second time (issue 14: the merged-away lead's history was dropped)."""
+    from leadscore._types import now_us
+    from leadscore.store.store import StageTransition
+
+    service.send("/v1/identify", {"userId": "old", "traits": {"industry": "software"}})
+    service.send("/v1/track", {"userId": "old", "event": "Webinar Attended"})  # active today
+    yesterday = now_us() - 86_400_000_000
+    service.store.record_transitions(
+        [StageTransition("old", "brief", yesterday, "Lead", "MQL", "advance", "by hand")]
+    )
+    service.send("/v1/identify", {"userId": "new", "traits": {"email": "a@acme.example"}})
+    answer = service.send("/v1/alias", {"previousId": "old", "userId": "new"})
+    assert answer.status_code == 200, answer.text
+    history = service.store.transitions("new", "brief")
+    assert [(t.from_stage, t.to_stage, t.kind) for t in history][:1] == [("Lead", "MQL", "advance")]
+    assert service.store.transitions("old") == []
+    assert service.store.lifecycle("new", "brief", 2**62)[0] == "MQL"
+    stage = service.lead("new").json()["results"][0]["stage"]
+    assert stage == "MQL"  # forward only: the merged lead keeps the stage it had reached

@@ -3,11 +3,12 @@ matched by email to a lead a CRM export keyed by its email.
 
 An anonymous visitor's id is linked to the lead (its events count for the lead, as an
 ``identify`` with an ``anonymousId`` does). A previous id that is a lead of its own is merged
-into the new one: its events, anonymous ids, outcomes and feedback move over, its attributes
-fill in those the new lead lacks (the new lead's values win), and the previous lead's own
-rows (attribute history, stage history, kept results, unscored mark) go, so one person is
-ranked once. The merged-away lead's stage history is not carried over: the new lead's is the
-one that stands, and a rescoring records what follows from the merged events.
+into the new one: its events, anonymous ids, outcomes, feedback and stage history move over,
+its attributes fill in those the new lead lacks (the new lead's values win), and the previous
+lead's own rows (attribute history, kept results, unscored mark) go, so one person is ranked
+once. The two stage histories become one, in time order: the stage recorded last stands, so
+an MQL merged into a new id stays an MQL (and is not handed over a second time); its recycles
+restart the engagement of the events merged with it.
 """
 
 from __future__ import annotations
@@ -66,9 +67,9 @@ def _merge_lead(store: Store, conn: sa.Connection, previous: str, into: str) -> 
     missing = {name: value for name, value in old.items() if name not in mine}
     if missing:
         store.upsert_leads([(into, missing, None)], conn)
-    for table in (s.events, s.identities, s.outcomes, s.feedback):
+    for table in (s.events, s.identities, s.outcomes, s.feedback, s.stage_transitions):
         conn.execute(table.update().where(table.c.lead_id == previous).values(lead_id=into))
-    for table in (s.lead_versions, s.stage_transitions, s.lead_scores, s.unscored_leads):
+    for table in (s.lead_versions, s.lead_scores, s.unscored_leads):
         conn.execute(table.delete().where(table.c.lead_id == previous))
     conn.execute(s.leads.delete().where(s.leads.c.lead_id == previous))
 
