@@ -24,6 +24,7 @@ from leadscore.engines.semantics import DAY_US
 from leadscore.errors import InputError
 
 POSITIVE = ("won", "converted")
+NEVER = np.iinfo(np.int64).max
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,19 +77,25 @@ class ModelResult:
         return self.conversions_handed_over / self.conversions if self.conversions else None
 
 
+def earliest(table: pa.Table, at: str, lead_ids: pa.StringArray) -> Ints:
+    """Each lead's earliest ``at`` in ``table`` (a ``lead_id`` column), by lead index; the
+    int64 maximum where it has none."""
+    first = np.full(len(lead_ids), NEVER, np.int64)
+    if table.num_rows:
+        where = pc.index_in(table["lead_id"], value_set=lead_ids)
+        known = where.is_valid().to_numpy(zero_copy_only=False)
+        np.minimum.at(
+            first,
+            where.fill_null(0).to_numpy()[known].astype(np.int64),
+            table[at].to_numpy()[known].astype(np.int64),
+        )
+    return first
+
+
 def first_conversions(outcomes: pa.Table, lead_ids: pa.StringArray) -> Ints:
     """Each lead's first conversion instant (``won``/``converted``), or the int64 maximum."""
-    never = np.iinfo(np.int64).max
-    first = np.full(len(lead_ids), never, np.int64)
     positive = outcomes.filter(pc.is_in(outcomes["outcome"], pa.array(POSITIVE)))
-    where = pc.index_in(positive["lead_id"], value_set=lead_ids)
-    known = where.is_valid().to_numpy(zero_copy_only=False)
-    np.minimum.at(
-        first,
-        where.fill_null(0).to_numpy()[known].astype(np.int64),
-        positive["at"].to_numpy()[known].astype(np.int64),
-    )
-    return first
+    return earliest(positive, "at", lead_ids)
 
 
 def handover_index(result: Replay, stage: str | None) -> int | None:

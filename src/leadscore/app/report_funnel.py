@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from leadscore.app.backtest_metrics import ModelResult, monday
+from leadscore.app.backtest_metrics import ModelResult, earliest, monday
 from leadscore.engines.prepared import Ints
 from leadscore.engines.replay import Replay
 from leadscore.engines.semantics import DAY_US
@@ -26,16 +26,7 @@ HOUR_US = 3_600_000_000
 
 def first_seen(events: pa.Table, lead_ids: pa.StringArray) -> Ints:
     """Each lead's first event instant (the int64 maximum: none)."""
-    first = np.full(len(lead_ids), np.iinfo(np.int64).max, np.int64)
-    if events.num_rows:
-        where = pc.index_in(events["lead_id"], value_set=lead_ids)
-        known = where.is_valid().to_numpy(zero_copy_only=False)
-        np.minimum.at(
-            first,
-            where.fill_null(0).to_numpy()[known].astype(np.int64),
-            events["timestamp"].to_numpy()[known].astype(np.int64),
-        )
-    return first
+    return earliest(events, "timestamp", lead_ids)
 
 
 def funnel(

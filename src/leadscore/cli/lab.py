@@ -17,7 +17,7 @@ from rich.table import Table
 from leadscore._types import format_as_of
 from leadscore.app.backtest import Backtest, run_backtest
 from leadscore.app.backtest_metrics import ModelResult
-from leadscore.app.model_versions import model_by_reference
+from leadscore.app.model_versions import Reference, model_by_reference
 from leadscore.app.people import label as person_label
 from leadscore.app.project import Project
 from leadscore.cli.console import err, out, parse_as_of
@@ -41,6 +41,38 @@ def percent(part: int, whole: int) -> str:
 
 def _days(value: float | None) -> str:
     return "none" if value is None else f"{value:.0f} days"
+
+
+def period(since: str | None, until: str | None) -> tuple[int, int]:
+    """``--from`` and ``--to`` as instants: the end of each day; ``--to`` defaults to now and
+    ``--from`` to ``DEFAULT_DAYS`` before it."""
+    end = parse_as_of(until, "--to")
+    start = parse_as_of(since, "--from") if since else end - DEFAULT_DAYS * DAY_US
+    return start, end
+
+
+def chosen_model(project: Project, model: str | None) -> Reference:
+    """``--model``: a file, a model in use by name or a kept version; default: the only
+    model in use (several in use must be named)."""
+    if model is None:
+        in_use = project.models()
+        if len(in_use) > 1:
+            names = ", ".join(m.name for m in in_use)
+            raise InputError(f"several models are in use ({names}): say which with --model")
+        model = in_use[0].name
+    return model_by_reference(project, model)
+
+
+def step_progress(bar: Progress, what: str) -> Callable[[str, int, int], None]:
+    """A progress callback for replays: a bar per model, ``what`` before its name."""
+    tasks: dict[str, TaskID] = {}
+
+    def heard(name: str, done: int, total: int) -> None:
+        if name not in tasks:
+            tasks[name] = bar.add_task(f"{what} {name}", total=total)
+        bar.update(tasks[name], completed=done)
+
+    return heard
 
 
 def backtest(
@@ -83,8 +115,7 @@ def backtest(
     hand-overs converted (precision), how many conversions were handed over first (recall),
     days to the next stage and to the sale, conversion by tier and the tier mix."""
     project = Project.find(Path.cwd())
-    end = parse_as_of(until, "--to")
-    start = parse_as_of(since, "--from") if since else end - DEFAULT_DAYS * DAY_US
+    start, end = period(since, until)
     every, horizon_days = parse_days(step, "--step"), parse_days(horizon, "--horizon")
     named = [model_by_reference(project, candidate)]
     if against:
@@ -95,13 +126,6 @@ def backtest(
         in_use = [m for m in project.models() if m.name == name]
         models += [(f"{name} (in use)", m) for m in in_use]
     with project.store() as store, Progress(console=err, transient=True) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def heard(model: str, done: int, total: int) -> None:
-            if model not in tasks:
-                tasks[model] = bar.add_task(f"Replaying {model}", total=total)
-            bar.update(tasks[model], completed=done)
-
         found = run_backtest(
             store,
             models,
@@ -111,7 +135,7 @@ def backtest(
             horizon_days=horizon_days,
             stage=stage,
             cache=project.prepared_cache,
-            progress=heard,
+            progress=step_progress(bar, "Replaying"),
         )
     if as_json:
         out.print_json(json.dumps(_as_json(found)))

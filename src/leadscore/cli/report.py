@@ -8,16 +8,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import Progress, TaskID
+from rich.progress import Progress
 
-from leadscore.app.model_versions import model_by_reference
 from leadscore.app.project import Project
 from leadscore.app.report import build_report
 from leadscore.app.report_page import page
-from leadscore.cli.console import err, parse_as_of
-from leadscore.cli.lab import DEFAULT_DAYS, parse_days
+from leadscore.cli.console import err
+from leadscore.cli.lab import DEFAULT_DAYS, chosen_model, parse_days, period, step_progress
 from leadscore.cli.thresholds import parse_capacity
-from leadscore.engines.semantics import DAY_US
 from leadscore.errors import InputError
 
 
@@ -60,23 +58,9 @@ def report(
     project = Project.find(Path.cwd())
     if output.suffix.lower() not in (".html", ".htm"):
         raise typer.BadParameter("the report is an .html file", param_hint="--output")
-    end = parse_as_of(until, "--to")
-    start = parse_as_of(since, "--from") if since else end - DAY_US * DEFAULT_DAYS
-    if model is None:
-        in_use = project.models()
-        if len(in_use) > 1:
-            names = ", ".join(m.name for m in in_use)
-            raise InputError(f"several models are in use ({names}): say which with --model")
-        model = in_use[0].name
-    reference = model_by_reference(project, model)
+    start, end = period(since, until)
+    reference = chosen_model(project, model)
     with project.store() as store, Progress(console=err, transient=True) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def heard(name: str, done: int, total: int) -> None:
-            if name not in tasks:
-                tasks[name] = bar.add_task(f"Replaying {name} day by day", total=total)
-            bar.update(tasks[name], completed=done)
-
         found = build_report(
             store,
             reference.model,
@@ -87,7 +71,7 @@ def report(
             stage=stage,
             drift_days=parse_days(drift, "--drift"),
             cache=project.prepared_cache,
-            progress=heard,
+            progress=step_progress(bar, "Replaying day by day:"),
         )
     data = output.with_suffix(".json")
     try:

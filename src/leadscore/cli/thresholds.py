@@ -13,12 +13,10 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from leadscore.app.model_versions import model_by_reference
 from leadscore.app.project import Project
 from leadscore.app.thresholds import Advice, Trial, advise, write_candidate
-from leadscore.cli.console import err, out, parse_as_of
-from leadscore.cli.lab import DEFAULT_DAYS, parse_days, percent
-from leadscore.engines.semantics import DAY_US
+from leadscore.cli.console import err, out
+from leadscore.cli.lab import DEFAULT_DAYS, chosen_model, parse_days, percent, period
 from leadscore.errors import InputError
 
 
@@ -69,15 +67,8 @@ def thresholds(
     file's comments and layout and changes only those numbers."""
     project = Project.find(Path.cwd())
     leads_a_week = parse_capacity(capacity)
-    end = parse_as_of(until, "--to")
-    start = parse_as_of(since, "--from") if since else end - DEFAULT_DAYS * DAY_US
-    if model is None:
-        in_use = project.models()
-        if len(in_use) > 1:
-            names = ", ".join(m.name for m in in_use)
-            raise InputError(f"several models are in use ({names}): say which with --model")
-        model = in_use[0].name
-    reference = model_by_reference(project, model)
+    start, end = period(since, until)
+    reference = chosen_model(project, model)
     if write is not None and write.exists() and write.resolve() == reference.path.resolve():
         raise InputError(f"--write {write}: that is the model's own file; write a candidate")
     with project.store() as store, Progress(console=err, transient=True) as bar:
