@@ -26,6 +26,28 @@ from leadscore.errors import InputError
 
 DEFAULT_DAYS = 90
 
+Since = Annotated[
+    str | None,
+    typer.Option(
+        "--from", help=f"First day (2026-01-31). Default: {DEFAULT_DAYS} days before --to."
+    ),
+]
+Until = Annotated[str | None, typer.Option("--to", help="Last day. Default: today.")]
+Step = Annotated[str, typer.Option("--step", help="Days between steps: 1d, 7d, 1w.")]
+Horizon = Annotated[
+    str, typer.Option("--horizon", help="A hand-over counts as converted within this: 90d.")
+]
+Stage = Annotated[
+    str | None, typer.Option("--stage", help="The hand-over stage. Default: each model's second.")
+]
+ModelChoice = Annotated[
+    str | None,
+    typer.Option(
+        "--model", help="Model in use (NAME), file or NAME@VERSION. Default: the only model in use."
+    ),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the numbers as JSON.")]
+
 
 def parse_days(text: str, option: str) -> int:
     """A whole number of days: ``1d``, ``7d``, ``1w``, ``90`` (days)."""
@@ -88,26 +110,15 @@ def backtest(
             "Default: the model in use with the candidate's name, if any.",
         ),
     ] = None,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            "--from", help=f"First day (2026-01-31). Default: {DEFAULT_DAYS} days before --to."
-        ),
-    ] = None,
-    until: Annotated[str | None, typer.Option("--to", help="Last day. Default: today.")] = None,
-    step: Annotated[str, typer.Option("--step", help="Days between steps: 1d, 7d, 1w.")] = "1d",
-    horizon: Annotated[
-        str,
-        typer.Option("--horizon", help="A hand-over counts as converted within this: 90d."),
-    ] = "90d",
-    stage: Annotated[
-        str | None,
-        typer.Option("--stage", help="The hand-over stage. Default: each model's second."),
-    ] = None,
+    since: Since = None,
+    until: Until = None,
+    step: Step = "1d",
+    horizon: Horizon = "90d",
+    stage: Stage = None,
     diff: Annotated[
         bool, typer.Option("--diff", help="List the leads the models treat differently.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the numbers as JSON.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Replay models over the stored history, point in time, a step at a time: events up to
     each step, attributes as they were, CRM stages and recycles as recorded, stages moved

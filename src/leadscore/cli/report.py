@@ -14,7 +14,17 @@ from leadscore.app.project import Project
 from leadscore.app.report import build_report
 from leadscore.app.report_page import page
 from leadscore.cli.console import err
-from leadscore.cli.lab import DEFAULT_DAYS, chosen_model, parse_days, period, step_progress
+from leadscore.cli.lab import (
+    Horizon,
+    ModelChoice,
+    Since,
+    Stage,
+    Until,
+    chosen_model,
+    parse_days,
+    period,
+    step_progress,
+)
 from leadscore.cli.thresholds import parse_capacity
 from leadscore.errors import InputError
 
@@ -23,28 +33,15 @@ def report(
     output: Annotated[
         Path, typer.Option("--output", "-o", help="The HTML file; the JSON goes beside it.")
     ] = Path("report.html"),
-    since: Annotated[
-        str | None,
-        typer.Option("--from", help=f"First day. Default: {DEFAULT_DAYS} days before --to."),
-    ] = None,
-    until: Annotated[str | None, typer.Option("--to", help="Last day. Default: today.")] = None,
-    model: Annotated[
-        str | None,
-        typer.Option(
-            "--model",
-            help="Model in use (NAME), file or NAME@VERSION. Default: the only model in use.",
-        ),
-    ] = None,
+    since: Since = None,
+    until: Until = None,
+    model: ModelChoice = None,
     capacity: Annotated[
         str | None,
         typer.Option("--capacity", help="The hand-over volume agreed with sales: 50/week."),
     ] = None,
-    horizon: Annotated[
-        str, typer.Option("--horizon", help="A hand-over counts as converted within this.")
-    ] = "90d",
-    stage: Annotated[
-        str | None, typer.Option("--stage", help="The hand-over stage. Default: the second.")
-    ] = None,
+    horizon: Horizon = "90d",
+    stage: Stage = None,
     drift: Annotated[
         str, typer.Option("--drift", help="The periods compared for drift: the last 28d.")
     ] = "28d",

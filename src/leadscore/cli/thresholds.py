@@ -16,7 +16,19 @@ from rich.table import Table
 from leadscore.app.project import Project
 from leadscore.app.thresholds import Advice, Trial, advise, write_candidate
 from leadscore.cli.console import err, out
-from leadscore.cli.lab import DEFAULT_DAYS, chosen_model, parse_days, percent, period
+from leadscore.cli.lab import (
+    AsJson,
+    Horizon,
+    ModelChoice,
+    Since,
+    Stage,
+    Step,
+    Until,
+    chosen_model,
+    parse_days,
+    percent,
+    period,
+)
 from leadscore.errors import InputError
 
 
@@ -35,30 +47,17 @@ def thresholds(
         str,
         typer.Option("--capacity", help="Leads sales can take: 50/week, 10/day, 200/month."),
     ],
-    model: Annotated[
-        str | None,
-        typer.Option(
-            "--model",
-            help="Model in use (NAME), file or NAME@VERSION. Default: the only model in use.",
-        ),
-    ] = None,
-    since: Annotated[
-        str | None,
-        typer.Option("--from", help=f"First day. Default: {DEFAULT_DAYS} days before --to."),
-    ] = None,
-    until: Annotated[str | None, typer.Option("--to", help="Last day. Default: today.")] = None,
-    step: Annotated[str, typer.Option("--step", help="Days between steps: 1d, 1w.")] = "1d",
-    horizon: Annotated[
-        str, typer.Option("--horizon", help="A hand-over counts as converted within this.")
-    ] = "90d",
-    stage: Annotated[
-        str | None, typer.Option("--stage", help="The hand-over stage. Default: the second.")
-    ] = None,
+    model: ModelChoice = None,
+    since: Since = None,
+    until: Until = None,
+    step: Step = "1d",
+    horizon: Horizon = "90d",
+    stage: Stage = None,
     write: Annotated[
         Path | None,
         typer.Option("--write", help="Write a candidate model file with the proposal."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the numbers as JSON.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Propose the hand-over stage's score threshold that would have handed sales about
     --capacity leads a week over the period while catching the most later conversions, and
