@@ -100,6 +100,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "accounts": ("accounts", "accounts"),
     "serve": ("service", "serve"),
     "keys": ("service", "keys_app"),
+    "users": ("users", "app"),
     "train": ("predictive", "train"),
     "evaluate": ("predictive", "evaluate"),
     "learn-points": ("predictive", "learn_points"),

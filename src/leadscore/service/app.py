@@ -24,6 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from leadscore.app.project import Project
 from leadscore.service import (
     accounts_api,
+    dashboard,
     errors,
     ingestion,
     leads,
@@ -181,7 +182,7 @@ def create_app(
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     routers = (ingestion.router, leads.router, accounts_api.router, webhook_api.router,
-               models_api.router)  # fmt: skip
+               models_api.router, dashboard.router)  # fmt: skip
     for router in routers:
         app.include_router(router)
 

@@ -125,6 +125,30 @@ crm_exports = Table(
     Column("exported_at", BigInteger, nullable=False),
 )
 
+#: People who use the dashboard: an argon2 hash of the password (never the password), a role
+#: (sales, ops, admin).
+users = Table(
+    "users",
+    metadata,
+    Column("email", String(255), primary_key=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("disabled_at", BigInteger, nullable=True),
+)
+
+#: Signed-in dashboard sessions: a SHA-256 digest of the cookie's token (a stolen database
+#: holds no usable session), the CSRF token its forms carry, and when it ends.
+dashboard_sessions = Table(
+    "dashboard_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("email", String(255), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+)
+
 #: What became of a lead (converted, won, lost), with its value and time: the labels
 #: predictive scoring learns from and evaluations are measured against.
 outcomes = Table(

@@ -1,0 +1,43 @@
+"""The ranked lead list: leads by their kept score under a model, highest first, with who
+each lead is beside its id; what the dashboard's leads page and the API's list show."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from leadscore.app.people import person
+from leadscore.store.scores import ranked_scores
+from leadscore.store.store import Store
+
+
+def ranked_leads(
+    store: Store,
+    model: str,
+    *,
+    tier: str | None = None,
+    stage: str | None = None,
+    grade: str | None = None,
+    owner: str | None = None,
+    text: str | None = None,
+    after: tuple[int, str] | None = None,
+    limit: int = 50,
+) -> list[dict[str, Any]]:
+    """Kept results ranked by score (ties by lead id) after the keyset position ``after``,
+    each with its attributes (parsed) and ``who`` (``people.person``)."""
+    rows = ranked_scores(
+        store,
+        model,
+        tier=tier,
+        stage=stage,
+        grade=grade,
+        owner=owner,
+        text=text,
+        after=after,
+        limit=limit,
+    )
+    for row in rows:
+        attributes = json.loads(row["attributes"])
+        row["attributes"] = attributes if isinstance(attributes, dict) else {}
+        row["who"] = person(row["attributes"])
+    return rows

@@ -1,0 +1,179 @@
+"""The dashboard's pages, server-rendered (FastAPI + Jinja2, no script): sign-in and the
+ranked lead list. Every page needs a signed-in session (``app/users.py``); the session
+cookie is HttpOnly and SameSite=Lax (Secure over HTTPS), and every form that changes
+something carries the session's CSRF token (sign-in carries a token from its own cookie,
+so a form on another site cannot sign a visitor in either)."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from leadscore._types import MILLI
+from leadscore.app.ranked import ranked_leads
+from leadscore.app.users import SESSION_HOURS, Session, session_of, sign_in, sign_out
+from leadscore.engines.plan import compile_plan
+from leadscore.service.cursors import cursor as make_cursor
+from leadscore.service.cursors import position
+from leadscore.service.runtime import State
+
+router = APIRouter(include_in_schema=False)
+templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
+SESSION_COOKIE = "leadscore_session"
+LOGIN_COOKIE = "leadscore_login"
+PAGE = 50
+
+
+def _session(request: Request, state: Any) -> Session | None:
+    return session_of(state.store, request.cookies.get(SESSION_COOKIE))
+
+
+def _to_login(request: Request) -> RedirectResponse:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
+
+
+def _safe_next(target: str | None) -> str:
+    """Where to go after signing in: a path on this site only (no ``//host``, no scheme)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/leads"
+    return target
+
+
+@router.get("/")
+def home() -> RedirectResponse:
+    return RedirectResponse("/leads", status_code=303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, state: State, next: str | None = None) -> Response:
+    if _session(request, state) is not None:
+        return RedirectResponse(_safe_next(next), status_code=303)
+    return _login(request, next, "", None, 200)
+
+
+def _login(
+    request: Request, target: str | None, email: str, error: str | None, code: int
+) -> Response:
+    csrf = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
+    context = {"csrf": csrf, "next": _safe_next(target), "email": email, "error": error}
+    page = templates.TemplateResponse(request, "login.html", context, status_code=code)
+    page.set_cookie(LOGIN_COOKIE, csrf, httponly=True, samesite="strict", secure=_https(request))
+    return page
+
+
+def _https(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+@router.post("/login", response_class=HTMLResponse)
+async def login(
+    request: Request,
+    state: State,
+    email: Annotated[str, Form(max_length=255)] = "",
+    password: Annotated[str, Form(max_length=1024)] = "",
+    csrf: Annotated[str, Form(max_length=128)] = "",
+    next: Annotated[str, Form(max_length=2048)] = "/leads",
+) -> Response:
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    if not expected or not secrets.compare_digest(csrf, expected):
+        return _login(request, next, email, "The form expired: please sign in again.", 403)
+    signed = await asyncio.to_thread(sign_in, state.store, email, password)
+    if signed is None:
+        return _login(request, next, email, "Wrong email or password.", 401)
+    token, _ = signed
+    answer = RedirectResponse(_safe_next(next), status_code=303)
+    answer.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=SESSION_HOURS * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=_https(request),
+    )
+    answer.delete_cookie(LOGIN_COOKIE)
+    return answer
+
+
+@router.post("/logout")
+def logout(
+    request: Request, state: State, csrf: Annotated[str, Form(max_length=128)] = ""
+) -> Response:
+    current = _session(request, state)
+    if current is None:
+        return RedirectResponse("/login", status_code=303)
+    if not secrets.compare_digest(csrf, current.csrf):
+        return HTMLResponse("The form expired: reload the page and sign out again.", 403)
+    sign_out(state.store, request.cookies.get(SESSION_COOKIE, ""))
+    answer = RedirectResponse("/login", status_code=303)
+    answer.delete_cookie(SESSION_COOKIE)
+    return answer
+
+
+@router.get("/leads", response_class=HTMLResponse)
+def leads_page(
+    request: Request,
+    state: State,
+    model: str | None = None,
+    tier: str | None = None,
+    stage: str | None = None,
+    q: str | None = None,
+    after: str | None = None,
+) -> Response:
+    """Leads ranked by their kept score under one model, with filters and pages."""
+    current = _session(request, state)
+    if current is None:
+        return _to_login(request)
+    names = state.model_names()
+    name = model if model in names else names[0]
+    plan = compile_plan(next(m for m in state.models if m.name == name))
+    found = ranked_leads(
+        state.store,
+        name,
+        tier=tier or None,
+        stage=stage or None,
+        text=q or None,
+        after=position(after) if after else None,
+        limit=PAGE + 1,
+    )
+    rows = []
+    for row in found[:PAGE]:
+        who = row["who"]
+        rows.append(
+            {
+                "lead_id": row["lead_id"],
+                "name": who.get("name") or who.get("email", ""),
+                "company": who.get("company", ""),
+                "owner": who.get("owner", ""),
+                "score": f"{row['score'] / MILLI:g}",
+                "tier": row["tier"],
+                "grade": row["grade"],
+                "stage": row["stage"],
+            }
+        )
+    next_page = None
+    if len(found) > PAGE:
+        last = found[PAGE - 1]
+        query = {"model": name, "tier": tier or "", "stage": stage or "", "q": q or ""}
+        query["after"] = make_cursor(last["score"], last["lead_id"])
+        next_page = "/leads?" + urlencode(query)
+    context = {
+        "session": current,
+        "models": names,
+        "model": name,
+        "tiers": [t for t, _ in plan.tiers],
+        "stages": [s.name for s in plan.stages],
+        "tier": tier or "",
+        "stage": stage or "",
+        "q": q or "",
+        "rows": rows,
+        "next_page": next_page,
+    }
+    return templates.TemplateResponse(request, "leads.html", context)

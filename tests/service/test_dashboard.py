@@ -1,0 +1,130 @@
+"""The dashboard's sign-in and leads page, driven in Debian's Chromium: a signed-out visitor is
+sent to sign in, a wrong password is refused without saying which part was wrong, a user
+signs in and sees the leads ranked with names beside ids, and signs out. Forms without their
+CSRF token are refused; passwords are kept only as argon2 hashes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from leadscore.app.users import create_user, sign_in
+from leadscore.cli import app as cli
+from leadscore.store import schema
+from tests.service.serve import serving
+from tests.service.test_ingestion import Service
+
+CHROMIUM = Path("/usr/bin/chromium")
+PASSWORD = "correct horse battery"
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists() and not os.environ.get("CI"),
+    reason="Debian's Chromium is not installed (apt-get install -y chromium; .ci/run does)",
+)
+
+
+def _leads(service: Service) -> None:
+    """Three leads with names; Bo has the most engagement (webinars +10 each), then Ann."""
+    people = {
+        "L1": {"first_name": "Ann", "last_name": "Berg", "company": "Acme"},
+        "L2": {"first_name": "Bo", "last_name": "Lund", "company": "Globex"},
+        "L3": {"first_name": "Cy", "last_name": "Dahl", "company": "Initech"},
+    }
+    for lead_id, traits in people.items():
+        assert (
+            service.send("/v1/identify", {"userId": lead_id, "traits": traits}).status_code == 200
+        )
+    for lead_id, webinars in (("L1", 1), ("L2", 3)):
+        for _ in range(webinars):
+            service.send("/v1/track", {"userId": lead_id, "event": "Webinar Attended"})
+
+
+def test_passwords_are_kept_as_argon2_hashes_only(service: Service) -> None:
+    create_user(service.store, "ann@acme.example", PASSWORD, "sales")
+    with service.store.engine.connect() as conn:
+        (stored,) = conn.execute(schema.users.select()).all()
+    assert stored.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in stored.password_hash
+    assert sign_in(service.store, "ann@acme.example", "wrong password!") is None
+    assert sign_in(service.store, "nobody@acme.example", PASSWORD) is None
+    assert sign_in(service.store, "ANN@acme.example ", PASSWORD) is not None
+
+
+def test_forms_without_their_csrf_token_are_refused(service: Service) -> None:
+    create_user(service.store, "ann@acme.example", PASSWORD, "sales")
+    form = {"email": "ann@acme.example", "password": PASSWORD, "csrf": "forged"}
+    answer = service.client.post("/login", data=form, follow_redirects=False)
+    assert answer.status_code == 403 and "leadscore_session" not in answer.cookies
+    page = service.client.get("/login")  # sets the sign-in token's cookie
+    token = service.client.cookies["leadscore_login"]
+    assert f'value="{token}"' in page.text
+    signed = service.client.post("/login", data={**form, "csrf": token}, follow_redirects=False)
+    assert signed.status_code == 303 and signed.headers["location"] == "/leads"
+    assert service.client.post("/logout", data={"csrf": "forged"}).status_code == 403
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(service: Service) -> None:
+    answer = service.client.get("/leads?tier=hot", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/login?next=%2Fleads%3Ftier%3Dhot"
+    # only a path on this site is followed after signing in
+    page = service.client.get("/login?next=//evil.example/x")
+    assert 'name="next" value="/leads"' in page.text
+
+
+def test_users_are_created_from_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init"]).exit_code == 0
+    made = runner.invoke(
+        cli, ["users", "create", "Ops@Acme.example", "--role", "ops", "--password-stdin"],
+        input=PASSWORD + "\n",
+    )  # fmt: skip
+    assert made.exit_code == 0, made.output
+    short = runner.invoke(cli, ["users", "create", "b@acme.example", "--password-stdin"],
+                          input="short\n")  # fmt: skip
+    assert short.exit_code == 1 and "at least 12 characters" in short.stderr
+    listed = runner.invoke(cli, ["users", "list"])
+    assert "ops@acme.example" in listed.stdout and "ops" in listed.stdout
+
+
+@needs_chromium
+def test_sign_in_see_the_ranked_leads_and_sign_out(service: Service, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    _leads(service)
+    create_user(service.store, "ann@acme.example", PASSWORD, "sales")
+    with serving(service.app) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        page = browser.new_page()
+        page.goto(f"{base}/leads")
+        assert page.url.startswith(f"{base}/login")
+        page.get_by_label("Email").fill("ann@acme.example")
+        page.get_by_label("Password").fill("not the password")
+        page.get_by_role("button", name="Sign in").click()
+        assert page.get_by_role("alert").inner_text() == "Wrong email or password."
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{base}/leads")
+        rows = page.locator("tbody tr")
+        assert rows.count() == 3
+        # Bo (3 webinars) first, then Ann (1), then Cy; names and companies beside the ids
+        firsts = [rows.nth(i).locator("td").first.inner_text() for i in range(3)]
+        assert [f.split("\n")[0] for f in firsts] == ["Bo Lund", "Ann Berg", "Cy Dahl"]
+        assert rows.nth(0).locator("td").nth(1).inner_text() == "Globex"
+        assert rows.nth(0).locator("td").nth(2).inner_text() == "30"
+        cookie = next(c for c in page.context.cookies() if c["name"] == "leadscore_session")
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+        page.screenshot(path=str(tmp_path / "leads.png"), full_page=True)
+        page.get_by_label("Name, email or company").fill("globex")
+        page.get_by_role("button", name="Filter").click()
+        assert page.locator("tbody tr").count() == 1
+        page.get_by_role("button", name="Sign out").click()
+        page.wait_for_url(f"{base}/login")
+        page.goto(f"{base}/leads")
+        assert page.url.startswith(f"{base}/login")  # the session ended with the sign-out
+        browser.close()
