@@ -70,3 +70,18 @@ def test_bad_list_requests(service: Service) -> None:
     assert unknown.status_code == 404 and "brief" in unknown.json()["error"]
     too_many = service.client.get("/v1/leads?limit=5000", headers=headers)
     assert too_many.status_code == 400 and too_many.json()["field"] == "limit"
+
+
+def test_leads_the_clip_puts_at_100_rank_by_how_far_past_it_they_are(service: Service) -> None:
+    """z0 attends 12 webinars (120 points), z1 15 (150): both read 100 once clipped; z1 comes
+    first though its id sorts later, and a page break between them keeps the order."""
+    batch = [
+        {"type": "track", "userId": lead, "event": "Webinar Attended", "messageId": f"{lead}-{n}"}
+        for lead, count in (("z0", 12), ("z1", 15))
+        for n in range(count)
+    ]
+    assert service.send("/v1/batch", {"batch": batch}).json()["accepted"] == 27
+    first = _page(service, "limit=1")
+    assert [(row["lead_id"], row["score"]) for row in first["leads"]] == [("z1", 100)]
+    second = _page(service, f"limit=1&cursor={first['next_cursor']}")
+    assert [(row["lead_id"], row["score"]) for row in second["leads"]] == [("z0", 100)]

@@ -20,7 +20,7 @@ def ranked_leads(
     grade: str | None = None,
     owner: str | None = None,
     text: str | None = None,
-    after: tuple[int, str] | None = None,
+    after: tuple[int, int, str] | None = None,
     limit: int = 50,
 ) -> list[dict[str, Any]]:
     """Kept results ranked by score (ties by lead id) after the keyset position ``after``,

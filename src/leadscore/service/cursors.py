@@ -35,3 +35,23 @@ def position(text: str) -> tuple[int, str]:
     if forged:
         raise ApiError(400, "cursor: not a cursor this service gave", "cursor")
     return number, key
+
+
+def ranked_cursor(row: dict[str, object]) -> str:
+    """The cursor after a ranked list's row: its score, unclipped total and lead id."""
+    score, fit, engagement = (int(str(row[k])) for k in ("score", "fit", "engagement"))
+    return base64.urlsafe_b64encode(
+        json.dumps([score, fit + engagement, row["lead_id"]]).encode()
+    ).decode()
+
+
+def ranked_position(text: str) -> tuple[int, int, str]:
+    """The (score, total, lead id) a ``ranked_cursor`` names; 400 for anything else."""
+    try:
+        score, total, key = json_values.loads(base64.urlsafe_b64decode(text.encode()))
+    except (ValueError, TypeError, binascii.Error):
+        score = total = key = None
+    numbers_ok = all(type(n) is int and abs(n) <= MAX_CURSOR_NUMBER for n in (score, total))
+    if not numbers_ok or not isinstance(key, str) or json_values.id_problem(key) is not None:
+        raise ApiError(400, "cursor: not a cursor this service gave", "cursor")
+    return score, total, key

@@ -20,8 +20,7 @@ from leadscore._types import MILLI
 from leadscore.app.ranked import ranked_leads
 from leadscore.app.users import SESSION_HOURS, Session, session_of, sign_in, sign_out
 from leadscore.engines.plan import compile_plan
-from leadscore.service.cursors import cursor as make_cursor
-from leadscore.service.cursors import position
+from leadscore.service.cursors import ranked_cursor, ranked_position
 from leadscore.service.runtime import State
 
 router = APIRouter(include_in_schema=False)
@@ -140,7 +139,7 @@ def leads_page(
         tier=tier or None,
         stage=stage or None,
         text=q or None,
-        after=position(after) if after else None,
+        after=ranked_position(after) if after else None,
         limit=PAGE + 1,
     )
     rows = []
@@ -162,7 +161,7 @@ def leads_page(
     if len(found) > PAGE:
         last = found[PAGE - 1]
         query = {"model": name, "tier": tier or "", "stage": stage or "", "q": q or ""}
-        query["after"] = make_cursor(last["score"], last["lead_id"])
+        query["after"] = ranked_cursor(last)
         next_page = "/leads?" + urlencode(query)
     context = {
         "session": current,

@@ -3,7 +3,6 @@ creating and updating leads, outcomes, sales feedback, and erasure."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,14 +10,14 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from leadscore._types import format_as_of, now_us
 from leadscore.app.explain import explain_lead, explanation
+from leadscore.app.ranked import ranked_leads
 from leadscore.engines.plan import compile_plan
 from leadscore.engines.results import points
 from leadscore.errors import ConflictError, NotFoundError
 from leadscore.predict import registry
 from leadscore.service.auth import require
 from leadscore.service.body import choice, json_body
-from leadscore.service.cursors import cursor as make_cursor
-from leadscore.service.cursors import position
+from leadscore.service.cursors import ranked_cursor, ranked_position
 from leadscore.service.errors import ApiError
 from leadscore.service.runtime import Runtime, State
 from leadscore.service.schemas import Feedback, LeadChange, NewLead, Outcome, errors, json_request
@@ -33,7 +32,6 @@ from leadscore.store.outcomes import (
     record_feedback,
     record_outcome,
 )
-from leadscore.store.scores import ranked_scores
 from leadscore.store.store import Store
 from leadscore.store.unscored import mark_unscored
 
@@ -72,7 +70,7 @@ def ranked(
     name = model if model is not None else names[0]
     if name not in names:
         raise ApiError(404, f"no model named {name!r}; models here: {names}", "model")
-    rows = ranked_scores(
+    rows = ranked_leads(
         state.store,
         name,
         tier=tier,
@@ -80,7 +78,7 @@ def ranked(
         grade=grade,
         owner=owner,
         text=q,
-        after=position(cursor) if cursor else None,
+        after=ranked_position(cursor) if cursor else None,
         limit=limit + 1,
     )
     page = rows[:limit]
@@ -96,7 +94,7 @@ def ranked(
             "grade": row["grade"],
             "stage": row["stage"],
             "scored_at": format_as_of(row["as_of"]),
-            "attributes": json.loads(row["attributes"]),
+            "attributes": row["attributes"],
         }
         for row in page
     ]
@@ -106,7 +104,7 @@ def ranked(
     return {
         "model": name,
         "leads": shown,
-        "next_cursor": make_cursor(page[-1]["score"], page[-1]["lead_id"]) if more else None,
+        "next_cursor": ranked_cursor(page[-1]) if more else None,
     }
 
 

@@ -131,13 +131,14 @@ def ranked_scores(
     grade: str | None = None,
     owner: str | None = None,
     text: str | None = None,
-    after: tuple[int, str] | None = None,
+    after: tuple[int, int, str] | None = None,
     limit: int = 50,
 ) -> list[dict[str, Any]]:
-    """Leads by score, highest first (ties by lead id), with the filters given (``owner``: the
-    lead's ``owner`` attribute); ``after`` is
-    the (score, lead_id) of the last row of the previous page (keyset pagination, so pages
-    stay stable while scores change)."""
+    """Leads as they rank (``semantics.ranking``): by score, highest first, then by the
+    unclipped total (fit plus engagement: leads the clip puts at 100 still come in order),
+    then by lead id; with the filters given (``owner``: the lead's ``owner`` attribute).
+    ``after`` is the (score, total, lead_id) of the last row of the previous page (keyset
+    pagination, so pages stay stable while scores change)."""
     table, leads = schema.lead_scores, schema.leads
     query = (
         sa.select(table, leads.c.attributes)
@@ -157,14 +158,17 @@ def ranked_scores(
                 sa.func.lower(leads.c.attributes).like(pattern, escape="\\"),
             )
         )
+    total = table.c.fit + table.c.engagement
     if after is not None:
-        score, lead_id = after
+        score, unclipped, lead_id = after
         query = query.where(
             sa.or_(
-                table.c.score < score, sa.and_(table.c.score == score, table.c.lead_id > lead_id)
+                table.c.score < score,
+                sa.and_(table.c.score == score, total < unclipped),
+                sa.and_(table.c.score == score, total == unclipped, table.c.lead_id > lead_id),
             )
         )
-    query = query.order_by(table.c.score.desc(), table.c.lead_id).limit(limit)
+    query = query.order_by(table.c.score.desc(), total.desc(), table.c.lead_id).limit(limit)
     with store.engine.connect() as conn:
         return [dict(row._mapping) for row in conn.execute(query)]
 
