@@ -123,6 +123,23 @@ def test_sign_in_see_the_ranked_leads_and_sign_out(service: Service, tmp_path: P
         page.get_by_label("Name, email or company").fill("globex")
         page.get_by_role("button", name="Filter").click()
         assert page.locator("tbody tr").count() == 1
+        # the top lead: its rules' points add up to its score; feedback is recorded at once
+        page.get_by_role("link", name="Bo Lund").click()
+        page.wait_for_url(f"{base}/leads/L2?model=brief")
+        assert page.get_by_role("heading", level=1).inner_text() == "Bo Lund"
+        shown = [float(v) for v in page.locator("tbody tr[data-points]").evaluate_all(
+            "rows => rows.map(r => r.dataset.points)")]  # fmt: skip
+        total = float(page.locator("[data-total]").inner_text())
+        assert total == 30 and sum(shown) == total
+        page.screenshot(path=str(tmp_path / "lead.png"), full_page=True)
+        page.get_by_label("Note (optional)").fill("asked for a demo")
+        page.get_by_role("button", name="Good fit").click()
+        assert page.get_by_role("status").inner_text() == "Recorded: good fit."
+        assert "asked for a demo" in page.locator("section", has_text="Sales feedback").inner_text()
+        with service.store.engine.connect() as conn:
+            (given,) = conn.execute(schema.feedback.select()).all()
+        assert (given.lead_id, given.verdict, given.note) == ("L2", "good_fit", "asked for a demo")
+        page.goto(f"{base}/leads")
         page.get_by_role("button", name="Sign out").click()
         page.wait_for_url(f"{base}/login")
         page.goto(f"{base}/leads")

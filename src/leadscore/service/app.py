@@ -25,6 +25,7 @@ from leadscore.app.project import Project
 from leadscore.service import (
     accounts_api,
     dashboard,
+    dashboard_lead,
     errors,
     ingestion,
     leads,
@@ -182,7 +183,7 @@ def create_app(
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     routers = (ingestion.router, leads.router, accounts_api.router, webhook_api.router,
-               models_api.router, dashboard.router)  # fmt: skip
+               models_api.router, dashboard.router, dashboard_lead.router)  # fmt: skip
     for router in routers:
         app.include_router(router)
 

@@ -30,11 +30,13 @@ LOGIN_COOKIE = "leadscore_login"
 PAGE = 50
 
 
-def _session(request: Request, state: Any) -> Session | None:
+def current_session(request: Request, state: Any) -> Session | None:
+    """The signed-in session of the request's cookie, if any."""
     return session_of(state.store, request.cookies.get(SESSION_COOKIE))
 
 
-def _to_login(request: Request) -> RedirectResponse:
+def to_login(request: Request) -> RedirectResponse:
+    """To the sign-in page, coming back here after it."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
 
@@ -53,7 +55,7 @@ def home() -> RedirectResponse:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, state: State, next: str | None = None) -> Response:
-    if _session(request, state) is not None:
+    if current_session(request, state) is not None:
         return RedirectResponse(_safe_next(next), status_code=303)
     return _login(request, next, "", None, 200)
 
@@ -105,7 +107,7 @@ async def login(
 def logout(
     request: Request, state: State, csrf: Annotated[str, Form(max_length=128)] = ""
 ) -> Response:
-    current = _session(request, state)
+    current = current_session(request, state)
     if current is None:
         return RedirectResponse("/login", status_code=303)
     if not secrets.compare_digest(csrf, current.csrf):
@@ -127,9 +129,9 @@ def leads_page(
     after: str | None = None,
 ) -> Response:
     """Leads ranked by their kept score under one model, with filters and pages."""
-    current = _session(request, state)
+    current = current_session(request, state)
     if current is None:
-        return _to_login(request)
+        return to_login(request)
     names = state.model_names()
     name = model if model in names else names[0]
     plan = compile_plan(next(m for m in state.models if m.name == name))

@@ -1,0 +1,109 @@
+"""The dashboard's lead page: who the lead is, where its points come from (they add up to its
+score), each stage and why in plain words, and sales' feedback, given with a button and shown
+at once. Sessions and CSRF as on every dashboard page (``dashboard.py``)."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from leadscore._types import MILLI, now_us
+from leadscore.app.explain import explain_lead
+from leadscore.app.people import people
+from leadscore.app.sales import VERDICTS, give_feedback, told
+from leadscore.errors import LeadscoreError, NotFoundError
+from leadscore.service.dashboard import current_session, templates, to_login
+from leadscore.service.runtime import State
+
+router = APIRouter(include_in_schema=False)
+FLASH: dict[str, str] = {v: f"Recorded: {v.replace('_', ' ')}." for v in VERDICTS}
+
+
+def _points(milli: int) -> str:
+    return f"{milli / MILLI:g}"
+
+
+@router.get("/leads/{lead_id}", response_class=HTMLResponse)
+def lead_page(
+    request: Request,
+    lead_id: str,
+    state: State,
+    model: str | None = None,
+    done: str | None = None,
+) -> Response:
+    session = current_session(request, state)
+    if session is None:
+        return to_login(request)
+    names = state.model_names()
+    name = model if model in names else names[0]
+    scoring_model = next(m for m in state.models if m.name == name)
+    try:
+        result = explain_lead(state.store, scoring_model, lead_id, now_us())
+    except NotFoundError as exc:
+        page = templates.TemplateResponse(
+            request, "missing.html", {"session": session, "message": str(exc)}, status_code=404
+        )
+        return page
+    who = people(state.store, [lead_id]).get(lead_id, {})
+    contributions = [
+        {
+            "name": c.name,
+            "kind": c.kind,
+            "events": c.matches if c.kind == "engagement" else "",
+            "points": _points(c.points),
+        }  # fmt: skip
+        for c in result.contributions
+        if c.points != 0 or c.matches
+    ]
+    context = {
+        "session": session,
+        "lead_id": lead_id,
+        "who": who,
+        "model": name,
+        "result": {
+            "score": _points(result.score),
+            "fit": _points(result.fit),
+            "engagement": _points(result.engagement),
+            "tier": result.tier,
+            "grade": result.grade,
+            "stage": result.stage,
+        },
+        "contributions": contributions,
+        "stages": result.stages,
+        "told": told(state.store, lead_id),
+        "verdicts": [(v, v.replace("_", " ").capitalize()) for v in VERDICTS],
+        "flash": FLASH.get(done or ""),
+    }
+    return templates.TemplateResponse(request, "lead.html", context)
+
+
+@router.post("/leads/{lead_id}/feedback")
+async def feedback(
+    request: Request,
+    lead_id: str,
+    state: State,
+    verdict: Annotated[str, Form(max_length=32)] = "",
+    note: Annotated[str, Form(max_length=2000)] = "",
+    csrf: Annotated[str, Form(max_length=128)] = "",
+) -> Response:
+    session = current_session(request, state)
+    if session is None:
+        return to_login(request)
+    if not secrets.compare_digest(csrf, session.csrf):
+        return HTMLResponse("The form expired: reload the page and try again.", 403)
+    try:
+        await asyncio.to_thread(give_feedback, state.store, lead_id, verdict, note)
+    except LeadscoreError as exc:
+        return HTMLResponse(str(exc), 400)
+    query = urlencode({"done": verdict, **_model_of(request)})
+    return RedirectResponse(f"/leads/{quote(lead_id, safe='')}?{query}", status_code=303)
+
+
+def _model_of(request: Request) -> dict[str, Any]:
+    model = request.query_params.get("model")
+    return {"model": model} if model else {}
