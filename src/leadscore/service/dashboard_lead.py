@@ -56,7 +56,7 @@ def lead_page(
             "kind": c.kind,
             "events": c.matches if c.kind == "engagement" else "",
             "points": _points(c.points),
-        }  # fmt: skip
+        }
         for c in result.contributions
         if c.points != 0 or c.matches
     ]
