@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from leadscore.app.report_page import chart_ids
 from leadscore.app.users import create_user, sign_in
 from leadscore.cli import app as cli
 from leadscore.store import schema
@@ -23,6 +24,11 @@ needs_chromium = pytest.mark.skipif(
     not CHROMIUM.exists() and not os.environ.get("CI"),
     reason="Debian's Chromium is not installed (apt-get install -y chromium; .ci/run does)",
 )
+
+
+def chart_ids_of_a_report_with_drift() -> list[str]:
+    """Every chart of the report page (its drift chart too: 90 days hold two periods)."""
+    return chart_ids({"drift": {"available": True}})
 
 
 def _leads(service: Service) -> None:
@@ -139,7 +145,14 @@ def test_sign_in_see_the_ranked_leads_and_sign_out(service: Service, tmp_path: P
         with service.store.engine.connect() as conn:
             (given,) = conn.execute(schema.feedback.select()).all()
         assert (given.lead_id, given.verdict, given.note) == ("L2", "good_fit", "asked for a demo")
-        page.goto(f"{base}/leads")
+        # the lab's report, every chart drawn, inside the dashboard
+        page.get_by_role("link", name="Reports").click()
+        page.wait_for_url(f"{base}/reports")
+        for chart in chart_ids_of_a_report_with_drift():
+            assert page.locator(f"svg[data-chart='{chart}']").count() == 1, chart
+        page.screenshot(path=str(tmp_path / "reports.png"), full_page=True)
+        page.get_by_role("link", name="Leads").click()
+        page.wait_for_url(f"{base}/leads")
         page.get_by_role("button", name="Sign out").click()
         page.wait_for_url(f"{base}/login")
         page.goto(f"{base}/leads")

@@ -164,8 +164,9 @@ def _drift_charts(report: dict[str, Any]) -> list[dict[str, str]]:
     ]  # fmt: skip
 
 
-def page(report: dict[str, Any]) -> str:
-    """The HTML page of a ``build_report`` result."""
+def page(report: dict[str, Any], back: tuple[str, str] | None = None) -> str:
+    """The HTML page of a ``build_report`` result; ``back`` (link, label) adds a way back
+    (the dashboard's pages)."""
     environment = Environment(
         loader=PackageLoader("leadscore.app", "templates"),
         autoescape=select_autoescape(["html"]),
@@ -177,7 +178,12 @@ def page(report: dict[str, Any]) -> str:
         "drift": _drift_charts(report),
     }
     return environment.get_template("report.html").render(
-        r=report, charts=figures, fmt=_fmt, fmt_rate=_rate, leads_table=_leads_table
+        r=report,
+        charts=figures,
+        fmt=_fmt,
+        fmt_rate=_rate,
+        leads_table=_leads_table,
+        back={"href": back[0], "label": back[1]} if back else None,
     )
 
 

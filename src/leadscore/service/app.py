@@ -26,6 +26,7 @@ from leadscore.service import (
     accounts_api,
     dashboard,
     dashboard_lead,
+    dashboard_reports,
     errors,
     ingestion,
     leads,
@@ -183,7 +184,8 @@ def create_app(
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     routers = (ingestion.router, leads.router, accounts_api.router, webhook_api.router,
-               models_api.router, dashboard.router, dashboard_lead.router)  # fmt: skip
+               models_api.router, dashboard.router, dashboard_lead.router,
+               dashboard_reports.router)  # fmt: skip
     for router in routers:
         app.include_router(router)
 
