@@ -32,11 +32,27 @@ def chart_ids_of_a_report_with_drift() -> list[str]:
 
 
 def _leads(service: Service) -> None:
-    """Three leads with names; Bo has the most engagement (webinars +10 each), then Ann."""
+    """Three leads with names; Bo has the most engagement (webinars +10 each), then Ann; Ann
+    and Cy work at Acme (one account, 10 points of engagement), Bo at Globex (30)."""
     people = {
-        "L1": {"first_name": "Ann", "last_name": "Berg", "company": "Acme"},
-        "L2": {"first_name": "Bo", "last_name": "Lund", "company": "Globex"},
-        "L3": {"first_name": "Cy", "last_name": "Dahl", "company": "Initech"},
+        "L1": {
+            "first_name": "Ann",
+            "last_name": "Berg",
+            "company": "Acme",
+            "email": "ann@acme.example",
+        },
+        "L2": {
+            "first_name": "Bo",
+            "last_name": "Lund",
+            "company": "Globex",
+            "email": "bo@globex.example",
+        },
+        "L3": {
+            "first_name": "Cy",
+            "last_name": "Dahl",
+            "company": "Acme",
+            "email": "cy@acme.example",
+        },
     }
     for lead_id, traits in people.items():
         assert (
@@ -145,6 +161,16 @@ def test_sign_in_see_the_ranked_leads_and_sign_out(service: Service, tmp_path: P
         with service.store.engine.connect() as conn:
             (given,) = conn.execute(schema.feedback.select()).all()
         assert (given.lead_id, given.verdict, given.note) == ("L2", "good_fit", "asked for a demo")
+        # accounts: Globex (30) before Acme (10), and Acme's leads, best first
+        page.get_by_role("link", name="Accounts").click()
+        page.wait_for_url(f"{base}/accounts")
+        companies = page.locator("tbody tr td:first-child a").all_inner_texts()
+        assert companies == ["Globex", "Acme"]
+        page.get_by_role("link", name="Acme").click()
+        assert page.get_by_role("heading", level=1).inner_text() == "Acme"
+        people = page.locator("tbody tr td:first-child a").all_inner_texts()
+        assert people == ["Ann Berg", "Cy Dahl"]
+        page.screenshot(path=str(tmp_path / "account.png"), full_page=True)
         # the lab's report, every chart drawn, inside the dashboard
         page.get_by_role("link", name="Reports").click()
         page.wait_for_url(f"{base}/reports")

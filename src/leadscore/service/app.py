@@ -25,6 +25,7 @@ from leadscore.app.project import Project
 from leadscore.service import (
     accounts_api,
     dashboard,
+    dashboard_accounts,
     dashboard_lead,
     dashboard_reports,
     errors,
@@ -185,7 +186,7 @@ def create_app(
 
     routers = (ingestion.router, leads.router, accounts_api.router, webhook_api.router,
                models_api.router, dashboard.router, dashboard_lead.router,
-               dashboard_reports.router)  # fmt: skip
+               dashboard_accounts.router, dashboard_reports.router)  # fmt: skip
     for router in routers:
         app.include_router(router)
 
