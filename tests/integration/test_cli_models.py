@@ -76,3 +76,19 @@ def test_refusals_name_what_is_wrong(project: Path) -> None:
     assert bad.exit_code == 1 and "bad.yaml:2:" in bad.stderr
     missing = runner.invoke(app, ["models", "diff", "brief", "7"])
     assert missing.exit_code == 1 and "model 'brief' has no version 7" in missing.stderr
+
+
+def test_a_file_with_windows_line_ends_is_kept_and_found_again(project: Path) -> None:
+    """A browser's form (and a file saved on Windows) sends \\r\\n: the version is kept with
+    \\n and found again, uploading it twice is one version (it raised StopIteration)."""
+    from leadscore.app.model_versions import upload
+    from leadscore.app.project import Project
+
+    text = (
+        (project / "models" / "brief.yaml").read_text().replace("points: 10\n", "points: 11\n", 1)
+    )
+    crlf = text.replace("\n", "\r\n")
+    first = upload(Project.find(project), crlf)
+    again = upload(Project.find(project), crlf)
+    assert (first.version, again.version) == (2, 2)
+    assert b"\r" not in first.path.read_bytes()

@@ -184,3 +184,73 @@ def test_sign_in_see_the_ranked_leads_and_sign_out(service: Service, tmp_path: P
         page.goto(f"{base}/leads")
         assert page.url.startswith(f"{base}/login")  # the session ended with the sign-out
         browser.close()
+
+
+@needs_chromium
+def test_ops_change_the_model_safely_and_sales_cannot(service: Service, tmp_path: Path) -> None:
+    """An ops user uploads a broken file (the problem with its line), then a candidate with
+    webinars worth 20, compares and backtests it against the model in use, and activates it;
+    a sales user is refused the model pages."""
+    from playwright.sync_api import Page, sync_playwright
+
+    _leads(service)
+    create_user(service.store, "ops@acme.example", PASSWORD, "ops")
+    create_user(service.store, "ann@acme.example", PASSWORD, "sales")
+    brief = (service.project.root / "models" / "brief.yaml").read_text()
+    candidate = brief.replace(
+        "  - name: webinar attendance\n    event: Webinar Attended\n    points: 10\n",
+        "  - name: webinar attendance\n    event: Webinar Attended\n    points: 20\n",
+    )
+    assert candidate != brief
+
+    def sign_in_as(page: Page, base: str, email: str) -> None:
+        page.goto(f"{base}/login")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{base}/leads")
+
+    with serving(service.app) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        sales = browser.new_page()
+        sign_in_as(sales, base, "ann@acme.example")
+        assert sales.get_by_role("link", name="Model").count() == 0
+        answer = sales.goto(f"{base}/model")
+        assert answer is not None and answer.status == 403
+        assert "Your role (sales) cannot see models." in sales.content()
+        page = browser.new_page()
+        sign_in_as(page, base, "ops@acme.example")
+        page.get_by_role("link", name="Model").click()
+        page.wait_for_url(f"{base}/model")
+        page.get_by_label("Model file (YAML)").fill(
+            "name: broken\nfit:\n  - name: x\n    points: lots\n"
+        )
+        page.get_by_role("button", name="Check and keep as a new version").click()
+        problem = page.get_by_role("alert").inner_text()
+        assert "uploaded file:4:" in problem and "points" in problem
+        page.get_by_label("Model file (YAML)").fill(candidate)
+        page.get_by_role("button", name="Check and keep as a new version").click()
+        assert (
+            page.get_by_role("status").inner_text() == "Kept as v2: backtest it, then activate it."
+        )
+        page.get_by_role("link", name="What changes against the one in use").click()
+        assert "webinar attendance" in page.locator("main").inner_text()
+        assert "20" in page.locator("main li").first.inner_text()
+        page.go_back()
+        page.get_by_role("button", name="Backtest v2").click()
+        assert page.get_by_role("heading", level=1).inner_text().startswith("Backtest of v2")
+        summary = page.locator("table").first
+        assert summary.locator("thead th").count() == 3  # the row names, v2 and the one in use
+        # Bo's 3 webinars are worth 60 under v2 (hot) and 30 in use (warm)
+        bo = page.locator("tr", has_text="Bo Lund")
+        assert "webinar attendance 60 vs 30" in bo.inner_text()
+        page.screenshot(path=str(tmp_path / "backtest.png"), full_page=True)
+        page.go_back()
+        page.get_by_role("button", name="Activate v2").click()
+        assert page.get_by_role("status").inner_text().startswith("v2 is in use")
+        page.screenshot(path=str(tmp_path / "model.png"), full_page=True)
+        browser.close()
+    webinar = next(
+        r for r in service.app.state.runtime.models[0].engagement if r.name == "webinar attendance"
+    )
+    assert webinar.points == 20

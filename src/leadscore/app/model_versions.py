@@ -74,7 +74,10 @@ def versions(project: Project, name: str | None = None) -> list[ModelVersion]:
 
 def upload(project: Project, text: str, source: str = "<upload>") -> ModelVersion:
     """Validate a model file (the CLI's messages, with lines) and keep it as its model's next
-    version, not yet active; the same text uploaded again is the version it already is."""
+    version, not yet active; the same text uploaded again is the version it already is.
+    Line ends are kept as ``\n`` (a browser's form sends ``\r\n``; files are read back with
+    ``\n``, and the version is found again by the text's digest)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     scoring_model = parse_model(text, source)
     _keep_active(project, scoring_model.name)
     _keep(project, scoring_model.name, text)

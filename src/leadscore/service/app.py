@@ -27,6 +27,7 @@ from leadscore.service import (
     dashboard,
     dashboard_accounts,
     dashboard_lead,
+    dashboard_model,
     dashboard_reports,
     errors,
     ingestion,
@@ -186,7 +187,8 @@ def create_app(
 
     routers = (ingestion.router, leads.router, accounts_api.router, webhook_api.router,
                models_api.router, dashboard.router, dashboard_lead.router,
-               dashboard_accounts.router, dashboard_reports.router)  # fmt: skip
+               dashboard_accounts.router, dashboard_reports.router,
+               dashboard_model.router)  # fmt: skip
     for router in routers:
         app.include_router(router)
 
