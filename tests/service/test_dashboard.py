@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -254,3 +255,20 @@ def test_ops_change_the_model_safely_and_sales_cannot(service: Service, tmp_path
         r for r in service.app.state.runtime.models[0].engagement if r.name == "webinar attendance"
     )
     assert webinar.points == 20
+
+
+def test_a_form_too_large_is_refused_before_it_is_read(service: Service) -> None:
+    """2 MB posted to the sign-in form: 413, declared or streamed, and the service goes on."""
+    big = {"email": "a@acme.example", "password": "x" * 2_000_000, "csrf": "t"}
+    answer = service.client.post("/login", data=big)
+    assert answer.status_code == 413 and "larger than 1,000,000 bytes" in answer.text
+
+    def chunks() -> Any:
+        for _ in range(40):
+            yield b"x" * 60_000
+
+    streamed = service.client.post(
+        "/login", content=chunks(), headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert streamed.status_code == 413
+    assert service.client.get("/login").status_code == 200

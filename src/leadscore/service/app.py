@@ -36,6 +36,7 @@ from leadscore.service import (
     models_api,
     webhook_api,
 )
+from leadscore.service.body import BoundedForms
 from leadscore.service.logs import RequestLog
 from leadscore.service.options import AnswerAfter
 from leadscore.service.runtime import Runtime
@@ -171,6 +172,7 @@ def create_app(
         )
 
     app.add_middleware(RefuseControlCharacters)
+    app.add_middleware(BoundedForms)
     app.add_middleware(RequestLog)
 
     @app.get("/healthz", tags=["operations"])

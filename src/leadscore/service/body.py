@@ -75,3 +75,64 @@ def choice(body: dict[str, Any], field: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ApiError(400, f"{field}: must be one of {', '.join(choices)}", field)
     return str(value)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BoundedForms:
+    """ASGI middleware: the dashboard's forms (every POST outside ``/v1/``, read by FastAPI's
+    form parser, which keeps what it reads) are refused with 413 past ``MAX_BODY_BYTES``,
+    declared or streamed, before they can fill memory. The API reads its bodies with
+    ``read_body``, which has the same bound."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"].startswith("/v1/"):
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+            await _refuse(send)
+            return
+        seen = 0
+        over = started = False
+
+        async def bounded() -> Any:
+            nonlocal seen, over
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > MAX_BODY_BYTES:
+                    over = True  # the form parser turns this into its own 400: answer 413
+                    raise _TooLarge
+            return message
+
+        async def watched(message: Any) -> None:
+            nonlocal started
+            if over:  # what the app says of a body cut short is replaced by the 413
+                if message["type"] == "http.response.start" and not started:
+                    started = True
+                    await _refuse(send)
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, bounded, watched)
+        except _TooLarge:
+            if not started:
+                await _refuse(send)
+
+
+async def _refuse(send: Any) -> None:
+    body = f"{_TOO_LARGE}.".encode()
+    headers = [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+    ]
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
