@@ -51,3 +51,22 @@ def test_every_operation_keeps_to_the_openapi_document(tmp_path: Path, database_
                 check()
     finally:
         service.store.close()
+
+
+def test_the_docs_page_lists_every_operation_and_needs_no_network(
+    tmp_path: Path, database_url: str
+) -> None:
+    """``/docs`` is rendered on the server from the OpenAPI document: every path and method
+    is on it, and nothing is loaded from elsewhere (FastAPI's page took Swagger UI from a
+    CDN, blank offline)."""
+    service = Service(tmp_path, database_url)
+    page = service.client.get("/docs")
+    assert page.status_code == 200
+    document = service.client.get("/openapi.json").json()
+    for path, item in document["paths"].items():
+        for method in item:
+            assert f"{method}</span> <code>{path}</code>" in page.text, (method, path)
+    assert "<script" not in page.text and "cdn" not in page.text.lower()
+    assert 'src="http' not in page.text and 'href="http' not in page.text
+    assert service.client.get("/redoc").status_code == 404
+    service.store.close()

@@ -24,6 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from leadscore.app.project import Project
 from leadscore.service import (
     accounts_api,
+    api_docs,
     dashboard,
     dashboard_accounts,
     dashboard_lead,
@@ -158,6 +159,8 @@ def create_app(
         summary="Lead scoring in real time: Segment-compatible ingestion, the lead API and "
         "webhooks.",
         lifespan=lifespan,
+        docs_url=None,  # /docs is api_docs' page: FastAPI's loads Swagger UI from a CDN
+        redoc_url=None,
     )
     app.state.runtime = state
     app.state.store = store
@@ -190,7 +193,7 @@ def create_app(
     routers = (ingestion.router, leads.router, accounts_api.router, webhook_api.router,
                models_api.router, dashboard.router, dashboard_lead.router,
                dashboard_accounts.router, dashboard_reports.router,
-               dashboard_model.router)  # fmt: skip
+               dashboard_model.router, api_docs.router)  # fmt: skip
     for router in routers:
         app.include_router(router)
 
