@@ -84,22 +84,22 @@ class _Stepwise:
     """The batch engine's scoring run at each step, for what the timeline has no table for."""
 
     def __init__(self, prepared: Prepared, recorded: Recorded, instants: Ints) -> None:
-        self.prepared, self.instants = prepared, instants
-        self.recycled: list[Ints | None] = []
-        restart = prepared.plan.restart_engagement and len(recorded.recycle_lead) > 0
-        for instant in instants:
-            if not restart:
-                self.recycled.append(None)
-                continue
-            latest = np.full(prepared.size, np.iinfo(np.int64).min, np.int64)
-            up_to = recorded.recycle_at <= instant
-            np.maximum.at(latest, recorded.recycle_lead[up_to], recorded.recycle_at[up_to])
-            self.recycled.append(latest)
+        self.prepared, self.recorded, self.instants = prepared, recorded, instants
+        self.restart = prepared.plan.restart_engagement and len(recorded.recycle_lead) > 0
+
+    def recycled(self, instant: int) -> Ints | None:
+        """Each lead's last recycle at or before ``instant`` (made when a step needs it)."""
+        if not self.restart:
+            return None
+        latest = np.full(self.prepared.size, np.iinfo(np.int64).min, np.int64)
+        up_to = self.recorded.recycle_at <= instant
+        np.maximum.at(latest, self.recorded.recycle_lead[up_to], self.recorded.recycle_at[up_to])
+        return latest
 
     def run(self, part: Callable[[ScoringRun], Ints]) -> Ints:
         out = np.zeros((len(self.instants), self.prepared.size), np.int64)
         for step, instant in enumerate(self.instants):
             cycle = Lifecycle(self.prepared.plan, self.prepared, None)
-            cycle.recycled_at = self.recycled[step]
+            cycle.recycled_at = self.recycled(int(instant))
             out[step] = part(ScoringRun(self.prepared, int(instant), cycle))
         return out
