@@ -46,9 +46,7 @@ def build_report(
     events = store.events_arrow()
     measured = measure(result, converted_at, horizon_days, stage)
     handover = handover_index(result, stage)
-    found = surprises(result, converted_at, horizon, {})
-    ids = [row["lead_id"] for rows in found.values() for row in rows]
-    named = surprises(result, converted_at, horizon, people(store, ids))
+    named = surprises(result, converted_at, horizon, lambda ids: people(store, ids))
     actions = sales_actions_arrow(store, scoring_model.name)
     seen = first_seen(events, result.lead_ids)
     return {

@@ -10,7 +10,7 @@ came within the horizon after."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,11 +64,15 @@ def by_band(
 
 
 def surprises(
-    result: Replay, converted_at: Ints, horizon: int, people: dict[str, dict[str, Any]]
+    result: Replay,
+    converted_at: Ints,
+    horizon: int,
+    who_are: Callable[[list[str]], dict[str, dict[str, Any]]],
 ) -> dict[str, list[dict[str, Any]]]:
     """The high scores that did not convert (top tier at a snapshot with the whole horizon
     seen after it, no conversion within it) and the low scores that did (a conversion in the
-    period whose lead was in the lowest tier, or unscored, at the step before it)."""
+    period whose lead was in the lowest tier, or unscored, at the step before it); the leads
+    listed are named by ``who_are`` (``people.people``), asked once for them all."""
     ids = result.lead_ids.to_pylist()
     tiers = [name for name, _ in result.plan.tiers]
     end = int(result.instants[-1])
@@ -90,15 +94,18 @@ def surprises(
         tier = int(result.tier[step, who]) if result.scored[step, who] else -1
         if tier in (-1, len(tiers) - 1):
             low.append((int(result.score[step, who]), who, step))
+    highest = sorted(high.items(), key=lambda kv: -kv[1][0])[:LIST_LENGTH]
+    lowest = sorted(low)[:LIST_LENGTH]
+    people = who_are([ids[who] for who, _ in highest] + [ids[who] for _, who, _ in lowest])
     return {
         "high_not_converted": [
             _row(ids[who], people, score, tiers[0], result.instants[step])
-            for who, (score, step) in sorted(high.items(), key=lambda kv: -kv[1][0])[:LIST_LENGTH]
+            for who, (score, step) in highest
         ],
         "low_converted": [
             _row(ids[who], people, score, tiers[-1] if tiers else None, result.instants[step],
                  converted_at[who])
-            for score, who, step in sorted(low)[:LIST_LENGTH]
+            for score, who, step in lowest
         ],
     }  # fmt: skip
 
