@@ -21,7 +21,8 @@ from leadscore.app.ranked import ranked_leads
 from leadscore.app.users import SESSION_HOURS, Session, session_of, sign_in, sign_out
 from leadscore.engines.plan import compile_plan
 from leadscore.service.cursors import ranked_cursor, ranked_position
-from leadscore.service.runtime import State
+from leadscore.service.runtime import Runtime, State
+from leadscore.spec.model import ScoringModel
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
@@ -39,6 +40,25 @@ def to_login(request: Request) -> RedirectResponse:
     """To the sign-in page, coming back here after it."""
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse("/login?" + urlencode({"next": target}), status_code=303)
+
+
+def refused_form(session: Session, csrf: str) -> Response | None:
+    """403 when a form does not carry its session's CSRF token (None: it does)."""
+    if secrets.compare_digest(csrf, session.csrf):
+        return None
+    return HTMLResponse("The form expired: reload the page and try again.", 403)
+
+
+def chosen_model(state: Runtime, model: str | None) -> ScoringModel:
+    """The model a page shows: ``model`` when it is in use, else the first in use."""
+    names = state.model_names()
+    name = model if model in names else names[0]
+    return next(m for m in state.models if m.name == name)
+
+
+def points_text(milli: int) -> str:
+    """Milli-points as a page shows them: ``12.5``."""
+    return f"{milli / MILLI:g}"
 
 
 def _safe_next(target: str | None) -> str:
@@ -110,8 +130,8 @@ def logout(
     current = current_session(request, state)
     if current is None:
         return RedirectResponse("/login", status_code=303)
-    if not secrets.compare_digest(csrf, current.csrf):
-        return HTMLResponse("The form expired: reload the page and sign out again.", 403)
+    if (refused := refused_form(current, csrf)) is not None:
+        return refused
     sign_out(state.store, request.cookies.get(SESSION_COOKIE, ""))
     answer = RedirectResponse("/login", status_code=303)
     answer.delete_cookie(SESSION_COOKIE)
@@ -133,8 +153,9 @@ def leads_page(
     if current is None:
         return to_login(request)
     names = state.model_names()
-    name = model if model in names else names[0]
-    plan = compile_plan(next(m for m in state.models if m.name == name))
+    scoring_model = chosen_model(state, model)
+    name = scoring_model.name
+    plan = compile_plan(scoring_model)
     found = ranked_leads(
         state.store,
         name,
@@ -153,7 +174,7 @@ def leads_page(
                 "name": who.get("name") or who.get("email", ""),
                 "company": who.get("company", ""),
                 "owner": who.get("owner", ""),
-                "score": f"{row['score'] / MILLI:g}",
+                "score": points_text(row["score"]),
                 "tier": row["tier"],
                 "grade": row["grade"],
                 "stage": row["stage"],

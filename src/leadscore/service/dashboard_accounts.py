@@ -9,25 +9,27 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from leadscore._types import MILLI
 from leadscore.app.accounts import kept_account, kept_accounts
 from leadscore.errors import NotFoundError
 from leadscore.service.cursors import cursor, position
-from leadscore.service.dashboard import PAGE, current_session, templates, to_login
+from leadscore.service.dashboard import (
+    PAGE,
+    chosen_model,
+    current_session,
+    points_text,
+    templates,
+    to_login,
+)
 from leadscore.service.runtime import State
 from leadscore.spec import json_values
 
 router = APIRouter(include_in_schema=False)
 
 
-def _points(milli: int) -> str:
-    return f"{milli / MILLI:g}"
-
-
 def _shown(row: dict[str, object]) -> dict[str, object]:
     return {
         **row,
-        **{k: _points(int(str(row[k]))) for k in ("fit", "engagement", "score")},
+        **{k: points_text(int(str(row[k]))) for k in ("fit", "engagement", "score")},
     }
 
 
@@ -38,9 +40,8 @@ def accounts_page(
     session = current_session(request, state)
     if session is None:
         return to_login(request)
-    names = state.model_names()
-    name = model if model in names else names[0]
-    scoring_model = next(m for m in state.models if m.name == name)
+    scoring_model = chosen_model(state, model)
+    name = scoring_model.name
     found = kept_accounts(
         state.store, scoring_model, after=position(after) if after else None, limit=PAGE + 1
     )
@@ -65,9 +66,8 @@ def account_page(
     session = current_session(request, state)
     if session is None:
         return to_login(request)
-    names = state.model_names()
-    name = model if model in names else names[0]
-    scoring_model = next(m for m in state.models if m.name == name)
+    scoring_model = chosen_model(state, model)
+    name = scoring_model.name
     try:
         if json_values.id_problem(account_id) is not None:
             raise NotFoundError(f"no account {account_id!r}")
@@ -80,7 +80,7 @@ def account_page(
             "lead_id": row["lead_id"],
             "name": row["person"].get("name") or row["person"].get("email", ""),
             "job_title": row["person"].get("job_title", ""),
-            "score": _points(row["score"]),
+            "score": points_text(row["score"]),
             "tier": row["tier"],
             "stage": row["stage"],
         }

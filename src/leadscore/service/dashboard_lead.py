@@ -5,27 +5,29 @@ at once. Sessions and CSRF as on every dashboard page (``dashboard.py``)."""
 from __future__ import annotations
 
 import asyncio
-import secrets
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from leadscore._types import MILLI, now_us
+from leadscore._types import now_us
 from leadscore.app.explain import explain_lead
 from leadscore.app.people import people
 from leadscore.app.sales import VERDICTS, give_feedback, told
 from leadscore.errors import LeadscoreError, NotFoundError
-from leadscore.service.dashboard import current_session, templates, to_login
+from leadscore.service.dashboard import (
+    chosen_model,
+    current_session,
+    points_text,
+    refused_form,
+    templates,
+    to_login,
+)
 from leadscore.service.runtime import State
 
 router = APIRouter(include_in_schema=False)
 FLASH: dict[str, str] = {v: f"Recorded: {v.replace('_', ' ')}." for v in VERDICTS}
-
-
-def _points(milli: int) -> str:
-    return f"{milli / MILLI:g}"
 
 
 @router.get("/leads/{lead_id}", response_class=HTMLResponse)
@@ -39,9 +41,8 @@ def lead_page(
     session = current_session(request, state)
     if session is None:
         return to_login(request)
-    names = state.model_names()
-    name = model if model in names else names[0]
-    scoring_model = next(m for m in state.models if m.name == name)
+    scoring_model = chosen_model(state, model)
+    name = scoring_model.name
     try:
         result = explain_lead(state.store, scoring_model, lead_id, now_us())
     except NotFoundError as exc:
@@ -55,7 +56,7 @@ def lead_page(
             "name": c.name,
             "kind": c.kind,
             "events": c.matches if c.kind == "engagement" else "",
-            "points": _points(c.points),
+            "points": points_text(c.points),
         }
         for c in result.contributions
         if c.points != 0 or c.matches
@@ -66,9 +67,9 @@ def lead_page(
         "who": who,
         "model": name,
         "result": {
-            "score": _points(result.score),
-            "fit": _points(result.fit),
-            "engagement": _points(result.engagement),
+            "score": points_text(result.score),
+            "fit": points_text(result.fit),
+            "engagement": points_text(result.engagement),
             "tier": result.tier,
             "grade": result.grade,
             "stage": result.stage,
@@ -94,8 +95,8 @@ async def feedback(
     session = current_session(request, state)
     if session is None:
         return to_login(request)
-    if not secrets.compare_digest(csrf, session.csrf):
-        return HTMLResponse("The form expired: reload the page and try again.", 403)
+    if (refused := refused_form(session, csrf)) is not None:
+        return refused
     try:
         await asyncio.to_thread(give_feedback, state.store, lead_id, verdict, note)
     except LeadscoreError as exc:

@@ -6,7 +6,6 @@ activation (every lead rescored in the background, as the models API does it).""
 from __future__ import annotations
 
 import asyncio
-import secrets
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -21,7 +20,13 @@ from leadscore.app.people import label
 from leadscore.app.users import Session, may
 from leadscore.engines.semantics import DAY_US
 from leadscore.errors import LeadscoreError, ModelFileError
-from leadscore.service.dashboard import current_session, templates, to_login
+from leadscore.service.dashboard import (
+    chosen_model,
+    current_session,
+    refused_form,
+    templates,
+    to_login,
+)
 from leadscore.service.runtime import State
 from leadscore.spec.model import ScoringModel
 from leadscore.spec.wording import condition_words, predicate_words
@@ -116,9 +121,8 @@ def _model(
     text: str,
     code: int,
 ) -> Response:
-    names = state.model_names()
-    chosen = name if name in names else names[0]
-    scoring_model = next(m for m in state.models if m.name == chosen)
+    scoring_model = chosen_model(state, name)
+    chosen = scoring_model.name
     context = {
         "session": session,
         "name": chosen,
@@ -131,12 +135,6 @@ def _model(
     return templates.TemplateResponse(request, "model.html", context, status_code=code)
 
 
-def _checked(session: Session, csrf: str) -> Response | None:
-    if not secrets.compare_digest(csrf, session.csrf):
-        return HTMLResponse("The form expired: reload the page and try again.", 403)
-    return None
-
-
 @router.post("/model/upload", response_class=HTMLResponse)
 async def upload_page(
     request: Request,
@@ -147,7 +145,7 @@ async def upload_page(
     session = _ops(request, state)
     if not isinstance(session, Session):
         return session
-    if (refused := _checked(session, csrf)) is not None:
+    if (refused := refused_form(session, csrf)) is not None:
         return refused
     try:
         kept = await state.write(upload, state.project, text, "uploaded file")
@@ -193,7 +191,7 @@ async def backtest_page(
     session = _ops(request, state)
     if not isinstance(session, Session):
         return session
-    if (refused := _checked(session, csrf)) is not None:
+    if (refused := refused_form(session, csrf)) is not None:
         return refused
     try:
         candidate = model_by_reference(state.project, f"{name}@{version}")
@@ -256,7 +254,7 @@ async def activate_page(
     session = _ops(request, state)
     if not isinstance(session, Session):
         return session
-    if (refused := _checked(session, csrf)) is not None:
+    if (refused := refused_form(session, csrf)) is not None:
         return refused
 
     def switch() -> list[str]:

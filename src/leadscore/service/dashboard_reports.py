@@ -17,7 +17,7 @@ from leadscore.app.report import build_report
 from leadscore.app.report_page import page
 from leadscore.engines.semantics import DAY_US
 from leadscore.errors import LeadscoreError
-from leadscore.service.dashboard import current_session, to_login
+from leadscore.service.dashboard import chosen_model, current_session, to_login
 from leadscore.service.runtime import State
 
 router = APIRouter(include_in_schema=False)
@@ -32,8 +32,8 @@ async def reports(
     session = current_session(request, state)
     if session is None:
         return to_login(request)
-    names = state.model_names()
-    name = model if model in names else names[0]
+    scoring_model = chosen_model(state, model)
+    name = scoring_model.name
     now = now_us()
     key = (name, now // DAY_US)
     if not hasattr(request.app.state, "reports"):  # made reports, per app (its store)
@@ -41,7 +41,6 @@ async def reports(
     cache: dict[tuple[str, int], tuple[float, str]] = request.app.state.reports
     kept = cache.get(key)
     if kept is None or fresh or time.monotonic() - kept[0] > KEEP_SECONDS:
-        scoring_model = next(m for m in state.models if m.name == name)
         try:
             found: dict[str, Any] = await asyncio.to_thread(
                 build_report, state.store, scoring_model, now - PERIOD_DAYS * DAY_US, now
