@@ -241,6 +241,12 @@ class Difference:
     reason: str
 
 
+def state_words(state: tuple[str | None, str | None, float | None]) -> str:
+    """A ``Difference`` side as people read it: ``MQL / hot / 72``, or ``(not scored)``."""
+    stage, tier, score = state
+    return "(not scored)" if score is None else f"{stage or '-'} / {tier or '-'} / {score:g}"
+
+
 def differences(a: Replay, b: Replay, limit: int | None = None) -> list[Difference]:
     """Leads whose stage or tier differs between ``a`` and ``b`` at the last step (leads both
     know), the largest score gap first; the reason names the rules whose points differ most

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from leadscore._types import format_as_of
 from leadscore.app.backtest import Backtest, run_backtest
-from leadscore.app.backtest_metrics import ModelResult
+from leadscore.app.backtest_metrics import ModelResult, state_words
 from leadscore.app.model_versions import Reference, model_by_reference
 from leadscore.app.people import label as person_label
 from leadscore.app.project import Project
@@ -258,15 +258,8 @@ def _print_differences(found: Backtest) -> None:
             table.add_row(
                 difference.lead_id,
                 person_label(found.people.get(difference.lead_id, {})),
-                _state(difference.first),
-                _state(difference.second),
+                state_words(difference.first),
+                state_words(difference.second),
                 difference.reason,
             )
         out.print(table)
-
-
-def _state(state: tuple[str | None, str | None, float | None]) -> str:
-    stage, tier, score = state
-    if score is None:
-        return "(not scored)"
-    return f"{stage or '-'} / {tier or '-'} / {score:g}"

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from leadscore._types import now_us
 from leadscore.app.backtest import run_backtest
+from leadscore.app.backtest_metrics import state_words
 from leadscore.app.model_diff import diff_models
 from leadscore.app.model_versions import model_by_reference, switch_to, upload, versions
 from leadscore.app.people import label
@@ -216,8 +217,8 @@ async def backtest_page(
     differences = [
         {
             "who": label(found.people.get(d.lead_id, {})) or d.lead_id,
-            "first": _state(d.first),
-            "second": _state(d.second),
+            "first": state_words(d.first),
+            "second": state_words(d.second),
             "reason": d.reason,
         }
         for listed in found.differences.values()
@@ -236,11 +237,6 @@ async def backtest_page(
 
 def _rate(value: float | None) -> str:
     return "-" if value is None else f"{value:.0%}"
-
-
-def _state(state: tuple[str | None, str | None, float | None]) -> str:
-    stage, tier, score = state
-    return "(not scored)" if score is None else f"{stage or '-'} / {tier or '-'} / {score:g}"
 
 
 @router.post("/model/activate")
