@@ -16,7 +16,7 @@ from leadscore._types import now_us
 from leadscore.app.backtest import run_backtest
 from leadscore.app.backtest_metrics import state_words
 from leadscore.app.model_diff import diff_models
-from leadscore.app.model_versions import model_by_reference, switch_to, upload, versions
+from leadscore.app.model_versions import model_by_reference, upload, versions
 from leadscore.app.people import label
 from leadscore.app.users import Session, may
 from leadscore.engines.semantics import DAY_US
@@ -28,6 +28,7 @@ from leadscore.service.dashboard import (
     templates,
     to_login,
 )
+from leadscore.service.models_api import switch_version
 from leadscore.service.runtime import State
 from leadscore.spec.model import ScoringModel
 from leadscore.spec.wording import condition_words, predicate_words
@@ -252,14 +253,8 @@ async def activate_page(
         return session
     if (refused := refused_form(session, csrf)) is not None:
         return refused
-
-    def switch() -> list[str]:
-        models, lead_ids = switch_to(state.project, state.store, name, version, now_us())
-        state.models = models
-        return lead_ids
-
     try:
-        lead_ids = await state.write(switch)
+        lead_ids = await switch_version(state, name, version)
     except LeadscoreError as exc:
         return HTMLResponse(str(exc), 400)
     state.scorer.add(lead_ids)

@@ -13,7 +13,7 @@ from leadscore.app.model_versions import ModelVersion, switch_to, upload, versio
 from leadscore.service.auth import require
 from leadscore.service.body import read_body
 from leadscore.service.errors import ApiError
-from leadscore.service.runtime import State
+from leadscore.service.runtime import Runtime, State
 from leadscore.service.schemas import YAML_REQUEST, errors
 
 router = APIRouter(
@@ -52,6 +52,19 @@ async def uploaded(request: Request, state: State) -> dict[str, Any]:
     return _shown(version)
 
 
+async def switch_version(state: Runtime, name: str, version: int) -> list[str]:
+    """Put a version in use for the service (its models too) in the write lane; the leads to
+    rescore with it. The models API and the dashboard's model page activate through this."""
+
+    def switch() -> list[str]:
+        models, lead_ids = switch_to(state.project, state.store, name, version, now_us())
+        state.models = models
+        return lead_ids
+
+    lead_ids: list[str] = await state.write(switch)
+    return lead_ids
+
+
 @router.post("/{name}/versions/{version}/activate", responses={202: {"description": "Accepted"}})
 async def activated(name: str, version: int, state: State, wait: bool = False) -> JSONResponse:
     """Use this version from now on. Every lead is rescored with it in rounds in the
@@ -59,12 +72,7 @@ async def activated(name: str, version: int, state: State, wait: bool = False) -
     on: ``202`` with ``leads_to_rescore``; ``leadscore_leads_unscored`` shows the progress.
     ``wait=true`` answers ``200`` once every lead is rescored."""
 
-    def switch() -> list[str]:
-        models, lead_ids = switch_to(state.project, state.store, name, version, now_us())
-        state.models = models
-        return lead_ids
-
-    lead_ids = await state.write(switch)
+    lead_ids = await switch_version(state, name, version)
     answer: dict[str, Any] = {"name": name, "version": version, "active": True}
     if wait:
         await state.scorer.score(lead_ids)
