@@ -38,14 +38,17 @@ BACKTEST_DAYS = 90
 MAX_MODEL_TEXT = 1_000_000
 
 
-def _ops(request: Request, state: Any) -> Session | Response:
-    """The session when its role may change models, else the way to say it may not."""
+def _ops(request: Request, state: Any, csrf: str | None = None) -> Session | Response:
+    """The session when its role may change models (and, for a form, ``csrf`` is its
+    token), else the answer that says why not."""
     session = current_session(request, state)
     if session is None:
         return to_login(request)
     if not may(session.role, "ops"):
         context = {"session": session, "message": f"Your role ({session.role}) cannot see models."}
         return templates.TemplateResponse(request, "missing.html", context, status_code=403)
+    if csrf is not None and (refused := refused_form(session, csrf)) is not None:
+        return refused
     return session
 
 
@@ -144,11 +147,9 @@ async def upload_page(
     text: Annotated[str, Form(max_length=MAX_MODEL_TEXT)] = "",
     csrf: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
-    session = _ops(request, state)
+    session = _ops(request, state, csrf)
     if not isinstance(session, Session):
         return session
-    if (refused := refused_form(session, csrf)) is not None:
-        return refused
     try:
         kept = await state.write(upload, state.project, text, "uploaded file")
     except ModelFileError as exc:
@@ -190,11 +191,9 @@ async def backtest_page(
     version: Annotated[int, Form()] = 0,
     csrf: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
-    session = _ops(request, state)
+    session = _ops(request, state, csrf)
     if not isinstance(session, Session):
         return session
-    if (refused := refused_form(session, csrf)) is not None:
-        return refused
     try:
         candidate = model_by_reference(state.project, f"{name}@{version}")
         in_use = model_by_reference(state.project, name)
@@ -248,11 +247,9 @@ async def activate_page(
     version: Annotated[int, Form()] = 0,
     csrf: Annotated[str, Form(max_length=128)] = "",
 ) -> Response:
-    session = _ops(request, state)
+    session = _ops(request, state, csrf)
     if not isinstance(session, Session):
         return session
-    if (refused := refused_form(session, csrf)) is not None:
-        return refused
     try:
         lead_ids = await switch_version(state, name, version)
     except LeadscoreError as exc:
