@@ -16,6 +16,7 @@ from leadscore.app.report_page import chart_ids
 from leadscore.app.users import create_user, sign_in
 from leadscore.cli import app as cli
 from leadscore.store import schema
+from tests.service.browser import check_page, screenshot_folder
 from tests.service.serve import serving
 from tests.service.test_ingestion import Service
 
@@ -116,16 +117,20 @@ def test_users_are_created_from_the_command_line(
 
 
 @needs_chromium
-def test_sign_in_see_the_ranked_leads_and_sign_out(service: Service, tmp_path: Path) -> None:
+def test_sign_in_see_the_ranked_leads_and_sign_out(
+    service: Service, request: pytest.FixtureRequest
+) -> None:
     from playwright.sync_api import sync_playwright
 
     _leads(service)
     create_user(service.store, "ann@acme.example", PASSWORD, "sales")
+    shots = screenshot_folder(request)
     with serving(service.app) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         page = browser.new_page()
         page.goto(f"{base}/leads")
         assert page.url.startswith(f"{base}/login")
+        check_page(page, shots, "login")
         page.get_by_label("Email").fill("ann@acme.example")
         page.get_by_label("Password").fill("not the password")
         page.get_by_role("button", name="Sign in").click()
@@ -142,7 +147,7 @@ def test_sign_in_see_the_ranked_leads_and_sign_out(service: Service, tmp_path: P
         assert rows.nth(0).locator("td").nth(2).inner_text() == "30"
         cookie = next(c for c in page.context.cookies() if c["name"] == "leadscore_session")
         assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
-        page.screenshot(path=str(tmp_path / "leads.png"), full_page=True)
+        check_page(page, shots, "leads")
         page.get_by_label("Name, email or company").fill("globex")
         page.get_by_role("button", name="Filter").click()
         assert page.locator("tbody tr").count() == 1
@@ -154,7 +159,15 @@ def test_sign_in_see_the_ranked_leads_and_sign_out(service: Service, tmp_path: P
             "rows => rows.map(r => r.dataset.points)")]  # fmt: skip
         total = float(page.locator("[data-total]").inner_text())
         assert total == 30 and sum(shown) == total
-        page.screenshot(path=str(tmp_path / "lead.png"), full_page=True)
+        # today's score on the chart, and the three webinars in the timeline with their rule
+        assert page.locator("svg[data-chart='score-over-time'] path.mark").count() == 1
+        events = page.locator("section[aria-labelledby='timeline-title'] tbody tr")
+        assert events.count() == 3
+        assert events.first.inner_text().split("\t")[1:] == [
+            "Webinar Attended",
+            "webinar attendance",
+        ]
+        check_page(page, shots, "lead")
         page.get_by_label("Note (optional)").fill("asked for a demo")
         page.get_by_role("button", name="Good fit").click()
         assert page.get_by_role("status").inner_text() == "Recorded: good fit."
@@ -167,18 +180,35 @@ def test_sign_in_see_the_ranked_leads_and_sign_out(service: Service, tmp_path: P
         page.wait_for_url(f"{base}/accounts")
         companies = page.locator("tbody tr td:first-child a").all_inner_texts()
         assert companies == ["Globex", "Acme"]
+        check_page(page, shots, "accounts")
         page.get_by_role("link", name="Acme").click()
         assert page.get_by_role("heading", level=1).inner_text() == "Acme"
         people = page.locator("tbody tr td:first-child a").all_inner_texts()
         assert people == ["Ann Berg", "Cy Dahl"]
-        page.screenshot(path=str(tmp_path / "account.png"), full_page=True)
+        check_page(page, shots, "account")
         # the lab's report, every chart drawn, inside the dashboard
         page.get_by_role("link", name="Reports").click()
         page.wait_for_url(f"{base}/reports")
         for chart in chart_ids_of_a_report_with_drift():
             assert page.locator(f"svg[data-chart='{chart}']").count() == 1, chart
-        page.screenshot(path=str(tmp_path / "reports.png"), full_page=True)
+        check_page(page, shots, "reports")
         page.get_by_role("link", name="Leads").click()
+        page.wait_for_url(f"{base}/leads")
+        # Ann is sent back to marketing: her 10 points of engagement start again from zero
+        page.get_by_role("link", name="Ann Berg").click()
+        assert float(page.locator("[data-total]").inner_text()) == 10
+        page.get_by_label("Note (optional)").fill("not before Q3")
+        page.get_by_role("button", name="Recycle (back to marketing)").click()
+        assert page.get_by_role("status").inner_text().startswith("Recycled")
+        assert float(page.locator("[data-total]").inner_text()) == 0
+        said = page.locator("section", has_text="Sales feedback").inner_text()
+        assert "recycled under brief" in said and "ann@acme.example" in said
+        page.get_by_role("button", name="Converted").click()
+        assert page.get_by_role("status").inner_text() == "Recorded: converted."
+        with service.store.engine.connect() as conn:
+            (outcome,) = conn.execute(schema.outcomes.select()).all()
+        assert (outcome.lead_id, outcome.outcome) == ("L1", "converted")
+        page.get_by_role("link", name="Leads").first.click()
         page.wait_for_url(f"{base}/leads")
         page.get_by_role("button", name="Sign out").click()
         page.wait_for_url(f"{base}/login")
@@ -188,7 +218,9 @@ def test_sign_in_see_the_ranked_leads_and_sign_out(service: Service, tmp_path: P
 
 
 @needs_chromium
-def test_ops_change_the_model_safely_and_sales_cannot(service: Service, tmp_path: Path) -> None:
+def test_ops_change_the_model_safely_and_sales_cannot(
+    service: Service, request: pytest.FixtureRequest
+) -> None:
     """An ops user uploads a broken file (the problem with its line), then a candidate with
     webinars worth 20, compares and backtests it against the model in use, and activates it;
     a sales user is refused the model pages."""
@@ -211,6 +243,7 @@ def test_ops_change_the_model_safely_and_sales_cannot(service: Service, tmp_path
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(f"{base}/leads")
 
+    shots = screenshot_folder(request)
     with serving(service.app) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         sales = browser.new_page()
@@ -237,6 +270,7 @@ def test_ops_change_the_model_safely_and_sales_cannot(service: Service, tmp_path
         page.get_by_role("link", name="What changes against the one in use").click()
         assert "webinar attendance" in page.locator("main").inner_text()
         assert "20" in page.locator("main li").first.inner_text()
+        check_page(page, shots, "model-diff")
         page.go_back()
         page.get_by_role("button", name="Backtest v2").click()
         assert page.get_by_role("heading", level=1).inner_text().startswith("Backtest of v2")
@@ -245,11 +279,11 @@ def test_ops_change_the_model_safely_and_sales_cannot(service: Service, tmp_path
         # Bo's 3 webinars are worth 60 under v2 (hot) and 30 in use (warm)
         bo = page.locator("tr", has_text="Bo Lund")
         assert "webinar attendance 60 vs 30" in bo.inner_text()
-        page.screenshot(path=str(tmp_path / "backtest.png"), full_page=True)
+        check_page(page, shots, "backtest")
         page.go_back()
         page.get_by_role("button", name="Activate v2").click()
         assert page.get_by_role("status").inner_text().startswith("v2 is in use")
-        page.screenshot(path=str(tmp_path / "model.png"), full_page=True)
+        check_page(page, shots, "model")
         browser.close()
     webinar = next(
         r for r in service.app.state.runtime.models[0].engagement if r.name == "webinar attendance"

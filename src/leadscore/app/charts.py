@@ -110,13 +110,18 @@ def bars(chart_id: str, title: str, labels: Sequence[str], series: Series, *,
 
 def lines(chart_id: str, title: str, labels: Sequence[str], series: Series, *,
           y_title: str, x_title: str, y_end: float | None = None, y_format: str = "",
-          reference: tuple[str, float] | None = None) -> str:  # fmt: skip
-    """Lines over the labels (weeks, months); ``reference`` draws a dashed level (a target)."""
+          reference: tuple[str, float] | None = None,
+          marks: Sequence[tuple[int, str]] = ()) -> str:  # fmt: skip
+    """Lines over the labels (weeks, months); ``reference`` draws a dashed level (a target);
+    ``marks`` put a triangle above the x axis at a label's index, its text as a tooltip
+    (what happened that day)."""
     inner_w, inner_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     values = [v for vs in series.values() for v in vs] + ([reference[1]] if reference else [])
     end = y_end or nice_end(values)
     step = inner_w / max(len(labels) - 1, 1)
     centre = [LEFT + step * i for i in range(len(labels))]
+    if len(labels) == 1:  # one point: in the middle, not on the axis
+        centre = [LEFT + inner_w / 2]
     body = _legend(list(series) + ([reference[0]] if reference else []))
     for s, (_, points) in enumerate(series.items()):
         colour = COLOURS[s % len(COLOURS)]
@@ -136,6 +141,11 @@ def lines(chart_id: str, title: str, labels: Sequence[str], series: Series, *,
         y = TOP + inner_h - inner_h * min(reference[1], end) / end
         body.append(f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" '
                     f'stroke="{colour}" stroke-dasharray="6 4"/>')  # fmt: skip
+    base = TOP + inner_h
+    for index, text in marks:
+        x = centre[index]
+        body.append(f'<path class="mark" d="M{x:.1f},{base - 9:.1f} l-4,7 h8 z" fill="#555">'
+                    f"<title>{escape(text)}</title></path>")  # fmt: skip
     return _frame(chart_id, title, body + _x_labels(labels, centre), y_title, x_title, end,
                   y_format)  # fmt: skip
 

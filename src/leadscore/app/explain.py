@@ -26,19 +26,28 @@ def explain_lead(store: Store, scoring_model: ScoringModel, lead_id: str, as_of:
     state = _replay(store, scorer, lead_id, attributes, as_of)
     account = None
     if plan.uses_accounts:  # replay the colleagues too: the account facts need them
-        members = store.account_members(lead_id, as_of)
-        others = [member for member in members if member != lead_id]
-        events = store.events_of(others)
-        cycles = store.lifecycles(plan.model, as_of, others)
-        states = [state]
-        for member in others:  # all colleagues read at once: two queries, not two each
-            colleague = scorer.new_state(member, members[member])
-            scorer.set_lifecycle(colleague, *cycles.get(member, (None, None)))
-            for event in events[member]:
-                scorer.add_one(colleague, event)
-            states.append(colleague)
+        states = [state, *colleague_states(store, scorer, lead_id, as_of)]
         account = scorer.account_facts(account_of(attributes), states, as_of)
     return scorer.score_one(state, as_of, account)
+
+
+def colleague_states(
+    store: Store, scorer: IncrementalScorer, lead_id: str, as_of: int
+) -> list[LeadState]:
+    """The states of the other leads of ``lead_id``'s account as of ``as_of``, replayed from
+    their events (all read at once: two queries, not two per colleague)."""
+    members = store.account_members(lead_id, as_of)
+    others = [member for member in members if member != lead_id]
+    events = store.events_of(others)
+    cycles = store.lifecycles(scorer.plan.model, as_of, others)
+    states = []
+    for member in others:
+        colleague = scorer.new_state(member, members[member])
+        scorer.set_lifecycle(colleague, *cycles.get(member, (None, None)))
+        for event in events[member]:
+            scorer.add_one(colleague, event)
+        states.append(colleague)
+    return states
 
 
 def top_reasons(

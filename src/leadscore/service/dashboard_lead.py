@@ -4,7 +4,6 @@ at once. Sessions and CSRF as on every dashboard page (``dashboard.py``)."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -13,9 +12,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from leadscore._types import now_us
 from leadscore.app.explain import explain_lead
+from leadscore.app.lead_history import score_chart, timeline_rows
 from leadscore.app.people import people
-from leadscore.app.sales import VERDICTS, give_feedback, told
-from leadscore.errors import LeadscoreError, NotFoundError
+from leadscore.app.sales import ACTIONS, VERDICTS, act, told
+from leadscore.errors import ConflictError, LeadscoreError, NotFoundError
 from leadscore.service.dashboard import (
     chosen_model,
     current_session,
@@ -24,10 +24,15 @@ from leadscore.service.dashboard import (
     templates,
     to_login,
 )
+from leadscore.service.leads import predictions
 from leadscore.service.runtime import State
 
 router = APIRouter(include_in_schema=False)
-FLASH: dict[str, str] = {v: f"Recorded: {v.replace('_', ' ')}." for v in VERDICTS}
+FLASH: dict[str, str] = {
+    **{v: f"Recorded: {v.replace('_', ' ')}." for v in VERDICTS},
+    "converted": "Recorded: converted.",
+    "recycle": "Recycled: the lead is back with marketing, its engagement starting again.",
+}
 
 
 @router.get("/leads/{lead_id}", response_class=HTMLResponse)
@@ -43,14 +48,16 @@ def lead_page(
         return to_login(request)
     scoring_model = chosen_model(state, model)
     name = scoring_model.name
+    at = now_us()
     try:
-        result = explain_lead(state.store, scoring_model, lead_id, now_us())
+        result = explain_lead(state.store, scoring_model, lead_id, at)
     except NotFoundError as exc:
         page = templates.TemplateResponse(
             request, "missing.html", {"session": session, "message": str(exc)}, status_code=404
         )
         return page
     who = people(state.store, [lead_id]).get(lead_id, {})
+    events = list(state.store.lead_events(lead_id))
     contributions = [
         {
             "name": c.name,
@@ -76,8 +83,11 @@ def lead_page(
         },
         "contributions": contributions,
         "stages": result.stages,
+        "chart": score_chart(state.store, scoring_model, lead_id, at, events),
+        "timeline": timeline_rows(scoring_model, events),
+        "predictions": predictions(state.store, state.project.root, lead_id, at),
         "told": told(state.store, lead_id),
-        "verdicts": [(v, v.replace("_", " ").capitalize()) for v in VERDICTS],
+        "verdicts": list(ACTIONS.items()),
         "flash": FLASH.get(done or ""),
     }
     return templates.TemplateResponse(request, "lead.html", context)
@@ -97,10 +107,18 @@ async def feedback(
         return to_login(request)
     if (refused := refused_form(session, csrf)) is not None:
         return refused
+    scoring_model = chosen_model(state, request.query_params.get("model"))
     try:
-        await asyncio.to_thread(give_feedback, state.store, lead_id, verdict, note)
+        await state.write(act, state.store, scoring_model, lead_id, verdict, note, session.email)
     except LeadscoreError as exc:
-        return HTMLResponse(str(exc), 400)
+        code = (
+            404
+            if isinstance(exc, NotFoundError)
+            else 409
+            if isinstance(exc, ConflictError)
+            else 400
+        )
+        return HTMLResponse(str(exc), code)
     query = urlencode({"done": verdict, **_model_of(request)})
     return RedirectResponse(f"/leads/{quote(lead_id, safe='')}?{query}", status_code=303)
 

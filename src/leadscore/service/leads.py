@@ -250,12 +250,12 @@ def _view(store: Store, models: list[ScoringModel], lead_id: str, root: Path) ->
         "lead_id": lead_id,
         "attributes": attributes,
         "results": results,
-        "predictions": _predictions(store, root, lead_id, at),
+        "predictions": predictions(store, root, lead_id, at),
         **_records(store, lead_id),
     }
 
 
-def _predictions(store: Store, root: Path, lead_id: str, at: int) -> list[dict[str, Any]]:
+def predictions(store: Store, root: Path, lead_id: str, at: int) -> list[dict[str, Any]]:
     """The active trained models' probability, score and reasons for the lead."""
     found = registry.active(root)
     if not found:

@@ -198,6 +198,20 @@ class LeadStore(Database):
         attributes: dict[str, Any] = json.loads(row.attributes)
         return attributes
 
+    def lead_history(self, lead_id: str) -> list[tuple[int, dict[str, Any]]]:
+        """Every version of one lead's attributes, oldest first, as (valid from, attributes):
+        the lead as it was at any instant, read once (a page's score-over-time chart)."""
+        versions = schema.lead_versions
+        query = (
+            sa.select(versions.c.valid_from, versions.c.attributes)
+            .where(versions.c.lead_id == lead_id)
+            .order_by(versions.c.valid_from, versions.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [
+                (int(row.valid_from), json.loads(row.attributes)) for row in conn.execute(query)
+            ]
+
     def account_members(self, lead_id: str, as_of: int | None = None) -> dict[str, dict[str, Any]]:
         """The leads of ``lead_id``'s account (itself included) with their attributes, as of
         ``as_of`` (else now); a lead with no account is an account of its own."""

@@ -1,0 +1,185 @@
+"""A lead over time, for its page: its score at the end of each recent day (drawn here as a
+chart) and its events, newest first, each with the rules it counts for (the timeline).
+
+The scores are the incremental engine's, replayed once from the lead's stored events with,
+at each day's end, the attributes and the recorded stage and recycle that were in effect
+then: the same result ``leadscore score --as-of`` gives for that instant. A model reading
+account facts sees the lead's colleagues as they are at ``as_of`` (their past is not replayed)."""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+from typing import Any
+
+from leadscore._types import MILLI, Event, format_as_of
+from leadscore.app.charts import lines
+from leadscore.app.explain import colleague_states
+from leadscore.engines.incremental import IncrementalScorer, applies
+from leadscore.engines.plan import Plan, compile_plan
+from leadscore.engines.results import LeadScore
+from leadscore.engines.semantics import DAY_US
+from leadscore.errors import NotFoundError
+from leadscore.spec.accounts import account_of
+from leadscore.spec.model import ScoringModel
+from leadscore.store.sql import EARLIEST
+from leadscore.store.store import StageTransition, Store
+
+#: How many days back the chart reaches, and how many events the timeline lists.
+CHART_DAYS = 90
+TIMELINE_EVENTS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class ScoredDay:
+    """The lead's result at the end of one UTC day (``at``), None before the lead existed or
+    while the model did not apply to it."""
+
+    at: int
+    result: LeadScore | None
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEvent:
+    """One event of the lead and the engagement rules whose filter it matches."""
+
+    event: Event
+    rules: tuple[str, ...]
+
+
+def score_history(
+    store: Store,
+    scoring_model: ScoringModel,
+    lead_id: str,
+    as_of: int,
+    events: list[Event],
+    days: int = CHART_DAYS,
+) -> list[ScoredDay]:
+    """The lead's result at the end of each of the last ``days`` UTC days up to ``as_of``
+    (the last point is ``as_of`` itself), from its first version or event on; ``events``
+    are the lead's (``Store.lead_events``), read once by the caller for the timeline too."""
+    plan = compile_plan(scoring_model)
+    versions = store.lead_history(lead_id)
+    if not versions:
+        raise NotFoundError(f"lead {lead_id!r} is not in the database")
+    transitions = store.transitions(lead_id, plan.model)
+    scorer = IncrementalScorer(plan)
+    state = scorer.new_state(lead_id, versions[0][1])
+    for event in events:
+        scorer.add_one(state, event)
+    colleagues = colleague_states(store, scorer, lead_id, as_of) if plan.uses_accounts else []
+    starts = [start for start, _ in versions]
+    shown: dict[str, Any] | None = versions[0][1]
+    found: list[ScoredDay] = []
+    for at in _day_ends(_first_known(starts[0], events, as_of), as_of, days):
+        index = bisect.bisect_right(starts, at) - 1
+        attributes = versions[index][1] if index >= 0 else None
+        if attributes is None or not applies(plan.applies_to, attributes):
+            found.append(ScoredDay(at, None))
+            continue
+        if attributes is not shown:
+            scorer.set_attributes(state, attributes)
+            shown = attributes
+        scorer.set_lifecycle(state, *_lifecycle_at(transitions, at))
+        account = None
+        if plan.uses_accounts:
+            account = scorer.account_facts(account_of(attributes), [state, *colleagues], at)
+        found.append(ScoredDay(at, scorer.score_one(state, at, account)))
+    return found
+
+
+def timeline(
+    scoring_model: ScoringModel, events: list[Event], limit: int = TIMELINE_EVENTS
+) -> list[TimelineEvent]:
+    """The latest ``limit`` of a lead's events (oldest first, as ``Store.lead_events`` gives
+    them), newest first, each with the names of the engagement rules whose filter it
+    matches."""
+    plan = compile_plan(scoring_model)
+    return [TimelineEvent(e, _rules_of(plan, e)) for e in reversed(events[-limit:])]
+
+
+def score_chart(
+    store: Store, scoring_model: ScoringModel, lead_id: str, at: int, events: list[Event]
+) -> str:
+    """The lead's score at the end of each recent day, its events marked on the days they
+    happened."""
+    days = score_history(store, scoring_model, lead_id, at, events)
+    labels = [format_as_of(day.at)[:10] for day in days]
+    scores = [None if d.result is None else d.result.score / MILLI for d in days]
+    happened: dict[int, list[str]] = {}
+    first = days[0].at // DAY_US
+    for event in events:
+        index = event.timestamp // DAY_US - first
+        if 0 <= index < len(days):
+            happened.setdefault(index, []).append(event_label(event))
+    marks = [(i, f"{labels[i]}: " + ", ".join(names)) for i, names in sorted(happened.items())]
+    return lines(
+        "score-over-time",
+        f"Score under {scoring_model.name} at the end of each day; triangles mark the days "
+        "with events",
+        labels,
+        {"Score": scores},
+        y_title="Score (points)",
+        x_title="Day (UTC)",
+        marks=marks,
+    )
+
+
+def event_label(event: Event) -> str:
+    """An event in a few words: its name, or the page's path or URL."""
+    if event.event:
+        return event.event
+    where = event.properties.get("path") or event.properties.get("url") or ""
+    return f"{event.type} {where}".strip()
+
+
+def timeline_rows(scoring_model: ScoringModel, events: list[Event]) -> list[dict[str, str]]:
+    """The timeline as a page's table shows it: when, what, which rules it counts for."""
+    return [
+        {
+            "at": format_as_of(item.event.timestamp),
+            "what": event_label(item.event),
+            "rules": ", ".join(item.rules),
+        }
+        for item in timeline(scoring_model, events)
+    ]
+
+
+def _rules_of(plan: Plan, event: Event) -> tuple[str, ...]:
+    matched = {
+        index
+        for index, matcher in enumerate(plan.matchers)
+        if matcher.matches(event.type, event.event, event.properties)
+    }
+    return tuple(rule.name for rule in plan.rules if rule.matcher in matched)
+
+
+def _first_known(first_version: int, events: list[Event], as_of: int) -> int:
+    """When the lead is first known of: its first event, or its first attributes when they
+    carry a date (a first version counts from the start of time, so it says nothing)."""
+    instants = [as_of] + [e.timestamp for e in events[:1]]
+    if first_version > EARLIEST:
+        instants.append(first_version)
+    return min(instants)
+
+
+def _day_ends(first: int, as_of: int, days: int) -> list[int]:
+    """The last microsecond of each UTC day from ``first``'s day (at most ``days`` back) up
+    to ``as_of``, the last replaced by ``as_of`` itself."""
+    last_day = as_of // DAY_US
+    first_day = max(first // DAY_US, last_day - days + 1)
+    ends = [(day + 1) * DAY_US - 1 for day in range(first_day, last_day)]
+    return [*ends, as_of]
+
+
+def _lifecycle_at(transitions: list[StageTransition], at: int) -> tuple[str | None, int | None]:
+    """The recorded stage and last recycle instant at ``at`` (``Store.lifecycle``'s rule:
+    the last change at or before it), from the lead's changes oldest first."""
+    stage, recycled = None, None
+    for change in transitions:
+        if change.at > at:
+            break
+        stage = change.to_stage
+        if change.kind == "recycle":
+            recycled = change.at
+    return stage, recycled
