@@ -218,6 +218,50 @@ def test_sign_in_see_the_ranked_leads_and_sign_out(
 
 
 @needs_chromium
+def test_the_open_leads_page_follows_new_events_and_shows_my_leads(
+    service: Service, request: pytest.FixtureRequest
+) -> None:
+    """Five webinars for Cy sent through the Segment API while the leads page is open: Cy
+    (then 50) comes first without a reload; "My leads" shows the leads the user owns."""
+    import httpx2
+    from playwright.sync_api import expect, sync_playwright
+
+    _leads(service)
+    owned = {"userId": "L3", "traits": {"owner": "cy.owner@acme.example"}}
+    assert service.send("/v1/identify", owned).status_code == 200
+    create_user(service.store, "cy.owner@acme.example", PASSWORD, "sales")
+    shots = screenshot_folder(request)
+    with serving(service.app) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        page = browser.new_page()
+        page.goto(f"{base}/login")
+        page.get_by_label("Email").fill("cy.owner@acme.example")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{base}/leads")
+        first = page.locator("tbody tr").first.locator("td").first
+        assert first.inner_text().startswith("Bo Lund")
+        page.evaluate("window.notReloaded = true")
+        for number in range(5):
+            sent = httpx2.post(
+                f"{base}/v1/track",
+                json={"userId": "L3", "event": "Webinar Attended", "messageId": f"cy-{number}"},
+                auth=(service.ingest, ""),
+            )
+            assert sent.status_code == 200
+        expect(first).to_contain_text("Cy Dahl", timeout=15_000)
+        assert page.locator("tbody tr").first.locator("td").nth(2).inner_text() == "50"
+        assert page.evaluate("window.notReloaded") is True
+        assert page.get_by_role("status").inner_text().startswith("Updated at")
+        check_page(page, shots, "leads-refreshed")
+        page.get_by_label("My leads").check()
+        page.get_by_role("button", name="Filter").click()
+        names = page.locator("tbody tr td:first-child a").all_inner_texts()
+        assert names == ["Cy Dahl"]
+        browser.close()
+
+
+@needs_chromium
 def test_ops_change_the_model_safely_and_sales_cannot(
     service: Service, request: pytest.FixtureRequest
 ) -> None:

@@ -28,6 +28,7 @@ from leadscore.service import (
     dashboard,
     dashboard_accounts,
     dashboard_lead,
+    dashboard_leads,
     dashboard_model,
     dashboard_reports,
     errors,
@@ -191,7 +192,7 @@ def create_app(
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     routers = (ingestion.router, leads.router, accounts_api.router, webhook_api.router,
-               models_api.router, dashboard.router, dashboard_lead.router,
+               models_api.router, dashboard.router, dashboard_leads.router, dashboard_lead.router,
                dashboard_accounts.router, dashboard_reports.router,
                dashboard_model.router, api_docs.router)  # fmt: skip
     for router in routers:

@@ -1,8 +1,9 @@
-"""The dashboard's pages, server-rendered (FastAPI + Jinja2, no script): sign-in and the
-ranked lead list. Every page needs a signed-in session (``app/users.py``); the session
-cookie is HttpOnly and SameSite=Lax (Secure over HTTPS), and every form that changes
-something carries the session's CSRF token (sign-in carries a token from its own cookie,
-so a form on another site cannot sign a visitor in either)."""
+"""The dashboard's pages, server-rendered (FastAPI + Jinja2): sign-in and what every page
+shares (the session, the model shown, how points are written). Every page needs a signed-in
+session (``app/users.py``); the session cookie is HttpOnly and SameSite=Lax (Secure over
+HTTPS), and every form that changes something carries the session's CSRF token (sign-in
+carries a token from its own cookie, so a form on another site cannot sign a visitor in
+either)."""
 
 from __future__ import annotations
 
@@ -17,10 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from leadscore._types import MILLI
-from leadscore.app.ranked import ranked_leads
 from leadscore.app.users import SESSION_HOURS, Session, session_of, sign_in, sign_out
-from leadscore.engines.plan import compile_plan
-from leadscore.service.cursors import ranked_cursor, ranked_position
 from leadscore.service.runtime import Runtime, State
 from leadscore.spec.model import ScoringModel
 
@@ -28,6 +26,7 @@ router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 SESSION_COOKIE = "leadscore_session"
 LOGIN_COOKIE = "leadscore_login"
+#: Rows a list page shows at once.
 PAGE = 50
 
 
@@ -136,66 +135,3 @@ def logout(
     answer = RedirectResponse("/login", status_code=303)
     answer.delete_cookie(SESSION_COOKIE)
     return answer
-
-
-@router.get("/leads", response_class=HTMLResponse)
-def leads_page(
-    request: Request,
-    state: State,
-    model: str | None = None,
-    tier: str | None = None,
-    stage: str | None = None,
-    q: str | None = None,
-    after: str | None = None,
-) -> Response:
-    """Leads ranked by their kept score under one model, with filters and pages."""
-    current = current_session(request, state)
-    if current is None:
-        return to_login(request)
-    names = state.model_names()
-    scoring_model = chosen_model(state, model)
-    name = scoring_model.name
-    plan = compile_plan(scoring_model)
-    found = ranked_leads(
-        state.store,
-        name,
-        tier=tier or None,
-        stage=stage or None,
-        text=q or None,
-        after=ranked_position(after) if after else None,
-        limit=PAGE + 1,
-    )
-    rows = []
-    for row in found[:PAGE]:
-        who = row["who"]
-        rows.append(
-            {
-                "lead_id": row["lead_id"],
-                "name": who.get("name") or who.get("email", ""),
-                "company": who.get("company", ""),
-                "owner": who.get("owner", ""),
-                "score": points_text(row["score"]),
-                "tier": row["tier"],
-                "grade": row["grade"],
-                "stage": row["stage"],
-            }
-        )
-    next_page = None
-    if len(found) > PAGE:
-        last = found[PAGE - 1]
-        query = {"model": name, "tier": tier or "", "stage": stage or "", "q": q or ""}
-        query["after"] = ranked_cursor(last)
-        next_page = "/leads?" + urlencode(query)
-    context = {
-        "session": current,
-        "models": names,
-        "model": name,
-        "tiers": [t for t, _ in plan.tiers],
-        "stages": [s.name for s in plan.stages],
-        "tier": tier or "",
-        "stage": stage or "",
-        "q": q or "",
-        "rows": rows,
-        "next_page": next_page,
-    }
-    return templates.TemplateResponse(request, "leads.html", context)

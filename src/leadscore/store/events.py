@@ -92,6 +92,21 @@ class EventStore(Database):
                 for row in conn.execute(query, {"ids": chunk}).all()
             ]
 
+    def last_activity(self, lead_ids: Sequence[str]) -> dict[str, int]:
+        """Each lead's latest event instant, its anonymous history included (a page's "last
+        activity"); leads with no event are absent. One indexed range per lead."""
+        query = sa.text(
+            "SELECT lead_id, MAX(timestamp) AS latest FROM ("
+            + EVENTS_OF_LEADS.format(leads=":ids")
+            + ") r GROUP BY lead_id"
+        ).bindparams(sa.bindparam("ids", expanding=True))
+        with self.engine.connect() as conn:
+            return {
+                row.lead_id: int(row.latest)
+                for chunk in chunks(lead_ids)
+                for row in conn.execute(query, {"ids": chunk}).all()
+            }
+
     def events_of(self, lead_ids: Sequence[str]) -> dict[str, list[Event]]:
         """The events of several leads at once (as ``lead_events`` gives them, oldest first)."""
         found: dict[str, list[Event]] = {lead_id: [] for lead_id in lead_ids}

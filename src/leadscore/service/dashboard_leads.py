@@ -1,0 +1,128 @@
+"""The dashboard's leads page: leads ranked by their kept score under one model, with who
+they are, their last activity and, when a trained model is active, their chance to convert;
+filters (tier, stage, grade, owner, text, "my leads"), keyset pages, and live refresh: the
+page asks for its rows again every few seconds (a small inline script; without script the
+page still works, reloaded by hand) and swaps them in when they changed."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from leadscore._types import format_as_of, now_us
+from leadscore.app.ranked import ranked_leads
+from leadscore.engines.plan import compile_plan
+from leadscore.predict import registry
+from leadscore.service.cursors import ranked_cursor, ranked_position
+from leadscore.service.dashboard import (
+    PAGE,
+    chosen_model,
+    current_session,
+    points_text,
+    templates,
+    to_login,
+)
+from leadscore.service.runtime import Runtime, State
+
+router = APIRouter(include_in_schema=False)
+#: The header the page's refresh script sends: answer with the rows only.
+ROWS_ONLY = "x-leadscore-rows"
+#: Seconds between two refreshes of an open leads page.
+REFRESH_SECONDS = 3
+
+
+@router.get("/leads", response_class=HTMLResponse)
+def leads_page(
+    request: Request,
+    state: State,
+    model: str | None = None,
+    tier: str | None = None,
+    stage: str | None = None,
+    grade: str | None = None,
+    owner: str | None = None,
+    mine: str | None = None,
+    q: str | None = None,
+    after: str | None = None,
+) -> Response:
+    """Leads ranked by their kept score under one model, with filters and pages."""
+    current = current_session(request, state)
+    if current is None:
+        return to_login(request)
+    scoring_model = chosen_model(state, model)
+    name = scoring_model.name
+    plan = compile_plan(scoring_model)
+    filters = {"tier": tier, "stage": stage, "grade": grade, "owner": owner, "q": q}
+    chosen = {key: value for key, value in filters.items() if value}
+    found = ranked_leads(
+        state.store,
+        name,
+        tier=chosen.get("tier"),
+        stage=chosen.get("stage"),
+        grade=chosen.get("grade"),
+        owner=current.email if mine else chosen.get("owner"),
+        text=chosen.get("q"),
+        after=ranked_position(after) if after else None,
+        limit=PAGE + 1,
+    )
+    rows = _rows(state, found[:PAGE])
+    next_page = None
+    if len(found) > PAGE:
+        query = {"model": name, **chosen, **({"mine": "1"} if mine else {})}
+        next_page = "/leads?" + urlencode({**query, "after": ranked_cursor(found[PAGE - 1])})
+    context = {
+        "session": current,
+        "models": state.model_names(),
+        "model": name,
+        "tiers": [t for t, _ in plan.tiers],
+        "stages": [s.name for s in plan.stages],
+        "grades": [g for g, _ in plan.grades],
+        "mine": bool(mine),
+        **{key: value or "" for key, value in filters.items()},
+        "rows": rows,
+        "chances": any(row["chance"] is not None for row in rows),
+        "next_page": next_page,
+        "version": hashlib.sha256(repr((rows, next_page)).encode()).hexdigest()[:16],
+        "refresh_ms": REFRESH_SECONDS * 1000,
+    }
+    page = "leads_rows.html" if request.headers.get(ROWS_ONLY) else "leads.html"
+    return templates.TemplateResponse(request, page, context)
+
+
+def _rows(state: Runtime, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The page's rows: who, score, tier, grade, stage, owner, last activity, chance."""
+    ids = [row["lead_id"] for row in found]
+    latest = state.store.last_activity(ids) if ids else {}
+    chances = _chances(state, ids)
+    rows = []
+    for row in found:
+        who, lead_id = row["who"], row["lead_id"]
+        rows.append(
+            {
+                "lead_id": lead_id,
+                "name": who.get("name") or who.get("email", ""),
+                "company": who.get("company", ""),
+                "owner": who.get("owner", ""),
+                "score": points_text(row["score"]),
+                "tier": row["tier"],
+                "grade": row["grade"],
+                "stage": row["stage"],
+                "last_activity": format_as_of(latest[lead_id])[:16] if lead_id in latest else "",
+                "chance": chances.get(lead_id),
+            }
+        )
+    return rows
+
+
+def _chances(state: Runtime, ids: list[str]) -> dict[str, float]:
+    """The first active trained model's probability for each lead shown (none without one)."""
+    active = registry.active(state.project.root)
+    if not active or not ids:
+        return {}
+    from leadscore.predict.scoring import predict
+
+    table = predict(state.store, active[0], now_us(), ids)
+    return dict(zip(table["lead_id"].to_pylist(), table["probability"].to_pylist(), strict=True))
