@@ -14,13 +14,14 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from leadscore._types import now_us
-from leadscore.errors import ConflictError, InputError
+from leadscore.errors import ConflictError, InputError, NotFoundError
 from leadscore.store.store import Store
 from leadscore.store.users import (
     Session,
     add_session,
     add_user,
     all_users,
+    change_user,
     drop_session,
     set_password_hash,
     user,
@@ -31,8 +32,12 @@ __all__ = [
     "ROLES",
     "SESSION_HOURS",
     "Session",
+    "change_user_role",
     "create_user",
+    "disable_user",
     "may",
+    "new_password",
+    "reset_password",
     "session_of",
     "sign_in",
     "sign_out",
@@ -60,10 +65,39 @@ def create_user(store: Store, email: str, password: str, role: str) -> None:
         raise InputError(f"{email!r} is not an email address")
     if role not in ROLES:
         raise InputError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    if not add_user(store, email, _checked_password(password), role):
+        raise ConflictError(f"{email} has a user already")
+
+
+def _checked_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
         raise InputError(f"the password must have at least {MIN_PASSWORD} characters")
-    if not add_user(store, email, _HASHER.hash(password), role):
-        raise ConflictError(f"{email} has a user already")
+    return _HASHER.hash(password)
+
+
+def new_password() -> str:
+    """A random password of 20 characters, for a user made by the demo or reset by an admin."""
+    return secrets.token_urlsafe(15)
+
+
+def reset_password(store: Store, email: str, password: str) -> None:
+    """Give the user a new password (their sessions end); NotFoundError for no such user."""
+    if not change_user(store, email.strip().lower(), password_hash=_checked_password(password)):
+        raise NotFoundError(f"no dashboard user {email!r}")
+
+
+def change_user_role(store: Store, email: str, role: str) -> None:
+    """Give the user another role; InputError for an unknown role."""
+    if role not in ROLES:
+        raise InputError(f"role {role!r} is not one of {', '.join(ROLES)}")
+    if not change_user(store, email.strip().lower(), role=role):
+        raise NotFoundError(f"no dashboard user {email!r}")
+
+
+def disable_user(store: Store, email: str, disabled: bool = True) -> None:
+    """Stop (or let again) a user sign in; a disabled user's sessions end at once."""
+    if not change_user(store, email.strip().lower(), disabled=disabled):
+        raise NotFoundError(f"no dashboard user {email!r}")
 
 
 def users(store: Store) -> list[tuple[str, str, bool]]:

@@ -12,7 +12,7 @@ import typer
 from leadscore.app.model_checks import check_names, unseen_events
 from leadscore.app.project import CONFIG_FILE, Project
 from leadscore.cli.console import err, out, parse_as_of, progress
-from leadscore.errors import ConfigError, Issue, ModelFileError
+from leadscore.errors import ConfigError, Issue, LeadscoreError, ModelFileError
 from leadscore.spec.loader import load_model
 
 
@@ -69,14 +69,31 @@ def validate(
             err.print(f"warning: {unseen.message()}", markup=False)
 
 
+#: The dashboard user ``leadscore demo --serve`` makes (an admin: every page).
+DEMO_USER = "admin@demo.example"
+
+
 def demo(
     path: Annotated[Path, typer.Argument(help="Folder for the demo project.")] = Path(
         "leadscore-demo"
     ),
     leads: Annotated[int, typer.Option(min=10, help="How many leads to generate.")] = 2000,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed, the same company.")] = 7,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help="Then train the predictive model, make a dashboard user (admin@demo.example, "
+            "a new password printed) and serve the dashboard until stopped (Ctrl+C).",
+        ),
+    ] = False,
+    host: Annotated[str, typer.Option(help="With --serve: the interface to listen on.")] = (
+        "127.0.0.1"
+    ),
+    port: Annotated[int, typer.Option(help="With --serve: the TCP port.")] = 8000,
 ) -> None:
-    """Generate a synthetic company with a year of events into a new project and score it."""
+    """Generate a synthetic company with a year of events into a new project and score it;
+    with --serve, open it in the dashboard."""
     from leadscore import demo as demo_data  # the scoring stack, loaded for this command only
     from leadscore.app.imports import import_events, import_leads, import_outcomes
     from leadscore.app.scoring import rescore_all
@@ -113,8 +130,43 @@ def demo(
             f"  {tier}: {sum(flags):,} of {len(flags):,} leads became customers "
             f"({100 * sum(flags) / len(flags):.1f}%)"
         )
+    if not serve:
+        err.print(
+            f"Try: cd {path} && leadscore explain {best}, then leadscore "
+            "evaluate, train or learn-points: the demo's customers are its outcomes.",
+            markup=False,
+        )
+        return
+    _serve_demo(project, host, port)
+
+
+def _serve_demo(project: Project, host: str, port: int) -> None:
+    """Train the demo's predictive model, give its dashboard user a new password, serve."""
+    import os
+
+    from leadscore.app.users import create_user, new_password, reset_password
+    from leadscore.cli.predictive import train
+    from leadscore.cli.service import serve_project
+    from leadscore.errors import ConflictError
+
+    here = Path.cwd()
+    os.chdir(project.root)  # the predictive commands work on the project in the folder
+    try:
+        train()
+    except LeadscoreError as exc:  # too few customers (a small --leads): serve without it
+        err.print(f"No predictive model: {exc}", markup=False)
+    finally:
+        os.chdir(here)  # the project's settings may hold paths relative to where it began
+    password = new_password()
+    with project.store() as store:
+        try:
+            create_user(store, DEMO_USER, password, "admin")
+        except ConflictError:
+            reset_password(store, DEMO_USER, password)
     err.print(
-        f"Try: cd {path} && leadscore explain {best}, then leadscore "
-        "evaluate, train or learn-points: the demo's customers are its outcomes.",
+        f"Dashboard: http://{host}:{port}/ - sign in as {DEMO_USER} with the password "
+        f"{password} (new at each start; `leadscore users create` makes more users). "
+        "Ctrl+C stops it.",
         markup=False,
     )
+    serve_project(project, host, port, log_format="text")

@@ -56,13 +56,26 @@ def serve(
 
     Send events with an ingest key (`leadscore keys create --scope ingest`) as Segment's write
     key; read leads with a read key. Every event stored rescores its lead at once."""
+    project = Project.find(Path.cwd())
+    serve_project(project, host, port, rescore_every, cors_origin, answer_after, log_format)
+
+
+def serve_project(
+    project: Project,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    rescore_every: float = 60,
+    cors_origin: list[str] | None = None,
+    answer_after: AnswerAfter = "stored",
+    log_format: LogFormat = "json",
+) -> None:
+    """Serve ``project`` until stopped (``leadscore serve`` and ``leadscore demo --serve``)."""
     import logging.config
 
     import uvicorn
 
     from leadscore.service.app import create_app
 
-    project = Project.find(Path.cwd())
     app = create_app(
         project,
         rescore_every=rescore_every * 60 or None,

@@ -105,3 +105,28 @@ def drop_session(store: Store, token: str) -> None:
     sessions = schema.dashboard_sessions
     with store.engine.begin() as conn:
         conn.execute(sessions.delete().where(sessions.c.token_hash == token_digest(token)))
+
+
+def change_user(
+    store: Store,
+    email: str,
+    *,
+    role: str | None = None,
+    password_hash: str | None = None,
+    disabled: bool | None = None,
+) -> bool:
+    """Change a user's role, password hash or whether disabled; a new password or a disabled
+    user ends the user's sessions. False when there is no such user."""
+    users, sessions = schema.users, schema.dashboard_sessions
+    values: dict[str, object] = {}
+    if role is not None:
+        values["role"] = role
+    if password_hash is not None:
+        values["password_hash"] = password_hash
+    if disabled is not None:
+        values["disabled_at"] = now_us() if disabled else None
+    with store.engine.begin() as conn:
+        changed = conn.execute(users.update().where(users.c.email == email).values(**values))
+        if changed.rowcount and (password_hash is not None or disabled):
+            conn.execute(sessions.delete().where(sessions.c.email == email))
+    return bool(changed.rowcount)
