@@ -350,3 +350,69 @@ def test_a_form_too_large_is_refused_before_it_is_read(service: Service) -> None
     )
     assert streamed.status_code == 413
     assert service.client.get("/login").status_code == 200
+
+
+@needs_chromium
+def test_admins_manage_users_and_keys(service: Service, request: pytest.FixtureRequest) -> None:
+    """An admin makes a sales user (the password shown once works), makes them ops, then
+    disables them (their open session ends); makes an ingest key that the Segment API takes,
+    never shown again, and revokes it. Others cannot open the page."""
+    from playwright.sync_api import Page, sync_playwright
+
+    from leadscore.app.api_keys import key_scope
+
+    create_user(service.store, "admin@acme.example", PASSWORD, "admin")
+    shots = screenshot_folder(request)
+
+    def sign_in_as(page: Page, base: str, email: str, password: str) -> None:
+        page.goto(f"{base}/login")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{base}/leads")
+
+    with serving(service.app) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        admin = browser.new_page()
+        sign_in_as(admin, base, "admin@acme.example", PASSWORD)
+        admin.get_by_role("link", name="Admin").click()
+        admin.wait_for_url(f"{base}/admin")
+        admin.get_by_label("Email of a new user").fill("Rep@Acme.example")
+        admin.get_by_role("button", name="Create the user").click()
+        assert admin.get_by_role("status").inner_text() == "Created rep@acme.example (sales)."
+        password = admin.locator("[data-secret]").inner_text()
+        assert len(password) >= 12
+        rep = browser.new_context().new_page()
+        sign_in_as(rep, base, "rep@acme.example", password)
+        assert rep.get_by_role("link", name="Admin").count() == 0
+        refused = rep.goto(f"{base}/admin")
+        assert refused is not None and refused.status == 403
+        assert "Your role (sales) cannot manage users and API keys." in rep.content()
+        admin.reload()  # the password is not shown again
+        assert admin.locator("[data-secret]").count() == 0 and password not in admin.content()
+        admin.get_by_label("Role of rep@acme.example").select_option("ops")
+        admin.locator("tr[data-user='rep@acme.example']").get_by_role(
+            "button", name="Change role").click()  # fmt: skip
+        assert admin.get_by_role("status").inner_text() == "rep@acme.example is now ops."
+        rep.goto(f"{base}/leads")
+        assert rep.get_by_role("link", name="Model").count() == 1
+        admin.get_by_role("button", name="Disable rep@acme.example").click()
+        assert admin.get_by_role("status").inner_text() == "rep@acme.example can no longer sign in."
+        rep.goto(f"{base}/leads")
+        assert rep.url.startswith(f"{base}/login")  # the open session ended
+        # an ingest key: shown once, taken by the Segment API, revoked
+        admin.get_by_label("Scope").select_option("ingest")
+        admin.get_by_label("What it is for").fill("landing pages")
+        admin.get_by_role("button", name="Create a key").click()
+        key = admin.locator("[data-secret]").inner_text()
+        assert key_scope(service.store, key) == "ingest"
+        assert service.send("/v1/track", {"userId": "L9", "event": "Webinar Attended"},
+                            key=key).status_code == 200  # fmt: skip
+        check_page(admin, shots, "admin")
+        admin.reload()
+        assert key not in admin.content()
+        admin.get_by_role("button", name="Revoke landing pages").click()
+        assert admin.get_by_role("status").inner_text().startswith("Revoked the key")
+        assert key_scope(service.store, key) is None
+        assert "revoked" in admin.locator("tr", has_text="landing pages").inner_text()
+        browser.close()

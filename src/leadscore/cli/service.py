@@ -7,12 +7,11 @@ from typing import Annotated
 
 import typer
 
-from leadscore._types import format_as_of
+from leadscore.app.api_keys import SCOPES, create_key, described_keys, revoke_key
 from leadscore.app.project import Project
 from leadscore.cli.console import err, out
 from leadscore.service.logs import LogFormat, log_config
 from leadscore.service.options import AnswerAfter
-from leadscore.store.keys import SCOPES, create_key, list_keys, revoke_key
 
 keys_app = typer.Typer(no_args_is_help=True, help="API keys of the service.")
 
@@ -109,13 +108,10 @@ def listed() -> None:
     and when revoked."""
     project = Project.find(Path.cwd())
     with project.store() as store:
-        rows = list_keys(store)
+        rows = described_keys(store)
     for row in rows:
-        revoked = row["revoked_at"]
-        state = "in use" if revoked is None else f"revoked {format_as_of(int(str(revoked)))}"
-        created = format_as_of(int(str(row["created_at"])))
-        line = f"{row['prefix']}...  {row['scope']}  {row['name']}  created {created}  {state}"
-        out.print(line, markup=False, highlight=False)
+        line = f"{row['prefix']}...  {row['scope']}  {row['name']}  created {row['created']}  "
+        out.print(line + row["state"], markup=False, highlight=False)
     if not rows:
         err.print("No API keys yet: `leadscore keys create` makes one.", markup=False)
 

@@ -27,6 +27,7 @@ from leadscore.service import (
     api_docs,
     dashboard,
     dashboard_accounts,
+    dashboard_admin,
     dashboard_lead,
     dashboard_leads,
     dashboard_model,
@@ -194,7 +195,7 @@ def create_app(
     routers = (ingestion.router, leads.router, accounts_api.router, webhook_api.router,
                models_api.router, dashboard.router, dashboard_leads.router, dashboard_lead.router,
                dashboard_accounts.router, dashboard_reports.router,
-               dashboard_model.router, api_docs.router)  # fmt: skip
+               dashboard_model.router, dashboard_admin.router, api_docs.router)  # fmt: skip
     for router in routers:
         app.include_router(router)
 

@@ -1,5 +1,5 @@
 """API keys on requests: Segment's basic auth (the key is the user name) or a bearer token,
-checked against the key's scope (``store.keys``)."""
+checked against the key's scope (``app/api_keys.py``)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from leadscore.app.api_keys import ALLOWS, key_scope
 from leadscore.service.errors import ApiError
-from leadscore.store.keys import ALLOWS, key_scope
 
 
 def _key_of(header: str | None) -> str:

@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from leadscore._types import MILLI
-from leadscore.app.users import SESSION_HOURS, Session, session_of, sign_in, sign_out
+from leadscore.app.users import SESSION_HOURS, Session, may, session_of, sign_in, sign_out
 from leadscore.service.runtime import Runtime, State
 from leadscore.spec.model import ScoringModel
 
@@ -33,6 +33,27 @@ PAGE = 50
 def current_session(request: Request, state: Any) -> Session | None:
     """The signed-in session of the request's cookie, if any."""
     return session_of(state.store, request.cookies.get(SESSION_COOKIE))
+
+
+def allowed(
+    request: Request, state: Any, role: str, what: str, csrf: str | None = None
+) -> Session | Response:
+    """The session when its role may do what ``role`` may (and, for a form, ``csrf`` is its
+    token), else the answer that says why not: sign in, 403 naming ``what``, or 403 for a
+    form without its token."""
+    session = current_session(request, state)
+    if session is None:
+        return to_login(request)
+    if not may(session.role, role):
+        context = {
+            "session": session,
+            "heading": "Not allowed",
+            "message": f"Your role ({session.role}) cannot {what}.",
+        }
+        return templates.TemplateResponse(request, "missing.html", context, status_code=403)
+    if csrf is not None and (refused := refused_form(session, csrf)) is not None:
+        return refused
+    return session
 
 
 def to_login(request: Request) -> RedirectResponse:

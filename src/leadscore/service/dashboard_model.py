@@ -18,16 +18,10 @@ from leadscore.app.backtest_metrics import state_words
 from leadscore.app.model_diff import diff_models
 from leadscore.app.model_versions import model_by_reference, upload, versions
 from leadscore.app.people import label
-from leadscore.app.users import Session, may
+from leadscore.app.users import Session
 from leadscore.engines.semantics import DAY_US
 from leadscore.errors import LeadscoreError, ModelFileError
-from leadscore.service.dashboard import (
-    chosen_model,
-    current_session,
-    refused_form,
-    templates,
-    to_login,
-)
+from leadscore.service.dashboard import allowed, chosen_model, templates
 from leadscore.service.models_api import switch_version
 from leadscore.service.runtime import State
 from leadscore.spec.model import ScoringModel
@@ -41,15 +35,7 @@ MAX_MODEL_TEXT = 1_000_000
 def _ops(request: Request, state: Any, csrf: str | None = None) -> Session | Response:
     """The session when its role may change models (and, for a form, ``csrf`` is its
     token), else the answer that says why not."""
-    session = current_session(request, state)
-    if session is None:
-        return to_login(request)
-    if not may(session.role, "ops"):
-        context = {"session": session, "message": f"Your role ({session.role}) cannot see models."}
-        return templates.TemplateResponse(request, "missing.html", context, status_code=403)
-    if csrf is not None and (refused := refused_form(session, csrf)) is not None:
-        return refused
-    return session
+    return allowed(request, state, "ops", "see models", csrf)
 
 
 def _in_words(scoring_model: ScoringModel) -> dict[str, Any]:
