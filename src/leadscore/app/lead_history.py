@@ -25,8 +25,10 @@ from leadscore.spec.model import ScoringModel
 from leadscore.store.sql import EARLIEST
 from leadscore.store.store import StageTransition, Store
 
-#: How many days back the chart reaches, and how many events the timeline lists.
-CHART_DAYS = 90
+#: The chart's points: the end of every 7th UTC day back from now (weekly), 26 of them (half
+#: a year); each point replays the lead's events, so a busy lead's page stays fast. How many
+#: events the timeline lists.
+CHART_STEPS, STEP_DAYS = 26, 7
 TIMELINE_EVENTS = 100
 
 
@@ -53,11 +55,12 @@ def score_history(
     lead_id: str,
     as_of: int,
     events: list[Event],
-    days: int = CHART_DAYS,
+    steps: int = CHART_STEPS,
+    step_days: int = STEP_DAYS,
 ) -> list[ScoredDay]:
-    """The lead's result at the end of each of the last ``days`` UTC days up to ``as_of``
-    (the last point is ``as_of`` itself), from its first version or event on; ``events``
-    are the lead's (``Store.lead_events``), read once by the caller for the timeline too."""
+    """The lead's result at ``as_of`` and at the end of every ``step_days``-th UTC day before
+    it, ``steps`` points at most, none before the lead is first known of; ``events`` are the
+    lead's (``Store.lead_events``), read once by the caller for the timeline too."""
     plan = compile_plan(scoring_model)
     versions = store.lead_history(lead_id)
     if not versions:
@@ -71,7 +74,8 @@ def score_history(
     starts = [start for start, _ in versions]
     shown: dict[str, Any] | None = versions[0][1]
     found: list[ScoredDay] = []
-    for at in _day_ends(_first_known(starts[0], events, as_of), as_of, days):
+    first = _first_known(starts[0], events, as_of)
+    for at in _step_ends(first, as_of, steps, step_days):
         index = bisect.bisect_right(starts, at) - 1
         attributes = versions[index][1] if index >= 0 else None
         if attributes is None or not applies(plan.applies_to, attributes):
@@ -101,28 +105,39 @@ def timeline(
 def score_chart(
     store: Store, scoring_model: ScoringModel, lead_id: str, at: int, events: list[Event]
 ) -> str:
-    """The lead's score at the end of each recent day, its events marked on the days they
-    happened."""
-    days = score_history(store, scoring_model, lead_id, at, events)
-    labels = [format_as_of(day.at)[:10] for day in days]
-    scores = [None if d.result is None else d.result.score / MILLI for d in days]
+    """The lead's score at the end of each week of the last half year, and now; a triangle
+    marks each week with events (which ones, in its tooltip)."""
+    points = score_history(store, scoring_model, lead_id, at, events)
+    labels = [format_as_of(point.at)[:10] for point in points]
+    scores = [None if p.result is None else p.result.score / MILLI for p in points]
+    ends = [point.at for point in points]
     happened: dict[int, list[str]] = {}
-    first = days[0].at // DAY_US
-    for event in events:
-        index = event.timestamp // DAY_US - first
-        if 0 <= index < len(days):
+    for event in events:  # the point whose week holds the event
+        index = bisect.bisect_left(ends, event.timestamp)
+        if index < len(ends) and event.timestamp > ends[index] - STEP_DAYS * DAY_US:
             happened.setdefault(index, []).append(event_label(event))
-    marks = [(i, f"{labels[i]}: " + ", ".join(names)) for i, names in sorted(happened.items())]
+    marks = [
+        (i, f"week to {labels[i]}: " + ", ".join(_counted(names)))
+        for i, names in sorted(happened.items())
+    ]
     return lines(
         "score-over-time",
-        f"Score under {scoring_model.name} at the end of each day; triangles mark the days "
-        "with events",
+        f"Score under {scoring_model.name} at the end of each week and now; triangles mark "
+        "the weeks with events",
         labels,
         {"Score": scores},
         y_title="Score (points)",
-        x_title="Day (UTC)",
+        x_title="End of week (UTC)",
         marks=marks,
     )
+
+
+def _counted(names: list[str]) -> list[str]:
+    """Names with how many times each came: ``Email Opened x3``."""
+    counts: dict[str, int] = {}
+    for name in names:
+        counts[name] = counts.get(name, 0) + 1
+    return [name if n == 1 else f"{name} x{n}" for name, n in counts.items()]
 
 
 def event_label(event: Event) -> str:
@@ -163,13 +178,13 @@ def _first_known(first_version: int, events: list[Event], as_of: int) -> int:
     return min(instants)
 
 
-def _day_ends(first: int, as_of: int, days: int) -> list[int]:
-    """The last microsecond of each UTC day from ``first``'s day (at most ``days`` back) up
-    to ``as_of``, the last replaced by ``as_of`` itself."""
-    last_day = as_of // DAY_US
-    first_day = max(first // DAY_US, last_day - days + 1)
-    ends = [(day + 1) * DAY_US - 1 for day in range(first_day, last_day)]
-    return [*ends, as_of]
+def _step_ends(first: int, as_of: int, steps: int, step_days: int) -> list[int]:
+    """The last microsecond of every ``step_days``-th UTC day before ``as_of``'s, oldest
+    first, from the first at or after ``first``'s day, then ``as_of`` itself: ``steps`` at
+    most."""
+    last_day, first_day = as_of // DAY_US, first // DAY_US
+    days = [last_day - k * step_days for k in range(steps - 1, 0, -1)]
+    return [(day + 1) * DAY_US - 1 for day in days if day >= first_day] + [as_of]
 
 
 def _lifecycle_at(transitions: list[StageTransition], at: int) -> tuple[str | None, int | None]:

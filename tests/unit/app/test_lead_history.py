@@ -40,9 +40,15 @@ def _history(store: Store) -> list[Event]:
 
 def test_each_day_equals_the_oracle_with_that_days_lead(store: Store, brief: ScoringModel) -> None:
     events = _history(store)
-    days = score_history(store, brief, "a", NOW, list(store.lead_events("a")), days=45)
+    events_read = list(store.lead_events("a"))
+    days = score_history(store, brief, "a", NOW, events_read, steps=45, step_days=1)
     assert len(days) == 41  # from the first event's day (40 days ago) to today
     assert days[-1].at == NOW
+    weekly = score_history(store, brief, "a", NOW, events_read)  # the page's: 26 weeks at most
+    assert [w.at for w in weekly] == [NOW - k * 7 * DAY + DAY // 2 - 1 for k in (5, 4, 3, 2, 1)] + [
+        NOW
+    ]
+    assert [w.result for w in weekly] == [d.result for d in days if d.at in {w.at for w in weekly}]
     for day in days:
         lead = {"a": store.lead("a", day.at)}
         lifecycle = {"a": store.lifecycle("a", "brief", day.at)}
