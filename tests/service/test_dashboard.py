@@ -416,3 +416,38 @@ def test_admins_manage_users_and_keys(service: Service, request: pytest.FixtureR
         assert key_scope(service.store, key) is None
         assert "revoked" in admin.locator("tr", has_text="landing pages").inner_text()
         browser.close()
+
+
+@needs_chromium
+def test_pages_fit_a_phone_and_work_from_the_keyboard(
+    service: Service, request: pytest.FixtureRequest
+) -> None:
+    """On a phone's screen (390 x 844) no page is wider than the screen (wide tables scroll
+    in their own box); signing in and opening the top lead take only the keyboard."""
+    from playwright.sync_api import sync_playwright
+
+    _leads(service)
+    create_user(service.store, "ann@acme.example", PASSWORD, "admin")
+    shots = screenshot_folder(request)
+    with serving(service.app) as base, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+        page.goto(f"{base}/login")
+        page.keyboard.press("Tab")  # the email field comes first
+        page.keyboard.type("ann@acme.example")
+        page.keyboard.press("Tab")
+        page.keyboard.type(PASSWORD)
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{base}/leads")
+        for path in ("/leads", "/leads/L2", "/accounts", "/reports", "/model", "/admin"):
+            page.goto(base + path)
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            assert wide <= 390, (path, wide)
+            name = "phone-" + (path.strip("/").replace("/", "-") or "home")
+            check_page(page, shots, name)
+        page.goto(f"{base}/leads")
+        page.locator("tbody a").first.focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{base}/leads/L2?model=brief")
+        assert page.get_by_role("heading", level=1).inner_text() == "Bo Lund"
+        browser.close()
