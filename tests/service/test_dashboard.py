@@ -396,6 +396,9 @@ def test_admins_manage_users_and_keys(service: Service, request: pytest.FixtureR
         assert admin.get_by_role("status").inner_text() == "rep@acme.example is now ops."
         rep.goto(f"{base}/leads")
         assert rep.get_by_role("link", name="Model").count() == 1
+        assert rep.get_by_role("link", name="Admin").count() == 0
+        refused = rep.goto(f"{base}/admin")  # ops change models, not users
+        assert refused is not None and refused.status == 403
         admin.get_by_role("button", name="Disable rep@acme.example").click()
         assert admin.get_by_role("status").inner_text() == "rep@acme.example can no longer sign in."
         rep.goto(f"{base}/leads")
