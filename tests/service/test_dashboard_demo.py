@@ -101,3 +101,6 @@ def test_the_demo_serves_its_dashboard(tmp_path: Path, request: pytest.FixtureRe
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+            process.wait(timeout=30)
+        assert process.stderr is not None
+        process.stderr.close()
