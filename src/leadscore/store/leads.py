@@ -221,6 +221,8 @@ class LeadStore(Database):
                 account = conn.execute(
                     sa.select(leads.c.account_id).where(leads.c.lead_id == lead_id)
                 ).scalar_one_or_none()
+                if account is None:  # not "account_id IS NULL": every lead without an account
+                    return {lead_id: self.lead(lead_id, as_of)}
                 rows = conn.execute(
                     sa.select(leads.c.lead_id, leads.c.attributes).where(
                         leads.c.account_id == account

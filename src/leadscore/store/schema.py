@@ -110,7 +110,16 @@ lead_scores = Table(
     Column("grade", String(255), nullable=True),
     Column("stage", String(255), nullable=True),
     Column("as_of", BigInteger, nullable=False),
-    Index("ix_lead_scores_model_score", "model", "score"),
+)
+#: The ranked list's order (``scores.ranked_scores``): score, then the unclipped total, then
+#: the id, so a page is read from the index and stops after its rows, however many leads
+#: share the clip's 100.
+Index(
+    "ix_lead_scores_rank",
+    lead_scores.c.model,
+    lead_scores.c.score.desc(),
+    (lead_scores.c.fit + lead_scores.c.engagement).self_group().desc(),
+    lead_scores.c.lead_id,
 )
 
 #: What ``leadscore export crm`` last wrote of each lead, per CRM format and model: a digest of
