@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from leadscore.store import schema
+from leadscore.store.lead_search import matching
 from leadscore.store.sql import chunks
 from leadscore.store.store import Store, upsert
 
@@ -136,7 +137,8 @@ def ranked_scores(
 ) -> list[dict[str, Any]]:
     """Leads as they rank (``semantics.ranking``): by score, highest first, then by the
     unclipped total (fit plus engagement: leads the clip puts at 100 still come in order),
-    then by lead id; with the filters given (``owner``: the lead's ``owner`` attribute).
+    then by lead id; with the filters given (``owner``: the lead's ``owner`` attribute;
+    ``text``: a piece of the id, name, email or company, ``lead_search.matching``).
     ``after`` is the (score, total, lead_id) of the last row of the previous page (keyset
     pagination, so pages stay stable while scores change)."""
     table, leads = schema.lead_scores, schema.leads
@@ -150,14 +152,6 @@ def ranked_scores(
             query = query.where(column == value)
     if owner is not None:
         query = query.where(_attribute(store, "owner") == owner)
-    if text:
-        pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%") + "%"
-        query = query.where(
-            sa.or_(
-                sa.func.lower(table.c.lead_id).like(pattern, escape="\\"),
-                sa.func.lower(leads.c.attributes).like(pattern, escape="\\"),
-            )
-        )
     total = table.c.fit + table.c.engagement
     if after is not None:
         score, unclipped, lead_id = after
@@ -170,6 +164,8 @@ def ranked_scores(
         )
     query = query.order_by(table.c.score.desc(), total.desc(), table.c.lead_id).limit(limit)
     with store.engine.connect() as conn:
+        if text:
+            query = query.where(matching(conn, text))
         return [dict(row._mapping) for row in conn.execute(query)]
 
 

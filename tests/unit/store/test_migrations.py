@@ -13,12 +13,13 @@ from leadscore import Store
 from leadscore.store import migrate, schema
 
 #: Indexes on expressions, which SQLAlchemy cannot reflect: checked by name instead.
-EXPRESSION_INDEXES = {"ix_lead_scores_rank"}
+EXPRESSION_INDEXES = {"ix_lead_scores_rank", "ix_leads_search"}
 
 
 def _differences(engine: sa.Engine) -> list[object]:
     def compared(item: object, name: str | None, kind: str, *_: object) -> bool:
-        return not (kind == "index" and name in EXPRESSION_INDEXES)
+        search = kind == "table" and (name or "").startswith("lead_search")  # SQLite's FTS5
+        return not search and not (kind == "index" and name in EXPRESSION_INDEXES)
 
     options = {"include_object": compared}
     with engine.connect() as conn, warnings.catch_warnings():
@@ -31,6 +32,12 @@ def _differences(engine: sa.Engine) -> list[object]:
             else "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
         )
         names = set(conn.execute(sa.text(sql)).scalars())
+        if engine.dialect.name == "sqlite":  # the search index (store/lead_search.py)
+            names |= (
+                {"ix_leads_search"}
+                if "lead_search" in sa.inspect(conn).get_table_names()
+                else set()
+            )
     return list(found) + [f"missing index {n}" for n in sorted(EXPRESSION_INDEXES - names)]
 
 
