@@ -17,7 +17,7 @@ from leadscore.store import schema
 #: The attributes searched beside the id, in the order they are joined.
 SEARCHED = ("first_name", "last_name", "email", "company")
 #: More matches than this and the ranked list is read in order, each lead checked, instead.
-FEW_MATCHES = 5_000
+FEW_MATCHES = 1_000
 
 
 def postgres_words(table: str = "leads") -> str:
@@ -42,26 +42,28 @@ def _pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def matching(conn: sa.Connection, text: str) -> sa.ColumnElement[bool]:
-    """A condition on ``leads.lead_id``: the lead's words hold ``text`` (any case). With few
-    matches, their ids (so the ranked list reads just those); else a subquery checked as the
-    list is read in rank order (a common piece: the first page fills at once)."""
+def matching(conn: sa.Connection, text: str) -> list[str] | sa.ColumnElement[bool]:
+    """The leads whose words hold ``text`` (any case): their ids when there are few (the
+    ranked list then reads just those), else a condition on each ``leads`` row (a common
+    piece: the list is read in rank order, each lead checked, and a page fills at once)."""
     leads = schema.leads
     piece = text.lower()
     found: sa.Select[tuple[str]]
+    each: sa.ColumnElement[bool]
     if conn.dialect.name == "sqlite":
         # FTS5 answers LIKE from its trigram index only without ESCAPE: the LIKE narrows,
         # instr() then checks the piece exactly (a literal % or _ in it included)
         search = sa.table("lead_search", sa.column("rowid"), sa.column("words"))
-        found = (
-            sa.select(leads.c.lead_id)
-            .join_from(search, leads, sa.literal_column("leads.rowid") == search.c.rowid)
+        rows = (
+            sa.select(search.c.rowid)
             .where(search.c.words.like(f"%{piece}%"), sa.func.instr(search.c.words, piece) > 0)
-        )
+            .limit(FEW_MATCHES + 1)  # inside: SQLite would read every match before a LIMIT
+        )  # a subquery, not a join: the planner then starts from the index, not from leads
+        found = sa.select(leads.c.lead_id).where(sa.literal_column("leads.rowid").in_(rows))
+        each = sa.func.instr(sa.literal_column(sqlite_words("leads")), piece) > 0
     else:
         words: sa.ColumnElement[str] = sa.literal_column(postgres_words())
-        found = sa.select(leads.c.lead_id).where(words.like(_pattern(text), escape="\\"))
-    ids = conn.execute(found.limit(FEW_MATCHES + 1)).scalars().all()
-    if len(ids) <= FEW_MATCHES:
-        return leads.c.lead_id.in_(list(ids))
-    return leads.c.lead_id.in_(found)
+        each = words.like(_pattern(text), escape="\\")
+        found = sa.select(leads.c.lead_id).where(each)
+    ids: list[str] = [str(i) for i in conn.execute(found.limit(FEW_MATCHES + 1)).scalars()]
+    return ids if len(ids) <= FEW_MATCHES else each

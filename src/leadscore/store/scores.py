@@ -162,10 +162,20 @@ def ranked_scores(
                 sa.and_(table.c.score == score, total == unclipped, table.c.lead_id > lead_id),
             )
         )
-    query = query.order_by(table.c.score.desc(), total.desc(), table.c.lead_id).limit(limit)
     with store.engine.connect() as conn:
-        if text:
-            query = query.where(matching(conn, text))
+        found = matching(conn, text) if text else None
+        if isinstance(found, list):  # few matches: read them by id and rank them here (in
+            # SQL the planner would walk the rank index past every other lead to keep order)
+            rows = [
+                dict(row._mapping)
+                for part in chunks(found)
+                for row in conn.execute(query.where(table.c.lead_id.in_(part)))
+            ]
+            rows.sort(key=lambda r: (-r["score"], -(r["fit"] + r["engagement"]), r["lead_id"]))
+            return rows[:limit]
+        if found is not None:
+            query = query.where(found)
+        query = query.order_by(table.c.score.desc(), total.desc(), table.c.lead_id).limit(limit)
         return [dict(row._mapping) for row in conn.execute(query)]
 
 
