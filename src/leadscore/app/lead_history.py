@@ -25,10 +25,10 @@ from leadscore.spec.model import ScoringModel
 from leadscore.store.sql import EARLIEST
 from leadscore.store.store import StageTransition, Store
 
-#: The chart's points: the end of every 7th UTC day back from now (weekly), 26 of them (half
-#: a year); each point replays the lead's events, so a busy lead's page stays fast. How many
-#: events the timeline lists.
-CHART_STEPS, STEP_DAYS = 26, 7
+#: The chart's points: the end of every 7th UTC day back from now (weekly), 13 of them (a
+#: quarter). Each point replays the lead and, for account facts, its colleagues: a busy lead
+#: of a big account costs a few milliseconds a point. How many events the timeline lists.
+CHART_STEPS, STEP_DAYS = 13, 7
 TIMELINE_EVENTS = 100
 
 
@@ -102,12 +102,24 @@ def timeline(
     return [TimelineEvent(e, _rules_of(plan, e)) for e in reversed(events[-limit:])]
 
 
-def score_chart(
-    store: Store, scoring_model: ScoringModel, lead_id: str, at: int, events: list[Event]
-) -> str:
-    """The lead's score at the end of each week of the last half year, and now; a triangle
-    marks each week with events (which ones, in its tooltip)."""
+def lead_over_time(
+    store: Store, scoring_model: ScoringModel, lead_id: str, at: int
+) -> tuple[LeadScore, list[ScoredDay], list[Event]]:
+    """What a lead's page shows of it, from one read of its events and one replay: its
+    explained result at ``at`` (the last point, the same ``explain_lead`` gives), its weekly
+    points and its events. NotFoundError when there is no such lead or the model does not
+    apply to it now."""
+    events = list(store.lead_events(lead_id))
     points = score_history(store, scoring_model, lead_id, at, events)
+    now = points[-1].result
+    if now is None:
+        raise NotFoundError(f"model {scoring_model.name!r} does not apply to lead {lead_id!r}")
+    return now, points, events
+
+
+def score_chart(scoring_model: ScoringModel, points: list[ScoredDay], events: list[Event]) -> str:
+    """The lead's score at the end of each week of the last quarter, and now; a triangle
+    marks each week with events (which ones, in its tooltip)."""
     labels = [format_as_of(point.at)[:10] for point in points]
     scores = [None if p.result is None else p.result.score / MILLI for p in points]
     ends = [point.at for point in points]

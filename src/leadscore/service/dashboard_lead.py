@@ -11,8 +11,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from leadscore._types import now_us
-from leadscore.app.explain import explain_lead
-from leadscore.app.lead_history import score_chart, timeline_rows
+from leadscore.app.lead_history import lead_over_time, score_chart, timeline_rows
 from leadscore.app.people import people
 from leadscore.app.sales import ACTIONS, VERDICTS, act, told
 from leadscore.errors import ConflictError, LeadscoreError, NotFoundError
@@ -50,14 +49,13 @@ def lead_page(
     name = scoring_model.name
     at = now_us()
     try:
-        result = explain_lead(state.store, scoring_model, lead_id, at)
+        result, points, events = lead_over_time(state.store, scoring_model, lead_id, at)
     except NotFoundError as exc:
         page = templates.TemplateResponse(
             request, "missing.html", {"session": session, "message": str(exc)}, status_code=404
         )
         return page
     who = people(state.store, [lead_id]).get(lead_id, {})
-    events = list(state.store.lead_events(lead_id))
     contributions = [
         {
             "name": c.name,
@@ -83,7 +81,7 @@ def lead_page(
         },
         "contributions": contributions,
         "stages": result.stages,
-        "chart": score_chart(state.store, scoring_model, lead_id, at, events),
+        "chart": score_chart(scoring_model, points, events),
         "timeline": timeline_rows(scoring_model, events),
         "predictions": predictions(state.store, state.project.root, lead_id, at),
         "told": told(state.store, lead_id),

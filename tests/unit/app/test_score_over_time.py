@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from leadscore import Store
 from leadscore._types import Event
+from leadscore.app.explain import explain_lead
 from leadscore.app.lead_history import score_history, timeline
 from leadscore.spec.model import ScoringModel
 from leadscore.store.events import StoredEvent
@@ -44,7 +45,8 @@ def test_each_day_equals_the_oracle_with_that_days_lead(store: Store, brief: Sco
     days = score_history(store, brief, "a", NOW, events_read, steps=45, step_days=1)
     assert len(days) == 41  # from the first event's day (40 days ago) to today
     assert days[-1].at == NOW
-    weekly = score_history(store, brief, "a", NOW, events_read)  # the page's: 26 weeks at most
+    weekly = score_history(store, brief, "a", NOW, events_read)  # the page's: 13 weeks at most
+    assert weekly[-1].result == explain_lead(store, brief, "a", NOW)  # the page's explanation
     assert [w.at for w in weekly] == [NOW - k * 7 * DAY + DAY // 2 - 1 for k in (5, 4, 3, 2, 1)] + [
         NOW
     ]
