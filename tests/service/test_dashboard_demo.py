@@ -90,6 +90,10 @@ def test_the_demo_serves_its_dashboard(tmp_path: Path, request: pytest.FixtureRe
             total = float(page.locator("[data-total]").inner_text())
             # the rules add up to the score unless the clip (100) took some off, as a row
             assert round(sum(shown), 3) == total
+            rows = page.locator("tbody tr[data-points]").all_inner_texts()
+            if total == 100:  # the clip's row says what it took off; decay says its part
+                assert any("taken off by the score's clip" in row for row in rows), rows
+            assert any("before decay" in row for row in rows), rows
             assert page.locator("svg[data-chart='score-over-time'] path").count() >= 1
             predicted = page.locator("section[aria-labelledby='predicted-title']").inner_text()
             assert re.search(r"\d{1,3}% under the trained model predictive v1", predicted)

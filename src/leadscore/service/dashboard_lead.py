@@ -14,6 +14,7 @@ from leadscore._types import now_us
 from leadscore.app.lead_history import lead_over_time, score_chart, timeline_rows
 from leadscore.app.people import people
 from leadscore.app.sales import ACTIONS, VERDICTS, act, told
+from leadscore.engines.results import RuleContribution
 from leadscore.errors import ConflictError, LeadscoreError, NotFoundError
 from leadscore.service.dashboard import (
     chosen_model,
@@ -62,9 +63,10 @@ def lead_page(
             "kind": c.kind,
             "events": c.matches if c.kind == "engagement" else "",
             "points": points_text(c.points),
+            "how": _how(c),
         }
         for c in result.contributions
-        if c.points != 0 or c.matches
+        if c.points != 0 or c.matches or c.bot_filtered or c.filtered
     ]
     context = {
         "session": session,
@@ -119,6 +121,31 @@ async def feedback(
         return HTMLResponse(str(exc), code)
     query = urlencode({"done": verdict, **_model_of(request)})
     return RedirectResponse(f"/leads/{quote(lead_id, safe='')}?{query}", status_code=303)
+
+
+def _how(c: RuleContribution) -> str:
+    """How an engagement rule came to its points, in words: before decay, after decay, the
+    cap, and the events that matched but did not count (bot clicks, outside its window or
+    after its first with ``once``); a group's cap or the clip says what it took off."""
+    if c.kind != "engagement" and c.kind != "fit":
+        return {
+            "group_daily_cap": f"taken off by the group {c.name}'s daily cap",
+            "group_cap": f"taken off by the group {c.name}'s cap",
+            "engagement_cap": "taken off by the cap on all engagement",
+            "clip": "taken off by the score's clip",
+        }.get(c.kind, "")
+    if c.kind != "engagement":
+        return ""
+    said = []
+    if c.raw != c.decayed:
+        said.append(f"{points_text(c.raw)} before decay, {points_text(c.decayed)} after")
+    if c.decayed != c.points:
+        said.append(f"capped at {points_text(c.points)}")
+    if c.bot_filtered:
+        said.append(f"{c.bot_filtered} bot click{'s' if c.bot_filtered > 1 else ''} left out")
+    if c.filtered:
+        said.append(f"{c.filtered} not counted (outside its window or after the first)")
+    return "; ".join(said)
 
 
 def _model_of(request: Request) -> dict[str, Any]:
