@@ -327,6 +327,8 @@ def test_ops_change_the_model_safely_and_sales_cannot(
         page.go_back()
         page.get_by_role("button", name="Activate v2").click()
         assert page.get_by_role("status").inner_text().startswith("v2 is in use")
+        mql = page.locator("li", has_text="MQL:").first.inner_text()
+        assert "all of: " in mql and "company size is more than 10" in mql  # in words
         check_page(page, shots, "model")
         browser.close()
     webinar = next(

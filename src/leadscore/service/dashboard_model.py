@@ -25,7 +25,7 @@ from leadscore.service.dashboard import allowed, chosen_model, templates
 from leadscore.service.models_api import switch_version
 from leadscore.service.runtime import State
 from leadscore.spec.model import ScoringModel
-from leadscore.spec.wording import condition_words, predicate_words
+from leadscore.spec.wording import predicate_words, tree_words
 
 router = APIRouter(include_in_schema=False)
 BACKTEST_DAYS = 90
@@ -74,8 +74,8 @@ def _in_words(scoring_model: ScoringModel) -> dict[str, Any]:
     stages = [
         {
             "name": s.name,
-            "when": condition_words(s.when) if s.when is not None else "",
-            "withdraw": condition_words(s.withdraw.when) if s.withdraw is not None else "",
+            "when": tree_words(s.when) if s.when is not None else "",
+            "withdraw": tree_words(s.withdraw.when) if s.withdraw is not None else "",
         }
         for s in scoring_model.stages
     ]

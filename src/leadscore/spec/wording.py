@@ -122,3 +122,24 @@ def condition_words(node: c.Condition, negated: bool = False) -> str:
     if isinstance(node, c.StageReached):
         return f"{'has not' if negated else 'has'} reached {node.stage}"
     return type(node).__name__  # pragma: no cover - the trees hold nothing else
+
+
+def tree_words(node: c.Condition, negated: bool = False) -> str:
+    """A whole condition tree as people say it: ``all of: A; B``, ``any of: A; B`` (nested
+    groups in parentheses), a ``not`` turning its condition into its opposite."""
+    if isinstance(node, c.Not):
+        return tree_words(node.not_, not negated)
+    if isinstance(node, c.All | c.AnyOf):
+        parts = node.all if isinstance(node, c.All) else node.any
+        said = [_grouped(part, negated) for part in parts]
+        if len(said) == 1:
+            return said[0]
+        # not (A and B) is (not A) or (not B): the words follow De Morgan
+        joins_all = isinstance(node, c.All) != negated
+        return ("all of: " if joins_all else "any of: ") + "; ".join(said)
+    return condition_words(node, negated)
+
+
+def _grouped(node: c.Condition, negated: bool) -> str:
+    said = tree_words(node, negated)
+    return f"({said})" if said.startswith(("all of:", "any of:")) else said

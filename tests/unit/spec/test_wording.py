@@ -10,7 +10,7 @@ from pydantic import TypeAdapter
 
 from leadscore.spec.conditions import Condition
 from leadscore.spec.predicates import Predicate
-from leadscore.spec.wording import condition_words, field_words, predicate_words
+from leadscore.spec.wording import condition_words, field_words, predicate_words, tree_words
 
 PREDICATES = TypeAdapter(Predicate)
 CONDITIONS = TypeAdapter(Condition)
@@ -87,3 +87,28 @@ def test_field_names() -> None:
     assert field_words("company_size") == "company size"
     assert field_words("account.id") == "the account"
     assert field_words("properties.plan") == "properties plan"
+
+
+def test_condition_trees_in_words() -> None:
+    """Groups say all of / any of, nested groups in parentheses; a not turns its whole tree
+    into its opposite (De Morgan), written by hand."""
+    tree = CONDITIONS.validate_python(
+        {
+            "all": [
+                {"type": "stage_reached", "stage": "MQL"},
+                {"type": "score", "gt": 70},
+                {"any": [
+                    {"type": "events", "event": "Demo Requested", "gte": 1},
+                    {"type": "events", "event": "Contact Requested", "gte": 1},
+                ]},
+            ]
+        }
+    )  # fmt: skip
+    assert tree_words(tree) == (
+        "all of: has reached MQL; score is more than 70; "
+        "(any of: at least 1 Demo Requested event; at least 1 Contact Requested event)"
+    )
+    assert tree_words(CONDITIONS.validate_python({"not": tree})) == (
+        "any of: has not reached MQL; score is at most 70; "
+        "(all of: less than 1 Demo Requested event; less than 1 Contact Requested event)"
+    )
