@@ -85,3 +85,30 @@ def test_leads_the_clip_puts_at_100_rank_by_how_far_past_it_they_are(service: Se
     assert [(row["lead_id"], row["score"]) for row in first["leads"]] == [("z1", 100)]
     second = _page(service, f"limit=1&cursor={first['next_cursor']}")
     assert [(row["lead_id"], row["score"]) for row in second["leads"]] == [("z0", 100)]
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [  # by hand: u3 gets fit 15 (100+ employees), u4 fit 20 (CEO); engagement as above
+        ("score", ["u4", "u5", "u3", "u2", "u1", "u6"]),  # u4 and u5 tie at 20: by id
+        ("engagement", ["u5", "u2", "u1", "u6", "u3", "u4"]),
+        ("fit", ["u4", "u3", "u5", "u2", "u1", "u6"]),  # equal fit: by score
+    ],
+)
+def test_every_order_pages_through_every_lead(
+    service: Service, sort: str, expected: list[str]
+) -> None:
+    for lead_id, traits in (("u3", {"company_size": 500}), ("u4", {"job_title": "CEO"})):
+        assert (
+            service.send("/v1/identify", {"userId": lead_id, "traits": traits}).status_code == 200
+        )
+    seen: list[str] = []
+    cursor = ""
+    while True:
+        page = _page(service, f"sort={sort}&limit=2" + (f"&cursor={cursor}" if cursor else ""))
+        seen += [row["lead_id"] for row in page["leads"]]
+        if page["next_cursor"] is None:
+            break
+        cursor = page["next_cursor"]
+    assert seen == expected
+    assert _page(service, f"sort={sort}&q=u")["leads"][0]["lead_id"] == expected[0]  # by ids

@@ -7,8 +7,10 @@ import json
 from typing import Any
 
 from leadscore.app.people import person
-from leadscore.store.scores import ranked_scores
+from leadscore.store.scores import ORDERS, order_key, ranked_scores
 from leadscore.store.store import Store
+
+__all__ = ["ORDERS", "order_key", "ranked_leads"]
 
 
 def ranked_leads(
@@ -22,9 +24,11 @@ def ranked_leads(
     text: str | None = None,
     after: tuple[int, int, str] | None = None,
     limit: int = 50,
+    order: str = "score",
 ) -> list[dict[str, Any]]:
-    """Kept results ranked by score (ties by lead id) after the keyset position ``after``,
-    each with its attributes (parsed) and ``who`` (``people.person``)."""
+    """Kept results ranked by score (or ``order``: ``ORDERS``) after the keyset position
+    ``after`` (``order_key`` of the last row shown), each with its attributes (parsed) and
+    ``who`` (``people.person``)."""
     rows = ranked_scores(
         store,
         model,
@@ -35,6 +39,7 @@ def ranked_leads(
         text=text,
         after=after,
         limit=limit,
+        order=order,
     )
     for row in rows:
         attributes = json.loads(row["attributes"])

@@ -37,16 +37,14 @@ def position(text: str) -> tuple[int, str]:
     return number, key
 
 
-def ranked_cursor(row: dict[str, object]) -> str:
-    """The cursor after a ranked list's row: its score, unclipped total and lead id."""
-    score, fit, engagement = (int(str(row[k])) for k in ("score", "fit", "engagement"))
-    return base64.urlsafe_b64encode(
-        json.dumps([score, fit + engagement, row["lead_id"]]).encode()
-    ).decode()
+def ranked_cursor(key: tuple[int, int, str]) -> str:
+    """The cursor after a ranked list's row, from its ``ranked.order_key``: the two numbers
+    it is ordered by and its lead id."""
+    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode()
 
 
 def ranked_position(text: str) -> tuple[int, int, str]:
-    """The (score, total, lead id) a ``ranked_cursor`` names; 400 for anything else."""
+    """The (number, number, lead id) a ``ranked_cursor`` names; 400 for anything else."""
     try:
         score, total, key = json_values.loads(base64.urlsafe_b64decode(text.encode()))
     except (ValueError, TypeError, binascii.Error):

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from leadscore._types import format_as_of, now_us
-from leadscore.app.ranked import ranked_leads
+from leadscore.app.ranked import ORDERS, order_key, ranked_leads
 from leadscore.engines.plan import compile_plan
 from leadscore.predict import registry
 from leadscore.service.cursors import ranked_cursor, ranked_position
@@ -31,6 +31,8 @@ from leadscore.service.runtime import Runtime, State
 router = APIRouter(include_in_schema=False)
 #: The header the page's refresh script sends: answer with the rows only.
 ROWS_ONLY = "x-leadscore-rows"
+#: The orders the page offers, in words.
+SORTS = {"score": "score", "engagement": "engagement (what they do)", "fit": "fit (who they are)"}
 #: Seconds between two refreshes of an open leads page.
 REFRESH_SECONDS = 3
 
@@ -46,15 +48,18 @@ def leads_page(
     owner: str | None = None,
     mine: str | None = None,
     q: str | None = None,
+    sort: str | None = None,
     after: str | None = None,
 ) -> Response:
-    """Leads ranked by their kept score under one model, with filters and pages."""
+    """Leads ranked by their kept score under one model (or by engagement, or fit), with
+    filters and pages."""
     current = current_session(request, state)
     if current is None:
         return to_login(request)
     scoring_model = chosen_model(state, model)
     name = scoring_model.name
     plan = compile_plan(scoring_model)
+    order = sort if sort in ORDERS else "score"
     filters = {"tier": tier, "stage": stage, "grade": grade, "owner": owner, "q": q}
     chosen = {key: value for key, value in filters.items() if value}
     found = ranked_leads(
@@ -67,12 +72,14 @@ def leads_page(
         text=chosen.get("q"),
         after=ranked_position(after) if after else None,
         limit=PAGE + 1,
+        order=order,
     )
     rows = _rows(state, found[:PAGE])
     next_page = None
     if len(found) > PAGE:
-        query = {"model": name, **chosen, **({"mine": "1"} if mine else {})}
-        next_page = "/leads?" + urlencode({**query, "after": ranked_cursor(found[PAGE - 1])})
+        query = {"model": name, "sort": order, **chosen, **({"mine": "1"} if mine else {})}
+        last = order_key(found[PAGE - 1], order)
+        next_page = "/leads?" + urlencode({**query, "after": ranked_cursor(last)})
     context = {
         "session": current,
         "models": state.model_names(),
@@ -81,6 +88,8 @@ def leads_page(
         "stages": [s.name for s in plan.stages],
         "grades": [g for g, _ in plan.grades],
         "mine": bool(mine),
+        "sort": order,
+        "sorts": SORTS,
         **{key: value or "" for key, value in filters.items()},
         "rows": rows,
         "chances": any(row["chance"] is not None for row in rows),

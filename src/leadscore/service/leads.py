@@ -4,13 +4,13 @@ creating and updating leads, outcomes, sales feedback, and erasure."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from leadscore._types import format_as_of, now_us
 from leadscore.app.explain import explain_lead, explanation
-from leadscore.app.ranked import ranked_leads
+from leadscore.app.ranked import order_key, ranked_leads
 from leadscore.engines.plan import compile_plan
 from leadscore.engines.results import points
 from leadscore.errors import ConflictError, NotFoundError
@@ -62,6 +62,7 @@ def ranked(
     q: str | None = None,
     limit: int = Query(50, ge=1, le=500),
     cursor: str | None = None,
+    sort: Literal["score", "engagement", "fit"] = "score",
 ) -> dict[str, Any]:
     """Leads ranked by their kept score under one model (default: the first), with filters
     (``owner`` is the lead's ``owner`` attribute) and a cursor for the next page
@@ -80,6 +81,7 @@ def ranked(
         text=q,
         after=ranked_position(cursor) if cursor else None,
         limit=limit + 1,
+        order=sort,
     )
     page = rows[:limit]
     more = len(rows) > limit
@@ -104,7 +106,7 @@ def ranked(
     return {
         "model": name,
         "leads": shown,
-        "next_cursor": ranked_cursor(page[-1]) if more else None,
+        "next_cursor": ranked_cursor(order_key(page[-1], sort)) if more else None,
     }
 
 

@@ -121,6 +121,21 @@ Index(
     (lead_scores.c.fit + lead_scores.c.engagement).self_group().desc(),
     lead_scores.c.lead_id,
 )
+#: The list ordered by what leads do, and by who they are (``scores.ORDERS``).
+Index(
+    "ix_lead_scores_engagement",
+    lead_scores.c.model,
+    lead_scores.c.engagement.desc(),
+    lead_scores.c.score.desc(),
+    lead_scores.c.lead_id,
+)
+Index(
+    "ix_lead_scores_fit",
+    lead_scores.c.model,
+    lead_scores.c.fit.desc(),
+    lead_scores.c.score.desc(),
+    lead_scores.c.lead_id,
+)
 
 #: What ``leadscore export crm`` last wrote of each lead, per CRM format and model: a digest of
 #: the exported values, so the next export writes only the leads whose values changed.

@@ -123,6 +123,28 @@ def _attribute(store: Store, name: str) -> sa.ColumnElement[str]:
     return text
 
 
+#: How the ranked list may be ordered, each highest first: by score (the ranking), by what the
+#: lead does, by who the lead is.
+ORDERS = ("score", "engagement", "fit")
+_ORDER_COLUMNS: dict[str, tuple[sa.ColumnElement[int], sa.ColumnElement[int]]] = {
+    "score": (
+        schema.lead_scores.c.score,
+        schema.lead_scores.c.fit + schema.lead_scores.c.engagement,
+    ),
+    "engagement": (schema.lead_scores.c.engagement, schema.lead_scores.c.score),
+    "fit": (schema.lead_scores.c.fit, schema.lead_scores.c.score),
+}
+
+
+def order_key(row: dict[str, Any], order: str = "score") -> tuple[int, int, str]:
+    """A kept result's place in ``order``: its two numbers and its lead id (what a page's
+    cursor holds)."""
+    score, fit, engagement = int(row["score"]), int(row["fit"]), int(row["engagement"])
+    numbers = {"score": (score, fit + engagement), "engagement": (engagement, score),
+               "fit": (fit, score)}[order]  # fmt: skip
+    return numbers[0], numbers[1], str(row["lead_id"])
+
+
 def ranked_scores(
     store: Store,
     model: str,
@@ -134,13 +156,16 @@ def ranked_scores(
     text: str | None = None,
     after: tuple[int, int, str] | None = None,
     limit: int = 50,
+    order: str = "score",
 ) -> list[dict[str, Any]]:
     """Leads as they rank (``semantics.ranking``): by score, highest first, then by the
     unclipped total (fit plus engagement: leads the clip puts at 100 still come in order),
-    then by lead id; with the filters given (``owner``: the lead's ``owner`` attribute;
-    ``text``: a piece of the id, name, email or company, ``lead_search.matching``).
-    ``after`` is the (score, total, lead_id) of the last row of the previous page (keyset
-    pagination, so pages stay stable while scores change)."""
+    then by lead id; with ``order`` "engagement" or "fit", by that, then by score, then by
+    lead id (``ORDERS``). With the filters given (``owner``: the lead's ``owner``
+    attribute; ``text``: a piece of the id, name, email or company,
+    ``lead_search.matching``). ``after`` is the two ordering numbers and the lead id of
+    the last row of the previous page (``order_key``; keyset pagination, so pages stay
+    stable while scores change). Each order reads an index in its order."""
     table, leads = schema.lead_scores, schema.leads
     query = (
         sa.select(table, leads.c.attributes)
@@ -152,14 +177,14 @@ def ranked_scores(
             query = query.where(column == value)
     if owner is not None:
         query = query.where(_attribute(store, "owner") == owner)
-    total = table.c.fit + table.c.engagement
+    first, second = _ORDER_COLUMNS[order]
     if after is not None:
-        score, unclipped, lead_id = after
+        one, two, lead_id = after
         query = query.where(
             sa.or_(
-                table.c.score < score,
-                sa.and_(table.c.score == score, total < unclipped),
-                sa.and_(table.c.score == score, total == unclipped, table.c.lead_id > lead_id),
+                first < one,
+                sa.and_(first == one, second < two),
+                sa.and_(first == one, second == two, table.c.lead_id > lead_id),
             )
         )
     with store.engine.connect() as conn:
@@ -171,11 +196,11 @@ def ranked_scores(
                 for part in chunks(found)
                 for row in conn.execute(query.where(table.c.lead_id.in_(part)))
             ]
-            rows.sort(key=lambda r: (-r["score"], -(r["fit"] + r["engagement"]), r["lead_id"]))
+            rows.sort(key=lambda r: (*(-n for n in order_key(r, order)[:2]), r["lead_id"]))
             return rows[:limit]
         if found is not None:
             query = query.where(found)
-        query = query.order_by(table.c.score.desc(), total.desc(), table.c.lead_id).limit(limit)
+        query = query.order_by(first.desc(), second.desc(), table.c.lead_id).limit(limit)
         return [dict(row._mapping) for row in conn.execute(query)]
 
 
