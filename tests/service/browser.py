@@ -29,6 +29,8 @@ def check_page(page: Any, folder: Path, name: str) -> None:
     critical axe-core violation, naming the rule and the elements."""
     from axe_playwright_python.sync_playwright import Axe
 
+    title = page.title()  # what a tab, a bookmark and a screen reader say of the page
+    assert 0 < len(title) <= 100 and "<" not in title, f"{name}: title {title[:200]!r}"
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
     options = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
     found = Axe().run(page, options=options).response["violations"]

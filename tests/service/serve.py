@@ -41,17 +41,27 @@ def start_service(
             stdout=output,
             stderr=output,
         )
-    deadline = time.monotonic() + 30
+    if not answers(port, process, 30):
+        if process.poll() is not None:
+            pytest.fail(f"the service did not start: {log.read_text()}")
+        process.kill()
+        pytest.fail("the service did not answer /healthz within 30 s")
+    return process
+
+
+def answers(port: int, process: subprocess.Popen[Any], seconds: float) -> bool:
+    """Whether the service on ``port`` answers /healthz within ``seconds`` (False at once
+    when ``process`` has stopped)."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
             if httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
+                return True
         except httpx2.HTTPError:
             time.sleep(0.05)
         if process.poll() is not None:
-            pytest.fail(f"the service did not start: {log.read_text()}")
-    process.kill()
-    pytest.fail("the service did not answer /healthz within 30 s")
+            return False
+    return False
 
 
 @contextmanager

@@ -33,6 +33,15 @@ def chart_ids_of_a_report_with_drift() -> list[str]:
     return chart_ids({"drift": {"available": True}})
 
 
+def sign_in_as(page: Any, base: str, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the form, as a person does, and land on the leads."""
+    page.goto(f"{base}/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/leads")
+
+
 def _leads(service: Service) -> None:
     """Three leads with names; Bo has the most engagement (webinars +10 each), then Ann; Ann
     and Cy work at Acme (one account, 10 points of engagement), Bo at Globex (30)."""
@@ -155,6 +164,7 @@ def test_sign_in_see_the_ranked_leads_and_sign_out(
         page.get_by_role("link", name="Bo Lund").click()
         page.wait_for_url(f"{base}/leads/L2?model=brief")
         assert page.get_by_role("heading", level=1).inner_text() == "Bo Lund"
+        assert page.title() == "Bo Lund - leadscore"
         shown = [float(v) for v in page.locator("tbody tr[data-points]").evaluate_all(
             "rows => rows.map(r => r.dataset.points)")]  # fmt: skip
         total = float(page.locator("[data-total]").inner_text())
@@ -234,11 +244,7 @@ def test_the_open_leads_page_follows_new_events_and_shows_my_leads(
     with serving(service.app) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         page = browser.new_page()
-        page.goto(f"{base}/login")
-        page.get_by_label("Email").fill("cy.owner@acme.example")
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(f"{base}/leads")
+        sign_in_as(page, base, "cy.owner@acme.example")
         first = page.locator("tbody tr").first.locator("td").first
         assert first.inner_text().startswith("Bo Lund")
         page.evaluate("window.notReloaded = true")
@@ -268,7 +274,7 @@ def test_ops_change_the_model_safely_and_sales_cannot(
     """An ops user uploads a broken file (the problem with its line), then a candidate with
     webinars worth 20, compares and backtests it against the model in use, and activates it;
     a sales user is refused the model pages."""
-    from playwright.sync_api import Page, sync_playwright
+    from playwright.sync_api import sync_playwright
 
     _leads(service)
     create_user(service.store, "ops@acme.example", PASSWORD, "ops")
@@ -279,13 +285,6 @@ def test_ops_change_the_model_safely_and_sales_cannot(
         "  - name: webinar attendance\n    event: Webinar Attended\n    points: 20\n",
     )
     assert candidate != brief
-
-    def sign_in_as(page: Page, base: str, email: str) -> None:
-        page.goto(f"{base}/login")
-        page.get_by_label("Email").fill(email)
-        page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(f"{base}/leads")
 
     shots = screenshot_folder(request)
     with serving(service.app) as base, sync_playwright() as playwright:
@@ -359,19 +358,12 @@ def test_admins_manage_users_and_keys(service: Service, request: pytest.FixtureR
     """An admin makes a sales user (the password shown once works), makes them ops, then
     disables them (their open session ends); makes an ingest key that the Segment API takes,
     never shown again, and revokes it. Others cannot open the page."""
-    from playwright.sync_api import Page, sync_playwright
+    from playwright.sync_api import sync_playwright
 
     from leadscore.app.api_keys import key_scope
 
     create_user(service.store, "admin@acme.example", PASSWORD, "admin")
     shots = screenshot_folder(request)
-
-    def sign_in_as(page: Page, base: str, email: str, password: str) -> None:
-        page.goto(f"{base}/login")
-        page.get_by_label("Email").fill(email)
-        page.get_by_label("Password").fill(password)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_url(f"{base}/leads")
 
     with serving(service.app) as base, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])

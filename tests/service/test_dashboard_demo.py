@@ -13,11 +13,10 @@ import sys
 import time
 from pathlib import Path
 
-import httpx2
 import pytest
 
 from tests.service.browser import check_page, screenshot_folder
-from tests.service.serve import free_port
+from tests.service.serve import answers, free_port
 from tests.service.test_dashboard import CHROMIUM, needs_chromium
 
 pytestmark = pytest.mark.slow
@@ -37,13 +36,9 @@ def _started(process: subprocess.Popen[str], port: int) -> str:
         if found := re.search(r"with the password (\S+) ", line):
             password = found.group(1)
     assert password is not None, "".join(said)
-    while time.monotonic() < deadline:
-        try:
-            if httpx2.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return password
-        except httpx2.HTTPError:
-            time.sleep(0.1)
-    pytest.fail("the demo's service did not answer within 180 s")
+    if not answers(port, process, max(deadline - time.monotonic(), 1)):
+        pytest.fail("the demo's service did not answer /healthz within 180 s")
+    return password
 
 
 @needs_chromium
