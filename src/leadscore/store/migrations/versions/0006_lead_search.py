@@ -68,9 +68,18 @@ def upgrade() -> None:
     try:
         with bind.begin_nested():
             op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+            # the operator class named by the schema the extension lives in: a DBA may have
+            # put it in a schema the service's search path does not hold
+            where = bind.execute(
+                sa.text(
+                    "SELECT n.nspname FROM pg_extension e JOIN pg_namespace n "
+                    "ON n.oid = e.extnamespace WHERE e.extname = 'pg_trgm'"
+                )
+            ).scalar_one()
+            opclass = '"' + where.replace('"', '""') + '".gin_trgm_ops'
             op.execute(
                 "CREATE INDEX IF NOT EXISTS ix_leads_search ON leads "
-                f"USING gin (({_postgres_words()}) gin_trgm_ops)"
+                f"USING gin (({_postgres_words()}) {opclass})"
             )
     except sa.exc.DBAPIError as exc:  # no right to the extension, or it is out of reach
         logging.getLogger("leadscore").warning(
