@@ -32,7 +32,7 @@ router = APIRouter(include_in_schema=False)
 #: The header the page's refresh script sends: answer with the rows only.
 ROWS_ONLY = "x-leadscore-rows"
 #: The orders the page offers, in words.
-SORTS = {"score": "score", "engagement": "engagement (what they do)", "fit": "fit (who they are)"}
+SORTS = {"score": "score", "engagement": "engagement (what they do)"}
 #: Seconds between two refreshes of an open leads page.
 REFRESH_SECONDS = 3
 
@@ -51,8 +51,8 @@ def leads_page(
     sort: str | None = None,
     after: str | None = None,
 ) -> Response:
-    """Leads ranked by their kept score under one model (or by engagement, or fit), with
-    filters and pages."""
+    """Leads ranked by their kept score under one model (or by engagement), with filters
+    and pages."""
     current = current_session(request, state)
     if current is None:
         return to_login(request)

@@ -62,7 +62,7 @@ def ranked(
     q: str | None = None,
     limit: int = Query(50, ge=1, le=500),
     cursor: str | None = None,
-    sort: Literal["score", "engagement", "fit"] = "score",
+    sort: Literal["score", "engagement"] = "score",
 ) -> dict[str, Any]:
     """Leads ranked by their kept score under one model (default: the first), with filters
     (``owner`` is the lead's ``owner`` attribute) and a cursor for the next page

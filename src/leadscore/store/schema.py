@@ -121,18 +121,13 @@ Index(
     (lead_scores.c.fit + lead_scores.c.engagement).self_group().desc(),
     lead_scores.c.lead_id,
 )
-#: The list ordered by what leads do, and by who they are (``scores.ORDERS``).
+#: The list ordered by what leads do (``scores.ORDERS``). This index makes keeping all results
+#: slower (1M leads: 20.4 s -> 28.3 s, BENCHMARKS.md); fit has none (with it: 33.6 s), its
+#: grades are a filter.
 Index(
     "ix_lead_scores_engagement",
     lead_scores.c.model,
     lead_scores.c.engagement.desc(),
-    lead_scores.c.score.desc(),
-    lead_scores.c.lead_id,
-)
-Index(
-    "ix_lead_scores_fit",
-    lead_scores.c.model,
-    lead_scores.c.fit.desc(),
     lead_scores.c.score.desc(),
     lead_scores.c.lead_id,
 )

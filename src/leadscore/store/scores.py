@@ -123,16 +123,15 @@ def _attribute(store: Store, name: str) -> sa.ColumnElement[str]:
     return text
 
 
-#: How the ranked list may be ordered, each highest first: by score (the ranking), by what the
-#: lead does, by who the lead is.
-ORDERS = ("score", "engagement", "fit")
+#: How the ranked list may be ordered, each highest first: by score (the ranking), or by what
+#: the lead does; each reads an index in its order.
+ORDERS = ("score", "engagement")
 _ORDER_COLUMNS: dict[str, tuple[sa.ColumnElement[int], sa.ColumnElement[int]]] = {
     "score": (
         schema.lead_scores.c.score,
         schema.lead_scores.c.fit + schema.lead_scores.c.engagement,
     ),
     "engagement": (schema.lead_scores.c.engagement, schema.lead_scores.c.score),
-    "fit": (schema.lead_scores.c.fit, schema.lead_scores.c.score),
 }
 
 
@@ -140,8 +139,7 @@ def order_key(row: dict[str, Any], order: str = "score") -> tuple[int, int, str]
     """A kept result's place in ``order``: its two numbers and its lead id (what a page's
     cursor holds)."""
     score, fit, engagement = int(row["score"]), int(row["fit"]), int(row["engagement"])
-    numbers = {"score": (score, fit + engagement), "engagement": (engagement, score),
-               "fit": (fit, score)}[order]  # fmt: skip
+    numbers = {"score": (score, fit + engagement), "engagement": (engagement, score)}[order]
     return numbers[0], numbers[1], str(row["lead_id"])
 
 
@@ -160,8 +158,8 @@ def ranked_scores(
 ) -> list[dict[str, Any]]:
     """Leads as they rank (``semantics.ranking``): by score, highest first, then by the
     unclipped total (fit plus engagement: leads the clip puts at 100 still come in order),
-    then by lead id; with ``order`` "engagement" or "fit", by that, then by score, then by
-    lead id (``ORDERS``). With the filters given (``owner``: the lead's ``owner``
+    then by lead id; with ``order`` "engagement", by engagement, then by score, then by lead
+    id (``ORDERS``). With the filters given (``owner``: the lead's ``owner``
     attribute; ``text``: a piece of the id, name, email or company,
     ``lead_search.matching``). ``after`` is the two ordering numbers and the lead id of
     the last row of the previous page (``order_key``; keyset pagination, so pages stay

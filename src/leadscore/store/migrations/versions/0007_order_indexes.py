@@ -1,4 +1,7 @@
-"""The ranked list ordered by engagement or by fit, each read from an index in its order.
+"""The ranked list ordered by engagement (what leads do), read from an index in its order.
+
+(Not by fit as well: keeping 1,000,000 results took 20.4 s with the rank index alone, 28.3 s
+with this one, 33.6 s with one for fit too; the grade filter already picks leads by fit.)
 
 Revision ID: 0007
 Revises: 0006
@@ -16,18 +19,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    for name, column in (
-        ("ix_lead_scores_engagement", "engagement"),
-        ("ix_lead_scores_fit", "fit"),
-    ):
-        op.create_index(
-            name,
-            "lead_scores",
-            ["model", sa.text(f"{column} DESC"), sa.text("score DESC"), "lead_id"],
-            if_not_exists=True,
-        )
+    op.create_index(
+        "ix_lead_scores_engagement",
+        "lead_scores",
+        ["model", sa.text("engagement DESC"), sa.text("score DESC"), "lead_id"],
+        if_not_exists=True,
+    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_lead_scores_fit", table_name="lead_scores")
     op.drop_index("ix_lead_scores_engagement", table_name="lead_scores")
