@@ -13,9 +13,11 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from leadscore._types import Outcome, now_us
 from leadscore.app.project import Project
+from leadscore.errors import ConflictError, NotFoundError
 from leadscore.settings import CrmStage
 from leadscore.spec.model import ScoringModel
 from leadscore.store import ingest
@@ -182,3 +184,18 @@ def _forward(
                 )
             )
     return rows
+
+
+def write_lead(store: Store, lead_id: str, attributes: dict[str, Any], new: bool) -> None:
+    """Create (``new``) or update one lead and mark it for the next scoring round, in one
+    transaction (the lead API's POST and PATCH): ConflictError when a new lead's id exists,
+    NotFoundError when a changed one does not."""
+    at = now_us()
+    with store.engine.begin() as conn:
+        exists = store.has_lead(lead_id, conn)
+        if new and exists:
+            raise ConflictError(f"lead {lead_id!r} exists; change it with PATCH /v1/leads/ID")
+        if not new and not exists:
+            raise NotFoundError(f"no lead with id {lead_id!r}")
+        store.upsert_leads([(lead_id, attributes, None)], conn)
+        mark_unscored(conn, [lead_id], at)

@@ -1,6 +1,7 @@
 """What sales tells leadscore about a lead, and what it has told: feedback (good fit, bad
 fit, not interested), outcomes (converted, won, lost) and recycles (the lead sent back to
-marketing), for the dashboard's lead page and the lead API alike."""
+marketing), for the dashboard's lead page and the lead API alike; and a lead's erasure (all
+of it, its records too)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,29 @@ from leadscore._types import format_as_of, now_us
 from leadscore.app.recycle import recycle_lead
 from leadscore.errors import InputError
 from leadscore.spec.model import ScoringModel
-from leadscore.store.outcomes import VERDICTS, lead_records, record_feedback, record_outcome
+from leadscore.store.outcomes import (
+    OUTCOMES,
+    VERDICTS,
+    erase_lead,
+    lead_records,
+    record_feedback,
+    record_outcome,
+)
 from leadscore.store.store import Store
 from leadscore.store.unscored import mark_unscored
 
-__all__ = ["ACTIONS", "VERDICTS", "act", "give_feedback", "record_outcome", "told"]
+__all__ = [
+    "ACTIONS",
+    "OUTCOMES",
+    "VERDICTS",
+    "act",
+    "erase_lead",
+    "give_feedback",
+    "lead_records",
+    "record_feedback",
+    "record_outcome",
+    "told",
+]
 
 #: What sales can do from a lead's page, with the button's words.
 ACTIONS: dict[str, str] = {

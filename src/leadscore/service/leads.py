@@ -10,10 +10,19 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from leadscore._types import format_as_of, now_us
 from leadscore.app.explain import explain_lead, explanation
+from leadscore.app.imports import write_lead
 from leadscore.app.ranked import order_key, ranked_leads
+from leadscore.app.sales import (
+    OUTCOMES,
+    VERDICTS,
+    erase_lead,
+    lead_records,
+    record_feedback,
+    record_outcome,
+)
 from leadscore.engines.plan import compile_plan
 from leadscore.engines.results import points
-from leadscore.errors import ConflictError, NotFoundError
+from leadscore.errors import NotFoundError
 from leadscore.predict import registry
 from leadscore.service.auth import require
 from leadscore.service.body import choice, json_body
@@ -24,16 +33,7 @@ from leadscore.service.schemas import Feedback, LeadChange, NewLead, Outcome, er
 from leadscore.spec import json_values
 from leadscore.spec.model import ScoringModel
 from leadscore.spec.segment import MessageError, parse_timestamp
-from leadscore.store.outcomes import (
-    OUTCOMES,
-    VERDICTS,
-    erase_lead,
-    lead_records,
-    record_feedback,
-    record_outcome,
-)
 from leadscore.store.store import Store
-from leadscore.store.unscored import mark_unscored
 
 router = APIRouter(prefix="/v1/leads", tags=["leads"], responses=errors(400, 401, 403, 404))
 
@@ -219,22 +219,9 @@ async def _write_lead(
     state: Runtime, lead_id: str, attributes: dict[str, Any], *, new: bool
 ) -> dict[str, Any]:
     """Store the lead, rescore it, and show it as GET /v1/leads/ID does."""
-    await state.write(_store_lead, state.store, lead_id, attributes, new)
+    await state.write(write_lead, state.store, lead_id, attributes, new)
     await state.scorer.score([lead_id])
     return _view(state.store, state.models, lead_id, state.project.root)
-
-
-def _store_lead(store: Store, lead_id: str, attributes: dict[str, Any], new: bool) -> None:
-    """Create or update the lead and mark it unscored, in one transaction."""
-    at = now_us()
-    with store.engine.begin() as conn:
-        exists = store.has_lead(lead_id, conn)
-        if new and exists:
-            raise ConflictError(f"lead {lead_id!r} exists; change it with PATCH /v1/leads/ID")
-        if not new and not exists:
-            raise NotFoundError(f"no lead with id {lead_id!r}")
-        store.upsert_leads([(lead_id, attributes, None)], conn)
-        mark_unscored(conn, [lead_id], at)
 
 
 def _view(store: Store, models: list[ScoringModel], lead_id: str, root: Path) -> dict[str, Any]:
