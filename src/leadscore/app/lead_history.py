@@ -1,14 +1,15 @@
-"""A lead over time, for its page: its score at the end of each recent day (drawn here as a
+"""A lead over time, for its page: its score at the end of recent weeks (drawn here as a
 chart) and its events, newest first, each with the rules it counts for (the timeline).
 
 The scores are the incremental engine's, replayed once from the lead's stored events with,
-at each day's end, the attributes and the recorded stage and recycle that were in effect
-then: the same result ``leadscore score --as-of`` gives for that instant. A model reading
-account facts sees the lead's colleagues as they are at ``as_of`` (their past is not replayed)."""
+at each point, the attributes and the recorded stage and recycle that were in effect then:
+the same result ``leadscore score --as-of`` gives for that instant. A model reading account
+facts sees the lead's colleagues as they are at ``as_of`` (their past is not replayed)."""
 
 from __future__ import annotations
 
 import bisect
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,10 +147,7 @@ def score_chart(scoring_model: ScoringModel, points: list[ScoredDay], events: li
 
 def _counted(names: list[str]) -> list[str]:
     """Names with how many times each came: ``Email Opened x3``."""
-    counts: dict[str, int] = {}
-    for name in names:
-        counts[name] = counts.get(name, 0) + 1
-    return [name if n == 1 else f"{name} x{n}" for name, n in counts.items()]
+    return [name if n == 1 else f"{name} x{n}" for name, n in Counter(names).items()]
 
 
 def event_label(event: Event) -> str:

@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 
 from leadscore._types import MILLI
 from leadscore.app.users import SESSION_HOURS, Session, may, session_of, sign_in, sign_out
+from leadscore.errors import ConflictError, LeadscoreError, NotFoundError
 from leadscore.service.runtime import Runtime, State
 from leadscore.spec.model import ScoringModel
 
@@ -33,6 +34,20 @@ PAGE = 50
 def current_session(request: Request, state: Any) -> Session | None:
     """The signed-in session of the request's cookie, if any."""
     return session_of(state.store, request.cookies.get(SESSION_COOKIE))
+
+
+#: Form fields every dashboard form bounds the same way: a session's CSRF token, and a short
+#: text (an email, a name, a scope).
+CsrfField = Annotated[str, Form(max_length=128)]
+TextField = Annotated[str, Form(max_length=255)]
+
+
+def status_of(exc: LeadscoreError) -> int:
+    """The HTTP status a refused form answers with: 404 for what is not there, 409 for a
+    conflict (an email with a user already, a stage change after the recycle), else 400."""
+    if isinstance(exc, NotFoundError):
+        return 404
+    return 409 if isinstance(exc, ConflictError) else 400
 
 
 def allowed(
@@ -118,9 +133,9 @@ def _https(request: Request) -> bool:
 async def login(
     request: Request,
     state: State,
-    email: Annotated[str, Form(max_length=255)] = "",
+    email: TextField = "",
     password: Annotated[str, Form(max_length=1024)] = "",
-    csrf: Annotated[str, Form(max_length=128)] = "",
+    csrf: CsrfField = "",
     next: Annotated[str, Form(max_length=2048)] = "/leads",
 ) -> Response:
     expected = request.cookies.get(LOGIN_COOKIE, "")
@@ -144,9 +159,7 @@ async def login(
 
 
 @router.post("/logout")
-def logout(
-    request: Request, state: State, csrf: Annotated[str, Form(max_length=128)] = ""
-) -> Response:
+def logout(request: Request, state: State, csrf: CsrfField = "") -> Response:
     current = current_session(request, state)
     if current is None:
         return RedirectResponse("/login", status_code=303)

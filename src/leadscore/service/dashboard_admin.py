@@ -12,9 +12,9 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from leadscore.app.api_keys import SCOPES, create_key, described_keys, revoke_key
@@ -28,9 +28,9 @@ from leadscore.app.users import (
     reset_password,
     users,
 )
-from leadscore.errors import ConflictError, LeadscoreError, NotFoundError
+from leadscore.errors import LeadscoreError
 from leadscore.service.auth import KEY_CACHE_SECONDS
-from leadscore.service.dashboard import allowed, templates
+from leadscore.service.dashboard import CsrfField, TextField, allowed, status_of, templates
 from leadscore.service.runtime import State
 
 router = APIRouter(include_in_schema=False)
@@ -104,19 +104,18 @@ async def _done(
     try:
         flash, secret = await state.write(change)
     except LeadscoreError as exc:
-        code = {NotFoundError: 404, ConflictError: 409}.get(type(exc), 400)
-        return _page(request, state, session, error=str(exc), code=code)
+        return _page(request, state, session, error=str(exc), code=status_of(exc))
     token = _leave_note(session.email, flash, secret)
     return RedirectResponse(f"/admin?note={token}", status_code=303)
 
 
-Text = Annotated[str, Form(max_length=255)]
-Csrf = Annotated[str, Form(max_length=128)]
-
-
 @router.post("/admin/users")
 async def add_user(
-    request: Request, state: State, email: Text = "", role: Text = "sales", csrf: Csrf = ""
+    request: Request,
+    state: State,
+    email: TextField = "",
+    role: TextField = "sales",
+    csrf: CsrfField = "",
 ) -> Response:
     def change() -> tuple[str, tuple[str, str]]:
         password = new_password()
@@ -128,7 +127,11 @@ async def add_user(
 
 @router.post("/admin/users/role")
 async def set_role(
-    request: Request, state: State, email: Text = "", role: Text = "", csrf: Csrf = ""
+    request: Request,
+    state: State,
+    email: TextField = "",
+    role: TextField = "",
+    csrf: CsrfField = "",
 ) -> Response:
     def change() -> tuple[str, None]:
         change_user_role(state.store, email, role)
@@ -139,7 +142,11 @@ async def set_role(
 
 @router.post("/admin/users/access")
 async def set_access(
-    request: Request, state: State, email: Text = "", disable: Text = "", csrf: Csrf = ""
+    request: Request,
+    state: State,
+    email: TextField = "",
+    disable: TextField = "",
+    csrf: CsrfField = "",
 ) -> Response:
     stop = disable == "yes"
     session = allowed(request, state, "admin", WHAT)
@@ -155,7 +162,7 @@ async def set_access(
 
 @router.post("/admin/users/password")
 async def set_password(
-    request: Request, state: State, email: Text = "", csrf: Csrf = ""
+    request: Request, state: State, email: TextField = "", csrf: CsrfField = ""
 ) -> Response:
     def change() -> tuple[str, tuple[str, str]]:
         password = new_password()
@@ -167,7 +174,11 @@ async def set_password(
 
 @router.post("/admin/keys")
 async def add_key(
-    request: Request, state: State, scope: Text = "ingest", name: Text = "", csrf: Csrf = ""
+    request: Request,
+    state: State,
+    scope: TextField = "ingest",
+    name: TextField = "",
+    csrf: CsrfField = "",
 ) -> Response:
     def change() -> tuple[str, tuple[str, str]]:
         key = create_key(state.store, scope, name.strip() or scope)
@@ -177,7 +188,9 @@ async def add_key(
 
 
 @router.post("/admin/keys/revoke")
-async def drop_key(request: Request, state: State, prefix: Text = "", csrf: Csrf = "") -> Response:
+async def drop_key(
+    request: Request, state: State, prefix: TextField = "", csrf: CsrfField = ""
+) -> Response:
     def change() -> tuple[str, None]:
         revoke_key(state.store, prefix)
         wait = f"{KEY_CACHE_SECONDS:g} seconds"

@@ -15,12 +15,14 @@ from leadscore.app.lead_history import lead_over_time, score_chart, timeline_row
 from leadscore.app.people import people
 from leadscore.app.sales import ACTIONS, VERDICTS, act, told
 from leadscore.engines.results import RuleContribution
-from leadscore.errors import ConflictError, LeadscoreError, NotFoundError
+from leadscore.errors import LeadscoreError, NotFoundError
 from leadscore.service.dashboard import (
+    CsrfField,
     chosen_model,
     current_session,
     points_text,
     refused_form,
+    status_of,
     templates,
     to_login,
 )
@@ -100,7 +102,7 @@ async def feedback(
     state: State,
     verdict: Annotated[str, Form(max_length=32)] = "",
     note: Annotated[str, Form(max_length=2000)] = "",
-    csrf: Annotated[str, Form(max_length=128)] = "",
+    csrf: CsrfField = "",
 ) -> Response:
     session = current_session(request, state)
     if session is None:
@@ -111,14 +113,7 @@ async def feedback(
     try:
         await state.write(act, state.store, scoring_model, lead_id, verdict, note, session.email)
     except LeadscoreError as exc:
-        code = (
-            404
-            if isinstance(exc, NotFoundError)
-            else 409
-            if isinstance(exc, ConflictError)
-            else 400
-        )
-        return HTMLResponse(str(exc), code)
+        return HTMLResponse(str(exc), status_of(exc))
     query = urlencode({"done": verdict, **_model_of(request)})
     return RedirectResponse(f"/leads/{quote(lead_id, safe='')}?{query}", status_code=303)
 

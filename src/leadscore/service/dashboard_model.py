@@ -21,7 +21,7 @@ from leadscore.app.people import label
 from leadscore.app.users import Session
 from leadscore.engines.semantics import DAY_US
 from leadscore.errors import LeadscoreError, ModelFileError
-from leadscore.service.dashboard import allowed, chosen_model, templates
+from leadscore.service.dashboard import CsrfField, TextField, allowed, chosen_model, templates
 from leadscore.service.models_api import switch_version
 from leadscore.service.runtime import State
 from leadscore.spec.model import ScoringModel
@@ -131,7 +131,7 @@ async def upload_page(
     request: Request,
     state: State,
     text: Annotated[str, Form(max_length=MAX_MODEL_TEXT)] = "",
-    csrf: Annotated[str, Form(max_length=128)] = "",
+    csrf: CsrfField = "",
 ) -> Response:
     session = _ops(request, state, csrf)
     if not isinstance(session, Session):
@@ -173,9 +173,9 @@ def diff_page(request: Request, state: State, name: str, version: int) -> Respon
 async def backtest_page(
     request: Request,
     state: State,
-    name: Annotated[str, Form(max_length=255)] = "",
+    name: TextField = "",
     version: Annotated[int, Form()] = 0,
-    csrf: Annotated[str, Form(max_length=128)] = "",
+    csrf: CsrfField = "",
 ) -> Response:
     session = _ops(request, state, csrf)
     if not isinstance(session, Session):
@@ -229,9 +229,9 @@ def _rate(value: float | None) -> str:
 async def activate_page(
     request: Request,
     state: State,
-    name: Annotated[str, Form(max_length=255)] = "",
+    name: TextField = "",
     version: Annotated[int, Form()] = 0,
-    csrf: Annotated[str, Form(max_length=128)] = "",
+    csrf: CsrfField = "",
 ) -> Response:
     session = _ops(request, state, csrf)
     if not isinstance(session, Session):
