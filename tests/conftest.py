@@ -79,6 +79,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         if IN_CI:
             pytest.fail(f"{reason}; CI must have it")
         pytest.skip(f"{reason}; start one or set LEADSCORE_TEST_POSTGRES to run these")
+    _shared_extensions(conn)
     schema = f"test_{uuid.uuid4().hex[:12]}"
     conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
     conn.commit()
@@ -90,6 +91,18 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         conn.commit()
         conn.close()
         engine.dispose()
+
+
+def _shared_extensions(conn: sa.Connection) -> None:
+    """pg_trgm (the lead search's) created once in ``public``, under a lock: created from a
+    test's own schema it would live there and be dropped with it, under tests running beside
+    it in other processes (``pytest -n``)."""
+    conn.exec_driver_sql("SELECT pg_advisory_lock(72120)")
+    try:
+        conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
+    finally:
+        conn.exec_driver_sql("SELECT pg_advisory_unlock(72120)")
+    conn.commit()
 
 
 @pytest.fixture

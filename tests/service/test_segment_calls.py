@@ -33,6 +33,17 @@ def test_a_group_gives_the_lead_its_company(service: Service) -> None:
     assert score(service, "g1") == 20  # 100+ employees +15, software +5
 
 
+def test_a_group_rescores_every_lead_of_the_account(service: Service) -> None:
+    service.send("/v1/identify", {"userId": "colleague", "traits": {"company_id": "acme-1"}})
+    assert score(service, "colleague") == 0
+    traits = {"name": "Acme", "employees": 250, "industry": "software"}
+    answer = service.send("/v1/group", {"userId": "g1", "groupId": "acme-1", "traits": traits})
+    assert answer.status_code == 200, answer.text
+    assert score(service, "colleague") == 20  # the company's 100+ employees +15, software +5
+    service.send("/v1/identify", {"userId": "joiner", "traits": {"company_id": "acme-1"}})
+    assert score(service, "joiner") == 20  # joined later: given the company's traits
+
+
 def test_a_group_needs_its_group_id(service: Service) -> None:
     answer = service.send("/v1/group", {"userId": "g1", "traits": {"name": "Acme"}})
     assert answer.status_code == 400

@@ -14,6 +14,7 @@ from leadscore._types import now_us
 from leadscore.errors import NotFoundError
 from leadscore.spec.accounts import account_of
 from leadscore.store import schema
+from leadscore.store.account_traits import account_traits
 from leadscore.store.database import Database
 from leadscore.store.sql import EARLIEST, LEADS_SCHEMA, VERSIONS_AS_OF, VERSIONS_SCHEMA, chunks
 
@@ -66,11 +67,15 @@ class LeadStore(Database):
                 latest.update({lead_id: int(at) for lead_id, at in conn.execute(query)})
             changed: set[str] = set()
             versions = []
+            shared = _joined_accounts(rows, current, conn)
             for lead_id, attributes, at in rows:
                 if not attributes and (lead_id in known or lead_id in current):
                     continue  # it exists (or was just created) and nothing changes
                 before = current.get(lead_id)
                 combined = {**(before or {}), **attributes}
+                account = account_of(combined)
+                if account in shared and account != account_of(before or {}):
+                    combined = {**shared[account], **combined}  # joins: the company's traits
                 if before is not None and combined == before:
                     continue
                 if not before:  # the first attributes it is given
@@ -85,7 +90,7 @@ class LeadStore(Database):
                         "lead_id": lead_id,
                         "valid_from": valid_from,
                         "attributes": json.dumps(combined),
-                        "account_id": account_of(combined),
+                        "account_id": account,
                     }
                 )
             for lead_id in sorted(changed & known):
@@ -308,3 +313,18 @@ class LeadStore(Database):
             "SELECT lead_id, valid_from, id, attributes, account_id FROM lead_versions",
             VERSIONS_SCHEMA,
         )
+
+
+def _joined_accounts(
+    rows: Sequence[tuple[str, dict[str, Any], int | None]],
+    current: dict[str, dict[str, Any]],
+    conn: sa.Connection,
+) -> dict[str, dict[str, Any]]:
+    """The kept traits (``store.account_traits``) of the accounts ``rows`` may give their
+    leads: a lead joining one is given the traits it has no value of its own for."""
+    candidates = {
+        account_of({**current.get(lead_id, {}), **attributes})
+        for lead_id, attributes, _ in rows
+        if attributes
+    }
+    return account_traits(conn, (a for a in candidates if a is not None))

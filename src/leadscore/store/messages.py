@@ -28,6 +28,7 @@ from leadscore.spec.segment import (
     checked_time,
     message_id_of,
 )
+from leadscore.store.account_traits import GroupCall, share_group_traits
 from leadscore.store.aliases import merge_aliases, routes
 from leadscore.store.mappings import email_key
 from leadscore.store.store import Store, StoredEvent
@@ -44,6 +45,8 @@ class Pending:
     links: list[tuple[str, str]] = field(default_factory=list)
     #: (previous id, user id) of alias calls, applied after the rest (``store.aliases``)
     aliases: list[tuple[str, str]] = field(default_factory=list)
+    #: what group calls said of accounts, shared with every lead of each (``account_traits``)
+    groups: list[GroupCall] = field(default_factory=list)
     #: user id -> the lead id its email gives (``mappings.email_key``): an identify's email
     #: trait, or the user id itself when it is an address
     emails: dict[str, str] = field(default_factory=dict)
@@ -53,6 +56,11 @@ class Pending:
 
     def add(self, kind: str, item: Any) -> None:
         """Take one ``parse_message`` result."""
+        if kind == "group":  # the calling lead joins the account; every lead of it shares
+            lead_id, traits, _, at = item
+            company = {k: v for k, v in traits.items() if k != "account_id"}
+            self.groups.append((traits["account_id"], company, at))
+            kind = "identify"
         if kind == "identify":
             lead_id, traits, anonymous_id, at = item
             self.leads.append((lead_id, traits, at))
@@ -88,6 +96,7 @@ class Pending:
             whole.leads.extend(part.leads)
             whole.links.extend(part.links)
             whole.aliases.extend(part.aliases)
+            whole.groups.extend(part.groups)
             whole.emails.update(part.emails)
         return whole
 
@@ -109,6 +118,9 @@ class Pending:
             anonymous = self.anonymous_ids()
             new = store.add_events(self.events, conn)
             store.upsert_leads(self.leads, conn, known=known)
+            shared = share_group_traits(self.groups, conn)
+            store.upsert_leads(shared, conn, known={lead for lead, _, _ in shared})
+            touched.update(lead for lead, _, _ in shared)
             store.link_identities(self.links, conn)
             merge_aliases(store, matched + self.aliases, conn)
             touched |= store.anonymous_leads(anonymous, conn)
@@ -117,6 +129,7 @@ class Pending:
         self.leads.clear()
         self.links.clear()
         self.aliases.clear()
+        self.groups.clear()
         self.emails.clear()
         return new, touched
 
@@ -141,7 +154,8 @@ class Pending:
 
 def parse_message(raw: dict[str, Any], now: int) -> tuple[str, Any]:
     """One Segment message checked and normalised: ("identify", (lead_id, traits,
-    anonymous_id, at)) or ("event", StoredEvent); a ``MessageError`` names the bad field."""
+    anonymous_id, at)), ("group", the same with the account's traits), ("alias", (previous
+    id, lead_id)) or ("event", StoredEvent); a ``MessageError`` names the bad field."""
     found = json_values.problem(raw, "")
     if found is not None:
         raise MessageError(found[0] or "message", found[1])
@@ -167,7 +181,7 @@ def parse_message(raw: dict[str, Any], now: int) -> tuple[str, Any]:
         # traits change as of the message's time (now when it has none)
         at = checked_time(message, now) if message.timestamp or message.original_timestamp else None
         if isinstance(message, Group):
-            return "identify", (user_id, _group_attributes(message), anonymous_id, at)
+            return "group", (user_id, _group_attributes(message), anonymous_id, at)
         return "identify", (user_id, dict(message.traits), anonymous_id, at)
     if user_id is None and anonymous_id is None:
         raise MessageError("userId", "is missing, and so is anonymousId; one is required")

@@ -35,6 +35,17 @@ lead_versions = Table(
     Index("ix_lead_versions_from", "valid_from"),
 )
 
+#: An account's own record: the company traits Segment ``group`` calls gave it (as lead
+#: attributes: ``company``, ``industry``, ``company.<trait>`` ...), which every lead of the
+#: account shares (``store.account_traits``).
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("account_id", String(255), primary_key=True),
+    Column("traits", Text, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),
+)
+
 #: Facts about the database itself: ``store_id`` (random, made once) tells two databases
 #: apart, so that nothing kept outside the database is taken for another's.
 store_info = Table(
