@@ -8,6 +8,10 @@ import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+# what the CLI prints is read as a person reads it at a pipe (``cli.console``): pytest-xdist's
+# workers set COLUMNS=80, which would make Rich fold the tables tests read
+os.environ.pop("COLUMNS", None)
+
 import pytest
 import sqlalchemy as sa
 from hypothesis import settings

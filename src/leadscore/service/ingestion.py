@@ -80,8 +80,8 @@ for _kind in KINDS:
 async def ingest(state: Runtime, items: list[Any], *, kind: str | None) -> dict[str, Any]:
     """Parse the messages, store the good ones together with those of the requests arriving
     meanwhile (``Runtime.write_together``), and hand their leads to the rescoring rounds
-    (``ScoringRounds``). The answer comes once their results are kept, or once they are stored
-    (``Runtime.answer_after``)."""
+    (``ScoringRounds``). The answer comes once their results are kept (at most
+    ``Runtime.scored_within`` seconds later), or once they are stored (``Runtime.answer_after``)."""
     at = now_us()
     pending, rejected, kinds = parse(items, kind, at)
     if rejected:
@@ -89,13 +89,14 @@ async def ingest(state: Runtime, items: list[Any], *, kind: str | None) -> dict[
     if items and len(rejected) == len(items):
         return {"success": False, "accepted": 0, "rejected": rejected, "error": "no message taken"}
     touched = await state.write_together(store_messages, pending, size=len(pending))
+    answer = {"success": True, "accepted": len(items) - len(rejected), "rejected": rejected}
     if state.answer_after == "scored":
-        await state.scorer.score(touched)
+        answer["scored"] = await state.scorer.score(touched, within=state.scored_within)
     else:
         state.scorer.add(touched)
     for name in kinds:
         metrics.EVENTS_INGESTED.labels(type=name).inc()
-    return {"success": True, "accepted": len(items) - len(rejected), "rejected": rejected}
+    return answer
 
 
 def parse(

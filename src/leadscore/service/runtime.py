@@ -27,6 +27,11 @@ R = TypeVar("R")
 GROUP_LIMIT = 5_000
 
 
+#: The default bound on an answer's wait for its leads' results (``Runtime.scored_within``):
+#: a round takes ~25 ms at 300 events a second, seconds only when a model is slow.
+SCORED_WITHIN_SECONDS = 2.0
+
+
 @dataclass
 class _Group:
     """Parts waiting for the write lane, with their sizes and their requests' futures, and
@@ -48,6 +53,10 @@ class Runtime:
     #: "scored": ingestion answers once the leads' new results are kept; "stored": once the
     #: messages are stored (the results follow within the next rescoring round)
     answer_after: AnswerAfter = "scored"
+    #: under "scored", the longest an answer waits for the results: past it, the answer says
+    #: ``scored: false`` and the rounds go on, so a slow model holds no client (or its
+    #: retries) for longer
+    scored_within: float = SCORED_WITHIN_SECONDS
     _groups: dict[Callable[..., Any], _Group] = field(default_factory=dict)
     scorer: ScoringRounds = field(init=False)
 

@@ -47,6 +47,11 @@ class Ingested(BaseModel):
     success: bool
     accepted: int
     rejected: list[Rejected]
+    scored: bool | None = Field(
+        None,
+        description="under --answer-after scored: whether the leads' new results were kept "
+        "before the answer (false: the wait's bound passed, and rescoring goes on)",
+    )
 
 
 class NewLead(BaseModel):

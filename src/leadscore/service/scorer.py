@@ -99,19 +99,26 @@ class ScoringRounds:
         for chunk in _chunks(lead_ids):
             self._hand_in(_Part(chunk, None))
 
-    async def score(self, lead_ids: Iterable[str]) -> None:
-        """Rescore these leads and return once their results are kept; raises what the
-        round raised."""
+    async def score(self, lead_ids: Iterable[str], within: float | None = None) -> bool:
+        """Rescore these leads and return once their results are kept (True), or once
+        ``within`` seconds have passed (False: the rounds go on without a waiter, so a slow
+        model delays nobody's answer past the bound); raises what a round raised."""
         loop = asyncio.get_running_loop()
-        waits: list[asyncio.Future[None]] = []
-        for chunk in _chunks(lead_ids):
-            done: asyncio.Future[None] = loop.create_future()
-            self._hand_in(_Part(chunk, done))
-            waits.append(done)
-        outcomes = await asyncio.gather(*waits, return_exceptions=True)
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                raise outcome
+        parts = [_Part(chunk, loop.create_future()) for chunk in _chunks(lead_ids)]
+        for part in parts:
+            self._hand_in(part)
+        waits = {part.done for part in parts if part.done is not None}
+        if not waits:
+            return True
+        _, late = await asyncio.wait(waits, timeout=within)
+        for part in parts:
+            if part.done in late:  # nobody waits any more: rounds treat it so (retries too)
+                part.done = None
+        for future in waits - late:
+            failure = future.exception()
+            if failure is not None:
+                raise failure
+        return not late
 
     async def start_process(self) -> None:
         """Compute rounds in a process of their own from now on, so that the service's
