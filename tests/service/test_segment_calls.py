@@ -84,7 +84,7 @@ def test_a_batch_of_every_call_is_taken_whole(service: Service) -> None:
     ]
     answer = service.send("/v1/batch", {"batch": batch})
     assert answer.status_code == 200, answer.text
-    assert answer.json() == {"success": True, "accepted": 6, "rejected": []}
+    assert answer.json() == {"success": True, "accepted": 6, "rejected": [], "scored": True}
     # software +5, 500 employees +15; screen +1, the visitor's page +1, webinar +10
     assert score(service, "b1") == 32
 
