@@ -20,7 +20,7 @@ from pydantic import BaseModel
 from leadscore._types import now_us
 from leadscore.service import metrics
 from leadscore.service.auth import require
-from leadscore.service.body import json_body
+from leadscore.service.body import checked_json_body
 from leadscore.service.errors import ApiError
 from leadscore.service.runtime import Runtime, State
 from leadscore.service.schemas import Batch, Ingested, errors, json_request
@@ -50,20 +50,20 @@ BODIES: dict[str, type[BaseModel]] = {
 async def batch(request: Request, state: State) -> JSONResponse:
     """Several messages at once (``{"batch": [...]}``); good ones are kept, bad ones listed
     by index with the field and reason."""
-    body = await json_body(request)
+    body, clean = await checked_json_body(request)
     items = body.get("batch")
     if not isinstance(items, list):
         raise ApiError(400, "batch: must be a list of messages", "batch")
-    answer = await ingest(state, items, kind=None)
+    answer = await ingest(state, items, kind=None, text_checked=clean)
     return JSONResponse(answer, status_code=200 if answer["success"] else 400)
 
 
 def _single(kind: str) -> Any:
     async def endpoint(request: Request, state: State) -> JSONResponse:
-        body = await json_body(request)
+        body, clean = await checked_json_body(request)
         if body.setdefault("type", kind) != kind:
             raise ApiError(400, f"type: must be {kind} at /v1/{kind}", "type")
-        answer = await ingest(state, [body], kind=kind)
+        answer = await ingest(state, [body], kind=kind, text_checked=clean)
         if answer["rejected"]:
             first = answer["rejected"][0]
             raise ApiError(400, f"{first['field']}: {first['error']}", str(first["field"]))
@@ -77,13 +77,15 @@ for _kind in KINDS:
     router.post(f"/{_kind}", name=_kind, openapi_extra=json_request(BODIES[_kind]))(_single(_kind))
 
 
-async def ingest(state: Runtime, items: list[Any], *, kind: str | None) -> dict[str, Any]:
+async def ingest(
+    state: Runtime, items: list[Any], *, kind: str | None, text_checked: bool = False
+) -> dict[str, Any]:
     """Parse the messages, store the good ones together with those of the requests arriving
     meanwhile (``Runtime.write_together``), and hand their leads to the rescoring rounds
     (``ScoringRounds``). The answer comes once their results are kept (at most
     ``Runtime.scored_within`` seconds later), or once they are stored (``Runtime.answer_after``)."""
     at = now_us()
-    pending, rejected, kinds = parse(items, kind, at)
+    pending, rejected, kinds = parse(items, kind, at, text_checked=text_checked)
     if rejected:
         metrics.EVENTS_REJECTED.inc(len(rejected))
     if items and len(rejected) == len(items):
@@ -100,7 +102,7 @@ async def ingest(state: Runtime, items: list[Any], *, kind: str | None) -> dict[
 
 
 def parse(
-    items: list[Any], kind: str | None, at: int
+    items: list[Any], kind: str | None, at: int, *, text_checked: bool = False
 ) -> tuple[Pending, list[dict[str, Any]], list[str]]:
     """The good messages (ready to write), the bad ones by index with the field and reason,
     and the good ones' types. A message without a timestamp happened when it was received
@@ -117,7 +119,7 @@ def parse(
                 message.setdefault("type", kind)
             if not (message.get("timestamp") or message.get("originalTimestamp")):
                 message["timestamp"] = _iso(at)
-            pending.add(*parse_message(message, at))
+            pending.add(*parse_message(message, at, text_checked=text_checked))
             kinds.append(str(message["type"]))
         except MessageError as exc:
             rejected.append({"index": index, "field": exc.field, "error": exc.reason})

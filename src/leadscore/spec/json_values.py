@@ -95,12 +95,36 @@ def text_problem(text: str) -> str | None:
     return None
 
 
-def problem(value: Any, field: str) -> tuple[str, str] | None:
+#: JSON escapes spelling what ``text_problem`` refuses: NUL and (unpaired) surrogates. JSON
+#: text can hold neither otherwise: a raw NUL is not JSON, and UTF-8 cannot carry surrogates.
+_RISKY_ESCAPES = re.compile(r"\\u(?:0000|[dD][89a-fA-F])")
+_RISKY_ESCAPE_BYTES = re.compile(_RISKY_ESCAPES.pattern.encode())
+
+
+def text_is_clean(raw: str | bytes) -> bool:
+    r"""Whether JSON text (as received, before parsing) spells no text ``text_problem``
+    refuses, so its strings need no check: one scan of the body instead of a test per string
+    (a surrogate pair, or an escaped backslash before ``u0000``, only costs the full check).
+
+    Examples:
+        >>> text_is_clean(b'{"userId": "ann", "name": "Caf\\u00e9"}')
+        True
+        >>> text_is_clean(b'{"userId": "a\\u0000b"}'), text_is_clean('{"k": "\\uD800"}')
+        (False, False)
+    """
+    if isinstance(raw, bytes | bytearray):  # UTF-8 that decodes holds no surrogate
+        return _RISKY_ESCAPE_BYTES.search(raw) is None
+    return _RISKY_ESCAPES.search(raw) is None and text_problem(raw) is None
+
+
+def problem(value: Any, field: str, *, text_checked: bool = False) -> tuple[str, str] | None:
     """The first part of ``value`` that cannot be kept, as (field path, reason), or None.
 
     A quick pass says whether anything is wrong (recursive, but never past ``MAX_NESTING``
-    levels); only then does a walk with a queue find and name it."""
-    if _fine(value, 0):
+    levels), looking only at numbers and nesting when the text was found clean before parsing
+    (``text_checked``: ``text_is_clean``); only then does a walk with a queue find and name
+    it."""
+    if _fine_shape(value, 0) if text_checked else _fine(value, 0):
         return None
     queue: deque[tuple[Any, str, int]] = deque([(value, field, 0)])
     while queue:
@@ -151,6 +175,25 @@ def _fine(item: Any, depth: int) -> bool:
     if kind is int:
         return bool(-_INTEGER_LIMIT < item < _INTEGER_LIMIT)
     return item is None or kind is bool
+
+
+def _fine_shape(item: Any, depth: int) -> bool:
+    """``_fine`` for a value whose text is known clean: numbers and nesting only."""
+    kind = type(item)
+    if kind is dict:
+        if depth >= MAX_NESTING:
+            return False
+        for child in item.values():
+            if not (type(child) is str or child is None or _fine_shape(child, depth + 1)):
+                return False
+        return True
+    if kind is list:
+        return depth < MAX_NESTING and all(_fine_shape(child, depth + 1) for child in item)
+    if kind is float:
+        return math.isfinite(item)
+    if kind is int:
+        return bool(-_INTEGER_LIMIT < item < _INTEGER_LIMIT)
+    return item is None or kind is bool or kind is str
 
 
 def _fine_text(text: str) -> bool:

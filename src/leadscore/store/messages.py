@@ -152,11 +152,13 @@ class Pending:
         return matched, known
 
 
-def parse_message(raw: dict[str, Any], now: int) -> tuple[str, Any]:
+def parse_message(raw: dict[str, Any], now: int, *, text_checked: bool = False) -> tuple[str, Any]:
     """One Segment message checked and normalised: ("identify", (lead_id, traits,
     anonymous_id, at)), ("group", the same with the account's traits), ("alias", (previous
-    id, lead_id)) or ("event", StoredEvent); a ``MessageError`` names the bad field."""
-    found = json_values.problem(raw, "")
+    id, lead_id)) or ("event", StoredEvent); a ``MessageError`` names the bad field.
+    ``text_checked``: the JSON it was read from spelt no text a store refuses
+    (``json_values.text_is_clean``)."""
+    found = json_values.problem(raw, "", text_checked=text_checked)
     if found is not None:
         raise MessageError(found[0] or "message", found[1])
     try:
