@@ -12,8 +12,10 @@ from sklearn.isotonic import IsotonicRegression
 
 from leadscore.errors import InputError, NotFoundError
 from leadscore.predict import registry
+from leadscore.predict.calibration import PLATT_BELOW, Calibration
 from leadscore.predict.dataset import Dataset
-from leadscore.predict.trees import PLATT_BELOW, Calibration, later_rows, train
+from leadscore.predict.splits import later_rows
+from leadscore.predict.trees import train
 
 
 def _truth(x: np.ndarray, colour: np.ndarray) -> np.ndarray:

@@ -144,7 +144,7 @@ def train(
     won within the horizon after it". From --table: one row per lead with a target column.
     """
     from leadscore.predict import metrics
-    from leadscore.predict.trees import time_split
+    from leadscore.predict.splits import time_split
     from leadscore.predict.trees import train as fit
 
     registry.check_name(name)
@@ -188,10 +188,17 @@ def train(
     err.print(
         f"Trained {name} v{saved.version} ({state}): {len(data.label):,} rows, "
         f"{data.conversions:,} conversions, {len(model.feature_names)} features, "
-        f"{model.info['trees']} trees; validation ROC AUC {kept['roc_auc']:.3f} on "
+        f"{_member(model.info)}; validation ROC AUC {kept['roc_auc']:.3f} on "
         f"{kept['rows']:,} later rows. Kept in {saved.path}.",
         markup=False,
     )
+    err.print(f"Chosen: {model.info['family']['why']}.", markup=False)
+
+
+def _member(info: dict[str, Any]) -> str:
+    """The chosen member in words: ``trees (120)``, ``logistic regression``, a blend."""
+    chosen = str(info["family"]["chosen"])
+    return chosen.replace("trees", f"trees ({info['trees']})", 1) if "trees" in chosen else chosen
 
 
 def evaluate(
@@ -274,6 +281,9 @@ def show(report: dict[str, Any]) -> None:
             continue
         table.add_row(name, *("n/a" if m[k] is None else f"{m[k]:.3f}" for _, k in MEASURES))
     out.print(table)
+    for name, m in report["models"].items():
+        if "chosen" in m:
+            out.print(f"{name}: {m['chosen']}; {m['why']}.", markup=False)
 
 
 def learn_points(

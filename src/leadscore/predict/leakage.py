@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from leadscore.predict.dataset import Dataset
 from leadscore.spec.predicates import is_missing
 
 #: A feature that alone ranks converters this well is suspected of being filled in after the
@@ -73,3 +74,36 @@ def restates_outcome(frame: pd.DataFrame, eventual: np.ndarray) -> dict[str, flo
     CRM status written after the sale), with their ROC AUC against that. The horizon's label
     misses them: a lead that converts after the horizon is labelled 0, yet its flag is set."""
     return leaky_features(frame, eventual, RESTATES_AUC)
+
+
+def leak_warnings(
+    data: Dataset, frame: pd.DataFrame, fit: np.ndarray, behaviour: tuple[str, ...]
+) -> list[str]:
+    """What the guard says of ``data``'s columns, judged on the ``fit`` rows of the model's
+    input ``frame`` (and of the raw columns, for those filled in after the outcome)."""
+    warnings = [
+        f"feature {name!r} alone predicts the label almost perfectly (ROC AUC {auc:.3f}): "
+        "if it is filled in after the outcome, leave it out (--drop)"
+        for name, auc in leaky_features(frame.iloc[fit], data.label[fit]).items()
+    ]
+    warnings += [
+        f"column {name!r} is filled in for {converted:.0%} of the converted rows and "
+        f"{others:.1%} of the others: if it is written after the outcome (a purchase date, a "
+        "call's length), leave it out (--drop)"
+        for name, (converted, others) in filled_after_outcome(
+            data.subset(fit).raw, data.label[fit]
+        ).items()
+    ]
+    if data.eventual is not None:
+        attributes = [c for c in frame.columns if c not in behaviour]
+        already = {w.split("'")[1] for w in warnings}
+        warnings += [
+            f"column {name!r} alone tells which leads ever convert (ROC AUC {auc:.3f} against "
+            "the leads' eventual outcome): it restates the outcome, written after the sale; "
+            "leave it out (--drop)"
+            for name, auc in restates_outcome(
+                frame.iloc[fit][attributes], data.eventual[fit]
+            ).items()
+            if name not in already
+        ]
+    return warnings

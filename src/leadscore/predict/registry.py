@@ -1,6 +1,7 @@
 """Trained models kept as versioned artifacts in the project: ``models/predictive/<name>/v<N>/``
-holds the trees (LightGBM's own text format) and ``model.json`` (features, calibration, metrics,
-training window, data fingerprint). One version per name is active (``ACTIVE`` holds its number).
+holds the trees (LightGBM's own text format) and ``model.json`` (features, calibration, the
+logistic regression and its share when the family chose a blend, metrics, training window,
+data fingerprint). One version per name is active (``ACTIVE`` holds its number).
 
 Plain files, like the point models' versions, so they can be reviewed, copied and committed.
 """
@@ -99,6 +100,8 @@ def save(
         "kinds": kinds,
         "from_history": from_history,
         "calibration": {"x": model.calibration.x.tolist(), "y": model.calibration.y.tolist()},
+        "trees_share": model.trees_share,
+        "linear": None if model.linear is None else model.linear.as_dict(),
         "training": model.info,
         "metrics": metrics,
     }
@@ -163,15 +166,26 @@ def load(root: Path, name: str, version: int | None = None) -> Loaded:
     import lightgbm as lgb
     import numpy as np
 
+    from leadscore.predict.calibration import Calibration
     from leadscore.predict.columns import AttributeEncoding, Feature
-    from leadscore.predict.trees import Calibration, TreeModel
+    from leadscore.predict.linear import LinearModel
+    from leadscore.predict.trees import TreeModel
 
     booster = lgb.Booster(model_file=str(path / "trees.txt"))
     encoding = AttributeEncoding(tuple(Feature.from_dict(f) for f in meta["features"]))
     calibration = Calibration(
         np.asarray(meta["calibration"]["x"], float), np.asarray(meta["calibration"]["y"], float)
     )
-    model = TreeModel(encoding, tuple(meta["behaviour"]), booster, calibration, meta["training"])
+    linear = meta.get("linear")  # absent from models kept before the family (trees alone)
+    model = TreeModel(
+        encoding,
+        tuple(meta["behaviour"]),
+        booster,
+        calibration,
+        meta["training"],
+        None if linear is None else LinearModel.from_dict(linear),
+        float(meta.get("trees_share", 1.0)),
+    )
     return Loaded(name, chosen, model, list(meta["kinds"]), bool(meta["from_history"]))
 
 

@@ -18,18 +18,20 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
 
 from leadscore.errors import InputError
 from leadscore.predict import MIN_CONVERSIONS
+from leadscore.predict.calibration import Calibration
 from leadscore.predict.columns import AttributeEncoding
 from leadscore.predict.dataset import Dataset
-from leadscore.predict.leakage import filled_after_outcome, leaky_features, restates_outcome
+from leadscore.predict.family import Choice, choose
+from leadscore.predict.leakage import leak_warnings
+from leadscore.predict.linear import LinearModel, fit_linear
+from leadscore.predict.splits import time_split, validation_folds
 
 log = logging.getLogger(__name__)
 
-HOLDOUT_SHARE = 0.2
 CALIBRATION_FOLDS = 5
 #: Fewer conversions than this in the held-out rows cannot calibrate a probability.
 MIN_HELD_CONVERSIONS = 10
@@ -56,90 +58,6 @@ MAX_ROUNDS = 2000
 EARLY_STOPPING_ROUNDS = 50
 
 
-@dataclass(frozen=True, slots=True)
-class Split:
-    """Row indices: fitting rows, the later rows that stop the trees, and those that calibrate
-    them (the same rows, see ``time_split``)."""
-
-    fit: np.ndarray
-    stop: np.ndarray
-    calibrate: np.ndarray
-
-
-def later_rows(data: Dataset, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """The rows before and the latest ``share`` of rows, whole instants together, so nothing
-    validated is earlier than what it is validated against. A table without time is split at
-    random, stratified by label (it has no "later")."""
-    n = len(data.label)
-    if data.timed:
-        instants, counts = np.unique(data.order, return_counts=True)
-        later = np.cumsum(counts[::-1])
-        enough = int(np.searchsorted(later, share * n))
-        if len(instants) > 1 and enough < len(instants) - 1:
-            boundary = instants[::-1][enough]
-            return np.flatnonzero(data.order < boundary), np.flatnonzero(data.order >= boundary)
-        ranked = np.argsort(data.order, kind="stable")
-        cut = round(n * (1 - share))
-        return np.sort(ranked[:cut]), np.sort(ranked[cut:])
-    held = _stratified(data.label, share, np.random.default_rng(seed))
-    return np.setdiff1d(np.arange(n), held), held
-
-
-def time_split(data: Dataset, seed: int, share: float = HOLDOUT_SHARE) -> Split:
-    """Fitting rows, then the later rows, which stop the trees (and, in ``train`` without
-    ``out_of_fold``, calibrate them)."""
-    fit, held = later_rows(data, share, seed)
-    return Split(fit=fit, stop=held, calibrate=held)
-
-
-def _stratified(label: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
-    chosen = []
-    for value in (0, 1):
-        rows = np.flatnonzero(label == value)
-        chosen.append(rng.choice(rows, size=round(len(rows) * share), replace=False))
-    return np.sort(np.concatenate(chosen))
-
-
-#: Below this many conversions to calibrate on, isotonic steps are too coarse (on the demo's
-#: 111, a quarter of the leads shared one probability): a sigmoid (Platt) is fitted instead.
-PLATT_BELOW = 500
-#: Knots a Platt curve is kept as (the one calibration format: knots, interpolated).
-PLATT_KNOTS = 256
-
-
-@dataclass(frozen=True)
-class Calibration:
-    """Calibration kept as knots (isotonic steps, or a Platt sigmoid sampled finely): the
-    calibrated value interpolates them."""
-
-    x: np.ndarray
-    y: np.ndarray
-
-    def __call__(self, probability: np.ndarray) -> np.ndarray:
-        return np.asarray(np.interp(probability, self.x, self.y), float)
-
-    @classmethod
-    def learn(cls, probability: np.ndarray, label: np.ndarray) -> Calibration:
-        """Isotonic from ``PLATT_BELOW`` conversions on (it follows any monotone shape);
-        below, Platt scaling (a logistic fit on the probability's log-odds), which moves
-        smoothly, so no large share of leads sits on one value."""
-        if int(label.sum()) < PLATT_BELOW:
-            return cls._platt(probability, label)
-        iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0)
-        iso.fit(probability, label)
-        return cls(np.asarray(iso.X_thresholds_, float), np.asarray(iso.y_thresholds_, float))
-
-    @classmethod
-    def _platt(cls, probability: np.ndarray, label: np.ndarray) -> Calibration:
-        clipped = np.clip(probability, 1e-6, 1 - 1e-6)
-        logit = np.log(clipped / (1 - clipped)).reshape(-1, 1)
-        fit = LogisticRegression(C=1e6).fit(logit, label)
-        grid = np.unique(np.quantile(clipped, np.linspace(0, 1, PLATT_KNOTS)))
-        grid = np.unique(np.r_[1e-6, grid, 1 - 1e-6])
-        values = fit.predict_proba(np.log(grid / (1 - grid)).reshape(-1, 1))[:, 1]
-        return cls(grid.astype(float), values.astype(float))
-
-
 @dataclass(frozen=True)
 class Reason:
     """One feature's share of a lead's score: ``text`` says what the lead did or is."""
@@ -151,13 +69,18 @@ class Reason:
 
 @dataclass(frozen=True)
 class TreeModel:
-    """A trained model: its features, trees, calibration and what it was trained on."""
+    """A trained model: its features, trees (and, when the family chose it, a logistic
+    regression blended with them in log-odds: ``predict.family``), calibration and what it
+    was trained on."""
 
     encoding: AttributeEncoding
     behaviour: tuple[str, ...]
     booster: lgb.Booster
     calibration: Calibration
     info: dict[str, Any]
+    linear: LinearModel | None = None
+    #: the trees' share of the log-odds (1: the trees alone; 0: the regression alone)
+    trees_share: float = 1.0
 
     @property
     def feature_names(self) -> list[str]:
@@ -166,27 +89,45 @@ class TreeModel:
     def frame(self, data: Dataset) -> pd.DataFrame:
         return features(self.encoding, self.behaviour, data)
 
+    def log_odds(self, frame: pd.DataFrame) -> np.ndarray:
+        """The uncalibrated log-odds of converting: the trees', the regression's, or their
+        blend."""
+        return blend(self.booster, self.linear, self.trees_share, frame)
+
     def probability(self, data: Dataset) -> np.ndarray:
-        raw = self.booster.predict(self.frame(data), num_iteration=self.booster.best_iteration)
-        return np.asarray(np.clip(self.calibration(np.asarray(raw, float)), 0.0, 1.0), float)
+        raw = _sigmoid(self.log_odds(self.frame(data)))
+        return np.asarray(np.clip(self.calibration(raw), 0.0, 1.0), float)
 
     def score(self, data: Dataset) -> np.ndarray:
         return 100.0 * self.probability(data)
+
+    def contributions(self, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+        """Each row's share of the log-odds per feature (exact TreeSHAP for the trees, the
+        coefficients for the regression, blended alike) and the average lead's log-odds."""
+        shares = np.zeros((len(frame), len(frame.columns)))
+        bias = np.zeros(len(frame))
+        if self.trees_share > 0.0:
+            found = np.asarray(
+                self.booster.predict(
+                    frame, num_iteration=self.booster.best_iteration, pred_contrib=True
+                )
+            )
+            shares += self.trees_share * found[:, :-1]
+            bias += self.trees_share * found[:, -1]
+        if self.linear is not None and self.trees_share < 1.0:
+            linear_shares, linear_bias = self.linear.contributions(frame)
+            shares += (1.0 - self.trees_share) * linear_shares
+            bias += (1.0 - self.trees_share) * linear_bias
+        return shares, bias
 
     def reasons(self, data: Dataset, top: int = 5) -> list[list[Reason]]:
         """Each row's strongest reasons, positive and negative, by absolute points.
 
         Where calibration maps a lead to the average lead's score (a flat step of the
-        isotonic curve), the shares are taken on the trees' own probability instead, so such a
-        lead still shows what moved it: they then add up to that distance, not the score's."""
+        isotonic curve), the shares are taken on the model's own probability instead, so such
+        a lead still shows what moved it: they then add up to that distance, not the score's."""
         frame = self.frame(data)
-        contributions = np.asarray(
-            self.booster.predict(
-                frame, num_iteration=self.booster.best_iteration, pred_contrib=True
-            )
-        )
-        bias = contributions[:, -1]
-        per_feature = contributions[:, :-1]
+        per_feature, bias = self.contributions(frame)
         score = 100.0 * self.calibration(_sigmoid(per_feature.sum(axis=1) + bias))
         base = 100.0 * self.calibration(_sigmoid(bias))
         total = per_feature.sum(axis=1)
@@ -211,10 +152,21 @@ class TreeModel:
     def average_score(self, data: Dataset) -> float:
         """The score of a lead with every feature at its average contribution (the reasons'
         starting point)."""
-        contributions = self.booster.predict(
-            self.frame(data)[:1], num_iteration=self.booster.best_iteration, pred_contrib=True
-        )
-        return float(100.0 * self.calibration(_sigmoid(np.asarray(contributions)[:, -1]))[0])
+        _, bias = self.contributions(self.frame(data)[:1])
+        return float(100.0 * self.calibration(_sigmoid(bias))[0])
+
+
+def blend(
+    booster: lgb.Booster | None, linear: LinearModel | None, share: float, frame: pd.DataFrame
+) -> np.ndarray:
+    """``share`` x the trees' log-odds + (1 - ``share``) x the regression's."""
+    total = np.zeros(len(frame))
+    if booster is not None and share > 0.0:
+        raw = booster.predict(frame, num_iteration=booster.best_iteration, raw_score=True)
+        total += share * np.asarray(raw, float)
+    if linear is not None and share < 1.0:
+        total += (1.0 - share) * linear.log_odds(frame)
+    return total
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -260,13 +212,15 @@ def train(
     params: dict[str, Any] | None = None,
     min_conversions: int = MIN_CONVERSIONS,
     encoding: AttributeEncoding | None = None,
-    out_of_fold: bool = True,
+    family: bool = True,
 ) -> tuple[TreeModel, list[str]]:
     """Learn a calibrated model from ``data``; returns it and the warnings to show.
 
-    ``out_of_fold`` calibrates on every row's prediction by trees that did not see it (see
-    ``_out_of_fold``); without it, on the held-out rows alone (cheaper: the tuning search,
-    which judges ranking only, uses that)."""
+    ``family``: the trees, a logistic regression or a blend of them, whichever ranks best
+    on validation folds of ``data`` (``predict.family``); without it, the trees alone.
+
+    The calibration learns from every row's prediction by a model that did not see the row
+    (``_out_of_fold``)."""
     check_conversions(data, min_conversions)
     split = time_split(data, seed)
     held = int(data.label[split.calibrate].sum())
@@ -281,50 +235,20 @@ def train(
     encoding = encoding or AttributeEncoding.learn(fitting.raw)
     behaviour = tuple(data.behaviour.columns)
     frame = features(encoding, behaviour, data)
-    warnings = [
-        f"feature {name!r} alone predicts the label almost perfectly (ROC AUC {auc:.3f}): "
-        "if it is filled in after the outcome, leave it out (--drop)"
-        for name, auc in leaky_features(frame.iloc[split.fit], data.label[split.fit]).items()
-    ]
-    warnings += [
-        f"column {name!r} is filled in for {converted:.0%} of the converted rows and "
-        f"{others:.1%} of the others: if it is written after the outcome (a purchase date, a "
-        "call's length), leave it out (--drop)"
-        for name, (converted, others) in filled_after_outcome(
-            fitting.raw, data.label[split.fit]
-        ).items()
-    ]
-    if data.eventual is not None:
-        attributes = [c for c in frame.columns if c not in behaviour]
-        already = {w.split("'")[1] for w in warnings}
-        warnings += [
-            f"column {name!r} alone tells which leads ever convert (ROC AUC {auc:.3f} against "
-            "the leads' eventual outcome): it restates the outcome, written after the sale; "
-            "leave it out (--drop)"
-            for name, auc in restates_outcome(
-                frame.iloc[split.fit][attributes], data.eventual[split.fit]
-            ).items()
-            if name not in already
-        ]
+    warnings = leak_warnings(data, frame, split.fit, behaviour)
     settings = {**DEFAULT_PARAMS, **(params or {}), "seed": seed, "deterministic": True}
-    train_set = lgb.Dataset(frame.iloc[split.fit], data.label[split.fit], free_raw_data=False)
-    stop_set = lgb.Dataset(frame.iloc[split.stop], data.label[split.stop], reference=train_set)
-    booster = lgb.train(
-        settings,
-        train_set,
-        num_boost_round=MAX_ROUNDS,
-        valid_sets=[stop_set],
-        callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
-    )
-    if out_of_fold:
-        rows = np.concatenate([split.fit, split.calibrate])
-        raw = _out_of_fold(frame.iloc[rows], data.label[rows], settings, booster, seed)
-        calibration = Calibration.learn(raw, data.label[rows])
-    else:
-        held_raw = booster.predict(
-            frame.iloc[split.calibrate], num_iteration=booster.best_iteration
+    booster = _grow(settings, frame, data.label, split.fit, split.stop)
+    if family:
+        choice = choose(
+            data, frame, seed, lambda learn, check: _fold_trees(settings, data, frame, learn, check)
         )
-        calibration = Calibration.learn(np.asarray(held_raw, float), data.label[split.calibrate])
+    else:
+        choice = Choice(1.0, why="the trees alone (the family was not compared)")
+    share = choice.trees_share
+    linear = fit_linear(frame, data.label, seed) if share < 1.0 else None
+    rows = np.concatenate([split.fit, split.calibrate])
+    raw = _out_of_fold(frame.iloc[rows], data.label[rows], settings, booster, share, seed)
+    calibration = Calibration.learn(raw, data.label[rows])
     info = {
         "rows": len(data.label),
         "conversions": data.conversions,
@@ -338,9 +262,63 @@ def train(
         "source": data.source,
         "fingerprint": data.fingerprint(),
         "warnings": warnings,
+        "family": choice.report(),
     }
-    model = TreeModel(encoding, behaviour, booster, calibration, info)
+    model = TreeModel(encoding, behaviour, booster, calibration, info, linear, share)
     return model, warnings
+
+
+def validation_roc_auc(
+    data: Dataset, *, seed: int, params: dict[str, Any] | None = None
+) -> float | None:
+    """The trees' mean ROC AUC with ``params`` on the validation folds of ``data``
+    (``splits.validation_folds``; None when no fold can judge): how a tuning candidate is
+    judged, on the training rows alone and as the family judges the default."""
+    folds = validation_folds(data, seed)
+    if not folds:
+        return None
+    split = time_split(data, seed)
+    encoding = AttributeEncoding.learn(data.subset(split.fit).raw)
+    frame = features(encoding, tuple(data.behaviour.columns), data)
+    settings = {**DEFAULT_PARAMS, **(params or {}), "seed": seed, "deterministic": True}
+    found = [
+        roc_auc_score(data.label[check], _fold_trees(settings, data, frame, learn, check))
+        for learn, check in folds
+    ]
+    return float(np.mean(found))
+
+
+def _grow(
+    settings: dict[str, Any],
+    frame: pd.DataFrame,
+    label: np.ndarray,
+    fit: np.ndarray,
+    stop: np.ndarray,
+) -> lgb.Booster:
+    """Trees grown on the ``fit`` rows until the ``stop`` rows stop improving."""
+    train_set = lgb.Dataset(frame.iloc[fit], label[fit], free_raw_data=False)
+    stop_set = lgb.Dataset(frame.iloc[stop], label[stop], reference=train_set)
+    return lgb.train(
+        settings,
+        train_set,
+        num_boost_round=MAX_ROUNDS,
+        valid_sets=[stop_set],
+        callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
+    )
+
+
+def _fold_trees(
+    settings: dict[str, Any],
+    data: Dataset,
+    frame: pd.DataFrame,
+    learn: np.ndarray,
+    check: np.ndarray,
+) -> np.ndarray:
+    """The log-odds on the ``check`` rows of trees grown on the ``learn`` rows alone (their
+    own later rows stopping them), for the family's comparison."""
+    inner = time_split(data.subset(learn), int(settings["seed"]))
+    booster = _grow(settings, frame, data.label, learn[inner.fit], learn[inner.stop])
+    return blend(booster, None, 1.0, frame.iloc[check])
 
 
 def _out_of_fold(
@@ -348,14 +326,15 @@ def _out_of_fold(
     label: np.ndarray,
     settings: dict[str, Any],
     booster: lgb.Booster,
+    share: float,
     seed: int,
 ) -> np.ndarray:
-    """Each row's raw probability from trees grown (as many as the early-stopped model has)
-    on the other folds: five times the rows the held-out set alone would give the isotonic
-    fit. The folds are random, so a row may be judged by trees that saw later rows; that
-    touches the calibration only, and on later test rows it was better calibrated (X
-    Education, Online Shoppers, 3 seeds: expected calibration error 0.025 and 0.015 against
-    0.030 and 0.017)."""
+    """Each row's raw probability from a model grown on the other folds (as many trees as the
+    early-stopped model has, and the regression when the family chose one): five times the
+    rows the held-out set alone would give the calibration. The folds are random, so a row
+    may be judged by a model that saw later rows; that touches the calibration only, and on
+    later test rows it was better calibrated (X Education, Online Shoppers, 3 seeds: expected
+    calibration error 0.025 and 0.015 against 0.030 and 0.017)."""
     folds = np.random.default_rng(seed).integers(0, CALIBRATION_FOLDS, len(label))
     found = np.zeros(len(label))
     rounds = max(1, booster.best_iteration)
@@ -363,6 +342,9 @@ def _out_of_fold(
         inside = folds == fold
         if not inside.any() or label[~inside].min() == label[~inside].max():
             continue
-        trees = lgb.train(settings, lgb.Dataset(frame[~inside], label[~inside]), rounds)
-        found[inside] = trees.predict(frame[inside])
+        trees = None
+        if share > 0.0:
+            trees = lgb.train(settings, lgb.Dataset(frame[~inside], label[~inside]), rounds)
+        linear = fit_linear(frame[~inside], label[~inside], seed) if share < 1.0 else None
+        found[inside] = _sigmoid(blend(trees, linear, share, frame[inside]))
     return found
