@@ -98,6 +98,9 @@ def table(result: dict[str, Any]) -> str:
             values = [v for v in values if v is not None]
             cells.append(f"{statistics.median(values):.3f}" if values else "n/a")
         lines.append(f"| {model} | " + " | ".join(cells) + " |")
+    chosen = [m["chosen"] for r in runs for m in r["models"].values() if "chosen" in m]
+    if chosen:
+        lines += ["", "The default model chose, by seed: " + "; ".join(chosen) + "."]
     if first["warnings"]:
         lines += ["", "Warnings: " + "; ".join(first["warnings"])]
     return "\n".join(lines)

@@ -182,3 +182,21 @@ def test_drop_holds_for_project_history(project: Path) -> None:
     bad = runner.invoke(app, ["train", "--snapshots", "4", "--drop", "nope"])
     assert bad.exit_code == 1
     assert "--drop 'nope': no such column; columns: " in bad.stderr and "plan" in bad.stderr
+
+
+def test_sales_feedback_is_learned_from_and_checked_against(project: Path) -> None:
+    files = _company(project)
+    feedback = synthetic.write_feedback(project, files)
+    imported = _ok("import", "feedback", str(feedback))
+    assert "Imported" in imported and "feedback" in imported
+    shown = _ok("evaluate", "--snapshots", "4", "--output-dir", "report")
+    assert "Sales feedback given after the cut-offs" in " ".join(shown.split())
+    report = json.loads((project / "report" / "evaluation.json").read_text(encoding="utf-8"))
+    heard = report["sales_feedback"]
+    tiers = heard["by_tier"]
+    assert heard["verdicts"] == sum(t[v] for t in tiers for v in t if v != "tier") > 0
+    _ok("train", "--snapshots", "4", "--name", "buyers")
+    meta = json.loads(
+        (project / "models" / "predictive" / "buyers" / "v1" / "model.json").read_text("utf-8")
+    )
+    assert "sales feedback" in [feature["source"] for feature in meta["features"]]

@@ -99,3 +99,37 @@ def _csv(path: Path, rows: list[dict[str, str]]) -> None:
 
 def sigmoid(x: float) -> float:
     return 1 / (1 + math.exp(-x))
+
+
+def write_feedback(folder: Path, files: Files, seed: int = 11) -> Path:
+    """feedback.csv: what sales said of 40 % of the leads, at a random day between their first
+    event and their conversion (or the end of the data). Sales are right more often than not
+    (good fit for 75 % of the leads that go on to convert, bad fit or not interested for 75 %
+    of the others): they know something the events do not show."""
+    rng = random.Random(seed)
+    first: dict[str, str] = {}
+    for line in files.events.read_text(encoding="utf-8").splitlines():
+        message = json.loads(line)
+        lead, at = message["userId"], message["timestamp"]
+        first[lead] = min(first.get(lead, at), at)
+    with files.outcomes.open(encoding="utf-8") as handle:
+        converted = {row["lead_id"]: row["at"] for row in csv.DictReader(handle)}
+    rows = []
+    for lead, start in sorted(first.items()):
+        if rng.random() >= 0.4:
+            continue
+        begin = (datetime.fromisoformat(start) - START).total_seconds() / 86400
+        end = DAYS
+        if lead in converted:
+            end = (datetime.fromisoformat(converted[lead]) - START).total_seconds() / 86400
+        if end <= begin:
+            continue
+        right = rng.random() < 0.75
+        if (lead in converted) == right:
+            verdict = "good_fit"
+        else:
+            verdict = "bad_fit" if rng.random() < 0.5 else "not_interested"
+        rows.append({"lead_id": lead, "verdict": verdict, "at": _at(rng.uniform(begin, end))})
+    path = folder / "feedback.csv"
+    _csv(path, rows)
+    return path

@@ -104,6 +104,14 @@ def import_outcomes(
         return ingest.import_outcomes(store, path, progress=progress, encoding=encoding)
 
 
+def import_feedback(
+    project: Project, path: Path, *, progress: Progress | None = None, encoding: str | None = None
+) -> ImportSummary:
+    """Record sales feedback from a file (``store.ingest.import_feedback``)."""
+    with project.store() as store:
+        return ingest.import_feedback(store, path, progress=progress, encoding=encoding)
+
+
 def apply_crm_stages(
     store: Store,
     models: Sequence[ScoringModel],

@@ -1,4 +1,4 @@
-"""``leadscore import leads|events|outcomes PATH``: load files into the project's database."""
+"""``leadscore import leads|events|outcomes|feedback PATH``: files into the project's database."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from leadscore.app.imports import (
     CrmStages,
     ImportSummary,
     import_events,
+    import_feedback,
     import_leads,
     import_outcomes,
 )
@@ -149,3 +150,23 @@ def outcomes(
             project, path, progress=lambda n: bar.update(task, completed=n), encoding=encoding
         )
     _report(summary, "outcomes", allow_rejects)
+
+
+@app.command("feedback")
+def feedback(
+    path: Annotated[
+        Path, typer.Argument(help="CSV or JSONL of sales feedback: lead_id, verdict, at, note.")
+    ],
+    allow_rejects: AllowRejects = False,
+    encoding: Encoding = None,
+) -> None:
+    """Record what sales said of leads (good_fit, bad_fit, not_interested; at: a date or an
+    ISO time with an offset; note optional), as a CRM kept it: trained models learn from each
+    verdict as of when it was given (docs/predictive.md, "Sales feedback")."""
+    project = Project.find(Path.cwd())
+    with progress() as bar:
+        task = bar.add_task(f"Importing {path.name}", total=_count_lines(path))
+        summary = import_feedback(
+            project, path, progress=lambda n: bar.update(task, completed=n), encoding=encoding
+        )
+    _report(summary, "feedback", allow_rejects)

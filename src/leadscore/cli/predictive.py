@@ -284,6 +284,18 @@ def show(report: dict[str, Any]) -> None:
     for name, m in report["models"].items():
         if "chosen" in m:
             out.print(f"{name}: {m['chosen']}; {m['why']}.", markup=False)
+    heard = report.get("sales_feedback")
+    if heard:
+        tiers = "; ".join(
+            f"{t['tier']}: " + ", ".join(f"{t[v]} {v.replace('_', ' ')}" for v in t if v != "tier")
+            for t in heard["by_tier"]
+        )
+        out.print(
+            f"Sales feedback given after the cut-offs: {heard['verdicts']:,} verdicts; the "
+            f"default model's score agreed with {heard['agreement']:.0%} of them (good fit in "
+            f"the top half, bad fit or not interested in the bottom half). {tiers}.",
+            markup=False,
+        )
 
 
 def learn_points(

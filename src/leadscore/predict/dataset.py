@@ -41,6 +41,9 @@ class Dataset:
     #: Whether each row's lead ever converts, at any time the data knows (project history): a
     #: column equal to it was written after the sale, though the horizon's label may differ.
     eventual: np.ndarray | None = None
+    #: The first sales verdict given within the horizon after each row's cut-off (None where
+    #: none was): what sales found when they called, for ``feedback.agreement``.
+    heard: np.ndarray | None = None
 
     @property
     def conversions(self) -> int:
@@ -84,6 +87,7 @@ class Dataset:
             source=self.source,
             window=self.window,
             eventual=None if self.eventual is None else self.eventual[rows],
+            heard=None if self.heard is None else self.heard[rows],
         )
 
 

@@ -19,6 +19,7 @@ import numpy as np
 
 from leadscore.predict import MIN_CONVERSIONS, baselines, metrics
 from leadscore.predict.dataset import Dataset
+from leadscore.predict.feedback import agreement
 from leadscore.predict.points import learn_points
 from leadscore.predict.splits import HOLDOUT_SHARE, later_rows
 from leadscore.predict.trees import TreeModel, train, validation_roc_auc
@@ -136,6 +137,7 @@ def evaluate(
         models[f"hand model {hand.name!r}"] = metrics.evaluate(
             scores, label, probabilistic=False, tiers=tiers
         )
+    heard = None if test.heard is None else agreement(default.score(test), test.heard)
     report = {
         "source": data.source,
         "window": data.window,
@@ -147,5 +149,7 @@ def evaluate(
         "seed": seed,
         "warnings": warnings,
         "models": models,
+        # how the default model's score at each cut-off agreed with sales' later verdicts
+        "sales_feedback": heard,
     }
     return Evaluation(report, default)

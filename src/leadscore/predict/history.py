@@ -24,6 +24,7 @@ from leadscore._types import format_as_of
 from leadscore.engines.semantics import DAY_US
 from leadscore.errors import InputError
 from leadscore.predict.dataset import Dataset
+from leadscore.predict.feedback import FEATURE, feedback_arrow, verdicts_sql
 from leadscore.store import schema
 from leadscore.store.store import Store
 
@@ -97,9 +98,11 @@ def snapshots(store: Store, window: Window, *, kinds: Sequence[str] | None = Non
     if kinds is None:
         kinds = event_kinds(events, window.last_cutoff)
     frames = []
+    verdicts = feedback_arrow(store)
+    horizon = window.horizon_days * DAY_US
     for cutoff in window.cutoffs:
-        population = _population(events, conversions, cutoff, window.horizon_days * DAY_US)
-        frames.append(_rows(store, events, population, cutoff, kinds))
+        population = _population(events, conversions, cutoff, horizon)
+        frames.append(_rows(store, events, population, cutoff, kinds, verdicts, horizon))
     rows = pd.concat(frames, ignore_index=True)
     found = _dataset(rows, kinds, source="project history", window=window.describe())
     ever = set(conversions["lead_id"].to_pylist())
@@ -158,6 +161,7 @@ def after_first_touch(
     chosen = leads[~before & ~recent]
     if kinds is None:
         kinds = event_kinds(events, int(chosen["cutoff"].max()) if len(chosen) else end)
+    verdicts = feedback_arrow(store)
     versions = duckdb.connect()
     versions.register("versions", store.lead_versions_arrow())
     frames = []
@@ -166,7 +170,11 @@ def after_first_touch(
         label = (~np.isnan(at) & (at < int(cutoff) + horizon)).astype(np.int8)
         population = pd.DataFrame({"lead_id": group["lead_id"].to_numpy(), "label": label})
         leads_then = versions.sql(_AS_OF.format(cutoff=int(cutoff))).to_arrow_table()
-        frames.append(_rows(store, events, population, int(cutoff), kinds, leads=leads_then))
+        frames.append(
+            _rows(
+                store, events, population, int(cutoff), kinds, verdicts, horizon, leads=leads_then
+            )
+        )
     versions.close()
     rows = pd.concat(frames, ignore_index=True) if frames else None
     if rows is None:
@@ -193,7 +201,7 @@ def leads_as_of(
         wanted = set(lead_ids)
         ids = [i for i in leads.column("lead_id").to_pylist() if i in wanted]
     population = pd.DataFrame({"lead_id": ids, "label": np.zeros(len(ids), np.int8)})
-    rows = _rows(store, events, population, cutoff, kinds, leads=leads)
+    rows = _rows(store, events, population, cutoff, kinds, feedback_arrow(store), None, leads=leads)
     return _dataset(rows, kinds, source="project", window={"as_of": format_as_of(cutoff)})
 
 
@@ -281,11 +289,15 @@ def _rows(
     population: pd.DataFrame,
     cutoff: int,
     kinds: Sequence[str],
+    feedback: pa.Table,
+    horizon: int | None,
     leads: pa.Table | None = None,
 ) -> pd.DataFrame:
+    """Each lead of ``population`` as of ``cutoff``: attributes, behaviour, account facts,
+    the latest sales verdict before it and (with a ``horizon``) the first one after it."""
     return _frame(
         f"""
-        WITH kinded AS (
+        WITH {verdicts_sql(cutoff, horizon)}, kinded AS (
             SELECT e.lead_id, e.timestamp, {_KIND} AS kind FROM events e
             JOIN population p USING (lead_id) WHERE e.timestamp < {cutoff}
         ), behaviour AS (SELECT lead_id, {_behaviour_sql(kinds, cutoff)} FROM kinded GROUP BY 1),
@@ -304,15 +316,19 @@ def _rows(
             FROM population p LEFT JOIN leads l USING (lead_id)
         )
         SELECT p.lead_id, p.label, {cutoff}::BIGINT AS cutoff, pe.attributes, b.* EXCLUDE (lead_id),
-               a.account_leads, a.account_engaged, a.account_events_30
+               a.account_leads, a.account_engaged, a.account_events_30,
+               sd.verdict AS said_before, hd.verdict AS heard_after
         FROM population p
         LEFT JOIN people pe USING (lead_id)
         LEFT JOIN behaviour b USING (lead_id)
         LEFT JOIN accounts a ON a.account_id = pe.account_id
+        LEFT JOIN said sd USING (lead_id)
+        LEFT JOIN heard hd USING (lead_id)
         ORDER BY p.lead_id
         """,
         events=events,
         population=population,
+        feedback=feedback,
         leads=store.leads_arrow(cutoff) if leads is None else leads,
     )
 
@@ -329,6 +345,10 @@ def _dataset(
     behaviour = behaviour.rename(columns=names)
     attributes = [_flat(text) for text in rows["attributes"]]
     raw = pd.DataFrame.from_records(attributes, index=range(len(rows))).astype(object)
+    said = np.array([v if isinstance(v, str) else None for v in rows["said_before"]], object)
+    heard = np.array([v if isinstance(v, str) else None for v in rows["heard_after"]], object)
+    if any(v is not None for v in said):  # the verdicts before the cut-off: an attribute
+        raw[FEATURE] = said
     return Dataset(
         ids=rows["lead_id"].astype(str).tolist(),
         raw=raw,
@@ -338,6 +358,7 @@ def _dataset(
         timed=True,
         source=source,
         window=window,
+        heard=heard if any(v is not None for v in heard) else None,
     )
 
 

@@ -28,6 +28,7 @@ from leadscore.errors import InputError
 from leadscore.predict import MAX_RULES, history
 from leadscore.predict.columns import OTHER, AttributeEncoding, Feature
 from leadscore.predict.dataset import Dataset
+from leadscore.predict.feedback import FEATURE as SALES_FEEDBACK
 from leadscore.spec.loader import parse_model
 from leadscore.spec.model import ScoringModel
 
@@ -237,6 +238,8 @@ def candidates(data: Dataset, encoding: AttributeEncoding, kinds: list[str]) -> 
     for feature in encoding.features:
         if feature.kind == "category" and identity_column(feature.source):
             continue  # a name, an id: "looks made up" and the email's type may stay
+        if feature.source == SALES_FEEDBACK:
+            continue  # not a lead attribute the engine can read: the trees' alone
         if feature.kind == "number":
             found += _number_candidates(feature, frame[feature.name].to_numpy(float), data.label)
         elif feature.categorical:

@@ -10,10 +10,13 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import sqlalchemy as sa
 
 from leadscore._types import now_us as current_us
 from leadscore.spec import json_values
@@ -25,7 +28,7 @@ from leadscore.spec.segment import (
 from leadscore.store import mappings, schema
 from leadscore.store.input_files import Progress, Reject, csv_header, file_format, records
 from leadscore.store.messages import Pending, parse_message
-from leadscore.store.outcomes import OUTCOMES
+from leadscore.store.outcomes import OUTCOMES, VERDICTS
 from leadscore.store.store import Store
 
 logger = logging.getLogger(__name__)
@@ -239,6 +242,29 @@ def import_outcomes(
     """Record outcomes from CSV or JSONL: lead_id, outcome (converted, won, lost), at, value.
 
     A line naming a lead the database does not hold is rejected, not guessed at."""
+    return _import_rows(store, path, _outcome_row, schema.outcomes, "outcomes", progress, encoding)
+
+
+def import_feedback(
+    store: Store, path: Path, *, progress: Progress | None = None, encoding: str | None = None
+) -> ImportSummary:
+    """Record sales feedback from CSV or JSONL: lead_id, verdict (good_fit, bad_fit,
+    not_interested), at, note; what a CRM kept of its salespeople's verdicts, with their
+    dates, so a trained model learns from them as of when they were given.
+
+    A line naming a lead the database does not hold is rejected, not guessed at."""
+    return _import_rows(store, path, _feedback_row, schema.feedback, "feedback", progress, encoding)
+
+
+def _import_rows(
+    store: Store,
+    path: Path,
+    make_row: Callable[[dict[str, Any]], dict[str, Any]],
+    table: sa.Table,
+    what: str,
+    progress: Progress | None,
+    encoding: str | None,
+) -> ImportSummary:
     started = time.perf_counter()
     summary = ImportSummary(path)
     pending: list[tuple[int, dict[str, Any]]] = []
@@ -247,25 +273,47 @@ def import_outcomes(
             summary.rejects.append(record)
             continue
         try:
-            row = _outcome_row(record)
+            row = make_row(record)
         except MessageError as exc:
             summary.rejects.append(Reject(number, exc.field, exc.reason))
             continue
         pending.append((number, row))
         if len(pending) >= BATCH_SIZE:
-            _store_outcomes(store, pending, summary)
+            _store_rows(store, table, pending, summary)
             pending.clear()
-    _store_outcomes(store, pending, summary)
-    return _finish(summary, "outcomes", started)
+    _store_rows(store, table, pending, summary)
+    return _finish(summary, what, started)
 
 
-def _outcome_row(record: dict[str, Any]) -> dict[str, Any]:
+def _lead_id(record: dict[str, Any]) -> str:
     lead_id = str(record.get("lead_id") or "").strip()
     if not lead_id:
         raise MessageError("lead_id", "is missing")
     reason = json_values.id_problem(lead_id)
     if reason is not None:
         raise MessageError("lead_id", reason)
+    return lead_id
+
+
+def _feedback_row(record: dict[str, Any]) -> dict[str, Any]:
+    lead_id = _lead_id(record)
+    verdict = str(record.get("verdict") or "").strip().lower().replace(" ", "_")
+    if verdict not in VERDICTS:
+        raise MessageError("verdict", f"{verdict!r} is not one of {', '.join(VERDICTS)}")
+    note = str(record.get("note") or "")
+    reason = json_values.text_problem(note)
+    if reason is not None:
+        raise MessageError("note", reason)
+    return {
+        "lead_id": lead_id,
+        "verdict": verdict,
+        "note": note,
+        "at": _outcome_time(record.get("at")),
+    }
+
+
+def _outcome_row(record: dict[str, Any]) -> dict[str, Any]:
+    lead_id = _lead_id(record)
     outcome = str(record.get("outcome") or "").strip().lower()
     if outcome not in OUTCOMES:
         raise MessageError("outcome", f"{outcome!r} is not one of {', '.join(OUTCOMES)}")
@@ -284,8 +332,11 @@ def _outcome_row(record: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _store_outcomes(
-    store: Store, pending: list[tuple[int, dict[str, Any]]], summary: ImportSummary
+def _store_rows(
+    store: Store,
+    table: sa.Table,
+    pending: list[tuple[int, dict[str, Any]]],
+    summary: ImportSummary,
 ) -> None:
     if not pending:
         return
@@ -300,6 +351,6 @@ def _store_outcomes(
                     Reject(number, "lead_id", f"{row['lead_id']!r} is not in the database")
                 )
         if rows:
-            conn.execute(schema.outcomes.insert(), rows)
+            conn.execute(table.insert(), rows)
     summary.accepted += len(rows)
     summary.new += len(rows)
