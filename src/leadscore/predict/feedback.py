@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import sqlalchemy as sa
 
+from leadscore.store import schema
 from leadscore.store.store import Store
 
 #: The attribute a lead's latest verdict before the cut-off is read as.
@@ -33,8 +35,16 @@ _SCHEMA = pa.schema(
 
 
 def feedback_arrow(store: Store) -> pa.Table:
-    """Every verdict kept: id, lead_id, verdict, at."""
-    return store.arrow("SELECT id, lead_id, verdict, at FROM feedback", _SCHEMA)
+    """Every verdict kept: id, lead_id, verdict, at. Read as rows: a table of a few verdicts
+    a lead at most reads faster so than through ``Store.arrow``'s reader process (0.4 s)."""
+    table = schema.feedback
+    query = sa.select(table.c.id, table.c.lead_id, table.c.verdict, table.c.at)
+    with store.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    if not rows:
+        return _SCHEMA.empty_table()
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    return pa.table(columns, schema=_SCHEMA)
 
 
 def verdicts_sql(cutoff: int, horizon: int | None) -> str:

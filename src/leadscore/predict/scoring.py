@@ -40,8 +40,7 @@ def predict(
             raise NotFoundError(f"lead {missing[0]!r} is not in the database")
     if not data.ids:
         return PREDICTION_SCHEMA.empty_table()
-    probability = loaded.model.probability(data)
-    reasons = loaded.model.reasons(data, top=top)
+    probability, reasons = loaded.model.explained(data, top=top)
     table = pa.table(
         {
             "lead_id": data.ids,
@@ -65,8 +64,8 @@ def explain(store: Store, loaded: Loaded, lead_id: str, as_of: int) -> dict[str,
     data = history.leads_as_of(store, as_of, loaded.kinds, [lead_id])
     if not data.ids:
         raise NotFoundError(f"lead {lead_id!r} is not in the database")
-    probability = float(loaded.model.probability(data)[0])
-    reasons = loaded.model.reasons(data, top=len(loaded.model.feature_names))[0]
+    found, explained = loaded.model.explained(data, top=len(loaded.model.feature_names))
+    probability, reasons = float(found[0]), explained[0]
     average = loaded.model.average_score(data)
     flat = abs(100 * probability - average) < FLAT_POINTS
     return {

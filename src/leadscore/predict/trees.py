@@ -121,16 +121,22 @@ class TreeModel:
         return shares, bias
 
     def reasons(self, data: Dataset, top: int = 5) -> list[list[Reason]]:
-        """Each row's strongest reasons, positive and negative, by absolute points.
+        """Each row's strongest reasons, positive and negative, by absolute points."""
+        return self.explained(data, top)[1]
+
+    def explained(self, data: Dataset, top: int = 5) -> tuple[np.ndarray, list[list[Reason]]]:
+        """Each row's probability and strongest reasons, from one reading of the rows and one
+        pass of contributions (the probability is their sum: TreeSHAP is exact).
 
         Where calibration maps a lead to the average lead's score (a flat step of the
         isotonic curve), the shares are taken on the model's own probability instead, so such
         a lead still shows what moved it: they then add up to that distance, not the score's."""
         frame = self.frame(data)
         per_feature, bias = self.contributions(frame)
-        score = 100.0 * self.calibration(_sigmoid(per_feature.sum(axis=1) + bias))
-        base = 100.0 * self.calibration(_sigmoid(bias))
         total = per_feature.sum(axis=1)
+        probability = np.asarray(np.clip(self.calibration(_sigmoid(total + bias)), 0.0, 1.0), float)
+        score = 100.0 * probability
+        base = 100.0 * self.calibration(_sigmoid(bias))
         distance = score - base
         flat = np.abs(distance) < FLAT_POINTS
         uncalibrated = 100.0 * (_sigmoid(total + bias) - _sigmoid(bias))
@@ -138,16 +144,18 @@ class TreeModel:
         scale = np.divide(distance, total, out=np.zeros_like(total), where=np.abs(total) > 1e-12)
         points = per_feature * scale[:, None]
         names = self.feature_names
-        cells = frame.astype(object).to_numpy()
         ranked = np.argsort(-np.abs(points), axis=1, kind="stable")[:, :top]
-        return [
+        # only the columns some row's reasons name are read as values (the rest never shows)
+        cells = {int(i): frame.iloc[:, int(i)].to_numpy(dtype=object) for i in np.unique(ranked)}
+        reasons = [
             [
-                Reason(names[i], describe(names[i], cells[row, i]), float(points[row, i]))
+                Reason(names[i], describe(names[i], cells[i][row]), float(points[row, i]))
                 for i in ranked[row]
                 if abs(points[row, i]) >= 0.05
             ]
             for row in range(len(frame))
         ]
+        return probability, reasons
 
     def average_score(self, data: Dataset) -> float:
         """The score of a lead with every feature at its average contribution (the reasons'
