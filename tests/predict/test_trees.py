@@ -185,6 +185,25 @@ def test_a_column_filled_in_only_for_converters_is_named() -> None:
     assert "leave it out (--drop)" in warning
 
 
+def test_a_call_duration_measured_after_the_outcome_is_named() -> None:
+    """UCI's bank marketing ``duration`` (the call's length: known once the call, and its
+    outcome, are over): converters' calls last far longer, yet not so perfectly that the
+    alone-predicts test (0.9) fires; an uninformative duration and an informative column of
+    another name are not named by this rule."""
+    data, _ = _data()
+    rng = np.random.default_rng(4)
+    label = data.label.astype(float)
+    data.raw["duration"] = np.round(np.exp(rng.normal(5.0 + 1.1 * label, 0.8)))  # seconds
+    data.raw["callMinutes"] = rng.integers(1, 30, len(label))  # says nothing of the outcome
+    data.raw["balance"] = np.round(rng.normal(1000 + 700 * label, 600))
+    _, warnings = train(data)
+    named = [w for w in warnings if "how long a contact lasted" in w]
+    assert len(named) == 1 and named[0].startswith("column 'duration' ")
+    auc = float(named[0].split("ROC AUC ")[1].split(":")[0])
+    assert 0.75 <= auc < 0.9  # only this rule names it
+    assert not any("'callMinutes'" in w or "'balance'" in w for w in warnings)
+
+
 def test_a_column_equal_to_the_eventual_outcome_is_named() -> None:
     """A ``customer`` flag set for every lead that ever converts: half of them convert after
     the horizon (label 0), so against the label the flag ranks far from perfectly and the

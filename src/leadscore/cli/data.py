@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -143,13 +144,7 @@ def outcomes(
 ) -> None:
     """Record what became of leads (converted, won, lost; at: a date or an ISO time with an
     offset; value optional): the labels `leadscore train` and `evaluate` learn from."""
-    project = Project.find(Path.cwd())
-    with progress() as bar:
-        task = bar.add_task(f"Importing {path.name}", total=_count_lines(path))
-        summary = import_outcomes(
-            project, path, progress=lambda n: bar.update(task, completed=n), encoding=encoding
-        )
-    _report(summary, "outcomes", allow_rejects)
+    _import_records(import_outcomes, path, "outcomes", allow_rejects, encoding)
 
 
 @app.command("feedback")
@@ -163,10 +158,21 @@ def feedback(
     """Record what sales said of leads (good_fit, bad_fit, not_interested; at: a date or an
     ISO time with an offset; note optional), as a CRM kept it: trained models learn from each
     verdict as of when it was given (docs/predictive.md, "Sales feedback")."""
+    _import_records(import_feedback, path, "feedback", allow_rejects, encoding)
+
+
+def _import_records(
+    importer: Callable[..., ImportSummary],
+    path: Path,
+    what: str,
+    allow_rejects: bool,
+    encoding: str | None,
+) -> None:
+    """Outcomes or feedback from ``path`` with a progress bar, then the one summary line."""
     project = Project.find(Path.cwd())
     with progress() as bar:
         task = bar.add_task(f"Importing {path.name}", total=_count_lines(path))
-        summary = import_feedback(
+        summary = importer(
             project, path, progress=lambda n: bar.update(task, completed=n), encoding=encoding
         )
-    _report(summary, "feedback", allow_rejects)
+    _report(summary, what, allow_rejects)

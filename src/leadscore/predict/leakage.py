@@ -4,6 +4,8 @@ left out with ``--drop``; the honest measure is the one without them."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
@@ -38,6 +40,41 @@ def filled_after_outcome(raw: pd.DataFrame, label: np.ndarray) -> dict[str, tupl
         if among_converted >= FILLED_CONVERTED and among_others <= FILLED_OTHERS:
             found[str(name)] = (float(among_converted), float(among_others))
     return found
+
+
+#: Words in a column's name that say it measures how long a contact lasted (a call's length):
+#: known only once the contact is over, often with the outcome (UCI's bank marketing data
+#: says of its ``duration``: "this input should only be included for benchmark purposes").
+DURATION_WORDS = frozenset(
+    {"duration", "length", "seconds", "secs", "minutes", "mins", "talktime", "calltime",
+     "callduration", "calllength", "timespent"}
+)  # fmt: skip
+#: A duration that alone ranks converters this well is named (chance: 0.5).
+DURATION_AUC = 0.75
+
+
+def measured_after_contact(
+    frame: pd.DataFrame, label: np.ndarray, attributes: list[str]
+) -> dict[str, float]:
+    """Numeric attribute columns named as the length of a contact (``DURATION_WORDS``: a
+    call's ``duration``, ``call_length``, ``minutes``) that alone rank converters with ROC
+    AUC ``DURATION_AUC`` or more, with that AUC: a duration measured after the outcome gives
+    it away, and a model using it cannot score a lead before the call."""
+    found: dict[str, float] = {}
+    named = []
+    for name in attributes:
+        words = [w for w in re.split(r"[^a-z]+", _spaced(name).casefold()) if w]
+        duration = bool(set(words) & DURATION_WORDS) or "".join(words) in DURATION_WORDS
+        if duration and not isinstance(frame[name].dtype, pd.CategoricalDtype):
+            named.append(name)
+    if named:
+        found = leaky_features(frame[named], label, DURATION_AUC)
+    return found
+
+
+def _spaced(name: str) -> str:
+    """``callLength`` -> ``call Length``: camel case read as words."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name)
 
 
 def leaky_features(
@@ -94,8 +131,18 @@ def leak_warnings(
             data.subset(fit).raw, data.label[fit]
         ).items()
     ]
+    attributes = [str(c) for c in frame.columns if c not in behaviour]
+    already = {w.split("'")[1] for w in warnings}
+    warnings += [
+        f"column {name!r} reads as how long a contact lasted and alone ranks converters with "
+        f"ROC AUC {auc:.3f}: a call's length is known only once the call is over, often with "
+        "the outcome; if it is measured after the outcome, leave it out (--drop)"
+        for name, auc in measured_after_contact(
+            frame.iloc[fit], data.label[fit], attributes
+        ).items()
+        if name not in already
+    ]
     if data.eventual is not None:
-        attributes = [c for c in frame.columns if c not in behaviour]
         already = {w.split("'")[1] for w in warnings}
         warnings += [
             f"column {name!r} alone tells which leads ever convert (ROC AUC {auc:.3f} against "
