@@ -222,6 +222,11 @@ def test_subscriptions_are_listed_checked_and_removed(service: Service) -> None:
         {"url": "https://x.example", "events": ["threshold_crossed"]},
     )
     assert (bad.status_code, bad.json()["field"]) == (400, "threshold")
+    unknown = {"url": "https://x.example", "events": ["stage_changed"], "model": "nope"}
+    bad = _admin(service, "POST", "/v1/webhooks", unknown)
+    assert (bad.status_code, bad.json()["field"]) == (400, "model")
+    assert "no model named 'nope'; models here: ['brief']" in bad.json()["error"]
+    assert _admin(service, "GET", "/v1/webhooks/nope/deliveries").status_code == 404
     for url in ("https://[::1", "http://x.example:99999", "https://"):  # found by schemathesis
         bad = _admin(service, "POST", "/v1/webhooks", {"url": url, "events": ["stage_changed"]})
         assert (bad.status_code, bad.json()["field"]) == (400, "url"), url

@@ -32,10 +32,10 @@ from leadscore.cli.learning_options import (
 from leadscore.engines.semantics import DAY_US
 from leadscore.errors import ConfigError, InputError
 from leadscore.predict import MAX_RULES, MIN_CONVERSIONS, registry
-from leadscore.store.store import Store
 
 if TYPE_CHECKING:  # the learning libraries load when a command needs them
     from leadscore.predict.dataset import Dataset
+    from leadscore.store.store import Store  # a type only: commands reach it through app/
 
 predictive_app = typer.Typer(help="List and activate trained models.", no_args_is_help=True)
 

@@ -11,7 +11,7 @@ rescores, so every message answered 2xx ends up stored and scored.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -26,7 +26,9 @@ from leadscore.service.runtime import Runtime, State
 from leadscore.service.schemas import Batch, Ingested, errors, json_request
 from leadscore.spec.segment import Alias, Group, Identify, MessageError, Page, Screen, Track
 from leadscore.store.messages import Pending, parse_message
-from leadscore.store.store import Store
+
+if TYPE_CHECKING:  # a type only: the service reaches the store through app/
+    from leadscore.store.store import Store
 
 KINDS = ("identify", "track", "page", "screen", "group", "alias")
 

@@ -4,7 +4,7 @@ creating and updating leads, outcomes, sales feedback, and erasure."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 
@@ -33,7 +33,9 @@ from leadscore.service.schemas import Feedback, LeadChange, NewLead, Outcome, er
 from leadscore.spec import json_values
 from leadscore.spec.model import ScoringModel
 from leadscore.spec.segment import MessageError, parse_timestamp
-from leadscore.store.store import Store
+
+if TYPE_CHECKING:  # a type only: the service reaches the store through app/
+    from leadscore.store.store import Store
 
 router = APIRouter(prefix="/v1/leads", tags=["leads"], responses=errors(400, 401, 403, 404))
 

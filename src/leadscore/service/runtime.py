@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
@@ -17,7 +17,9 @@ from leadscore.service.options import AnswerAfter
 from leadscore.service.scorer import ScoringRounds
 from leadscore.service.sender import Sender
 from leadscore.spec.model import ScoringModel
-from leadscore.store.store import Store
+
+if TYPE_CHECKING:  # a type only: the service reaches the store through app/
+    from leadscore.store.store import Store
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -13,19 +13,22 @@ import time
 from contextlib import suppress
 from datetime import UTC, datetime
 from functools import partial
+from typing import TYPE_CHECKING
 
 import httpx2
 import standardwebhooks
 
 from leadscore._types import now_us
-from leadscore.service import metrics
-from leadscore.store.store import Store
-from leadscore.store.webhooks import (
+from leadscore.app.webhooks import (
     Delivery,
     due,
     next_due,
     record_attempt,
 )
+from leadscore.service import metrics
+
+if TYPE_CHECKING:  # a type only: the service reaches the store through app/
+    from leadscore.store.store import Store
 
 logger = logging.getLogger(__name__)
 
