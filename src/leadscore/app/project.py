@@ -130,3 +130,11 @@ class Project:
         if not models:
             raise ConfigError(f"no model files in {self.root / MODELS_DIR}; add one (*.yaml)")
         return models
+
+
+def open_store(url: str) -> Store:
+    """The store at a database URL, opened on its own (the service's rescoring process opens
+    the service's database so): migrated to the newest schema first."""
+    from leadscore.store.store import Store
+
+    return Store.open(url)

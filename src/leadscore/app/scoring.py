@@ -38,7 +38,7 @@ from leadscore.store.scores import (
     save_scores,
 )
 from leadscore.store.store import StageTransition, Store
-from leadscore.store.unscored import clear_marks, marks_of
+from leadscore.store.unscored import clear_marks, marks_of, unscored
 from leadscore.store.webhooks import Webhook, webhooks
 
 
@@ -334,3 +334,9 @@ def transition_rows(
                     )
                 )
     return rows, skipped
+
+
+def marked_leads(store: Store) -> list[str]:
+    """Every lead marked unscored, whoever wrote it (this service, another process, a file
+    import): what the service's pick-up hands to its rescoring rounds."""
+    return unscored(store)

@@ -22,6 +22,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from leadscore.app.project import Project
+from leadscore.app.scoring import marked_leads
 from leadscore.service import (
     accounts_api,
     api_docs,
@@ -46,7 +47,6 @@ from leadscore.service.runtime import Runtime
 from leadscore.service.schemas import with_security
 from leadscore.service.sender import Sender
 from leadscore.service.url_guard import RefuseControlCharacters
-from leadscore.store.unscored import unscored
 
 logger = logging.getLogger(__name__)
 
@@ -139,7 +139,7 @@ def create_app(
         while True:
             await asyncio.sleep(PICK_UP_SECONDS)
             try:
-                behind = set(await asyncio.to_thread(unscored, store))
+                behind = set(await asyncio.to_thread(marked_leads, store))
             except Exception:  # the next look may succeed
                 logger.exception("reading the leads marked unscored failed")
                 continue
@@ -211,7 +211,7 @@ def create_app(
 async def _catch_up(state: Runtime) -> None:
     """Rescore the leads a crash left unscored (stored, not yet kept): their results, stage
     changes and webhooks follow as if the service had not stopped."""
-    behind = await asyncio.to_thread(unscored, state.store)
+    behind = await asyncio.to_thread(marked_leads, state.store)
     if behind:
         logger.info("rescoring %d leads left unscored by the last run", len(behind))
         await state.scorer.score(behind)

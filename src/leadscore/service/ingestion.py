@@ -10,25 +10,21 @@ rescores, so every message answered 2xx ends up stored and scored.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from leadscore._types import now_us
+from leadscore.app.ingestion import parse_messages, store_messages
 from leadscore.service import metrics
 from leadscore.service.auth import require
 from leadscore.service.body import checked_json_body
 from leadscore.service.errors import ApiError
 from leadscore.service.runtime import Runtime, State
 from leadscore.service.schemas import Batch, Ingested, errors, json_request
-from leadscore.spec.segment import Alias, Group, Identify, MessageError, Page, Screen, Track
-from leadscore.store.messages import Pending, parse_message
-
-if TYPE_CHECKING:  # a type only: the service reaches the store through app/
-    from leadscore.store.store import Store
+from leadscore.spec.segment import Alias, Group, Identify, Page, Screen, Track
 
 KINDS = ("identify", "track", "page", "screen", "group", "alias")
 
@@ -87,7 +83,7 @@ async def ingest(
     (``ScoringRounds``). The answer comes once their results are kept (at most
     ``Runtime.scored_within`` seconds later), or once they are stored (``Runtime.answer_after``)."""
     at = now_us()
-    pending, rejected, kinds = parse(items, kind, at, text_checked=text_checked)
+    pending, rejected, kinds = parse_messages(items, kind, at, text_checked=text_checked)
     if rejected:
         metrics.EVENTS_REJECTED.inc(len(rejected))
     if items and len(rejected) == len(items):
@@ -101,40 +97,3 @@ async def ingest(
     for name in kinds:
         metrics.EVENTS_INGESTED.labels(type=name).inc()
     return answer
-
-
-def parse(
-    items: list[Any], kind: str | None, at: int, *, text_checked: bool = False
-) -> tuple[Pending, list[dict[str, Any]], list[str]]:
-    """The good messages (ready to write), the bad ones by index with the field and reason,
-    and the good ones' types. A message without a timestamp happened when it was received
-    (as Segment does)."""
-    pending = Pending()
-    rejected: list[dict[str, Any]] = []
-    kinds: list[str] = []
-    for index, item in enumerate(items):
-        try:
-            if not isinstance(item, dict):
-                raise MessageError("message", "must be a JSON object")
-            message = dict(item)
-            if kind is not None:
-                message.setdefault("type", kind)
-            if not (message.get("timestamp") or message.get("originalTimestamp")):
-                message["timestamp"] = _iso(at)
-            pending.add(*parse_message(message, at, text_checked=text_checked))
-            kinds.append(str(message["type"]))
-        except MessageError as exc:
-            rejected.append({"index": index, "field": exc.field, "error": exc.reason})
-    return pending, rejected, kinds
-
-
-def store_messages(store: Store, group: list[Pending]) -> set[str]:
-    """Store the messages of several requests and mark their leads unscored, in one
-    transaction; returns those leads. A crash before they are rescored leaves the marks,
-    which the restart rescores."""
-    _, touched = Pending.merged(group).write(store, now_us())
-    return touched
-
-
-def _iso(ts_us: int) -> str:
-    return datetime.fromtimestamp(ts_us / 1_000_000, UTC).isoformat()

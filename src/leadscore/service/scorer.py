@@ -35,15 +35,16 @@ from starlette.concurrency import run_in_threadpool
 
 from leadscore._types import now_us
 from leadscore.app.kept_leads import KeptLeads
+from leadscore.app.project import open_store
 from leadscore.app.scoring import keep_results, score_marked
 from leadscore.service import metrics
 from leadscore.spec.model import ScoringModel
-from leadscore.store.store import Store
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
     from leadscore.service.runtime import Runtime
+    from leadscore.store.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -263,7 +264,7 @@ def _open_store(url: str) -> None:
     the service: killed outright (SIGKILL, out of memory), it cannot stop the pool, and the
     process would stay behind holding database connections."""
     global _process_store
-    _process_store = Store.open(url)
+    _process_store = open_store(url)
     parent = multiprocessing.parent_process()
     if parent is not None:
         threading.Thread(target=_exit_with, args=(parent.sentinel,), daemon=True).start()
