@@ -61,6 +61,11 @@ def test_train_score_and_explain_with_the_trained_model(project: Path) -> None:
     assert "Trained buyers v1 (active)" in trained.stderr
     listed = _ok("predictive", "list")
     assert "buyers" in listed and "v1" in listed
+    meta = json.loads(
+        (project / "models" / "predictive" / "buyers" / "v1" / "model.json").read_text("utf-8")
+    )
+    chosen = meta["training"]["family"]["chosen"]  # the member train chose, named in the list
+    assert chosen.split()[0] in listed and "Chosen: best mean ROC AUC" in trained.stderr
 
     out = project / "predictions.csv"
     _ok("score", "--model", "buyers", "--as-of", "2026-06-01", "--output", str(out))

@@ -366,14 +366,17 @@ def list_models() -> None:
     if not found:
         err.print("No trained models yet: run 'leadscore train'.", markup=False)
         return
-    table = Table("name", "version", "active", "created", "rows", "conversions", "ROC AUC")
+    table = Table("name", "version", "active", "model", "created", "rows", "conversions", "ROC AUC")
     for r in found:
         validation = r.meta.get("metrics", {}).get("validation", {})
         auc = validation.get("roc_auc")
+        # versions kept before the family are the trees alone
+        family = r.meta["training"].get("family", {"chosen": "trees"})
         table.add_row(
             r.name,
             f"v{r.version}",
             "yes" if r.active else "",
+            str(family["chosen"]),
             str(r.meta.get("created_at", "")),
             f"{r.meta['training']['rows']:,}",
             f"{r.meta['training']['conversions']:,}",
