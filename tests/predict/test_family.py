@@ -108,3 +108,17 @@ def test_validation_rows_come_after_the_rows_learned_from() -> None:
     # forward chaining: each fold learns from more rows, and the last validates the latest
     assert [len(learn) for learn, _ in folds] == sorted(len(learn) for learn, _ in folds)
     assert data.order[folds[-1][1]].max() == data.order.max()
+
+
+def test_a_table_with_fewer_conversions_than_folds_has_no_fold_to_judge() -> None:
+    label = np.array([1, 1] + [0] * 18, np.int8)  # two conversions: three folds cannot hold them
+    table = Dataset(
+        ids=[str(i) for i in range(20)],
+        raw=pd.DataFrame(index=range(20)),
+        behaviour=pd.DataFrame(index=range(20)),
+        label=label,
+        order=np.zeros(20, np.int64),
+        timed=False,
+        source="tiny",
+    )
+    assert validation_folds(table, seed=0) == []

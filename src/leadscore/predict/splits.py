@@ -82,6 +82,8 @@ def validation_folds(data: Dataset, seed: int) -> list[tuple[np.ndarray, np.ndar
                 else int(np.searchsorted(ordered, ordered[min(n - 1, int(end * n))], "left"))
             )
             pairs.append((np.sort(ranked[:low]), np.sort(ranked[low:high])))
+    elif min(int(data.label.sum()), int((data.label == 0).sum())) < FOLDS:
+        return []  # stratified folds need a row of each kind in every fold
     else:
         splitter = StratifiedKFold(FOLDS, shuffle=True, random_state=seed)
         pairs = [(a, b) for a, b in splitter.split(np.zeros(n), data.label)]
