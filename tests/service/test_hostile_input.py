@@ -277,8 +277,8 @@ def test_hostile_model_files_get_400_at_once_and_the_service_keeps_answering(
         assert service.client.get("/healthz").status_code == 200
 
 
-def test_webhooks_go_only_to_the_hosts_allowed(tmp_path: Path) -> None:
-    service = Service(tmp_path, f"sqlite:///{tmp_path / 'db.sqlite'}", webhook_hosts=["127.0.0.1"])
+def test_webhooks_go_only_to_the_hosts_allowed(tmp_path: Path, database_url: str) -> None:
+    service = Service(tmp_path, database_url, webhook_hosts=["127.0.0.1"])
     admin = {"Authorization": f"Bearer {service.admin}"}
     body = {"url": "http://169.254.169.254/latest/meta-data", "events": ["stage_changed"]}
     refused = service.client.post("/v1/webhooks", json=body, headers=admin)

@@ -15,8 +15,7 @@ def _accounts(store: Store) -> dict[str, str | None]:
     return {row["lead_id"]: row["account_id"] for row in rows}
 
 
-def test_account_ids_follow_attribute_changes(tmp_path: Path) -> None:
-    store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
+def test_account_ids_follow_attribute_changes(store: Store) -> None:
     store.upsert_leads(
         [
             ("a", {"email": "a@acme.example"}, None),
