@@ -97,16 +97,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         engine.dispose()
 
 
+_EXTENSIONS_READY: list[bool] = []
+
+
 def _shared_extensions(conn: sa.Connection) -> None:
     """pg_trgm (the lead search's) created once in ``public``, under a lock: created from a
     test's own schema it would live there and be dropped with it, under tests running beside
-    it in other processes (``pytest -n``)."""
+    it in other processes (``pytest -n``). Once per process: nothing drops it."""
+    if _EXTENSIONS_READY:
+        return
     conn.exec_driver_sql("SELECT pg_advisory_lock(72120)")
     try:
         conn.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public")
     finally:
         conn.exec_driver_sql("SELECT pg_advisory_unlock(72120)")
     conn.commit()
+    _EXTENSIONS_READY.append(True)
 
 
 @pytest.fixture

@@ -65,6 +65,8 @@ def test_scoring_reads_the_verdicts_up_to_the_instant_asked(store: Store) -> Non
     now = history.leads_as_of(store, CUTOFF + 50 * DAY_US, ["Visit"])
     assert _said(now) == ["good_fit", "not_interested", "good_fit", None]
     assert now.heard is None  # no horizon when scoring
+    one = history.leads_as_of(store, CUTOFF + 50 * DAY_US, ["Visit"], ["B"])
+    assert _said(one) == ["not_interested"]  # one lead asked: its own verdicts read
 
 
 def test_agreement_by_tier_worked_by_hand() -> None:

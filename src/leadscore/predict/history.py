@@ -201,7 +201,8 @@ def leads_as_of(
         wanted = set(lead_ids)
         ids = [i for i in leads.column("lead_id").to_pylist() if i in wanted]
     population = pd.DataFrame({"lead_id": ids, "label": np.zeros(len(ids), np.int8)})
-    rows = _rows(store, events, population, cutoff, kinds, feedback_arrow(store), None, leads=leads)
+    verdicts = feedback_arrow(store, lead_ids)
+    rows = _rows(store, events, population, cutoff, kinds, verdicts, None, leads=leads)
     return _dataset(rows, kinds, source="project", window={"as_of": format_as_of(cutoff)})
 
 

@@ -21,14 +21,17 @@ async def json_body(request: Request) -> dict[str, Any]:
     """The request's JSON object; 400 (413 when too large) saying what is wrong. What may
     hurt later (huge numbers, unpaired surrogates, deep nesting) is left to each message's
     own check (``json_values.problem``)."""
-    body, _ = await checked_json_body(request)
-    return body
+    return _json_object(await read_body(request))
 
 
 async def checked_json_body(request: Request) -> tuple[dict[str, Any], bool]:
     """``json_body``, and whether its text spells no NUL or surrogate (``text_is_clean``:
     the messages' own checks may then leave their strings alone)."""
     data = await read_body(request)
+    return _json_object(data), json_values.text_is_clean(data)
+
+
+def _json_object(data: bytes) -> dict[str, Any]:
     try:
         body = json_values.loads(data)
     except UnicodeDecodeError as exc:
@@ -37,7 +40,7 @@ async def checked_json_body(request: Request) -> tuple[dict[str, Any], bool]:
         raise ApiError(400, f"the body is not JSON that can be read: {exc}") from None
     if not isinstance(body, dict):
         raise ApiError(400, "the body must be a JSON object")
-    return body, json_values.text_is_clean(data)
+    return body
 
 
 async def read_body(request: Request) -> bytes:
