@@ -76,7 +76,7 @@ def build(leads: int, events: int) -> Path:
             with store.engine.begin() as conn:
                 conn.execute(schema.events.insert(), rows)
             print(f"events: {(n + 1) * 200_000:,}", file=sys.stderr)
-        rescore_all(store, project.models(), now_us(), cache=project.prepared_cache)
+        rescore_all(store, project.models(), now_us(), preparations=project.preparations())
         create_user(store, EMAIL, PASSWORD, "sales")
     (folder / "ready").write_text("built\n")
     return folder

@@ -28,6 +28,7 @@ _EXPORTS = {
     "ModelFileError": "leadscore.errors",
     "NotFoundError": "leadscore.errors",
     "Plan": "leadscore.engines.plan",
+    "Preparations": "leadscore.app.preparations",
     "Project": "leadscore.app.project",
     "RuleContribution": "leadscore.engines.results",
     "ScoringModel": "leadscore.spec.model",
@@ -45,6 +46,7 @@ _EXPORTS = {
 if TYPE_CHECKING:  # the names as type checkers and editors see them
     from leadscore._types import Event
     from leadscore.app.explain import explain_lead
+    from leadscore.app.preparations import Preparations
     from leadscore.app.project import Project
     from leadscore.app.scoring import score_all
     from leadscore.engines.batch import BatchEngine
@@ -85,6 +87,7 @@ __all__ = [
     "ModelFileError",
     "NotFoundError",
     "Plan",
+    "Preparations",
     "Project",
     "RuleContribution",
     "ScoringModel",

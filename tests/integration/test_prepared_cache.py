@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from leadscore import BatchEngine, Store, default_model, score_all
+from leadscore import BatchEngine, Preparations, Store, default_model, score_all
 from leadscore.engines.registry import get_engine
 from leadscore.store.store import StoredEvent
 from leadscore.testing.strategies import DAY, NOW
@@ -62,14 +62,15 @@ def test_later_runs_prepare_only_changed_leads(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cache = tmp_path / "prepared"
+    kept = Preparations(cache)
     models = [default_model()]
     sizes = _prepared_sizes(monkeypatch)
-    first = score_all(store, models, NOW, cache=cache)
+    first = score_all(store, models, NOW, preparations=kept)
     assert sizes == [3]  # nothing kept yet: every lead
     assert first.to_pylist() == score_all(store, models, NOW).to_pylist()
     sizes.clear()
 
-    assert score_all(store, models, NOW, cache=cache).to_pylist() == first.to_pylist()
+    assert score_all(store, models, NOW, preparations=kept).to_pylist() == first.to_pylist()
     assert sizes == []  # nothing changed: the kept batch as it is
 
     # b gets an event, d is new, c's attributes change, and an anonymous visitor's events
@@ -83,7 +84,7 @@ def test_later_runs_prepare_only_changed_leads(
     )
     store.upsert_leads([("c", {"job_title": "VP Sales"}, NOW - 10 * DAY), ("d", {}, None)])
     store.link_identities([("anon-1", "a")])
-    later = score_all(store, models, NOW, cache=cache)
+    later = score_all(store, models, NOW, preparations=kept)
     assert sizes == [4]  # a (identified), b (event), c (attributes), d (new)
     assert later.to_pylist() == score_all(store, models, NOW).to_pylist()
     by_lead = {row["lead_id"]: row for row in later.to_pylist()}
@@ -91,7 +92,7 @@ def test_later_runs_prepare_only_changed_leads(
     sizes.clear()
 
     store.add_events([_event(8, "a", "Email Opened", NOW - DAY)])
-    score_all(store, models, NOW, cache=cache)
+    score_all(store, models, NOW, preparations=kept)
     assert sizes == [1]
 
 
@@ -99,10 +100,11 @@ def test_scoring_before_the_latest_attribute_change_prepares_that_instant(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cache = tmp_path / "prepared"
+    kept = Preparations(cache)
     models = [default_model()]
     store.upsert_leads([("a", {"job_title": "Student"}, NOW - DAY)])
     sizes = _prepared_sizes(monkeypatch)
-    before = score_all(store, models, NOW - 2 * DAY, cache=cache)
+    before = score_all(store, models, NOW - 2 * DAY, preparations=kept)
     assert sizes == [3] and not cache.exists()  # not kept: not the current attributes
     fit = {row["lead_id"]: row["fit"] for row in before.to_pylist()}
     assert fit["a"] > 0  # still the CEO then
@@ -113,12 +115,13 @@ def test_a_batch_kept_for_another_database_is_not_used(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cache = tmp_path / "prepared"
+    kept = Preparations(cache)
     models = [default_model()]
-    score_all(store, models, NOW, cache=cache)
+    score_all(store, models, NOW, preparations=kept)
     other = Store.open(f"sqlite:///{tmp_path / 'other.sqlite'}")
     other.upsert_leads([("z", {"job_title": "CEO"}, None)])
     sizes = _prepared_sizes(monkeypatch)
-    result = score_all(other, models, NOW, cache=cache)
+    result = score_all(other, models, NOW, preparations=kept)
     assert sizes == [1]
     assert result["lead_id"].to_pylist() == ["z"]
 
@@ -127,12 +130,13 @@ def test_a_damaged_kept_batch_is_prepared_anew(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cache = tmp_path / "prepared"
+    kept = Preparations(cache)
     models = [default_model()]
-    first = score_all(store, models, NOW, cache=cache)
+    first = score_all(store, models, NOW, preparations=kept)
     for file in cache.rglob("*.npz"):
         file.write_bytes(b"not an archive")
     sizes = _prepared_sizes(monkeypatch)
-    assert score_all(store, models, NOW, cache=cache).to_pylist() == first.to_pylist()
+    assert score_all(store, models, NOW, preparations=kept).to_pylist() == first.to_pylist()
     assert sizes == [3]
 
 
@@ -156,7 +160,7 @@ def test_an_engine_that_cannot_keep_a_preparation_scores_from_scratch(
     expected = score_all(store, models, NOW).sort_by("lead_id").to_pylist()
     sizes.clear()
     cache = tmp_path / "cache"
-    plain = score_all(store, models, NOW, cache=cache, engine="plain")
+    plain = score_all(store, models, NOW, preparations=Preparations(cache), engine="plain")
     assert plain.sort_by("lead_id").to_pylist() == expected
     assert not cache.exists()  # nothing kept: there is no preparation to keep
     assert sizes == [3]  # everything prepared inside score_many, once

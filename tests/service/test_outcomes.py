@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from leadscore import default_model, score_all
+from leadscore import Preparations, default_model, score_all
 from tests.service.test_ingestion import TRAITS, Service
 
 
@@ -98,8 +98,9 @@ def test_erasure_leaves_only_an_audit_row(service: Service) -> None:
 
 def test_an_erased_lead_leaves_the_kept_preparation(service: Service, tmp_path: Path) -> None:
     cache = tmp_path / "prepared"
-    before = score_all(service.store, [default_model()], 4_102_444_800_000_000, cache=cache)
+    kept = Preparations(cache)
+    before = score_all(service.store, [default_model()], 4_102_444_800_000_000, preparations=kept)
     assert sorted(before["lead_id"].to_pylist()) == ["u1", "u2"]
     service.client.delete("/v1/leads/u1", headers={"Authorization": f"Bearer {service.admin}"})
-    after = score_all(service.store, [default_model()], 4_102_444_800_000_000, cache=cache)
+    after = score_all(service.store, [default_model()], 4_102_444_800_000_000, preparations=kept)
     assert after["lead_id"].to_pylist() == ["u2"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -25,7 +24,7 @@ from leadscore.app.backtest_metrics import (
     measure,
 )
 from leadscore.app.people import people
-from leadscore.app.prepared_batches import PreparedBatches
+from leadscore.app.preparations import Preparations
 from leadscore.engines.plan import Plan, compile_plan
 from leadscore.engines.prepared import Prepared
 from leadscore.engines.registry import DEFAULT_ENGINE, get_preparing_engine
@@ -65,7 +64,7 @@ def replay_models(
     models: Sequence[ScoringModel],
     days: Sequence[int],
     *,
-    cache: Path | None = None,
+    preparations: Preparations | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Iterator[Replay]:
     """Each model replayed at the end of each of ``days``, in order.
@@ -73,7 +72,7 @@ def replay_models(
     ``progress(model, done, total)`` hears of each step. Each model reads the history
     recorded under its own name: a candidate that keeps the live model's name starts from
     the live stages and sees its CRM stages and recycles."""
-    for replayer in replayers(store, models, days, cache=cache):
+    for replayer in replayers(store, models, days, preparations=preparations):
         plan = replayer.prepared.plan
 
         def heard(done: int, total: int, name: str = plan.model) -> None:
@@ -84,12 +83,16 @@ def replay_models(
 
 
 def replayers(
-    store: Store, models: Sequence[ScoringModel], days: Sequence[int], *, cache: Path | None
+    store: Store,
+    models: Sequence[ScoringModel],
+    days: Sequence[int],
+    *,
+    preparations: Preparations | None,
 ) -> Iterator[Replayer]:
     """Each model's ``Replayer`` over ``days``: its event-driven part made, ready to run."""
     engine = get_preparing_engine(DEFAULT_ENGINE)
     first, last = end_of_day(days[0]), end_of_day(days[-1])
-    batches = PreparedBatches(store, engine, last, cache)
+    batches = (preparations or Preparations()).every_lead(store, engine, last)
     version_rows = store.lead_versions_arrow()
     for scoring_model in models:
         plan = compile_plan(scoring_model)
@@ -178,7 +181,7 @@ def run_backtest(
     horizon_days: int = 90,
     stage: str | None = None,
     differences_limit: int | None = 50,
-    cache: Path | None = None,
+    preparations: Preparations | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Backtest:
     """Replay ``models`` (label, model; the candidate first) from ``start`` to ``end`` and
@@ -190,7 +193,9 @@ def run_backtest(
     results: list[ModelResult] = []
     found: dict[str, list[Difference]] = {}
     first: Replay | None = None
-    runs = replay_models(store, [m for _, m in models], days, cache=cache, progress=progress)
+    runs = replay_models(
+        store, [m for _, m in models], days, preparations=preparations, progress=progress
+    )
     for (label, _), replayed in zip(models, runs, strict=True):
         converted_at = first_conversions(outcomes, replayed.lead_ids)
         results.append(measure(replayed, converted_at, horizon_days, stage))

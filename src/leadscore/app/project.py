@@ -20,12 +20,13 @@ from leadscore.spec.loader import default_model_text, load_model
 from leadscore.spec.model import ScoringModel
 
 if TYPE_CHECKING:
+    from leadscore.app.preparations import Preparations
     from leadscore.store.store import Store
 
 CONFIG_FILE = "leadscore.toml"
 MODELS_DIR = "models"
 DEFAULT_DATABASE = "leadscore.db"
-#: Where prepared batches are kept between runs (``PreparedBatches``); safe to delete.
+#: Where prepared batches are kept between runs (``Preparations``); safe to delete.
 PREPARED_DIR = Path(".leadscore") / "prepared"
 
 _CONFIG_TEMPLATE = """\
@@ -96,9 +97,11 @@ class Project:
 
         return Store.open(self.database_url)
 
-    @property
-    def prepared_cache(self) -> Path:
-        return self.root / PREPARED_DIR
+    def preparations(self) -> Preparations:
+        """Where this project's scoring runs keep their prepared batches (``PREPARED_DIR``)."""
+        from leadscore.app.preparations import Preparations
+
+        return Preparations(self.root / PREPARED_DIR)
 
     def model_files(self, files: Sequence[Path] | None = None) -> list[tuple[Path, ScoringModel]]:
         """Each model file (default: every one in ``models/``) with its model, validated

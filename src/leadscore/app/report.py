@@ -6,13 +6,13 @@ day by day over the period, point in time (``app/backtest.py``), and on what sal
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from leadscore._types import format_as_of
 from leadscore.app.backtest import backtest_days, replay_models
 from leadscore.app.backtest_metrics import first_conversions, handover_index, measure, snapshots
 from leadscore.app.people import people
+from leadscore.app.preparations import Preparations
 from leadscore.app.report_attribution import attribution
 from leadscore.app.report_funnel import first_seen, funnel, sla
 from leadscore.app.report_quality import auc_by_month, by_band, drift, surprises
@@ -33,14 +33,16 @@ def build_report(
     horizon_days: int = 90,
     stage: str | None = None,
     drift_days: int = 28,
-    cache: Path | None = None,
+    preparations: Preparations | None = None,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, Any]:
     """Every number of the report, as JSON-ready values (instants as UTC text)."""
     if horizon_days < 1 or drift_days < 1:
         raise InputError("the horizon and the drift period are whole days, at least one")
     days = backtest_days(start, end, 1)
-    result = next(replay_models(store, [scoring_model], days, cache=cache, progress=progress))
+    result = next(
+        replay_models(store, [scoring_model], days, preparations=preparations, progress=progress)
+    )
     horizon = horizon_days * DAY_US
     converted_at = first_conversions(outcomes_arrow(store), result.lead_ids)
     events = store.events_arrow()

@@ -8,16 +8,15 @@ stage changes found and the webhook deliveries they owe.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
 from leadscore.app.explain import explain_lead
-from leadscore.app.kept_leads import KeptLeads
 from leadscore.app.notifications import Change, needs_previous, queue_deliveries
-from leadscore.app.prepared_batches import PreparedBatches, model_fingerprint
+from leadscore.app.preparations import Preparations
+from leadscore.app.prepared_batches import model_fingerprint
 from leadscore.engines.batch import RESULT_SCHEMA
 from leadscore.engines.plan import compile_plan
 from leadscore.engines.registry import (
@@ -47,20 +46,20 @@ def score_all(
     models: list[ScoringModel],
     as_of: int,
     *,
-    cache: Path | None = None,
+    preparations: Preparations | None = None,
     engine: str = DEFAULT_ENGINE,
 ) -> pa.Table:
     """Every lead's result under every model as of ``as_of``, one row per (lead, model).
 
     Each model starts from the lifecycle recorded as of ``as_of`` (stage, last recycle), so a
     past instant is scored against the history as it was then. Nothing is written to the
-    database. With ``cache`` (a folder), each model's prepared batch is kept there and later
-    runs prepare only the leads changed since (``prepared_batch``), when the ``engine`` can
-    keep a preparation.
+    database. With ``preparations`` (the project's), each model's prepared batch is kept
+    between runs and later runs prepare only the leads changed since, when the ``engine``
+    can keep a preparation.
     """
     chosen = get_engine(engine)
     if isinstance(chosen, PreparingEngine):
-        batches = PreparedBatches(store, chosen, as_of, cache)
+        batches = (preparations or Preparations()).every_lead(store, chosen, as_of)
 
         def scored(m: ScoringModel, lifecycle: pa.Table) -> pa.Table:
             return chosen.score(batches.prepared(m), as_of, lifecycle=lifecycle)
@@ -79,7 +78,7 @@ def rescore_all(
     models: list[ScoringModel],
     at: int,
     *,
-    cache: Path | None = None,
+    preparations: Preparations | None = None,
     engine: str = DEFAULT_ENGINE,
 ) -> tuple[pa.Table, int, list[str]]:
     """Score every lead as of ``at`` and keep it (``keep_results``). Returns the results, how
@@ -90,7 +89,7 @@ def rescore_all(
     moves decayed scores and "inactive for N days" stages, with no new event."""
     with store.engine.connect() as conn:
         marks = marks_of(conn, None)
-    results = score_all(store, models, at, cache=cache, engine=engine)
+    results = score_all(store, models, at, preparations=preparations, engine=engine)
     recorded, skipped = keep_results(store, models, results, at, lead_ids=None, marks=marks)
     return results, recorded, skipped
 
@@ -190,13 +189,13 @@ def rescore_leads(
     models: list[ScoringModel],
     lead_ids: Iterable[str],
     at: int,
-    kept: KeptLeads | None = None,
+    preparations: Preparations | None = None,
 ) -> tuple[int, list[str]]:
     """Score some leads under every model as of ``at`` (``score_leads``) and keep the results
     on the leads with their stage changes and webhook deliveries (``keep_results``), clearing
     the leads' "unscored" marks read before scoring. Returns what ``keep_results`` returns."""
     touched = sorted(set(lead_ids))
-    marks, results = score_marked(store, models, touched, at, kept)
+    marks, results = score_marked(store, models, touched, at, preparations)
     return keep_results(store, models, results, at, lead_ids=touched, marks=marks)
 
 
@@ -205,14 +204,14 @@ def score_marked(
     models: list[ScoringModel],
     lead_ids: Sequence[str],
     at: int,
-    kept: KeptLeads | None = None,
+    preparations: Preparations | None = None,
 ) -> tuple[dict[str, int], pa.Table]:
     """The leads' "unscored" marks, then their results as of ``at`` (``score_leads``). The
     marks are read first: a mark seen then was committed before the scoring read, so
     ``keep_results`` may clear it."""
     with store.engine.connect() as conn:
         marks = marks_of(conn, lead_ids)
-    return marks, score_leads(store, models, lead_ids, at, kept)
+    return marks, score_leads(store, models, lead_ids, at, preparations)
 
 
 def score_leads(
@@ -220,21 +219,21 @@ def score_leads(
     models: list[ScoringModel],
     lead_ids: Iterable[str],
     at: int,
-    kept: KeptLeads | None = None,
+    preparations: Preparations | None = None,
 ) -> pa.Table:
     """Some leads' results under every model as of ``at`` (``RESULT_SCHEMA``), with the
     stage change each would make; nothing is written.
 
     What the service runs after writes: only the leads they touched. The batch engine scores
     them together with their accounts' other leads, from parts made lead by lead and
-    ``kept`` between calls (a new ``KeptLeads`` keeps nothing), as the leads are now. When
+    kept between calls in ``preparations`` (none: nothing is kept), as the leads are now. When
     some lead's attributes changed after ``at``, each lead is replayed instead (the
     incremental engine reads the attributes as of ``at``). The engines agree, so both ways
     give the same results. Models that do not apply to a lead are skipped for it."""
     touched = sorted(set(lead_ids))
     if store.latest_change() <= at:
         plans = {model_fingerprint(m): compile_plan(m) for m in models}
-        prepared, members = (kept or KeptLeads()).prepared(store, plans, touched)
+        prepared, members = (preparations or Preparations()).some_leads(store, plans, touched)
         engine = get_preparing_engine(DEFAULT_ENGINE)  # the rounds keep lead-by-lead parts
         wanted = pa.array(touched, pa.string())
         tables = []

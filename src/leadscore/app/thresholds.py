@@ -144,7 +144,7 @@ def advise(
         raise InputError("the capacity must be a positive number of leads a week (50/week)")
     days = backtest_days(start, end, every_days)
     weeks = len(days) * every_days / 7
-    replayer = next(replayers(store, [scoring_model], days, cache=None))
+    replayer = next(replayers(store, [scoring_model], days, preparations=None))
     first = replayer.run()
     index = handover_index(first, stage)
     if index is None:

@@ -32,7 +32,11 @@ def accounts(
     with project.store() as store, err.status(f"Scoring as of {format_as_of(moment)}..."):
         rolled = roll_up_accounts(
             score_all(
-                store, models, moment, cache=project.prepared_cache, engine=project.settings.engine
+                store,
+                models,
+                moment,
+                preparations=project.preparations(),
+                engine=project.settings.engine,
             ),
             models,
             store.leads_arrow(moment),

@@ -145,7 +145,7 @@ def backtest(
             every_days=every,
             horizon_days=horizon_days,
             stage=stage,
-            cache=project.prepared_cache,
+            preparations=project.preparations(),
             progress=step_progress(bar, "Replaying"),
         )
     if as_json:

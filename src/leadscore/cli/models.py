@@ -110,7 +110,11 @@ def _activate(project: Project, name: str, version: int, rescore: bool) -> None:
         err.print(f"{name} v{version} is in use; {len(leads):,} leads to rescore.", markup=False)
         if rescore:
             results, recorded, _ = rescore_all(
-                store, models, at, cache=project.prepared_cache, engine=project.settings.engine
+                store,
+                models,
+                at,
+                preparations=project.preparations(),
+                engine=project.settings.engine,
             )
             err.print(
                 f"Rescored {results.num_rows:,} results as of {format_as_of(at)}; recorded "

@@ -116,7 +116,7 @@ def demo(
     as_of = parse_as_of(None)
     with project.store() as store, err.status("Scoring..."):
         results, _, _ = rescore_all(
-            store, project.models(), as_of, cache=project.prepared_cache,
+            store, project.models(), as_of, preparations=project.preparations(),
             engine=project.settings.engine,
         )  # fmt: skip
     customers = data.customers

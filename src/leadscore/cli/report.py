@@ -67,7 +67,7 @@ def report(
             horizon_days=parse_days(horizon, "--horizon"),
             stage=stage,
             drift_days=parse_days(drift, "--drift"),
-            cache=project.prepared_cache,
+            preparations=project.preparations(),
             progress=step_progress(bar, "Replaying day by day:"),
         )
     data = output.with_suffix(".json")

@@ -150,7 +150,7 @@ def score(
                     store,
                     models,
                     moment,
-                    cache=project.prepared_cache,
+                    preparations=project.preparations(),
                     engine=project.settings.engine,
                 )
             else:
@@ -158,7 +158,7 @@ def score(
                     store,
                     models,
                     moment,
-                    cache=project.prepared_cache,
+                    preparations=project.preparations(),
                     engine=project.settings.engine,
                 )
         if not dry_run:
@@ -289,7 +289,11 @@ def rescore(model: ModelOption = None) -> None:
     models = project.models(model)
     with project.store() as store:
         results, recorded, _ = rescore_all(
-            store, models, moment, cache=project.prepared_cache, engine=project.settings.engine
+            store,
+            models,
+            moment,
+            preparations=project.preparations(),
+            engine=project.settings.engine,
         )
     err.print(
         f"Rescored {results.num_rows:,} results under {len(models)} model(s) as of "

@@ -7,7 +7,7 @@ requests are answered meanwhile too), then keeps the results in the lane, in one
 transaction with their stage changes, webhook deliveries and the end of the marks seen. Under
 load a round takes many leads at once, so rescoring keeps up with ingestion. The process
 computing rounds keeps what it read of each lead from one round to the next
-(``kept_leads``): a round reads only what changed since the last and the colleagues it has
+(``app.preparations``): a round reads only what changed since the last and the colleagues it has
 not seen yet.
 
 A write to a lead during a round replaces its mark; the round clears only the marks it saw,
@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 from starlette.concurrency import run_in_threadpool
 
 from leadscore._types import now_us
-from leadscore.app.kept_leads import KeptLeads
+from leadscore.app.preparations import Preparations
 from leadscore.app.project import open_store
 from leadscore.app.scoring import keep_results, score_marked
 from leadscore.service import metrics
@@ -82,8 +82,8 @@ class ScoringRounds:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.pool: ProcessPoolExecutor | None = None
-        #: the leads' prepared parts between rounds computed in this process (``kept_leads``)
-        self.kept = KeptLeads()
+        #: the leads' prepared parts between rounds computed in this process (``app.preparations``)
+        self.preparations = Preparations()
         #: freeze what the first round imports lazily (pyarrow pulls pandas in): it lives on
         self.freeze_after_first_round = False
         self.waiting: list[_Part] = []
@@ -229,7 +229,7 @@ class ScoringRounds:
         touched = sorted(lead_ids)
         if self.pool is None:
             marks, results = await run_in_threadpool(
-                score_marked, state.store, models, touched, at, self.kept
+                score_marked, state.store, models, touched, at, self.preparations
             )
         else:
             loop = asyncio.get_running_loop()
@@ -255,7 +255,7 @@ def _chunks(lead_ids: Iterable[str]) -> list[set[str]]:
 
 
 _process_store: Store | None = None
-_process_kept = KeptLeads()
+_process_preparations = Preparations()
 _process_frozen = False
 
 
@@ -284,7 +284,7 @@ def _score_in_process(
 ) -> tuple[dict[str, int], pa.Table]:
     global _process_frozen
     assert _process_store is not None, "the scoring process has no store"
-    found = score_marked(_process_store, models, lead_ids, at, _process_kept)
+    found = score_marked(_process_store, models, lead_ids, at, _process_preparations)
     if not _process_frozen:  # what the first round imported lives on: out of the collector's
         gc.freeze()  # sight, a full collection scans only what rounds make (~1 ms, not ~50)
         _process_frozen = True

@@ -9,7 +9,7 @@ import pytest
 
 import leadscore.app.kept_leads as kept_leads
 from leadscore import Store, default_model
-from leadscore.app.kept_leads import KeptLeads
+from leadscore.app.preparations import Preparations
 from leadscore.app.scoring import score_leads
 from leadscore.store.outcomes import erase_lead
 from leadscore.store.store import StoredEvent
@@ -56,7 +56,7 @@ def test_colleagues_changed_between_rounds_count_and_only_changes_are_read(
         return lead_rows(lead_ids)
 
     monkeypatch.setattr(store, "lead_rows", spy)
-    kept = KeptLeads()
+    kept = Preparations()
 
     def both() -> Any:
         """A round with what is kept (the leads it read in full in ``read``), checked
