@@ -92,3 +92,27 @@ def test_a_file_with_windows_line_ends_is_kept_and_found_again(project: Path) ->
     again = upload(Project.find(project), crlf)
     assert (first.version, again.version) == (2, 2)
     assert b"\r" not in first.path.read_bytes()
+
+
+def test_a_name_both_kinds_share_asks_which(project: Path) -> None:
+    trained = project / "models" / "predictive" / "brief"
+    (trained / "v1").mkdir(parents=True)
+    (trained / "v1" / "model.json").write_text("{}", encoding="utf-8")
+    (trained / "v2").mkdir()
+    (trained / "v2" / "model.json").write_text('{"v": 2}', encoding="utf-8")
+    (trained / "ACTIVE").write_text("2\n", encoding="utf-8")
+    _ok("models", "upload", "models/brief.yaml")  # the point model's v1
+
+    asked = runner.invoke(app, ["models", "activate", "brief", "1"])
+    assert asked.exit_code == 1
+    assert "'brief' is both a point model and a trained model: say which" in asked.stderr
+    assert (trained / "ACTIVE").read_text(encoding="utf-8") == "2\n"  # nothing changed
+
+    said = _ok("models", "activate", "brief", "1", "--kind", "trained")
+    assert "brief v1 is in use (a trained model" in said
+    assert (trained / "ACTIVE").read_text(encoding="utf-8") == "1\n"
+    assert "brief v1 is in use; 0 leads to rescore." in _ok(
+        "models", "activate", "brief", "1", "--kind", "points", "--no-rescore"
+    )
+    wrong = runner.invoke(app, ["models", "activate", "brief", "1", "--kind", "bayes"])
+    assert wrong.exit_code == 2 and "'bayes' is not points or trained" in wrong.stderr

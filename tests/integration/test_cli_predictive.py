@@ -106,6 +106,34 @@ def test_train_score_and_explain_with_the_trained_model(project: Path) -> None:
     assert {r["feature"] for r in prediction["reasons"]} >= {"days since last activity"}
     assert shown.json()["results"][0]["model"] == "brief"
 
+    # one listing and one activation for both kinds of model
+    table = _ok("models", "list")
+    rows = [[c.strip() for c in line.split("│")[1:-1]] for line in table.splitlines()
+            if line.startswith(("│ brief", "│ buyers"))]  # fmt: skip
+    assert [row[:4] for row in rows] == [
+        ["brief", "v1", "yes", "points"],
+        ["buyers", "v1", "", "trained"],
+        ["buyers", "v2", "yes", "trained"],
+    ]
+    assert f"{chosen.split()[0]}" in rows[1][4] and "validation ROC AUC 0." in rows[1][4]
+    said = _ok("models", "rollback", "buyers")
+    assert "buyers v1 is in use (a trained model" in said
+    assert json.loads(_ok("explain", lead, "--model", "buyers", "--json"))["version"] == 1
+    admin = _ok("keys", "create", "--scope", "admin").strip().splitlines()[0]
+    headers = {"Authorization": f"Bearer {admin}"}
+    listed_api = client.get("/v1/models", headers=headers).json()["versions"]
+    assert [(v["name"], v["version"], v["active"], v["kind"]) for v in listed_api] == [
+        ("brief", 1, True, "points"),
+        ("buyers", 1, True, "trained"),
+        ("buyers", 2, False, "trained"),
+    ]
+    switched = client.post("/v1/models/buyers/versions/2/activate", headers=headers)
+    assert switched.status_code == 202 and switched.json()["leads_to_rescore"] == 0
+    again = client.get(f"/v1/leads/{lead}", headers={"Authorization": f"Bearer {key}"})
+    assert again.json()["predictions"][0]["version"] == 2
+    wrong = client.post("/v1/models/buyers/versions/2/activate?kind=points", headers=headers)
+    assert wrong.status_code == 404 and "no point model named 'buyers'" in wrong.text
+
 
 def test_evaluate_writes_the_report_and_learned_points_run(project: Path) -> None:
     _company(project)

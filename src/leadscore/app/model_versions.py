@@ -1,38 +1,53 @@
-"""Model versions: every uploaded model file is kept, numbered per model name, and one is
-active at a time.
+"""Model versions, of point models and trained models alike: every version is kept, numbered
+per model name, and one per name is in use. The CLI (``leadscore models``), the models API and
+the dashboard list and activate both kinds here.
 
-The active version is the project's own model file (``models/<name>.yaml``), so the CLI and
-the service always score with the same model; the versions are kept beside it in
-``models/versions/<name>/v<N>.yaml`` (plain files, to review and commit with the project).
-Activating a version writes it over the model file.
+A **point model**'s version in use is the project's own model file (``models/<name>.yaml``),
+so the CLI and the service always score with the same model; the versions are kept beside it
+in ``models/versions/<name>/v<N>.yaml`` (plain files, to review and commit with the project).
+Activating a version writes it over the model file, and every lead is to be rescored.
+
+A **trained model**'s versions are the folders ``predict.registry`` keeps
+(``models/predictive/<name>/v<N>/``); activating one changes which the predictions use (they
+are computed when asked: nothing is to be rescored).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
 
 from leadscore.app.project import MODELS_DIR, Project
-from leadscore.errors import NotFoundError
+from leadscore.errors import InputError, NotFoundError
+from leadscore.predict import registry
 from leadscore.spec.loader import load_model, parse_model
 from leadscore.spec.model import ScoringModel
 from leadscore.store.store import Store
 from leadscore.store.unscored import mark_unscored
 
+if TYPE_CHECKING:
+    from leadscore.predict.trees import TreeModel
+
 VERSIONS_DIR = "versions"
 _VERSION_FILE = re.compile(r"v(\d+)\.yaml")
+
+
+Kind = Literal["points", "trained"]
 
 
 @dataclass(frozen=True, slots=True)
 class ModelVersion:
     name: str
     version: int
-    digest: str  # SHA-256 of the file's text
+    digest: str  # SHA-256 of the file's text (a trained model's: of its model.json)
     active: bool
-    path: Path
+    path: Path  # the version's file (a trained model's: its folder)
+    kind: Kind = "points"
 
 
 def _digest(text: str) -> str:
@@ -201,3 +216,128 @@ def model_by_reference(project: Project, reference: str) -> Reference:
     # the model in use is its own file (models/NAME.yaml), which people edit and commit
     path = _active_files(project)[name] if chosen.active else chosen.path
     return Reference(label, load_model(path), path)
+
+
+def trained_versions(project: Project, name: str | None = None) -> list[ModelVersion]:
+    """The kept versions of the trained models (or of one), oldest first."""
+    found = []
+    for kept in registry.listing(project.root):
+        if name is None or kept.name == name:
+            digest = _digest((kept.path / "model.json").read_text(encoding="utf-8"))
+            found.append(
+                ModelVersion(kept.name, kept.version, digest, kept.active, kept.path, "trained")
+            )
+    return found
+
+
+def every_version(project: Project, name: str | None = None) -> list[ModelVersion]:
+    """The kept versions of every model of both kinds (or of the models named ``name``): by
+    name, the point model's before the trained one's, oldest first."""
+    known = name is None or name in _point_names(project)
+    found = [*(versions(project, name) if known else []), *trained_versions(project, name)]
+    if name is not None and not found:
+        raise NotFoundError(f"no model named {name!r}")
+    return sorted(found, key=lambda v: (v.name, v.kind, v.version))
+
+
+def kind_of(project: Project, name: str, kind: Kind | None = None) -> Kind:
+    """Which kind of model ``name`` is: the one given, or the only kind with that name."""
+    kinds: list[Kind] = []
+    if name in _point_names(project):
+        kinds.append("points")
+    if any(v.name == name for v in trained_versions(project, name)):
+        kinds.append("trained")
+    if kind is not None:
+        if kind not in kinds:
+            raise NotFoundError(f"no {_KIND_WORDS[kind]} named {name!r}")
+        return kind
+    if not kinds:
+        raise NotFoundError(f"no model named {name!r}")
+    if len(kinds) > 1:
+        raise InputError(
+            f"{name!r} is both a point model and a trained model: say which (kind points or "
+            "trained)"
+        )
+    return kinds[0]
+
+
+_KIND_WORDS: dict[Kind, str] = {"points": "point model", "trained": "trained model"}
+
+
+def put_in_use(
+    project: Project, store: Store, name: str, version: int, at: int, kind: Kind | None = None
+) -> tuple[Kind, list[ScoringModel], list[str]]:
+    """Put a version of either kind in use: its kind, the project's point models, and the
+    leads to rescore (every lead for a point model, ``switch_to``; none for a trained one,
+    whose predictions are computed when asked)."""
+    chosen = kind_of(project, name, kind)
+    if chosen == "points":
+        models, lead_ids = switch_to(project, store, name, version, at)
+        return chosen, models, lead_ids
+    registry.activate(project.root, name, version)
+    return chosen, project.models(), []
+
+
+def check_trained_name(name: str) -> str:
+    """``name`` when a trained model may be called so (checked before the training starts)."""
+    return registry.check_name(name)
+
+
+def keep_trained(
+    root: Path,
+    name: str,
+    model: TreeModel,
+    *,
+    kinds: list[str],
+    from_history: bool,
+    metrics: dict[str, Any],
+    activate: bool,
+) -> ModelVersion:
+    """Keep a trained model as the next version of ``name`` under the project folder ``root``
+    (put in use when ``activate``)."""
+    saved = registry.save(
+        root,
+        name,
+        model,
+        kinds=kinds,
+        from_history=from_history,
+        metrics=metrics,
+        activate=activate,
+    )
+    digest = _digest((saved.path / "model.json").read_text(encoding="utf-8"))
+    return ModelVersion(name, saved.version, digest, saved.active, saved.path, "trained")
+
+
+def trained_in_use(project: Project) -> list[registry.Loaded]:
+    """Every trained model's version in use, loaded (once per version: the service asks on
+    every request)."""
+    return registry.active(project.root)
+
+
+def trained_model(project: Project, name: str) -> registry.Loaded | None:
+    """The version in use of the trained model ``name``, loaded; None when no trained model
+    of that name is in use (the name is then a point model's, or no model's)."""
+    if name not in registry.names(project.root):
+        return None
+    return registry.load(project.root, name)
+
+
+def summary(version: ModelVersion) -> str:
+    """What a version is, in a few words, for listings: a point model's rules and stages, a
+    trained model's learner and its validation ROC AUC."""
+    if version.kind == "points":
+        scoring_model = load_model(version.path)
+        return (
+            f"{len(scoring_model.fit)} fit rules, {len(scoring_model.engagement)} engagement "
+            f"rules, {len(scoring_model.stages)} stages"
+        )
+    meta = json.loads((version.path / "model.json").read_text(encoding="utf-8"))
+    # versions kept before the family are the trees alone
+    chosen = meta["training"].get("family", {"chosen": "trees"})["chosen"]
+    auc = meta.get("metrics", {}).get("validation", {}).get("roc_auc")
+    measured = "" if auc is None else f", validation ROC AUC {auc:.3f}"
+    return f"{chosen} on {meta['training']['rows']:,} rows{measured}"
+
+
+def _point_names(project: Project) -> set[str]:
+    return _all_names(project) | set(_active_files(project))

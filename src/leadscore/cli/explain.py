@@ -13,12 +13,12 @@ from rich.table import Table
 
 from leadscore._types import format_as_of
 from leadscore.app.explain import explain_lead, explain_models, explanation, history_dict
+from leadscore.app.model_versions import trained_model
 from leadscore.app.people import label, people
 from leadscore.app.project import Project
 from leadscore.cli.console import out, parse_as_of
 from leadscore.cli.scoring import AsOf, ModelOption
 from leadscore.engines.results import LeadScore, points
-from leadscore.predict import registry
 
 
 def explain(
@@ -31,10 +31,10 @@ def explain(
     trained model: every feature's share of the score)."""
     moment = parse_as_of(as_of)
     project = Project.find(Path.cwd())
-    if model is not None and model in registry.names(project.root):
+    loaded = None if model is None else trained_model(project, model)
+    if loaded is not None:
         from leadscore.predict.scoring import explain as explain_prediction
 
-        loaded = registry.load(project.root, model)
         with project.store() as store:
             found = explain_prediction(store, loaded, lead_id, moment)
         if as_json:

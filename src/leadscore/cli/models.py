@@ -1,5 +1,6 @@
-"""``leadscore models list|upload|diff|activate|rollback``: the point model's versions from
-the command line, as the service's models API keeps them (models/versions/NAME/vN.yaml)."""
+"""``leadscore models list|upload|diff|activate|rollback``: model versions from the command
+line, as the service's models API keeps them: point models (models/versions/NAME/vN.yaml) and
+trained models (models/predictive/NAME/vN/) alike."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from rich.table import Table
 from leadscore._types import format_as_of, now_us
 from leadscore.app import model_versions
 from leadscore.app.model_diff import diff_models
+from leadscore.app.model_versions import Kind
 from leadscore.app.project import Project
 from leadscore.app.scoring import rescore_all
 from leadscore.cli.console import err, out
@@ -19,10 +21,18 @@ from leadscore.errors import NotFoundError
 from leadscore.spec.loader import load_model
 from leadscore.spec.model import ScoringModel
 
-app = typer.Typer(help="Point model versions: list, upload, diff, activate, roll back.",
-                  no_args_is_help=True)  # fmt: skip
+app = typer.Typer(
+    help="Model versions, point and trained: list, upload, diff, activate, roll back.",
+    no_args_is_help=True,
+)
 
 Name = Annotated[str, typer.Argument(help="The model's name (as in its file).")]
+KindOption = Annotated[
+    str | None,
+    typer.Option(
+        "--kind", help="points or trained, when a point model and a trained model share the name."
+    ),
+]
 Rescore = Annotated[
     bool,
     typer.Option(
@@ -37,18 +47,17 @@ Rescore = Annotated[
 def list_versions(
     name: Annotated[str | None, typer.Argument(help="Only this model.")] = None,
 ) -> None:
-    """Every kept version of each model (or one), oldest first, and which is in use."""
+    """Every kept version of each model, point and trained (or of one), oldest first, and
+    which is in use."""
     project = Project.find(Path.cwd())
-    table = Table("model", "version", "active", "fit rules", "engagement rules", "stages", "file")
-    for version in model_versions.versions(project, name):
-        scoring_model = load_model(version.path)
+    table = Table("model", "version", "active", "kind", "what it is", "kept in")
+    for version in model_versions.every_version(project, name):
         table.add_row(
             version.name,
             f"v{version.version}",
             "yes" if version.active else "",
-            str(len(scoring_model.fit)),
-            str(len(scoring_model.engagement)),
-            str(len(scoring_model.stages)),
+            version.kind,
+            model_versions.summary(version),
             str(version.path.relative_to(project.root)),
         )
     out.print(table)
@@ -103,10 +112,17 @@ def diff(
         out.print(f"  {change.line()}", markup=False, soft_wrap=True)
 
 
-def _activate(project: Project, name: str, version: int, rescore: bool) -> None:
+def _activate(project: Project, name: str, version: int, rescore: bool, kind: Kind | None) -> None:
     at = now_us()
     with project.store() as store:
-        models, leads = model_versions.switch_to(project, store, name, version, at)
+        chosen, models, leads = model_versions.put_in_use(project, store, name, version, at, kind)
+        if chosen == "trained":
+            err.print(
+                f"{name} v{version} is in use (a trained model: its predictions are computed "
+                "when asked, nothing to rescore).",
+                markup=False,
+            )
+            return
         err.print(f"{name} v{version} is in use; {len(leads):,} leads to rescore.", markup=False)
         if rescore:
             results, recorded, _ = rescore_all(
@@ -123,24 +139,35 @@ def _activate(project: Project, name: str, version: int, rescore: bool) -> None:
             )
 
 
+def _kind(kind: str | None) -> Kind | None:
+    if kind is None or kind in ("points", "trained"):
+        return kind  # type: ignore[return-value]  # checked just above
+    raise typer.BadParameter(f"{kind!r} is not points or trained", param_hint="--kind")
+
+
 @app.command("activate")
 def activate(
     name: Name,
     version: Annotated[int, typer.Argument(help="The version to put in use.")],
     rescore: Rescore = True,
+    kind: KindOption = None,
 ) -> None:
-    """Put a version in use (written over models/NAME.yaml) and rescore every lead."""
-    _activate(Project.find(Path.cwd()), name, version, rescore)
+    """Put a version in use: a point model's is written over models/NAME.yaml and every lead
+    is rescored; a trained model's serves the predictions from now on."""
+    _activate(Project.find(Path.cwd()), name, version, rescore, _kind(kind))
 
 
 @app.command("rollback")
-def rollback(name: Name, rescore: Rescore = True) -> None:
-    """Put the version before the one in use back in use, and rescore every lead."""
+def rollback(name: Name, rescore: Rescore = True, kind: KindOption = None) -> None:
+    """Put the version before the one in use back in use (a point model's: and rescore every
+    lead)."""
     project = Project.find(Path.cwd())
-    current, _ = _version_model(project, name, None)
-    earlier = [
-        v.version for v in model_versions.versions(project, name) if v.version < current.version
-    ]
+    chosen = model_versions.kind_of(project, name, _kind(kind))
+    kept = [v for v in model_versions.every_version(project, name) if v.kind == chosen]
+    current = next((v for v in kept if v.active), None)
+    if current is None:
+        raise NotFoundError(f"model {name!r} has no version in use")
+    earlier = [v.version for v in kept if v.version < current.version]
     if not earlier:
         raise NotFoundError(f"model {name!r} has no version before v{current.version}")
-    _activate(project, name, earlier[-1], rescore)
+    _activate(project, name, earlier[-1], rescore, chosen)

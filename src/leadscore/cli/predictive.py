@@ -3,6 +3,7 @@ learned from history, and the honest measure of them."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -12,6 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
+from leadscore._types import now_us
+from leadscore.app import model_versions
 from leadscore.app.project import Project
 from leadscore.cli.console import err, out, parse_as_of
 from leadscore.cli.learning_options import (
@@ -31,7 +34,7 @@ from leadscore.cli.learning_options import (
 )
 from leadscore.engines.semantics import DAY_US
 from leadscore.errors import ConfigError, InputError
-from leadscore.predict import MAX_RULES, MIN_CONVERSIONS, registry
+from leadscore.predict import MAX_RULES, MIN_CONVERSIONS
 
 if TYPE_CHECKING:  # the learning libraries load when a command needs them
     from leadscore.predict.dataset import Dataset
@@ -147,7 +150,7 @@ def train(
     from leadscore.predict.splits import time_split
     from leadscore.predict.trees import train as fit
 
-    registry.check_name(name)
+    model_versions.check_trained_name(name)
     with _project_store(table) as (project, store):
         source = _source(
             store,
@@ -175,7 +178,7 @@ def train(
         model.score(data.subset(held)), data.label[held], probabilistic=True
     )
     kept = {k: validation[k] for k in ("rows", "conversions", "roc_auc", "pr_auc", "brier", "ece")}
-    saved = registry.save(
+    saved = model_versions.keep_trained(
         Path.cwd() if project is None else project.root,
         name,
         model,
@@ -360,26 +363,28 @@ def learn_points(
 
 @predictive_app.command("list")
 def list_models() -> None:
-    """Every trained version, its validation measures and which is active."""
+    """Every trained version, its validation measures and which is active (all models, point
+    and trained: 'leadscore models list')."""
     project = Project.find(Path.cwd())
-    found = registry.listing(project.root)
+    found = model_versions.trained_versions(project)
     if not found:
         err.print("No trained models yet: run 'leadscore train'.", markup=False)
         return
     table = Table("name", "version", "active", "model", "created", "rows", "conversions", "ROC AUC")
-    for r in found:
-        validation = r.meta.get("metrics", {}).get("validation", {})
+    for version in found:
+        meta = json.loads((version.path / "model.json").read_text(encoding="utf-8"))
+        validation = meta.get("metrics", {}).get("validation", {})
         auc = validation.get("roc_auc")
         # versions kept before the family are the trees alone
-        family = r.meta["training"].get("family", {"chosen": "trees"})
+        family = meta["training"].get("family", {"chosen": "trees"})
         table.add_row(
-            r.name,
-            f"v{r.version}",
-            "yes" if r.active else "",
+            version.name,
+            f"v{version.version}",
+            "yes" if version.active else "",
             str(family["chosen"]),
-            str(r.meta.get("created_at", "")),
-            f"{r.meta['training']['rows']:,}",
-            f"{r.meta['training']['conversions']:,}",
+            str(meta.get("created_at", "")),
+            f"{meta['training']['rows']:,}",
+            f"{meta['training']['conversions']:,}",
             "" if auc is None else f"{auc:.3f}",
         )
     out.print(table)
@@ -390,7 +395,9 @@ def activate(
     name: Annotated[str, typer.Argument(help="The model's name.")],
     version: Annotated[int, typer.Argument(help="The version to serve.")],
 ) -> None:
-    """Serve this version of a trained model from now on."""
+    """Serve this version of a trained model from now on ('leadscore models activate NAME
+    VERSION --kind trained' does the same)."""
     project = Project.find(Path.cwd())
-    registry.activate(project.root, name, version)
+    with project.store() as store:
+        model_versions.put_in_use(project, store, name, version, now_us(), "trained")
     err.print(f"{name} v{version} is active.", markup=False)

@@ -7,7 +7,7 @@ import json
 import os
 from collections import Counter
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -15,6 +15,7 @@ import typer
 from rich.table import Table
 
 from leadscore._types import MILLI, format_as_of
+from leadscore.app.model_versions import trained_model
 from leadscore.app.people import label, people
 from leadscore.app.project import Project
 from leadscore.app.recycle import recycle_lead
@@ -23,7 +24,9 @@ from leadscore.cli.console import err, out, parse_as_of
 from leadscore.engines.results import points
 from leadscore.engines.semantics import ranking
 from leadscore.errors import InputError
-from leadscore.predict import registry
+
+if TYPE_CHECKING:
+    from leadscore.predict.registry import Loaded
 
 AsOf = Annotated[
     str | None,
@@ -139,8 +142,9 @@ def score(
     """
     moment = parse_as_of(as_of)
     project = Project.find(Path.cwd())
-    if model is not None and model in registry.names(project.root):
-        _predict(project, model, moment, output, top)
+    loaded = None if model is None else trained_model(project, model)
+    if loaded is not None:
+        _predict(project, loaded, moment, output, top)
         return
     models = project.models(model)
     with project.store() as store:
@@ -180,12 +184,12 @@ def score(
     show_summary(results, moment, top, project)
 
 
-def _predict(project: Project, name: str, moment: int, output: str | None, top: int) -> None:
+def _predict(project: Project, loaded: Loaded, moment: int, output: str | None, top: int) -> None:
     """``score --model NAME`` for a trained model: probability, score and reasons per lead.
     Predictions are not kept in the database: they are recomputed from the history."""
     from leadscore.predict.scoring import predict
 
-    loaded = registry.load(project.root, name)
+    name = loaded.name
     with project.store() as store, err.status(f"Predicting as of {format_as_of(moment)}..."):
         results = predict(store, loaded, moment)
     if output is not None:

@@ -87,7 +87,7 @@ def lead_page(
         "stages": result.stages,
         "chart": score_chart(scoring_model, points, events),
         "timeline": timeline_rows(scoring_model, events),
-        "predictions": predictions(state.store, state.project.root, lead_id, at),
+        "predictions": predictions(state.store, state.project, lead_id, at),
         "told": told(state.store, lead_id),
         "verdicts": list(ACTIONS.items()),
         "flash": FLASH.get(done or ""),

@@ -14,9 +14,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from leadscore._types import format_as_of, now_us
+from leadscore.app.model_versions import trained_in_use
 from leadscore.app.ranked import ORDERS, order_key, ranked_leads
 from leadscore.engines.plan import compile_plan
-from leadscore.predict import registry
 from leadscore.service.cursors import ranked_cursor, ranked_position
 from leadscore.service.dashboard import (
     PAGE,
@@ -128,7 +128,7 @@ def _rows(state: Runtime, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _chances(state: Runtime, ids: list[str]) -> dict[str, float]:
     """The first active trained model's probability for each lead shown (none without one)."""
-    active = registry.active(state.project.root)
+    active = trained_in_use(state.project)
     if not active or not ids:
         return {}
     from leadscore.predict.scoring import predict

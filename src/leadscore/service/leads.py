@@ -3,7 +3,6 @@ creating and updating leads, outcomes, sales feedback, and erasure."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from leadscore._types import format_as_of, now_us
 from leadscore.app.explain import explain_lead, explanation
 from leadscore.app.imports import write_lead
+from leadscore.app.model_versions import trained_in_use
 from leadscore.app.ranked import order_key, ranked_leads
 from leadscore.app.sales import (
     OUTCOMES,
@@ -23,7 +23,6 @@ from leadscore.app.sales import (
 from leadscore.engines.plan import compile_plan
 from leadscore.engines.results import points
 from leadscore.errors import NotFoundError
-from leadscore.predict import registry
 from leadscore.service.auth import require
 from leadscore.service.body import choice, json_body
 from leadscore.service.cursors import ranked_cursor, ranked_position
@@ -35,6 +34,7 @@ from leadscore.spec.model import ScoringModel
 from leadscore.spec.segment import MessageError, parse_timestamp
 
 if TYPE_CHECKING:  # a type only: the service reaches the store through app/
+    from leadscore.app.project import Project
     from leadscore.store.store import Store
 
 router = APIRouter(prefix="/v1/leads", tags=["leads"], responses=errors(400, 401, 403, 404))
@@ -116,7 +116,7 @@ def ranked(
 def lead(lead_id: LeadId, state: State) -> dict[str, Any]:
     """The lead's attributes and, per model that applies to it, its result as of now with the
     explanation and the stage history."""
-    return _view(state.store, state.models, lead_id, state.project.root)
+    return _view(state.store, state.models, lead_id, state.project)
 
 
 @router.post(
@@ -223,10 +223,12 @@ async def _write_lead(
     """Store the lead, rescore it, and show it as GET /v1/leads/ID does."""
     await state.write(write_lead, state.store, lead_id, attributes, new)
     await state.scorer.score([lead_id])
-    return _view(state.store, state.models, lead_id, state.project.root)
+    return _view(state.store, state.models, lead_id, state.project)
 
 
-def _view(store: Store, models: list[ScoringModel], lead_id: str, root: Path) -> dict[str, Any]:
+def _view(
+    store: Store, models: list[ScoringModel], lead_id: str, project: Project
+) -> dict[str, Any]:
     attributes = store.lead(lead_id)
     at = now_us()
     results = []
@@ -241,14 +243,14 @@ def _view(store: Store, models: list[ScoringModel], lead_id: str, root: Path) ->
         "lead_id": lead_id,
         "attributes": attributes,
         "results": results,
-        "predictions": predictions(store, root, lead_id, at),
+        "predictions": predictions(store, project, lead_id, at),
         **_records(store, lead_id),
     }
 
 
-def predictions(store: Store, root: Path, lead_id: str, at: int) -> list[dict[str, Any]]:
+def predictions(store: Store, project: Project, lead_id: str, at: int) -> list[dict[str, Any]]:
     """The active trained models' probability, score and reasons for the lead."""
-    found = registry.active(root)
+    found = trained_in_use(project)
     if not found:
         return []
     from leadscore.predict.scoring import explain as explain_prediction

@@ -1,5 +1,6 @@
-"""The models API (admin keys): upload a model version (validated with the CLI's messages),
-list versions, activate one. Activation rescores every lead with the new model."""
+"""The models API (admin keys): upload a point model version (validated with the CLI's
+messages), list the versions of point and trained models, activate one. Activating a point
+model's version rescores every lead with it; a trained model's serves the predictions."""
 
 from __future__ import annotations
 
@@ -9,7 +10,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from leadscore._types import now_us
-from leadscore.app.model_versions import ModelVersion, switch_to, upload, versions
+from leadscore.app.model_versions import (
+    Kind,
+    ModelVersion,
+    every_version,
+    put_in_use,
+    upload,
+)
 from leadscore.service.auth import require
 from leadscore.service.body import read_body
 from leadscore.service.errors import ApiError
@@ -30,13 +37,15 @@ def _shown(version: ModelVersion) -> dict[str, Any]:
         "version": version.version,
         "active": version.active,
         "digest": version.digest,
+        "kind": version.kind,
     }
 
 
 @router.get("")
 def listed(state: State) -> dict[str, Any]:
-    """Every model's versions, oldest first, and which one is in use."""
-    return {"versions": [_shown(v) for v in versions(state.project)]}
+    """Every model's versions, point and trained (``kind``), oldest first, and which one is
+    in use."""
+    return {"versions": [_shown(v) for v in every_version(state.project)]}
 
 
 @router.post("", status_code=201, openapi_extra=YAML_REQUEST, responses=errors(413))
@@ -52,12 +61,15 @@ async def uploaded(request: Request, state: State) -> dict[str, Any]:
     return _shown(version)
 
 
-async def switch_version(state: Runtime, name: str, version: int) -> list[str]:
+async def switch_version(
+    state: Runtime, name: str, version: int, kind: Kind | None = None
+) -> list[str]:
     """Put a version in use for the service (its models too) in the write lane; the leads to
-    rescore with it. The models API and the dashboard's model page activate through this."""
+    rescore with it (none for a trained model). The models API and the dashboard's model page
+    activate through this."""
 
     def switch() -> list[str]:
-        models, lead_ids = switch_to(state.project, state.store, name, version, now_us())
+        _, models, lead_ids = put_in_use(state.project, state.store, name, version, now_us(), kind)
         state.models = models
         return lead_ids
 
@@ -66,13 +78,17 @@ async def switch_version(state: Runtime, name: str, version: int) -> list[str]:
 
 
 @router.post("/{name}/versions/{version}/activate", responses={202: {"description": "Accepted"}})
-async def activated(name: str, version: int, state: State, wait: bool = False) -> JSONResponse:
-    """Use this version from now on. Every lead is rescored with it in rounds in the
-    background (results, stage changes and webhooks as any rescoring) while ingestion goes
-    on: ``202`` with ``leads_to_rescore``; ``leadscore_leads_unscored`` shows the progress.
-    ``wait=true`` answers ``200`` once every lead is rescored."""
+async def activated(
+    name: str, version: int, state: State, wait: bool = False, kind: Kind | None = None
+) -> JSONResponse:
+    """Use this version from now on. For a point model, every lead is rescored with it in
+    rounds in the background (results, stage changes and webhooks as any rescoring) while
+    ingestion goes on: ``202`` with ``leads_to_rescore``; ``leadscore_leads_unscored`` shows
+    the progress. ``wait=true`` answers ``200`` once every lead is rescored. A trained model's
+    version serves the predictions at once (nothing to rescore). ``kind`` (points or trained)
+    says which model is meant when a point model and a trained model share the name."""
 
-    lead_ids = await switch_version(state, name, version)
+    lead_ids = await switch_version(state, name, version, kind)
     answer: dict[str, Any] = {"name": name, "version": version, "active": True}
     if wait:
         await state.scorer.score(lead_ids)
