@@ -1,8 +1,10 @@
 """``semantics``' integer arithmetic written over numpy arrays, for the batch engine.
 
-Each helper is the array form of one scalar definition in ``semantics`` (rounding half away
-from zero, clamps, bands, bounds); the property tests hold the two to each other through the
-engines' agreement.
+Each helper is the array form of one scalar definition in ``semantics`` (clamps, day sums,
+bands, bounds); the property tests hold the two to each other through the engines'
+agreement. The definitions written once for ints and arrays alike (rounding a decayed value,
+the "within N days" window, how rule points add up to engagement) are used from
+``semantics`` directly.
 """
 
 from __future__ import annotations
@@ -54,12 +56,6 @@ def last_per_lead(lead: npt.NDArray[np.int32], values: Ints, size: int) -> Ints:
         ends = np.r_[runs([lead])[1:] - 1, len(lead) - 1]
         out[lead[ends]] = values[ends]
     return out
-
-
-def decayed(milli: Ints, ppm: Ints) -> Ints:
-    """``semantics.apply_factor`` over arrays: half away from zero."""
-    magnitude = (np.abs(milli) * ppm + s.PPM // 2) // s.PPM
-    return np.where(milli >= 0, magnitude, -magnitude)
 
 
 def day_sums(counts: Ints, points: int, repeat_ppm: int | None) -> Ints:

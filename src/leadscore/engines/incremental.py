@@ -226,38 +226,35 @@ class IncrementalScorer:
     def _engagement(
         self, state: LeadState, window: Window, contributions: list[RuleContribution]
     ) -> int:
-        """The lead's engagement (milli-points), appending rule and cap lines to
-        ``contributions``. Engagement never depends on account facts."""
+        """The lead's engagement (milli-points, ``semantics.engagement_sum``), appending rule
+        and cap lines to ``contributions``. Engagement never depends on account facts."""
         plan = self.plan
-        group_sums = [0] * len(plan.groups)
-        engagement = 0
-        for rule in plan.rules:
-            contribution = self._rule(rule, state, window)
-            if contribution.matches or contribution.filtered or contribution.bot_filtered:
-                contributions.append(contribution)
-            if rule.group is None:
-                engagement += contribution.points
-            else:
-                group_sums[rule.group] += contribution.points
-        for index, group in enumerate(plan.groups):
-            total = group_sums[index]
-            if group.daily_cap is not None and any(r.group == index for r in plan.rules):
-                by_day = self._group_days(index, state, window)
-                if by_day != total:  # the rules' lines as if uncapped, then the difference
-                    contributions.append(
-                        RuleContribution("group_daily_cap", group.name, by_day - total)
-                    )
-                total = by_day
-            capped = s.clamp(total, group.cap)
-            engagement += capped
-            if capped != total:
-                contributions.append(RuleContribution("group_cap", group.name, capped - total))
-        capped = s.clamp(engagement, plan.engagement_cap)
-        if capped != engagement:
+        lines = [self._rule(rule, state, window) for rule in plan.rules]
+        contributions.extend(c for c in lines if c.matches or c.filtered or c.bot_filtered)
+        summed = s.engagement_sum(
+            plan.rules,
+            plan.groups,
+            plan.engagement_cap,
+            [c.points for c in lines],
+            lambda group: self._group_days(group, state, window),
+            s.clamp,
+            0,
+        )
+        for index, group in summed.groups.items():
+            name = plan.groups[index].name
+            if group.by_day != group.rules:  # the rules' lines as if uncapped, then the difference
+                contributions.append(
+                    RuleContribution("group_daily_cap", name, group.by_day - group.rules)
+                )
+            if group.capped != group.by_day:
+                contributions.append(
+                    RuleContribution("group_cap", name, group.capped - group.by_day)
+                )
+        if summed.capped != summed.total:
             contributions.append(
-                RuleContribution("engagement_cap", "engagement", capped - engagement)
+                RuleContribution("engagement_cap", "engagement", summed.capped - summed.total)
             )
-        return capped
+        return summed.capped
 
     def _rule(self, rule: RuleStep, state: LeadState, window: Window) -> RuleContribution:
         """One rule's contribution from per-day counts: O(active days), not O(events)."""
@@ -306,7 +303,9 @@ class IncrementalScorer:
         if upto <= low:
             return []
         last_day = s.day_of(stamps[upto - 1])
-        if rule.within_days is not None and last_day < window.as_of_day - rule.within_days:
+        if rule.within_days is not None and not s.within(
+            window.as_of_day - last_day, rule.within_days
+        ):
             return []
         return [(last_day, 1)]
 
@@ -315,10 +314,11 @@ class IncrementalScorer:
         the recycle cut and within ``within_days``."""
         stamps = state.matched[rule.matcher]
         as_of_day, first_day = window.as_of_day, window.first_day
-        oldest = None if rule.within_days is None else as_of_day - rule.within_days
         past = []
         for day, count in state.per_day[rule.matcher].items():
-            if day >= as_of_day or (oldest is not None and day < oldest):
+            if day >= as_of_day:
+                continue
+            if rule.within_days is not None and not s.within(as_of_day - day, rule.within_days):
                 continue
             if first_day is not None and day < first_day:
                 continue

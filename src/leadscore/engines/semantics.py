@@ -29,10 +29,17 @@ and writes the same integer formulas, so the two agree to the last milli-point.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 from leadscore._types import MILLI as MILLI  # re-exported: the engines read it here
 from leadscore.spec.decay import Decay, HalfLife, Linear, NoDecay, Steps
+
+#: One lead's value (an int, or a bool) or every lead's (a numpy array): the definitions below
+#: that take an ``N`` are written once for both, the incremental engine giving ints and the
+#: batch engine arrays.
+N = TypeVar("N")
 
 PPM = 1_000_000
 DAY_US = 86_400 * 1_000_000
@@ -70,10 +77,34 @@ def decay_ppm(decay: Decay | None, age_days: int) -> int:
     return round(factor * PPM)
 
 
-def apply_factor(milli: int, ppm: int) -> int:
-    """Scale milli-points by a ppm factor, rounding half away from zero."""
-    magnitude = (abs(milli) * ppm + PPM // 2) // PPM
-    return magnitude if milli >= 0 else -magnitude
+def apply_factor(milli: N, ppm: N | int) -> N:
+    """Scale milli-points by a ppm factor, rounding half away from zero: one lead's (ints) or
+    every lead's at once (numpy arrays, element by element).
+
+    Examples:
+        >>> apply_factor(1_500, 500_000), apply_factor(-1_500, 500_000)  # 0.75 each way
+        (750, -750)
+        >>> apply_factor(1, 500_000), apply_factor(-1, 500_000)  # a half rounds away from 0
+        (1, -1)
+    """
+    value: Any = milli  # an int or an array: the same operators on both
+    result: N = (1 - 2 * (value < 0)) * ((abs(value) * ppm + PPM // 2) // PPM)
+    return result
+
+
+def within(age_days: N, within_days: int) -> N:
+    """Whether an event ``age_days`` old counts for a rule or a condition that looks at the
+    last ``within_days`` days: today's events are 0 days old, so ``within_days: 7`` counts
+    eight calendar days, today and the seven before. For one age (a bool) or many (an
+    array of them).
+
+    Examples:
+        >>> within(7, 7), within(8, 7)
+        (True, False)
+    """
+    age: Any = age_days
+    inside: N = age <= within_days
+    return inside
 
 
 def clamp(value: int, cap: int | None) -> int:
@@ -209,3 +240,69 @@ def band(value: int, bands: Sequence[tuple[str, float | None]]) -> str | None:
         if minimum is None or value >= minimum:
             return name
     return None
+
+
+class _Rule(Protocol):
+    @property
+    def group(self) -> int | None: ...
+
+
+class _Group(Protocol):
+    @property
+    def cap(self) -> int | None: ...
+    @property
+    def daily_cap(self) -> int | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class GroupSum(Generic[N]):
+    """A rule group's points: its rules' points added (each after its own cap), what its
+    ``daily_cap`` makes of them (the same without one), and that limited to its ``cap``."""
+
+    rules: N
+    by_day: N
+    capped: N
+
+
+@dataclass(frozen=True, slots=True)
+class EngagementSum(Generic[N]):
+    """Engagement before and after the ``engagement_cap``, and each group's part."""
+
+    groups: dict[int, GroupSum[N]]
+    total: N
+    capped: N
+
+
+def engagement_sum(
+    rules: Sequence[_Rule],
+    groups: Sequence[_Group],
+    engagement_cap: int | None,
+    points: Sequence[N],
+    group_by_day: Callable[[int], N],
+    clamp: Callable[[N, int | None], N],
+    zero: N,
+) -> EngagementSum[N]:
+    """How rule points add up to engagement, for one lead (ints) or every lead (arrays).
+
+    ``points`` are the rules' decayed points after each rule's own cap, in ``rules``' order.
+    A rule outside any group adds its points as they are. A group's rules are added; with a
+    group ``daily_cap`` that sum is replaced by ``group_by_day(group)`` (the rules' undecayed
+    points added per day, each day limited to the daily cap and decayed once); the group is
+    then limited to its ``cap``. The whole is limited to ``engagement_cap``. A group without
+    rules adds nothing. ``clamp`` is ``semantics.clamp`` or its array form.
+    """
+    total: Any = zero  # ints or arrays: + is the same on both
+    added: dict[int, Any] = {}
+    for rule, value in zip(rules, points, strict=True):
+        if rule.group is None:
+            total = total + value
+        else:
+            before = added.get(rule.group)
+            added[rule.group] = value if before is None else before + value
+    sums: dict[int, GroupSum[N]] = {}
+    for index in sorted(added):
+        group = groups[index]
+        by_day = added[index] if group.daily_cap is None else group_by_day(index)
+        sums[index] = GroupSum(added[index], by_day, clamp(by_day, group.cap))
+        total = total + sums[index].capped
+    return EngagementSum(sums, total, clamp(total, engagement_cap))

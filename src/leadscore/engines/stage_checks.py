@@ -137,7 +137,7 @@ class StageFacts:
         if within_days is None:
             return inside
         as_of_day = self.window.as_of_day
-        return [ts for ts in inside if as_of_day - s.day_of(ts) <= within_days]
+        return [ts for ts in inside if s.within(as_of_day - s.day_of(ts), within_days)]
 
     def _days_since(self, stamps: list[int]) -> int:
         low, upto = self.window.span(stamps)

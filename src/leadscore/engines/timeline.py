@@ -24,7 +24,7 @@ import numpy.typing as npt
 import scipy.sparse as sparse
 
 from leadscore.engines import semantics as s
-from leadscore.engines.arrays import clamp, day_sums, decayed, runs
+from leadscore.engines.arrays import clamp, day_sums, runs
 from leadscore.engines.plan import RuleStep
 from leadscore.engines.prepared import Ints, Series
 from leadscore.spec.decay import Decay, HalfLife, Linear, NoDecay, Steps
@@ -161,7 +161,7 @@ class Timeline:
         latest[step, row] = day  # sorted by (row, day): the latest day of a step wins
         np.maximum.accumulate(latest, axis=0, out=latest)
         if within is not None:
-            latest[self.days[:, None] - latest > within] = NONE_DAY
+            latest[~s.within(self.days[:, None] - latest, within)] = NONE_DAY
         return latest
 
     def count(self, series: Series, matcher: int, within: int | None) -> Ints:
@@ -169,7 +169,7 @@ class Timeline:
         row, day, counts = self.day_counts(series, matcher)
 
         def inside(ages: Ints) -> Ints:
-            return np.ones_like(ages) if within is None else (ages <= within).astype(np.int64)
+            return np.ones_like(ages) if within is None else s.within(ages, within).astype(np.int64)
 
         return self.convolve(row, day, counts, inside, 0 if within is None else within + 1)
 
@@ -183,9 +183,10 @@ class Timeline:
         def table(value: int) -> Callable[[Ints], Ints]:
             def points(ages: Ints) -> Ints:
                 ppm = np.array([s.decay_ppm(rule.decay, int(a)) for a in range(ages.max() + 1)])
-                each = decayed(np.full(len(ppm), value, np.int64), ppm.astype(np.int64))[ages]
+                each = s.apply_factor(np.full(len(ppm), value, np.int64), ppm.astype(np.int64))
+                each = each[ages]
                 if rule.within_days is not None:
-                    each = np.where(ages <= rule.within_days, each, 0)
+                    each = np.where(s.within(ages, rule.within_days), each, 0)
                 return each
 
             return points

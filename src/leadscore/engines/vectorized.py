@@ -24,7 +24,6 @@ from leadscore.engines.arrays import (
     band_indexes,
     clamp,
     day_sums,
-    decayed,
     last_per_lead,
     names_at,
     per_lead_sum,
@@ -124,7 +123,7 @@ class ScoringRun:
         series, days = self.events(rule.matcher)
         lead, ages = series.lead, self.day - days
         if rule.within_days is not None:
-            inside = ages <= rule.within_days
+            inside = s.within(ages, rule.within_days)
             lead, ages, days = lead[inside], ages[inside], days[inside]
         if rule.once:
             last = last_per_lead(lead, days, self.size)
@@ -132,16 +131,16 @@ class ScoringRun:
             one = s.day_points(1, rule.points, rule.daily_cap, rule.repeat_ppm)
             out = np.zeros(self.size, np.int64)
             ppm = self.ppm(rule.decay, self.day - last[seen])
-            out[seen] = decayed(np.full(int(seen.sum()), one, np.int64), ppm)
+            out[seen] = s.apply_factor(np.full(int(seen.sum()), one, np.int64), ppm)
             return out
         if not rule.by_day:
             table = self.ppm_table(rule.decay)
-            by_age = decayed(np.full(len(table), rule.points, np.int64), table)
+            by_age = s.apply_factor(np.full(len(table), rule.points, np.int64), table)
             return per_lead_sum(lead, by_age[ages - self.ages_span()[0]], self.size)
         starts = runs([lead, days])
         counts = np.diff(np.r_[starts, len(lead)])
         day_total = clamp(day_sums(counts, rule.points, rule.repeat_ppm), rule.daily_cap)
-        each = decayed(day_total, self.ppm(rule.decay, ages[starts]))
+        each = s.apply_factor(day_total, self.ppm(rule.decay, ages[starts]))
         return per_lead_sum(lead[starts], each, self.size)
 
     def rule_days(self, rule: RuleStep) -> tuple[Ints, Ints, Ints]:
@@ -150,7 +149,7 @@ class ScoringRun:
         series, days = self.events(rule.matcher)
         lead = series.lead
         if rule.within_days is not None:
-            inside = self.day - days <= rule.within_days
+            inside = s.within(self.day - days, rule.within_days)
             lead, days = lead[inside], days[inside]
         if rule.once:
             last = last_per_lead(lead, days, self.size)
@@ -177,12 +176,11 @@ class ScoringRun:
         if len(starts) == 0:
             return np.zeros(self.size, np.int64)
         summed = clamp(np.add.reduceat(values, starts), self.plan.groups[group].daily_cap)
-        each = decayed(summed, self.ppm(members[0].decay, self.day - days[starts]))
+        each = s.apply_factor(summed, self.ppm(members[0].decay, self.day - days[starts]))
         return per_lead_sum(lead[starts].astype(np.int32), each, self.size)
 
     def engagement(self) -> Ints:
         plan = self.plan
-        terms: dict[int | None, Ints] = {}
         matchers = sorted({rule.matcher for rule in plan.rules})
         if len(self.prepared.activity.ts) < THREADS_FROM_EVENTS:
             for matcher in matchers:
@@ -192,16 +190,16 @@ class ScoringRun:
             with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
                 list(pool.map(self.events, matchers))
                 points = list(pool.map(self.rule_points, plan.rules))
-        for rule, raw in zip(plan.rules, points, strict=True):
-            value = clamp(raw, rule.cap)
-            terms[rule.group] = terms[rule.group] + value if rule.group in terms else value
-        for index, group_step in enumerate(plan.groups):
-            if group_step.daily_cap is not None and index in terms:
-                terms[index] = self.group_points(index)  # the rules' day sums, capped
-        total = np.zeros(self.size, np.int64)
-        for group, value in terms.items():
-            total += value if group is None else clamp(value, plan.groups[group].cap)
-        return clamp(total, plan.engagement_cap)
+        summed = s.engagement_sum(
+            plan.rules,
+            plan.groups,
+            plan.engagement_cap,
+            [clamp(raw, rule.cap) for rule, raw in zip(plan.rules, points, strict=True)],
+            self.group_points,
+            clamp,
+            np.zeros(self.size, np.int64),
+        )
+        return summed.capped
 
     def count(self, matcher: int | None, within: int | None) -> Ints:
         key = ("count", matcher, within)
@@ -209,7 +207,7 @@ class ScoringRun:
             series, days = self.events(matcher)
             lead = series.lead
             if within is not None:
-                lead = lead[self.day - days <= within]
+                lead = lead[s.within(self.day - days, within)]
             self._facts[key] = np.bincount(lead, minlength=self.size).astype(np.int64)
         return self._facts[key]
 
