@@ -104,7 +104,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("predictive", "train"),
     "evaluate": ("predictive", "evaluate"),
     "learn-points": ("predictive", "learn_points"),
-    "predictive": ("predictive", "predictive_app"),
+    "predictive": ("models", "predictive_app"),
 }
 
 

@@ -1,9 +1,11 @@
-"""``leadscore models list|upload|diff|activate|rollback``: model versions from the command
-line, as the service's models API keeps them: point models (models/versions/NAME/vN.yaml) and
-trained models (models/predictive/NAME/vN/) alike."""
+"""``leadscore models list|upload|diff|activate|rollback`` (and ``leadscore predictive
+list|activate``, the trained models alone): model versions from the command line, as the
+service's models API keeps them: point models (models/versions/NAME/vN.yaml) and trained
+models (models/predictive/NAME/vN/) alike."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -171,3 +173,48 @@ def rollback(name: Name, rescore: Rescore = True, kind: KindOption = None) -> No
     if not earlier:
         raise NotFoundError(f"model {name!r} has no version before v{current.version}")
     _activate(project, name, earlier[-1], rescore, chosen)
+
+
+predictive_app = typer.Typer(help="List and activate trained models.", no_args_is_help=True)
+
+
+@predictive_app.command("list")
+def list_trained() -> None:
+    """Every trained version, its validation measures and which is active (all models, point
+    and trained: 'leadscore models list')."""
+    project = Project.find(Path.cwd())
+    found = model_versions.trained_versions(project)
+    if not found:
+        err.print("No trained models yet: run 'leadscore train'.", markup=False)
+        return
+    table = Table("name", "version", "active", "model", "created", "rows", "conversions", "ROC AUC")
+    for version in found:
+        meta = json.loads((version.path / "model.json").read_text(encoding="utf-8"))
+        validation = meta.get("metrics", {}).get("validation", {})
+        auc = validation.get("roc_auc")
+        # versions kept before the family are the trees alone
+        family = meta["training"].get("family", {"chosen": "trees"})
+        table.add_row(
+            version.name,
+            f"v{version.version}",
+            "yes" if version.active else "",
+            str(family["chosen"]),
+            str(meta.get("created_at", "")),
+            f"{meta['training']['rows']:,}",
+            f"{meta['training']['conversions']:,}",
+            "" if auc is None else f"{auc:.3f}",
+        )
+    out.print(table)
+
+
+@predictive_app.command("activate")
+def activate_trained(
+    name: Annotated[str, typer.Argument(help="The model's name.")],
+    version: Annotated[int, typer.Argument(help="The version to serve.")],
+) -> None:
+    """Serve this version of a trained model from now on ('leadscore models activate NAME
+    VERSION --kind trained' does the same)."""
+    project = Project.find(Path.cwd())
+    with project.store() as store:
+        model_versions.put_in_use(project, store, name, version, now_us(), "trained")
+    err.print(f"{name} v{version} is active.", markup=False)

@@ -1,9 +1,8 @@
-"""``leadscore train``, ``evaluate``, ``learn-points`` and ``predictive list|activate``: models
-learned from history, and the honest measure of them."""
+"""``leadscore train``, ``evaluate`` and ``learn-points``: models learned from history, and the
+honest measure of them (their versions: ``cli/models.py``)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,7 +12,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from leadscore._types import now_us
 from leadscore.app import model_versions
 from leadscore.app.project import Project
 from leadscore.cli.console import err, out, parse_as_of
@@ -39,8 +37,6 @@ from leadscore.predict import MAX_RULES, MIN_CONVERSIONS
 if TYPE_CHECKING:  # the learning libraries load when a command needs them
     from leadscore.predict.dataset import Dataset
     from leadscore.store.store import Store  # a type only: commands reach it through app/
-
-predictive_app = typer.Typer(help="List and activate trained models.", no_args_is_help=True)
 
 
 @dataclass(frozen=True)
@@ -359,45 +355,3 @@ def learn_points(
         f"rows ({source.data.conversions:,} conversions). Run it with 'leadscore score'.",
         markup=False,
     )
-
-
-@predictive_app.command("list")
-def list_models() -> None:
-    """Every trained version, its validation measures and which is active (all models, point
-    and trained: 'leadscore models list')."""
-    project = Project.find(Path.cwd())
-    found = model_versions.trained_versions(project)
-    if not found:
-        err.print("No trained models yet: run 'leadscore train'.", markup=False)
-        return
-    table = Table("name", "version", "active", "model", "created", "rows", "conversions", "ROC AUC")
-    for version in found:
-        meta = json.loads((version.path / "model.json").read_text(encoding="utf-8"))
-        validation = meta.get("metrics", {}).get("validation", {})
-        auc = validation.get("roc_auc")
-        # versions kept before the family are the trees alone
-        family = meta["training"].get("family", {"chosen": "trees"})
-        table.add_row(
-            version.name,
-            f"v{version.version}",
-            "yes" if version.active else "",
-            str(family["chosen"]),
-            str(meta.get("created_at", "")),
-            f"{meta['training']['rows']:,}",
-            f"{meta['training']['conversions']:,}",
-            "" if auc is None else f"{auc:.3f}",
-        )
-    out.print(table)
-
-
-@predictive_app.command("activate")
-def activate(
-    name: Annotated[str, typer.Argument(help="The model's name.")],
-    version: Annotated[int, typer.Argument(help="The version to serve.")],
-) -> None:
-    """Serve this version of a trained model from now on ('leadscore models activate NAME
-    VERSION --kind trained' does the same)."""
-    project = Project.find(Path.cwd())
-    with project.store() as store:
-        model_versions.put_in_use(project, store, name, version, now_us(), "trained")
-    err.print(f"{name} v{version} is active.", markup=False)
