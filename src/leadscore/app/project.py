@@ -97,6 +97,13 @@ class Project:
 
         return Store.open(self.database_url)
 
+    def event_names(self) -> set[str]:
+        """The track event names stored in the project's database (``stored_event_names``:
+        an SQLite database is read without the database layer's start-up)."""
+        from leadscore.store.event_names import stored_event_names
+
+        return stored_event_names(self.database_url)
+
     def preparations(self) -> Preparations:
         """Where this project's scoring runs keep their prepared batches (``PREPARED_DIR``)."""
         from leadscore.app.preparations import Preparations

@@ -63,8 +63,7 @@ def validate(
         raise ModelFileError(issues)
     check_names(loaded)
     if project is not None:
-        with project.store() as store:
-            stored = store.event_names()
+        stored = project.event_names()
         for unseen in unseen_events([model for _, model in loaded], stored):
             err.print(f"warning: {unseen.message()}", markup=False)
 
