@@ -108,9 +108,9 @@ def test_a_name_both_kinds_share_asks_which(project: Path) -> None:
     assert "'brief' is both a point model and a trained model: say which" in asked.stderr
     assert (trained / "ACTIVE").read_text(encoding="utf-8") == "2\n"  # nothing changed
 
-    said = _ok("models", "activate", "brief", "1", "--kind", "trained")
-    assert "brief v1 is in use (a trained model" in said
-    assert (trained / "ACTIVE").read_text(encoding="utf-8") == "1\n"
+    broken = runner.invoke(app, ["models", "activate", "brief", "1", "--kind", "trained"])
+    assert broken.exit_code == 1 and "brief/v1: model format None is not 1" in broken.stderr
+    assert (trained / "ACTIVE").read_text(encoding="utf-8") == "2\n"  # it cannot serve: kept out
     assert "brief v1 is in use; 0 leads to rescore." in _ok(
         "models", "activate", "brief", "1", "--kind", "points", "--no-rescore"
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -133,6 +134,30 @@ def test_train_score_and_explain_with_the_trained_model(project: Path) -> None:
     assert again.json()["predictions"][0]["version"] == 2
     wrong = client.post("/v1/models/buyers/versions/2/activate?kind=points", headers=headers)
     assert wrong.status_code == 404 and "no point model named 'buyers'" in wrong.text
+
+    # every lead's prediction kept (the activation above kept v2's; rescore keeps them again
+    # with the point results), ranked and filtered by the lead list as computed on request
+    assert "Kept 800 predictions of buyers v2" in _ok("rescore")
+    read = {"Authorization": f"Bearer {key}"}
+    first = client.get("/v1/leads", params={"sort": "chance", "limit": 1}, headers=read)
+    assert first.status_code == 200, first.text
+    kept_at = first.json()["leads"][0]["chance"]["as_of"]
+    instant = datetime.strptime(kept_at, "%Y-%m-%d %H:%M:%S UTC").replace(tzinfo=UTC)
+    out = project / "chances.csv"
+    _ok("score", "--model", "buyers", "--as-of", instant.isoformat(), "--output", str(out))
+    with out.open(encoding="utf-8") as handle:
+        computed = {r["lead_id"]: float(r["score"]) for r in csv.DictReader(handle)}
+    threshold = sorted(computed.values(), reverse=True)[40]
+    listed = client.get(
+        "/v1/leads", params={"sort": "chance", "min_chance": threshold, "limit": 500}, headers=read
+    ).json()["leads"]
+    assert {row["lead_id"]: row["chance"]["score"] for row in listed} == {
+        lead_id: score for lead_id, score in computed.items() if score >= threshold
+    }
+    shown = [row["chance"]["score"] for row in listed]
+    assert shown == sorted(shown, reverse=True) and len(shown) >= 41
+    page = client.get("/v1/leads", params={"limit": 3}, headers=read).json()["leads"]
+    assert all(row["chance"]["score"] == computed[row["lead_id"]] for row in page)
 
 
 def test_evaluate_writes_the_report_and_learned_points_run(project: Path) -> None:

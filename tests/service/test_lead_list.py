@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 
+from leadscore.store.predictions import keep_predictions, kept_predictions
 from tests.service.test_ingestion import Service
 
 
@@ -111,3 +113,56 @@ def test_every_order_pages_through_every_lead(
         cursor = page["next_cursor"]
     assert seen == expected
     assert _page(service, f"sort={sort}&q=u")["leads"][0]["lead_id"] == expected[0]  # by ids
+
+
+def test_kept_predictions_rank_filter_and_page_the_list(service: Service) -> None:
+    trained = service.project.root / "models" / "predictive" / "buyers"
+    (trained / "v1").mkdir(parents=True)
+    (trained / "ACTIVE").write_text("1\n", encoding="utf-8")
+    headers = {"Authorization": f"Bearer {service.read}"}
+    no_model = service.client.get("/v1/leads?sort=chance", headers=headers)
+    assert no_model.status_code == 200  # a trained model is in use, with nothing kept yet
+    assert no_model.json()["leads"] == []
+    # chances by hand: u3 and u4 tie at 42.0, so the points break the tie (u3 has 1, u4 0)
+    chances = {"u1": 0.12, "u2": 0.873, "u3": 0.42, "u4": 0.42, "u5": 0.05, "u6": 0.6}
+    table = pa.table(
+        {
+            "lead_id": list(chances),
+            "model": ["buyers"] * 6,
+            "version": [1] * 6,
+            "probability": list(chances.values()),
+            "score": [round(100 * p, 1) for p in chances.values()],
+            "reasons": ["[]"] * 6,
+        }
+    )
+    keep_predictions(service.store, table, 1_000, model="buyers", lead_ids=None)
+    order, cursor = [], None
+    while True:
+        page = _page(service, "sort=chance&limit=4" + (f"&cursor={cursor}" if cursor else ""))
+        order += [(row["lead_id"], row["chance"]["score"]) for row in page["leads"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert order == [
+        ("u2", 87.3), ("u6", 60.0), ("u3", 42.0), ("u4", 42.0), ("u1", 12.0), ("u5", 5.0)
+    ]  # fmt: skip
+    above = _page(service, "sort=chance&min_chance=42")["leads"]
+    assert [row["lead_id"] for row in above] == ["u2", "u6", "u3", "u4"]
+    by_score = _page(service, "min_chance=50")["leads"]  # the points' order, filtered
+    assert [row["lead_id"] for row in by_score] == ["u2", "u6"]
+    one = _page(service, "limit=1")["leads"][0]
+    assert (one["lead_id"], one["chance"]["probability"]) == ("u5", 0.05)
+    keep_predictions(service.store, table.slice(0, 1), 2_000, model="buyers", lead_ids=["u1"])
+    kept = kept_predictions(service.store, "buyers", ["u1", "u2"])
+    assert (kept["u1"]["as_of"], kept["u2"]["as_of"]) == (2_000, 1_000)  # only u1 rewritten
+
+
+def test_ranking_by_chance_needs_a_trained_model(service: Service) -> None:
+    headers = {"Authorization": f"Bearer {service.read}"}
+    refused = service.client.get("/v1/leads?sort=chance", headers=headers)
+    assert refused.status_code == 400 and refused.json()["field"] == "sort"
+    assert "no trained model is in use" in refused.json()["error"]
+    filtered = service.client.get("/v1/leads?min_chance=20", headers=headers)
+    assert filtered.status_code == 400 and filtered.json()["field"] == "min_chance"
+    out_of_range = service.client.get("/v1/leads?min_chance=150", headers=headers)
+    assert out_of_range.status_code == 400 and out_of_range.json()["field"] == "min_chance"

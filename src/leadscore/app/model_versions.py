@@ -274,6 +274,8 @@ def put_in_use(
     if chosen == "points":
         models, lead_ids = switch_to(project, store, name, version, at)
         return chosen, models, lead_ids
+    if version in (v.version for v in trained_versions(project, name)):
+        registry.load(project.root, name, version)  # a version that cannot serve stays out
     registry.activate(project.root, name, version)
     return chosen, project.models(), []
 
@@ -312,6 +314,11 @@ def trained_in_use(project: Project) -> list[registry.Loaded]:
     """Every trained model's version in use, loaded (once per version: the service asks on
     every request)."""
     return registry.active(project.root)
+
+
+def trained_names(project: Project) -> list[str]:
+    """The names of the trained models with a version in use, sorted (nothing loaded)."""
+    return registry.names(project.root)
 
 
 def trained_model(project: Project, name: str) -> registry.Loaded | None:

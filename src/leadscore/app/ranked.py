@@ -25,10 +25,13 @@ def ranked_leads(
     after: tuple[int, int, str] | None = None,
     limit: int = 50,
     order: str = "score",
+    chance_of: str | None = None,
+    chance_min: float | None = None,
 ) -> list[dict[str, Any]]:
     """Kept results ranked by score (or ``order``: ``ORDERS``) after the keyset position
     ``after`` (``order_key`` of the last row shown), each with its attributes (parsed) and
-    ``who`` (``people.person``)."""
+    ``who`` (``people.person``); with ``chance_of`` (a trained model), each with its kept
+    prediction (``scores.ranked_scores``)."""
     rows = ranked_scores(
         store,
         model,
@@ -40,6 +43,8 @@ def ranked_leads(
         after=after,
         limit=limit,
         order=order,
+        chance_of=chance_of,
+        chance_min=chance_min,
     )
     for row in rows:
         attributes = json.loads(row["attributes"])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -16,12 +16,16 @@ from leadscore._types import format_as_of, now_us
 from leadscore.app import model_versions
 from leadscore.app.model_diff import diff_models
 from leadscore.app.model_versions import Kind
+from leadscore.app.predictions import keep_every_prediction
 from leadscore.app.project import Project
 from leadscore.app.scoring import rescore_all
 from leadscore.cli.console import err, out
 from leadscore.errors import NotFoundError
 from leadscore.spec.loader import load_model
 from leadscore.spec.model import ScoringModel
+
+if TYPE_CHECKING:
+    from leadscore.store.store import Store  # a type only: commands reach it through app/
 
 app = typer.Typer(
     help="Model versions, point and trained: list, upload, diff, activate, roll back.",
@@ -114,16 +118,31 @@ def diff(
         out.print(f"  {change.line()}", markup=False, soft_wrap=True)
 
 
+def keep_predictions(project: Project, store: Store, at: int) -> None:
+    """Keep every lead's prediction under the trained models in use (``app.predictions``),
+    saying so; nothing without a trained model."""
+    if not model_versions.trained_names(project):
+        return
+    with err.status("Keeping every lead's prediction..."):
+        kept = keep_every_prediction(project, store, at)
+    for done in kept:
+        err.print(
+            f"Kept {done.leads:,} predictions of {done.model} v{done.version} as of "
+            f"{format_as_of(at)}.",
+            markup=False,
+        )
+
+
 def _activate(project: Project, name: str, version: int, rescore: bool, kind: Kind | None) -> None:
     at = now_us()
     with project.store() as store:
         chosen, models, leads = model_versions.put_in_use(project, store, name, version, at, kind)
         if chosen == "trained":
             err.print(
-                f"{name} v{version} is in use (a trained model: its predictions are computed "
-                "when asked, nothing to rescore).",
+                f"{name} v{version} is in use (a trained model: nothing to rescore).",
                 markup=False,
             )
+            keep_predictions(project, store, at)
             return
         err.print(f"{name} v{version} is in use; {len(leads):,} leads to rescore.", markup=False)
         if rescore:

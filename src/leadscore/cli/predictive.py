@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
+from leadscore._types import now_us
 from leadscore.app import model_versions
 from leadscore.app.project import Project
 from leadscore.cli.console import err, out, parse_as_of
@@ -30,6 +31,7 @@ from leadscore.cli.learning_options import (
     Target,
     TimeColumn,
 )
+from leadscore.cli.models import keep_predictions
 from leadscore.engines.semantics import DAY_US
 from leadscore.errors import ConfigError, InputError
 from leadscore.predict import MAX_RULES, MIN_CONVERSIONS
@@ -192,6 +194,9 @@ def train(
         markup=False,
     )
     err.print(f"Chosen: {model.info['family']['why']}.", markup=False)
+    if activate and project is not None and source.from_history:
+        with project.store() as store:
+            keep_predictions(project, store, now_us())
 
 
 def _member(info: dict[str, Any]) -> str:

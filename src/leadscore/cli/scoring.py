@@ -21,6 +21,7 @@ from leadscore.app.project import Project
 from leadscore.app.recycle import recycle_lead
 from leadscore.app.scoring import rescore_all, score_all, with_priority
 from leadscore.cli.console import err, out, parse_as_of
+from leadscore.cli.models import keep_predictions
 from leadscore.engines.results import points
 from leadscore.engines.semantics import ranking
 from leadscore.errors import InputError
@@ -166,6 +167,7 @@ def score(
                     engine=project.settings.engine,
                 )
         if not dry_run:
+            keep_predictions(project, store, moment)
             if recorded:
                 plural = "s" if recorded != 1 else ""
                 err.print(f"Recorded {recorded:,} stage change{plural}.", markup=False)
@@ -299,8 +301,9 @@ def rescore(model: ModelOption = None) -> None:
             preparations=project.preparations(),
             engine=project.settings.engine,
         )
-    err.print(
-        f"Rescored {results.num_rows:,} results under {len(models)} model(s) as of "
-        f"{format_as_of(moment)}; recorded {recorded:,} stage change(s).",
-        markup=False,
-    )
+        err.print(
+            f"Rescored {results.num_rows:,} results under {len(models)} model(s) as of "
+            f"{format_as_of(moment)}; recorded {recorded:,} stage change(s).",
+            markup=False,
+        )
+        keep_predictions(project, store, moment)

@@ -11,6 +11,7 @@ from leadscore._types import format_as_of, now_us
 from leadscore.app.explain import explain_lead, explanation
 from leadscore.app.imports import write_lead
 from leadscore.app.model_versions import trained_in_use
+from leadscore.app.predictions import chance_model
 from leadscore.app.ranked import order_key, ranked_leads
 from leadscore.app.sales import (
     OUTCOMES,
@@ -64,15 +65,22 @@ def ranked(
     q: str | None = None,
     limit: int = Query(50, ge=1, le=500),
     cursor: str | None = None,
-    sort: Literal["score", "engagement"] = "score",
+    sort: Literal["score", "engagement", "chance"] = "score",
+    min_chance: float | None = Query(None, ge=0, le=100),
 ) -> dict[str, Any]:
     """Leads ranked by their kept score under one model (default: the first), with filters
     (``owner`` is the lead's ``owner`` attribute) and a cursor for the next page
-    (``next_cursor``; null on the last page)."""
+    (``next_cursor``; null on the last page). With a trained model in use, each lead carries
+    its kept prediction (``chance``: probability and 0-100 score); ``sort=chance`` ranks by
+    it and ``min_chance`` keeps leads whose prediction scores at least that."""
     names = state.model_names()
     name = model if model is not None else names[0]
     if name not in names:
         raise ApiError(404, f"no model named {name!r}; models here: {names}", "model")
+    chance_of = chance_model(state.project)
+    if chance_of is None and (sort == "chance" or min_chance is not None):
+        field = "sort" if sort == "chance" else "min_chance"
+        raise ApiError(400, "no trained model is in use: train one with 'leadscore train'", field)
     rows = ranked_leads(
         state.store,
         name,
@@ -84,6 +92,8 @@ def ranked(
         after=ranked_position(cursor) if cursor else None,
         limit=limit + 1,
         order=sort,
+        chance_of=chance_of,
+        chance_min=min_chance,
     )
     page = rows[:limit]
     more = len(rows) > limit
@@ -99,6 +109,17 @@ def ranked(
             "stage": row["stage"],
             "scored_at": format_as_of(row["as_of"]),
             "attributes": row["attributes"],
+            **(
+                {}
+                if row.get("chance") is None
+                else {
+                    "chance": {
+                        "probability": row["chance"],
+                        "score": row["chance_tenths"] / 10,
+                        "as_of": format_as_of(row["chance_as_of"]),
+                    }
+                }
+            ),
         }
         for row in page
     ]

@@ -17,6 +17,7 @@ from leadscore.app.model_versions import (
     put_in_use,
     upload,
 )
+from leadscore.app.predictions import keep_every_prediction
 from leadscore.service.auth import require
 from leadscore.service.body import read_body
 from leadscore.service.errors import ApiError
@@ -69,7 +70,10 @@ async def switch_version(
     activate through this."""
 
     def switch() -> list[str]:
-        _, models, lead_ids = put_in_use(state.project, state.store, name, version, now_us(), kind)
+        at = now_us()
+        chosen, models, lead_ids = put_in_use(state.project, state.store, name, version, at, kind)
+        if chosen == "trained":  # every lead's prediction by the new version, kept at once
+            keep_every_prediction(state.project, state.store, at)
         state.models = models
         return lead_ids
 

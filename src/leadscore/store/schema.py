@@ -122,6 +122,26 @@ lead_scores = Table(
     Column("stage", String(255), nullable=True),
     Column("as_of", BigInteger, nullable=False),
 )
+#: Each lead's prediction by the version in use of each trained model (``store.predictions``),
+#: kept like point results so lists rank and filter by it: the calibrated probability, the
+#: 0-100 score in tenths (the order: an integer, like the point scores) and the top reasons.
+predictions = Table(
+    "predictions",
+    metadata,
+    Column("lead_id", String(255), primary_key=True),
+    Column("model", String(255), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("probability", Float, nullable=False),
+    Column("score_tenths", Integer, nullable=False),
+    Column("reasons", Text, nullable=False),
+    Column("as_of", BigInteger, nullable=False),
+)
+Index(
+    "ix_predictions_rank",
+    predictions.c.model,
+    predictions.c.score_tenths.desc(),
+    predictions.c.lead_id,
+)
 #: The ranked list's order (``scores.ranked_scores``): score, then the unclipped total, then
 #: the id, so a page is read from the index and stops after its rows, however many leads
 #: share the clip's 100.

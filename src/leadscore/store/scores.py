@@ -125,7 +125,7 @@ def _attribute(store: Store, name: str) -> sa.ColumnElement[str]:
 
 #: How the ranked list may be ordered, each highest first: by score (the ranking), or by what
 #: the lead does; each reads an index in its order.
-ORDERS = ("score", "engagement")
+ORDERS = ("score", "engagement", "chance")
 _ORDER_COLUMNS: dict[str, tuple[sa.ColumnElement[int], sa.ColumnElement[int]]] = {
     "score": (
         schema.lead_scores.c.score,
@@ -139,6 +139,8 @@ def order_key(row: dict[str, Any], order: str = "score") -> tuple[int, int, str]
     """A kept result's place in ``order``: its two numbers and its lead id (what a page's
     cursor holds)."""
     score, fit, engagement = int(row["score"]), int(row["fit"]), int(row["engagement"])
+    if order == "chance":  # the kept prediction's 0-100 score in tenths, then the points
+        return int(row["chance_tenths"]), score, str(row["lead_id"])
     numbers = {"score": (score, fit + engagement), "engagement": (engagement, score)}[order]
     return numbers[0], numbers[1], str(row["lead_id"])
 
@@ -155,6 +157,8 @@ def ranked_scores(
     after: tuple[int, int, str] | None = None,
     limit: int = 50,
     order: str = "score",
+    chance_of: str | None = None,
+    chance_min: float | None = None,
 ) -> list[dict[str, Any]]:
     """Leads as they rank (``semantics.ranking``): by score, highest first, then by the
     unclipped total (fit plus engagement: leads the clip puts at 100 still come in order),
@@ -163,19 +167,38 @@ def ranked_scores(
     attribute; ``text``: a piece of the id, name, email or company,
     ``lead_search.matching``). ``after`` is the two ordering numbers and the lead id of
     the last row of the previous page (``order_key``; keyset pagination, so pages stay
-    stable while scores change). Each order reads an index in its order."""
-    table, leads = schema.lead_scores, schema.leads
+    stable while scores change). Each order reads an index in its order.
+
+    ``chance_of``: a trained model whose kept predictions (``store.predictions``) each row
+    carries (``chance``, the probability; ``chance_tenths``, the 0-100 score in tenths;
+    ``chance_as_of``, when it was computed); order
+    "chance" ranks by them, then by score, and lists only leads with a prediction;
+    ``chance_min`` keeps leads whose prediction scores at least that (0-100)."""
+    table, leads, kept = schema.lead_scores, schema.leads, schema.predictions
+    chance = [
+        kept.c.probability.label("chance"),
+        kept.c.score_tenths.label("chance_tenths"),
+        kept.c.as_of.label("chance_as_of"),
+    ]
     query = (
-        sa.select(table, leads.c.attributes)
+        sa.select(table, leads.c.attributes, *(chance if chance_of is not None else []))
         .join(leads, leads.c.lead_id == table.c.lead_id)
         .where(table.c.model == model)
     )
+    if chance_of is not None:
+        on = sa.and_(kept.c.lead_id == table.c.lead_id, kept.c.model == chance_of)
+        inner = order == "chance" or chance_min is not None
+        query = query.join(kept, on, isouter=not inner)
+        if chance_min is not None:
+            query = query.where(kept.c.score_tenths >= round(chance_min * 10))
     for column, value in ((table.c.tier, tier), (table.c.stage, stage), (table.c.grade, grade)):
         if value is not None:
             query = query.where(column == value)
     if owner is not None:
         query = query.where(_attribute(store, "owner") == owner)
-    first, second = _ORDER_COLUMNS[order]
+    first, second = (
+        (kept.c.score_tenths, table.c.score) if order == "chance" else _ORDER_COLUMNS[order]
+    )
     if after is not None:
         one, two, lead_id = after
         query = query.where(

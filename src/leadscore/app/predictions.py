@@ -1,0 +1,48 @@
+"""Predictions kept on the leads, like point results: each lead's probability, 0-100 score
+and top reasons under the version in use of each trained model, so lists rank and filter by
+them without computing them per request.
+
+They are kept for every lead when a trained version is put in use (``leadscore train``,
+``leadscore models activate``) and when every lead is rescored (``leadscore score``,
+``leadscore rescore``); a lead written since has none until the next of those, and ranking
+by chance leaves it out until then. ``GET /v1/leads/{id}`` computes the lead's prediction
+afresh, as before.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from leadscore.app.model_versions import trained_in_use, trained_names
+from leadscore.app.project import Project
+from leadscore.store.predictions import forget_other_models, keep_predictions
+from leadscore.store.store import Store
+
+
+@dataclass(frozen=True, slots=True)
+class Kept:
+    model: str
+    version: int
+    leads: int
+
+
+def keep_every_prediction(project: Project, store: Store, at: int) -> list[Kept]:
+    """Every lead's prediction as of ``at`` under each trained model in use, kept (those of
+    models no longer in use go). Returns what was kept, per model."""
+    from leadscore.predict.scoring import predict  # the learning libraries, when needed
+
+    in_use = trained_in_use(project)
+    forget_other_models(store, [loaded.name for loaded in in_use])
+    kept = []
+    for loaded in in_use:
+        table = predict(store, loaded, at)
+        count = keep_predictions(store, table, at, model=loaded.name, lead_ids=None)
+        kept.append(Kept(loaded.name, loaded.version, count))
+    return kept
+
+
+def chance_model(project: Project) -> str | None:
+    """The trained model whose kept predictions lists show as the chance to convert: the
+    first in use by name (None without one)."""
+    names = trained_names(project)
+    return names[0] if names else None
