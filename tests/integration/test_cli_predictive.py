@@ -3,9 +3,11 @@ explain with the trained model, evaluate against the baselines, learn points and
 
 from __future__ import annotations
 
+import base64
 import csv
 import json
 import random
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -158,6 +160,20 @@ def test_train_score_and_explain_with_the_trained_model(project: Path) -> None:
     assert shown == sorted(shown, reverse=True) and len(shown) >= 41
     page = client.get("/v1/leads", params={"limit": 3}, headers=read).json()["leads"]
     assert all(row["chance"]["score"] == computed[row["lead_id"]] for row in page)
+
+    # a service round keeps the prediction of the leads it rescored, as of the round
+    ingest = _ok("keys", "create", "--scope", "ingest").strip().splitlines()[0]
+    basic = {"Authorization": "Basic " + base64.b64encode(f"{ingest}:".encode()).decode()}
+    demo = {"type": "track", "userId": lead, "event": "Demo Requested", "messageId": "late"}
+    time.sleep(1.1)  # the list shows instants to the second: the round's is a later one
+    sent = client.post("/v1/batch", json={"batch": [demo]}, headers=basic)
+    assert sent.status_code == 200, sent.text
+    everyone = client.get(
+        "/v1/leads", params={"sort": "chance", "min_chance": 0, "limit": 500}, headers=read
+    ).json()["leads"]
+    after = {row["lead_id"]: row["chance"]["as_of"] for row in everyone}
+    assert after[lead] > kept_at  # this lead's prediction is the round's
+    assert sorted(a for key, a in after.items() if key != lead)[-1] == kept_at  # not others
 
 
 def test_evaluate_writes_the_report_and_learned_points_run(project: Path) -> None:

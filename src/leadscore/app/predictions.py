@@ -4,14 +4,18 @@ them without computing them per request.
 
 They are kept for every lead when a trained version is put in use (``leadscore train``,
 ``leadscore models activate``) and when every lead is rescored (``leadscore score``,
-``leadscore rescore``); a lead written since has none until the next of those, and ranking
-by chance leaves it out until then. ``GET /v1/leads/{id}`` computes the lead's prediction
-afresh, as before.
+``leadscore rescore``), and for the leads of each of the service's rescoring rounds
+(``lead_predictions``, then ``keep_lead_predictions`` in the write lane). A lead written by
+a file import has none until the next of those, and ranking by chance leaves it out until
+then. ``GET /v1/leads/{id}`` computes the lead's prediction afresh, as before.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import pyarrow as pa
 
 from leadscore.app.model_versions import trained_in_use, trained_names
 from leadscore.app.project import Project
@@ -39,6 +43,30 @@ def keep_every_prediction(project: Project, store: Store, at: int) -> list[Kept]
         count = keep_predictions(store, table, at, model=loaded.name, lead_ids=None)
         kept.append(Kept(loaded.name, loaded.version, count))
     return kept
+
+
+def lead_predictions(
+    project: Project, store: Store, at: int, lead_ids: Sequence[str]
+) -> list[tuple[str, pa.Table]]:
+    """Some leads' predictions as of ``at`` under each trained model in use (leads no longer
+    stored are left out), to keep with ``keep_lead_predictions``: computing is the slow part
+    and needs no write lock."""
+    if not lead_ids or not trained_names(project):
+        return []
+    from leadscore.predict.scoring import predict  # the learning libraries, when needed
+
+    return [
+        (loaded.name, predict(store, loaded, at, lead_ids, skip_missing=True))
+        for loaded in trained_in_use(project)
+    ]
+
+
+def keep_lead_predictions(
+    store: Store, at: int, lead_ids: Sequence[str], found: list[tuple[str, pa.Table]]
+) -> None:
+    """Keep ``lead_predictions``' tables for those leads (a lead left out loses its row)."""
+    for model, table in found:
+        keep_predictions(store, table, at, model=model, lead_ids=lead_ids)
 
 
 def chance_model(project: Project) -> str | None:

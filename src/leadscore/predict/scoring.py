@@ -30,11 +30,18 @@ PREDICTION_SCHEMA = pa.schema(
 
 
 def predict(
-    store: Store, loaded: Loaded, as_of: int, lead_ids: Sequence[str] | None = None, top: int = 3
+    store: Store,
+    loaded: Loaded,
+    as_of: int,
+    lead_ids: Sequence[str] | None = None,
+    top: int = 3,
+    *,
+    skip_missing: bool = False,
 ) -> pa.Table:
-    """Every lead's (or those given) prediction as of ``as_of``, best first."""
+    """Every lead's (or those given) prediction as of ``as_of``, best first. A lead given
+    that is not stored is a ``NotFoundError``, or left out with ``skip_missing``."""
     data = history.leads_as_of(store, as_of, loaded.kinds, lead_ids)
-    if lead_ids is not None:
+    if lead_ids is not None and not skip_missing:
         missing = sorted(set(lead_ids) - set(data.ids))
         if missing:
             raise NotFoundError(f"lead {missing[0]!r} is not in the database")

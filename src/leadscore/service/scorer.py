@@ -34,9 +34,11 @@ from typing import TYPE_CHECKING
 from starlette.concurrency import run_in_threadpool
 
 from leadscore._types import now_us
+from leadscore.app.predictions import keep_lead_predictions, lead_predictions
 from leadscore.app.preparations import Preparations
 from leadscore.app.project import open_store
 from leadscore.app.scoring import keep_results, score_marked
+from leadscore.errors import LeadscoreError
 from leadscore.service import metrics
 from leadscore.spec.model import ScoringModel
 
@@ -244,8 +246,23 @@ class ScoringRounds:
         _, skipped = await state.write(
             keep_results, state.store, models, results, at, lead_ids=touched, marks=marks
         )
+        await self._keep_predictions(at, touched)
         metrics.SCORING_SECONDS.observe(time.perf_counter() - started)
         return not skipped
+
+    async def _keep_predictions(self, at: int, touched: list[str]) -> None:
+        """The round's leads' predictions by the trained models in use, computed outside the
+        write lane and kept in it (``app.predictions``). Nothing without a trained model. The
+        point results are kept already: a model that fails to predict is logged, not fatal."""
+        state = self.runtime
+        try:
+            found = await run_in_threadpool(
+                lead_predictions, state.project, state.store, at, touched
+            )
+            if found:
+                await state.write(keep_lead_predictions, state.store, at, touched, found)
+        except LeadscoreError as exc:
+            logger.warning("predictions of a rescoring round not kept: %s", exc)
 
 
 def _chunks(lead_ids: Iterable[str]) -> list[set[str]]:
