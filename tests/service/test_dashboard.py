@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from typer.testing import CliRunner
 
@@ -16,6 +17,7 @@ from leadscore.app.report_page import chart_ids
 from leadscore.app.users import create_user, sign_in
 from leadscore.cli import app as cli
 from leadscore.store import schema
+from leadscore.store.predictions import keep_predictions
 from tests.service.browser import check_page, screenshot_folder
 from tests.service.serve import serving
 from tests.service.test_ingestion import Service
@@ -448,3 +450,36 @@ def test_pages_fit_a_phone_and_work_from_the_keyboard(
         page.wait_for_url(f"{base}/leads/L2?model=brief")
         assert page.get_by_role("heading", level=1).inner_text() == "Bo Lund"
         browser.close()
+
+
+def test_the_leads_page_ranks_by_the_kept_chance_to_convert(service: Service) -> None:
+    _leads(service)  # by points: Bo (30), Ann (10), Cy (0)
+    create_user(service.store, "ann@acme.example", PASSWORD, "sales")
+    service.client.get("/login")
+    token = service.client.cookies["leadscore_login"]
+    form = {"email": "ann@acme.example", "password": PASSWORD, "csrf": token}
+    assert service.client.post("/login", data=form, follow_redirects=False).status_code == 303
+    plain = service.client.get("/leads").text
+    assert "chance to convert" not in plain  # no trained model: no chance, no such order
+    trained = service.project.root / "models" / "predictive" / "buyers"
+    (trained / "v1").mkdir(parents=True)
+    (trained / "ACTIVE").write_text("1\n", encoding="utf-8")
+    chances = {"L1": 0.25, "L2": 0.07, "L3": 0.6}  # Cy, Ann, Bo by chance
+    table = pa.table(
+        {
+            "lead_id": list(chances),
+            "model": ["buyers"] * 3,
+            "version": [1] * 3,
+            "probability": list(chances.values()),
+            "score": [100 * p for p in chances.values()],
+            "reasons": ["[]"] * 3,
+        }
+    )
+    keep_predictions(service.store, table, 1_000, model="buyers", lead_ids=None)
+    page = service.client.get("/leads?sort=chance").text
+    assert "Ranked by the trained model's chance to convert" in page
+    names = [name for name in ("Cy Dahl", "Ann Berg", "Bo Lund") if name in page]
+    assert sorted(names, key=page.index) == ["Cy Dahl", "Ann Berg", "Bo Lund"]
+    assert [cell for cell in ("60%", "25%", "7%") if cell in page] == ["60%", "25%", "7%"]
+    by_points = service.client.get("/leads").text
+    assert by_points.index("Bo Lund") < by_points.index("Ann Berg") < by_points.index("Cy Dahl")

@@ -1,5 +1,6 @@
 """The dashboard's leads page: leads ranked by their kept score under one model, with who
-they are, their last activity and, when a trained model is active, their chance to convert;
+they are, their last activity and, when a trained model is active, their chance to convert
+(the kept prediction, ``app.predictions``; the list can rank by it);
 filters (tier, stage, grade, owner, text, "my leads"), keyset pages, and live refresh: the
 page asks for its rows again every few seconds (a small inline script; without script the
 page still works, reloaded by hand) and swaps them in when they changed."""
@@ -13,8 +14,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from leadscore._types import format_as_of, now_us
-from leadscore.app.model_versions import trained_in_use
+from leadscore._types import format_as_of
+from leadscore.app.predictions import chance_model
 from leadscore.app.ranked import ORDERS, order_key, ranked_leads
 from leadscore.engines.plan import compile_plan
 from leadscore.service.cursors import ranked_cursor, ranked_position
@@ -32,7 +33,11 @@ router = APIRouter(include_in_schema=False)
 #: The header the page's refresh script sends: answer with the rows only.
 ROWS_ONLY = "x-leadscore-rows"
 #: The orders the page offers, in words.
-SORTS = {"score": "score", "engagement": "engagement (what they do)"}
+SORTS = {
+    "score": "score",
+    "engagement": "engagement (what they do)",
+    "chance": "chance to convert (the trained model)",
+}
 #: Seconds between two refreshes of an open leads page.
 REFRESH_SECONDS = 3
 
@@ -59,7 +64,9 @@ def leads_page(
     scoring_model = chosen_model(state, model)
     name = scoring_model.name
     plan = compile_plan(scoring_model)
-    order = sort if sort in ORDERS else "score"
+    chance_of = chance_model(state.project)
+    offered = SORTS if chance_of is not None else {k: v for k, v in SORTS.items() if k != "chance"}
+    order = sort if sort in ORDERS and sort in offered else "score"
     filters = {"tier": tier, "stage": stage, "grade": grade, "owner": owner, "q": q}
     chosen = {key: value for key, value in filters.items() if value}
     found = ranked_leads(
@@ -73,6 +80,7 @@ def leads_page(
         after=ranked_position(after) if after else None,
         limit=PAGE + 1,
         order=order,
+        chance_of=chance_of,
     )
     rows = _rows(state, found[:PAGE])
     next_page = None
@@ -89,7 +97,7 @@ def leads_page(
         "grades": [g for g, _ in plan.grades],
         "mine": bool(mine),
         "sort": order,
-        "sorts": SORTS,
+        "sorts": offered,
         **{key: value or "" for key, value in filters.items()},
         "rows": rows,
         "chances": any(row["chance"] is not None for row in rows),
@@ -105,7 +113,6 @@ def _rows(state: Runtime, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The page's rows: who, score, tier, grade, stage, owner, last activity, chance."""
     ids = [row["lead_id"] for row in found]
     latest = state.store.last_activity(ids) if ids else {}
-    chances = _chances(state, ids)
     rows = []
     for row in found:
         who, lead_id = row["who"], row["lead_id"]
@@ -120,18 +127,7 @@ def _rows(state: Runtime, found: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 "grade": row["grade"],
                 "stage": row["stage"],
                 "last_activity": format_as_of(latest[lead_id])[:16] if lead_id in latest else "",
-                "chance": chances.get(lead_id),
+                "chance": row.get("chance"),  # the kept prediction's probability
             }
         )
     return rows
-
-
-def _chances(state: Runtime, ids: list[str]) -> dict[str, float]:
-    """The first active trained model's probability for each lead shown (none without one)."""
-    active = trained_in_use(state.project)
-    if not active or not ids:
-        return {}
-    from leadscore.predict.scoring import predict
-
-    table = predict(state.store, active[0], now_us(), ids)
-    return dict(zip(table["lead_id"].to_pylist(), table["probability"].to_pylist(), strict=True))
