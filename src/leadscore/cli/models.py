@@ -118,6 +118,19 @@ def diff(
         out.print(f"  {change.line()}", markup=False, soft_wrap=True)
 
 
+def rescore_every_lead(project: Project, store: Store, models: list[ScoringModel], at: int) -> None:
+    """Score every lead as of ``at`` and keep the results and stage changes, saying so (what
+    ``leadscore rescore`` and an activation with ``--rescore`` do)."""
+    results, recorded, _ = rescore_all(
+        store, models, at, preparations=project.preparations(), engine=project.settings.engine
+    )
+    err.print(
+        f"Rescored {results.num_rows:,} results under {len(models)} model(s) as of "
+        f"{format_as_of(at)}; recorded {recorded:,} stage change(s).",
+        markup=False,
+    )
+
+
 def keep_predictions(project: Project, store: Store, at: int) -> None:
     """Keep every lead's prediction under the trained models in use (``app.predictions``),
     saying so; nothing without a trained model."""
@@ -146,18 +159,7 @@ def _activate(project: Project, name: str, version: int, rescore: bool, kind: Ki
             return
         err.print(f"{name} v{version} is in use; {len(leads):,} leads to rescore.", markup=False)
         if rescore:
-            results, recorded, _ = rescore_all(
-                store,
-                models,
-                at,
-                preparations=project.preparations(),
-                engine=project.settings.engine,
-            )
-            err.print(
-                f"Rescored {results.num_rows:,} results as of {format_as_of(at)}; recorded "
-                f"{recorded:,} stage changes.",
-                markup=False,
-            )
+            rescore_every_lead(project, store, models, at)
 
 
 def _kind(kind: str | None) -> Kind | None:

@@ -21,7 +21,7 @@ from leadscore.app.project import Project
 from leadscore.app.recycle import recycle_lead
 from leadscore.app.scoring import rescore_all, score_all, with_priority
 from leadscore.cli.console import err, out, parse_as_of
-from leadscore.cli.models import keep_predictions
+from leadscore.cli.models import keep_predictions, rescore_every_lead
 from leadscore.engines.results import points
 from leadscore.engines.semantics import ranking
 from leadscore.errors import InputError
@@ -294,16 +294,5 @@ def rescore(model: ModelOption = None) -> None:
     project = Project.find(Path.cwd())
     models = project.models(model)
     with project.store() as store:
-        results, recorded, _ = rescore_all(
-            store,
-            models,
-            moment,
-            preparations=project.preparations(),
-            engine=project.settings.engine,
-        )
-        err.print(
-            f"Rescored {results.num_rows:,} results under {len(models)} model(s) as of "
-            f"{format_as_of(moment)}; recorded {recorded:,} stage change(s).",
-            markup=False,
-        )
+        rescore_every_lead(project, store, models, moment)
         keep_predictions(project, store, moment)
