@@ -21,7 +21,7 @@ Outcome = Literal["converted", "won", "lost"]
 #: Sales' verdict on a lead (``POST /v1/leads/{id}/feedback``).
 Verdict = Literal["good_fit", "bad_fit", "not_interested"]
 #: The changes a webhook subscription can ask to hear of.
-WebhookKind = Literal["stage_changed", "tier_changed", "threshold_crossed"]
+WebhookKind = Literal["stage_changed", "tier_changed", "threshold_crossed", "chance_crossed"]
 #: The largest threshold taken, in points (scores are kept in thousandths, as 64-bit integers).
 MAX_THRESHOLD = 1_000_000_000_000
 

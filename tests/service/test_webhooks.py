@@ -16,10 +16,12 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
+import pyarrow as pa
 import pytest
 import standardwebhooks
 from fastapi.testclient import TestClient
 
+from leadscore.app.predictions import keep_lead_predictions
 from leadscore.service.app import create_app
 from leadscore.service.sender import Sender
 from leadscore.store.scores import stored_scores
@@ -298,3 +300,67 @@ def test_a_jump_past_mql_is_recorded_and_told_step_by_step(
         "job_title": "Marketing Manager",
         "owner": "Ola",
     }
+
+
+def _predictions(chances: dict[str, float]) -> pa.Table:
+    """A trained model's predictions as ``predict`` gives them, written by hand."""
+    return pa.table(
+        {
+            "lead_id": list(chances),
+            "model": ["buyers"] * len(chances),
+            "version": [1] * len(chances),
+            "probability": list(chances.values()),
+            "score": [round(100 * p, 1) for p in chances.values()],
+            "reasons": ['[{"feature": "pages", "text": "pages: 4", "points": 3.0}]'] * len(chances),
+        }
+    )
+
+
+def test_a_kept_prediction_crossing_a_threshold_is_delivered(
+    service: Service, receiver: Receiver
+) -> None:
+    for lead_id in ("u1", "u2"):
+        assert (
+            service.send("/v1/identify", {"userId": lead_id, "traits": TRAITS}).status_code == 200
+        )
+    refused = _admin(
+        service,
+        "POST",
+        "/v1/webhooks",
+        {"url": receiver.url, "events": ["chance_crossed"], "model": "buyers", "threshold": 50},
+    )
+    assert refused.status_code == 400 and "trained models here: []" in refused.text
+    trained = service.project.root / "models" / "predictive" / "buyers"
+    (trained / "v1").mkdir(parents=True)
+    (trained / "ACTIVE").write_text("1\n", encoding="utf-8")
+    for bad in (
+        {"events": ["chance_crossed"], "model": "brief", "threshold": 50},
+        {"events": ["chance_crossed"], "threshold": 150},
+        {"events": ["chance_crossed", "threshold_crossed"], "threshold": 50},
+    ):
+        answer = _admin(service, "POST", "/v1/webhooks", {"url": receiver.url, **bad})
+        assert answer.status_code == 400, bad
+    hook = _subscribe(
+        service, receiver.url, events=["chance_crossed"], model="buyers", threshold=50
+    )
+    _subscribe(service, receiver.url, events=["threshold_crossed"], threshold=1_000)  # silent
+
+    leads = ["u1", "u2"]
+    rounds = [{"u1": 0.3, "u2": 0.6}, {"u1": 0.55, "u2": 0.4}, {"u1": 0.5, "u2": 0.41}]
+    for second, chances in enumerate(rounds, start=1):  # the last crosses nothing (50 holds)
+        found = [("buyers", _predictions(chances))]
+        keep_lead_predictions(service.store, second * 1_000_000, leads, found)
+    assert _deliver(service) == 3
+    got = sorted(
+        (p["at"], p["lead_id"], p["direction"], p["previous_chance"], p["chance"])
+        for p in receiver.payloads()
+    )
+    assert got == [
+        ("1970-01-01 00:00:01 UTC", "u2", "up", 0.0, 60.0),  # no kept prediction counts as 0
+        ("1970-01-01 00:00:02 UTC", "u1", "up", 30.0, 55.0),
+        ("1970-01-01 00:00:02 UTC", "u2", "down", 60.0, 40.0),
+    ]
+    headers, body = receiver.received[0]
+    payload = standardwebhooks.Webhook(hook["secret"]).verify(body, headers)
+    assert payload["type"] == "chance_crossed" and payload["threshold"] == 50.0
+    assert payload["model"] == "buyers" and payload["reasons"][0]["feature"] == "pages"

@@ -2,7 +2,8 @@
 
 A subscription asks for some kinds of change of one model (or all): ``stage_changed`` (the
 lifecycle moved: advance, withdraw), ``tier_changed`` and ``threshold_crossed`` (the score
-went over or under a number), optionally only changes into some stages or tiers (``to``).
+went over or under a number), optionally only changes into some stages or tiers (``to``);
+``chance_crossed``: a trained model's kept 0-100 prediction went over or under a number.
 ``queue_deliveries`` writes what a batch of changes owes in the transaction that keeps them.
 """
 
@@ -14,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
 import sqlalchemy as sa
 
 from leadscore._types import MILLI, format_as_of
@@ -46,7 +48,9 @@ class Change:
 
 def needs_previous(hooks: Iterable[Webhook]) -> bool:
     """Whether any subscription compares with the kept results (tiers, thresholds)."""
-    return any(kind != "stage_changed" for hook in hooks for kind in hook.kinds)
+    return any(
+        kind in ("tier_changed", "threshold_crossed") for hook in hooks for kind in hook.kinds
+    )
 
 
 def owed_events(hook: Webhook, change: Change) -> list[dict[str, Any]]:
@@ -138,4 +142,54 @@ def queue_deliveries(
         if hook.threshold is not None and event["type"] == "threshold_crossed":
             payload["threshold"] = hook.threshold / MILLI
         owed.append((delivery_id, hook.id, change.lead_id, json.dumps(payload)))
+    return insert_deliveries(conn, owed)
+
+
+def queue_chance_deliveries(
+    conn: sa.Connection,
+    store: Store,
+    hooks: list[Webhook],
+    model: str,
+    found: pa.Table,
+    before: Mapping[str, int],
+    at: int,
+) -> int:
+    """Write the ``chance_crossed`` deliveries owed when a trained model's predictions
+    (``found``: lead_id, version, probability, score, reasons) replace the kept ones
+    (``before``: 0-100 scores in tenths by lead; a lead without one counts as 0, as a score
+    kept for the first time does for ``threshold_crossed``), in ``conn``'s transaction (the
+    one keeping them). A subscription of another model, or of every model, is not told:
+    ``model`` names the trained model."""
+    watching = [h for h in hooks if "chance_crossed" in h.kinds and h.model in (None, model)]
+    if not watching or found.num_rows == 0:
+        return 0
+    crossed: list[tuple[Webhook, dict[str, Any], int, str, int]] = []
+    for row in found.to_pylist():
+        old, new = before.get(row["lead_id"], 0), round(row["score"] * 10)
+        for hook in watching:
+            assert hook.threshold is not None  # chance_crossed subscriptions have one
+            line = round(hook.threshold / 100)  # milli of a 0-100 score, in tenths
+            if old < line <= new or new < line <= old:
+                crossed.append((hook, row, old, "up" if new >= line else "down", line))
+    who = people(store, sorted({row["lead_id"] for _, row, _, _, _ in crossed}), conn)
+    owed = []
+    for hook, row, old, direction, line in crossed:
+        delivery_id = uuid.uuid4().hex
+        payload = {
+            "type": "chance_crossed",
+            "direction": direction,
+            "delivery_id": delivery_id,
+            "webhook_id": hook.id,
+            "model": model,
+            "version": row["version"],
+            "lead_id": row["lead_id"],
+            "lead": who.get(row["lead_id"], {}),
+            "at": format_as_of(at),
+            "chance": row["score"],
+            "probability": row["probability"],
+            "previous_chance": old / 10,
+            "threshold": line / 10,
+            "reasons": json.loads(row["reasons"]),
+        }
+        owed.append((delivery_id, hook.id, row["lead_id"], json.dumps(payload)))
     return insert_deliveries(conn, owed)

@@ -18,9 +18,11 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from leadscore.app.model_versions import trained_in_use, trained_names
+from leadscore.app.notifications import queue_chance_deliveries
 from leadscore.app.project import Project
-from leadscore.store.predictions import forget_other_models, keep_predictions
+from leadscore.store.predictions import forget_other_models, keep_predictions, kept_scores
 from leadscore.store.store import Store
+from leadscore.store.webhooks import webhooks
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +42,22 @@ def keep_every_prediction(project: Project, store: Store, at: int) -> list[Kept]
     kept = []
     for loaded in in_use:
         table = predict(store, loaded, at)
-        count = keep_predictions(store, table, at, model=loaded.name, lead_ids=None)
+        count = _keep(store, table, at, loaded.name, None)
         kept.append(Kept(loaded.name, loaded.version, count))
     return kept
+
+
+def _keep(
+    store: Store, table: pa.Table, at: int, model: str, lead_ids: Sequence[str] | None
+) -> int:
+    """Keep one model's predictions and, in the same transaction, the ``chance_crossed``
+    deliveries they owe against the ones they replace."""
+    with store.engine.begin() as conn:
+        hooks = webhooks(store, conn)
+        before = kept_scores(conn, model, lead_ids) if hooks else {}
+        count = keep_predictions(store, table, at, model=model, lead_ids=lead_ids, conn=conn)
+        queue_chance_deliveries(conn, store, hooks, model, table, before, at)
+    return count
 
 
 def lead_predictions(
@@ -66,7 +81,7 @@ def keep_lead_predictions(
 ) -> None:
     """Keep ``lead_predictions``' tables for those leads (a lead left out loses its row)."""
     for model, table in found:
-        keep_predictions(store, table, at, model=model, lead_ids=lead_ids)
+        _keep(store, table, at, model, lead_ids)
 
 
 def chance_model(project: Project) -> str | None:

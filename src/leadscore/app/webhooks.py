@@ -53,6 +53,7 @@ def subscribe(
     threshold: float | None,
     allowed_hosts: Sequence[str],
     models: Sequence[str],
+    trained: Sequence[str] = (),
 ) -> tuple[Webhook, str]:
     """Keep a subscription and return it with its signing secret (shown this once); an
     ``InputError`` starting with the field's name says what is wrong."""
@@ -61,7 +62,11 @@ def subscribe(
         raise InputError(
             f"url: {host!r} is not one of the hosts webhooks may go to: {list(allowed_hosts)}"
         )
-    if model is not None and model not in models:
+    if "chance_crossed" in events and model is not None and model not in trained:
+        raise InputError(
+            f"model: chance_crossed watches a trained model; trained models here: {list(trained)}"
+        )
+    if model is not None and model not in [*models, *trained]:
         raise InputError(f"model: no model named {model!r}; models here: {list(models)}")
     return keep_subscription(store, url, events, model=model, to=to, threshold=threshold)
 

@@ -87,7 +87,8 @@ class NewWebhook(BaseModel):
         None,
         ge=-MAX_THRESHOLD,
         le=MAX_THRESHOLD,
-        description="Points; required with threshold_crossed, refused without it.",
+        description="Points for threshold_crossed, a 0-100 score for chance_crossed; required "
+        "with either, refused without them.",
     )
 
 

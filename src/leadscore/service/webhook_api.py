@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 
+from leadscore.app.model_versions import trained_names
 from leadscore.app.webhooks import delivery_log, subscribe, unsubscribe, webhooks
 from leadscore.errors import InputError
 from leadscore.service.auth import require
@@ -24,10 +25,11 @@ router = APIRouter(
 
 @router.post("", status_code=201, openapi_extra=json_request(NewWebhook), responses=errors(413))
 async def create(request: Request, state: State) -> dict[str, Any]:
-    """Subscribe ``url`` to ``events`` (stage_changed, tier_changed, threshold_crossed) of
-    ``model`` (default: every model); ``to`` keeps only stage and tier changes into these
-    names; ``threshold`` (points) is the score threshold_crossed watches. The answer holds the
-    signing secret, shown this once."""
+    """Subscribe ``url`` to ``events`` (stage_changed, tier_changed, threshold_crossed,
+    chance_crossed) of ``model`` (default: every model); ``to`` keeps only stage and tier
+    changes into these names; ``threshold`` is the score threshold_crossed watches (points)
+    or the kept 0-100 prediction chance_crossed watches (``model``: a trained model). The
+    answer holds the signing secret, shown this once."""
     body = await json_body(request)
     url = body.get("url")
     if not isinstance(url, str):
@@ -56,6 +58,7 @@ async def create(request: Request, state: State) -> dict[str, Any]:
             threshold=threshold,
             allowed_hosts=state.project.settings.webhook_hosts,
             models=state.model_names(),
+            trained=trained_names(state.project),
         )
     except InputError as exc:
         field = str(exc).partition(":")[0]

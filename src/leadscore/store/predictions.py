@@ -17,11 +17,17 @@ from leadscore.store.store import Store
 
 
 def keep_predictions(
-    store: Store, table: pa.Table, at: int, *, model: str, lead_ids: Sequence[str] | None
+    store: Store,
+    table: pa.Table,
+    at: int,
+    *,
+    model: str,
+    lead_ids: Sequence[str] | None,
+    conn: sa.Connection | None = None,
 ) -> int:
     """Keep one model's predictions (``predict.scoring.PREDICTION_SCHEMA`` rows) computed as
     of ``at``: for every lead (``lead_ids`` None: the model's earlier rows go) or for those
-    leads. One transaction. Returns the rows kept."""
+    leads. One transaction (``conn``'s when given). Returns the rows kept."""
     kept = schema.predictions
     rows = [
         {
@@ -35,7 +41,7 @@ def keep_predictions(
         }
         for row in table.to_pylist()
     ]
-    with store.engine.begin() as conn:
+    with store.begin(conn) as conn:
         if lead_ids is None:
             conn.execute(sa.delete(kept).where(kept.c.model == model))
         else:
@@ -44,6 +50,21 @@ def keep_predictions(
         if rows:
             conn.execute(sa.insert(kept), rows)
     return len(rows)
+
+
+def kept_scores(conn: sa.Connection, model: str, lead_ids: Sequence[str] | None) -> dict[str, int]:
+    """The kept 0-100 scores, in tenths, of ``model``'s predictions of those leads (None:
+    every lead), read in ``conn``'s transaction (before it replaces them)."""
+    kept = schema.predictions
+    query = sa.select(kept.c.lead_id, kept.c.score_tenths).where(kept.c.model == model)
+    if lead_ids is None:
+        return {row[0]: row[1] for row in conn.execute(query)}
+    found: dict[str, int] = {}
+    for part in chunks(lead_ids):
+        found.update(
+            {row[0]: row[1] for row in conn.execute(query.where(kept.c.lead_id.in_(part)))}
+        )
+    return found
 
 
 def forget_other_models(store: Store, models: Sequence[str]) -> None:

@@ -82,10 +82,21 @@ def subscribe(
     wanted = tuple(dict.fromkeys(kinds))
     if not wanted or any(kind not in KINDS for kind in wanted):
         raise InputError(f"events: give one or more of {', '.join(KINDS)}")
-    if ("threshold_crossed" in wanted) != (threshold is not None):
-        raise InputError("threshold: give a threshold exactly when asking for threshold_crossed")
+    crossings = [kind for kind in wanted if kind in ("threshold_crossed", "chance_crossed")]
+    if len(crossings) > 1:
+        raise InputError(
+            "events: threshold_crossed (points) and chance_crossed (a trained model's 0-100 "
+            "score) read the threshold differently: one subscription for each"
+        )
+    if bool(crossings) != (threshold is not None):
+        raise InputError(
+            "threshold: give a threshold exactly when asking for threshold_crossed or "
+            "chance_crossed"
+        )
     if threshold is not None and not abs(threshold) <= MAX_THRESHOLD:  # NaN fails too
         raise InputError(f"threshold: must be a number of points within ±{MAX_THRESHOLD:,}")
+    if "chance_crossed" in wanted and threshold is not None and not 0 < threshold < 100:
+        raise InputError("threshold: chance_crossed watches a 0-100 score: between 0 and 100")
     hook = Webhook(
         id=uuid.uuid4().hex,
         url=url,
