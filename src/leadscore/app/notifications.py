@@ -22,6 +22,7 @@ from leadscore._types import MILLI, format_as_of
 from leadscore.app.explain import top_reasons
 from leadscore.app.people import people
 from leadscore.spec.model import ScoringModel
+from leadscore.store.predictions import score_tenths
 from leadscore.store.store import Store
 from leadscore.store.webhooks import Webhook, insert_deliveries
 
@@ -121,12 +122,7 @@ def queue_deliveries(
         delivery_id = uuid.uuid4().hex
         payload = {
             **event,
-            "delivery_id": delivery_id,
-            "webhook_id": hook.id,
-            "model": change.model,
-            "lead_id": change.lead_id,
-            "lead": who.get(change.lead_id, {}),
-            "at": format_as_of(at),
+            **_envelope(delivery_id, hook, change.model, change.lead_id, who, at),
             "score": change.score / MILLI,
             "previous_score": None
             if change.before is None
@@ -145,27 +141,46 @@ def queue_deliveries(
     return insert_deliveries(conn, owed)
 
 
+def _envelope(
+    delivery_id: str, hook: Webhook, model: str, lead_id: str, who: Mapping[str, Any], at: int
+) -> dict[str, Any]:
+    """What every delivery says beside its event: its ids, the model, the lead and who it is,
+    and the instant."""
+    return {
+        "delivery_id": delivery_id,
+        "webhook_id": hook.id,
+        "model": model,
+        "lead_id": lead_id,
+        "lead": who.get(lead_id, {}),
+        "at": format_as_of(at),
+    }
+
+
+def chance_watchers(hooks: Iterable[Webhook], model: str) -> list[Webhook]:
+    """The subscriptions told of ``model``'s kept predictions crossing their threshold
+    (``chance_crossed``, of that trained model or of every model)."""
+    return [h for h in hooks if "chance_crossed" in h.kinds and h.model in (None, model)]
+
+
 def queue_chance_deliveries(
     conn: sa.Connection,
     store: Store,
-    hooks: list[Webhook],
+    watching: list[Webhook],
     model: str,
     found: pa.Table,
     before: Mapping[str, int],
     at: int,
 ) -> int:
-    """Write the ``chance_crossed`` deliveries owed when a trained model's predictions
-    (``found``: lead_id, version, probability, score, reasons) replace the kept ones
-    (``before``: 0-100 scores in tenths by lead; a lead without one counts as 0, as a score
-    kept for the first time does for ``threshold_crossed``), in ``conn``'s transaction (the
-    one keeping them). A subscription of another model, or of every model, is not told:
-    ``model`` names the trained model."""
-    watching = [h for h in hooks if "chance_crossed" in h.kinds and h.model in (None, model)]
+    """Write the ``chance_crossed`` deliveries ``watching`` (``chance_watchers``) are owed
+    when a trained model's predictions (``found``: lead_id, version, probability, score,
+    reasons) replace the kept ones (``before``: 0-100 scores in tenths by lead; a lead
+    without one counts as 0, as a score kept for the first time does for
+    ``threshold_crossed``), in ``conn``'s transaction (the one keeping them)."""
     if not watching or found.num_rows == 0:
         return 0
     crossed: list[tuple[Webhook, dict[str, Any], int, str, int]] = []
     for row in found.to_pylist():
-        old, new = before.get(row["lead_id"], 0), round(row["score"] * 10)
+        old, new = before.get(row["lead_id"], 0), score_tenths(row["score"])
         for hook in watching:
             assert hook.threshold is not None  # chance_crossed subscriptions have one
             line = round(hook.threshold / 100)  # milli of a 0-100 score, in tenths
@@ -178,13 +193,8 @@ def queue_chance_deliveries(
         payload = {
             "type": "chance_crossed",
             "direction": direction,
-            "delivery_id": delivery_id,
-            "webhook_id": hook.id,
-            "model": model,
+            **_envelope(delivery_id, hook, model, row["lead_id"], who, at),
             "version": row["version"],
-            "lead_id": row["lead_id"],
-            "lead": who.get(row["lead_id"], {}),
-            "at": format_as_of(at),
             "chance": row["score"],
             "probability": row["probability"],
             "previous_chance": old / 10,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from leadscore.app.model_versions import trained_in_use, trained_names
-from leadscore.app.notifications import queue_chance_deliveries
+from leadscore.app.notifications import chance_watchers, queue_chance_deliveries
 from leadscore.app.project import Project
 from leadscore.store.predictions import forget_other_models, keep_predictions, kept_scores
 from leadscore.store.store import Store
@@ -53,10 +53,10 @@ def _keep(
     """Keep one model's predictions and, in the same transaction, the ``chance_crossed``
     deliveries they owe against the ones they replace."""
     with store.engine.begin() as conn:
-        hooks = webhooks(store, conn)
-        before = kept_scores(conn, model, lead_ids) if hooks else {}
+        watching = chance_watchers(webhooks(store, conn), model)
+        before = kept_scores(conn, model, lead_ids) if watching else {}
         count = keep_predictions(store, table, at, model=model, lead_ids=lead_ids, conn=conn)
-        queue_chance_deliveries(conn, store, hooks, model, table, before, at)
+        queue_chance_deliveries(conn, store, watching, model, table, before, at)
     return count
 
 

@@ -16,6 +16,11 @@ from leadscore.store.sql import chunks
 from leadscore.store.store import Store
 
 
+def score_tenths(score: float) -> int:
+    """A prediction's 0-100 score (one decimal) as the integer it is kept and ordered by."""
+    return round(score * 10)
+
+
 def keep_predictions(
     store: Store,
     table: pa.Table,
@@ -35,7 +40,7 @@ def keep_predictions(
             "model": model,
             "version": row["version"],
             "probability": row["probability"],
-            "score_tenths": round(row["score"] * 10),
+            "score_tenths": score_tenths(row["score"]),
             "reasons": row["reasons"],
             "as_of": at,
         }

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from leadscore.store import schema
 from leadscore.store.lead_search import matching
+from leadscore.store.predictions import score_tenths
 from leadscore.store.sql import chunks
 from leadscore.store.store import Store, upsert
 
@@ -190,7 +191,7 @@ def ranked_scores(
         inner = order == "chance" or chance_min is not None
         query = query.join(kept, on, isouter=not inner)
         if chance_min is not None:
-            query = query.where(kept.c.score_tenths >= round(chance_min * 10))
+            query = query.where(kept.c.score_tenths >= score_tenths(chance_min))
     for column, value in ((table.c.tier, tier), (table.c.stage, stage), (table.c.grade, grade)):
         if value is not None:
             query = query.where(column == value)
