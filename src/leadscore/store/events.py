@@ -14,7 +14,13 @@ import sqlalchemy as sa
 from leadscore._types import Event, now_us
 from leadscore.store import schema
 from leadscore.store.database import Database
-from leadscore.store.sql import EVENTS_OF_LEADS, EVENTS_SCHEMA, RESOLVED_EVENTS, chunks
+from leadscore.store.sql import (
+    EVENTS_OF_LEADS,
+    EVENTS_SCHEMA,
+    RESOLVED_EVENTS,
+    chunks,
+    insert_rows,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +33,28 @@ class StoredEvent:
     type: str
     event: str | None
     timestamp: int
-    properties: dict[str, Any]
+    #: the properties, or their JSON text when a parsing worker wrote it already
+    #: (``store.message_files``)
+    properties: dict[str, Any] | str
 
+    def properties_text(self) -> str:
+        """The properties as the JSON text stored."""
+        if isinstance(self.properties, str):
+            return self.properties
+        return json.dumps(self.properties)
+
+
+#: The events table's columns, in the order ``add_events`` writes them.
+EVENT_COLUMNS = (
+    "message_id",
+    "lead_id",
+    "anonymous_id",
+    "type",
+    "event",
+    "timestamp",
+    "properties",
+    "received_at",
+)
 
 #: Each lead's latest event by its own id or through a linked anonymous id, the halves of
 #: ``EVENTS_OF_LEADS`` each read from an index alone (no event row is fetched).
@@ -55,29 +81,21 @@ class EventStore(Database):
         for row in rows:
             unique.setdefault(row.message_id, row)
         now = now_us()
-        events = schema.events
+        new = [
+            (
+                row.message_id,
+                row.lead_id,
+                row.anonymous_id,
+                row.type,
+                row.event,
+                row.timestamp,
+                row.properties_text(),
+                now,
+            )
+            for row in unique.values()
+        ]
         with self.begin(conn) as conn:
-            known: set[str] = set()
-            for chunk in chunks(list(unique)):
-                query = sa.select(events.c.message_id).where(events.c.message_id.in_(chunk))
-                known.update(conn.execute(query).scalars())
-            new = [
-                {
-                    "message_id": row.message_id,
-                    "lead_id": row.lead_id,
-                    "anonymous_id": row.anonymous_id,
-                    "type": row.type,
-                    "event": row.event,
-                    "timestamp": row.timestamp,
-                    "properties": json.dumps(row.properties),
-                    "received_at": now,
-                }
-                for message_id, row in unique.items()
-                if message_id not in known
-            ]
-            if new:
-                conn.execute(events.insert(), new)
-        return len(new)
+            return insert_rows(conn, schema.events, EVENT_COLUMNS, new, keys=("message_id",))
 
     def event_names(self) -> set[str]:
         """Every distinct track event name stored."""

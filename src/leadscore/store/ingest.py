@@ -7,10 +7,11 @@ accepted is lost when a later line is bad.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,9 +26,9 @@ from leadscore.spec.segment import (
     MessageError,
     parse_timestamp,
 )
-from leadscore.store import mappings, schema
+from leadscore.store import mappings, message_files, schema
 from leadscore.store.input_files import Progress, Reject, csv_header, file_format, records
-from leadscore.store.messages import Pending, parse_message
+from leadscore.store.messages import Pending
 from leadscore.store.outcomes import OUTCOMES, VERDICTS
 from leadscore.store.store import Store
 
@@ -155,29 +156,6 @@ def _lead_problem(lead_id: str, attributes: dict[str, Any]) -> tuple[str, str] |
     return json_values.problem(attributes, "")
 
 
-def _event_from_csv(record: dict[str, Any]) -> dict[str, Any]:
-    """A CSV row as a Segment message: known columns map, the rest become properties."""
-    known = {
-        "message_id": "messageId",
-        "lead_id": "userId",
-        "user_id": "userId",
-        "anonymous_id": "anonymousId",
-        "type": "type",
-        "event": "event",
-        "timestamp": "timestamp",
-        "name": "name",
-    }
-    message: dict[str, Any] = {"type": "track", "properties": {}}
-    for column, value in record.items():
-        target = known.get(column.strip().lower())
-        if target is not None:
-            message[target] = value
-        else:
-            name = column.removeprefix("properties.")
-            message["properties"][name] = value
-    return message
-
-
 def import_events(
     store: Store,
     path: Path,
@@ -186,42 +164,50 @@ def import_events(
     progress: Progress | None = None,
     encoding: str | None = None,
     separator: str | None = None,
+    workers: int | None = None,
 ) -> ImportSummary:
     """Store Segment-spec messages (JSON lines, also ``{"batch": [...]}``) or event CSV rows.
 
     ``identify`` creates or updates the lead with its traits and links its anonymous id;
-    ``track`` and ``page`` are stored once per messageId.
+    ``track`` and ``page`` are stored once per messageId. Each chunk of lines is written in
+    one transaction as it is parsed. A large JSON-lines file is parsed by ``workers``
+    processes (None: ``message_files.worker_count``; 0: in this process).
     """
     started = time.perf_counter()
     now = current_us() if now_us is None else now_us
     summary = ImportSummary(path)
-    is_csv = file_format(path) == "csv"
+    is_jsonl = file_format(path) == "jsonl"
+    if workers is None:
+        workers = message_files.worker_count(path) if is_jsonl else 0
+    if workers > 0 and is_jsonl:
+        chunks = message_files.parsed_in_workers(path, encoding, now, workers)
+    else:
+        chunks = _parsed_here(path, now, progress, encoding, separator)
     pending = Pending()
-
-    def flush() -> None:
-        new, _ = pending.write(store, current_us())
-        summary.new += new
-
-    for number, record in records(path, progress, encoding, separator):
-        if isinstance(record, Reject):
-            summary.rejects.append(record)
-            continue
-        raws = record["batch"] if isinstance(record.get("batch"), list) else [record]
-        for raw in raws:
-            if is_csv:
-                raw = _event_from_csv(raw)
-            try:
-                parsed = parse_message(raw, now)
-            except MessageError as exc:
-                summary.rejects.append(Reject(number, exc.field, exc.reason))
-                continue
-            summary.accepted += 1
-            summary.calls += parsed[0] != "event"
-            pending.add(*parsed)
-        if len(pending) >= BATCH_SIZE:
-            flush()
-    flush()
+    for chunk in chunks:
+        summary.rejects.extend(chunk.rejects)
+        summary.accepted += chunk.accepted
+        summary.calls += chunk.calls
+        for result in chunk.results:
+            pending.add(*result)
+        summary.new += pending.write(store, current_us())[0]
+        if progress is not None and workers > 0:
+            progress(chunk.last_line)
     return _finish(summary, "events", started)
+
+
+def _parsed_here(
+    path: Path,
+    now: int,
+    progress: Progress | None,
+    encoding: str | None,
+    separator: str | None,
+) -> Iterator[message_files.ParsedChunk]:
+    """``path``'s records parsed in this process, in chunks of ``BATCH_SIZE`` lines."""
+    lines = records(path, progress, encoding, separator)
+    csv_rows = file_format(path) == "csv"
+    while chunk := list(itertools.islice(lines, BATCH_SIZE)):
+        yield message_files.parse_records(chunk, now, csv_rows=csv_rows)
 
 
 def _outcome_time(text: object) -> int:

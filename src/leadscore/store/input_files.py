@@ -93,19 +93,41 @@ def records(
     separator is ``separator`` or found from its header (``csv_separator``)."""
     kind = file_format(path)
     encoding = encoding or DEFAULT_ENCODING
+    with _opened(path, encoding) as handle:
+        if kind == "csv":
+            yield from _csv_records(path, handle, progress, encoding, separator)
+        else:
+            yield from _json_records(handle, progress, encoding)
+
+
+def line_chunks(
+    path: Path, encoding: str | None = None, size: int = 5_000
+) -> Iterator[list[tuple[int, str]]]:
+    """A JSON-lines file's lines, numbered from 1, in lists of ``size``, not yet read as JSON
+    (``json_record`` reads each): for a reader that hands chunks to other processes."""
+    encoding = encoding or DEFAULT_ENCODING
+    with _opened(path, encoding) as handle:
+        chunk: list[tuple[int, str]] = []
+        for numbered in enumerate(handle, start=1):
+            chunk.append(numbered)
+            if len(chunk) == size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+
+def _opened(path: Path, encoding: str) -> Any:
+    """The file opened as text in ``encoding``, undecodable bytes kept as markers; an
+    ``InputError`` for an encoding Python does not know or a file that cannot be read."""
     try:
         codecs.lookup(encoding)
     except LookupError:
         raise InputError(f"--encoding: {encoding!r} is not an encoding Python knows") from None
     try:
-        handle = path.open(encoding=encoding, errors="surrogateescape", newline="")
+        return path.open(encoding=encoding, errors="surrogateescape", newline="")
     except OSError as exc:
         raise InputError(f"{path}: cannot be read: {exc.strerror}") from None
-    with handle:
-        if kind == "csv":
-            yield from _csv_records(path, handle, progress, encoding, separator)
-        else:
-            yield from _json_records(handle, progress, encoding)
 
 
 def _csv_records(
@@ -152,22 +174,29 @@ def _json_records(
     for number, line in enumerate(handle, start=1):
         if progress is not None and number % 1000 == 0:
             progress(number)
-        if not line.strip():
-            continue
-        undecoded = _undecoded(line, encoding)
-        if undecoded:
-            yield number, Reject(number, "", undecoded)
-            continue
-        try:
-            value = json_values.loads(line)
-        except ValueError as exc:
-            reason = exc.msg if hasattr(exc, "msg") else str(exc)
-            yield number, Reject(number, "", f"is not valid JSON ({reason})")
-            continue
-        if not isinstance(value, dict):
-            yield number, Reject(number, "", "must be a JSON object")
-            continue
-        yield number, value
+        record = json_record(number, line, encoding)
+        if record is not None:
+            yield number, record
+
+
+def json_record(
+    number: int, line: str, encoding: str | None = None
+) -> dict[str, Any] | Reject | None:
+    """Line ``number`` of a JSON-lines file read: its object, a ``Reject`` saying why it is
+    not one, or None for a blank line."""
+    if not line.strip():
+        return None
+    undecoded = _undecoded(line, encoding or DEFAULT_ENCODING)
+    if undecoded:
+        return Reject(number, "", undecoded)
+    try:
+        value = json_values.loads(line)
+    except ValueError as exc:
+        reason = exc.msg if hasattr(exc, "msg") else str(exc)
+        return Reject(number, "", f"is not valid JSON ({reason})")
+    if not isinstance(value, dict):
+        return Reject(number, "", "must be a JSON object")
+    return value
 
 
 def _undecoded(text: str, encoding: str) -> str | None:

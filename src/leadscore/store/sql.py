@@ -69,6 +69,39 @@ def chunks(ids: Sequence[str], size: int = 500) -> Iterator[list[str]]:
         yield list(ids[start : start + size])
 
 
+def insert_rows(
+    conn: sa.Connection,
+    table: sa.Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    keys: Sequence[str] = (),
+    replace: bool = False,
+) -> int:
+    """Insert ``rows`` (tuples in the order of ``columns``) with one prepared statement run
+    for all of them, and return how many rows were written.
+
+    With ``keys``, a row whose keys are stored already is skipped (``ON CONFLICT DO
+    NOTHING``: the stored row wins, so no lookup is needed first) or, with ``replace``, has
+    its other columns replaced. SQLite and PostgreSQL both spell it so, and both count only
+    the rows written. For bulk writes of plain columns (text, numbers): the values go to the
+    driver as given, without SQLAlchemy's per-row parameter processing."""
+    if not rows:
+        return 0
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    names = ", ".join(columns)
+    statement = f"INSERT INTO {table.name} ({names}) VALUES ({', '.join([mark] * len(columns))})"
+    if keys:
+        others = [name for name in columns if name not in keys]
+        action = (
+            "DO UPDATE SET " + ", ".join(f"{name} = excluded.{name}" for name in others)
+            if replace and others
+            else "DO NOTHING"
+        )
+        statement += f" ON CONFLICT ({', '.join(keys)}) {action}"
+    return int(conn.exec_driver_sql(statement, list(rows)).rowcount)
+
+
 def upsert(
     conn: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]], keys: Sequence[str]
 ) -> None:

@@ -12,13 +12,16 @@ from collections.abc import Iterable, Mapping, Sequence
 import sqlalchemy as sa
 
 from leadscore.store import schema
-from leadscore.store.store import Store, upsert
+from leadscore.store.sql import insert_rows
+from leadscore.store.store import Store
 
 
 def mark_unscored(conn: sa.Connection, lead_ids: Iterable[str], at: int) -> None:
     """Mark leads as changed at ``at``, in ``conn``'s transaction (the one storing the change)."""
-    rows = [{"lead_id": lead_id, "since": at} for lead_id in sorted(set(lead_ids))]
-    upsert(conn, schema.unscored_leads, rows, ("lead_id",))
+    rows = [(lead_id, at) for lead_id in sorted(set(lead_ids))]
+    insert_rows(
+        conn, schema.unscored_leads, ("lead_id", "since"), rows, keys=("lead_id",), replace=True
+    )
 
 
 def marks_of(conn: sa.Connection, lead_ids: Sequence[str] | None) -> dict[str, int]:

@@ -8,8 +8,17 @@ from pathlib import Path
 import pytest
 
 from leadscore import InputError, Store
+from leadscore.store import message_files
 from leadscore.store.ingest import import_events, import_leads
 from leadscore.testing.strategies import NOW
+
+
+@pytest.fixture(params=[0, 1], ids=["in-process", "one-worker"])
+def workers(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
+    """Parse in this process, or in a worker process in chunks of three lines (so a file of
+    a few lines crosses chunks, and their order matters)."""
+    monkeypatch.setattr(message_files, "CHUNK_LINES", 3)
+    return int(request.param)
 
 
 def write_lines(path: Path, messages: list[object]) -> Path:
@@ -26,7 +35,9 @@ GOOD = {
 }
 
 
-def test_bad_lines_are_rejected_with_line_and_field(tmp_path: Path, store: Store) -> None:
+def test_bad_lines_are_rejected_with_line_and_field(
+    tmp_path: Path, store: Store, workers: int
+) -> None:
     path = write_lines(
         tmp_path / "events.jsonl",
         [
@@ -40,7 +51,7 @@ def test_bad_lines_are_rejected_with_line_and_field(tmp_path: Path, store: Store
             {**GOOD, "messageId": "m7"},
         ],
     )
-    summary = import_events(store, path, now_us=NOW)
+    summary = import_events(store, path, now_us=NOW, workers=workers)
     assert (summary.accepted, summary.new, summary.rejected) == (2, 2, 6)
     assert [(r.line, r.field) for r in summary.rejects] == [
         (2, ""),
@@ -62,12 +73,40 @@ def test_bad_lines_are_rejected_with_line_and_field(tmp_path: Path, store: Store
     assert store.count("events") == 2
 
 
-def test_reimport_changes_nothing(tmp_path: Path, store: Store) -> None:
+def test_reimport_changes_nothing(tmp_path: Path, store: Store, workers: int) -> None:
     path = write_lines(tmp_path / "e.jsonl", [GOOD, {**GOOD, "messageId": "m2"}])
-    first = import_events(store, path, now_us=NOW)
-    second = import_events(store, path, now_us=NOW)
+    first = import_events(store, path, now_us=NOW, workers=workers)
+    second = import_events(store, path, now_us=NOW, workers=workers)
     assert (first.new, second.accepted, second.new) == (2, 2, 0)
     assert store.count("events") == 2
+
+
+def test_the_first_message_of_an_id_wins_across_chunks(
+    tmp_path: Path, store: Store, workers: int
+) -> None:
+    """Segment's rule, whichever chunk (and worker) each copy is in: lines 1 and 5 share an
+    id, so line 5 changes nothing; an identify on line 4 links line 2's anonymous page."""
+    anonymous = {**GOOD, "type": "page", "userId": None, "anonymousId": "a1", "messageId": "p"}
+    lines = [
+        {**GOOD, "properties": {"first": True}},
+        {**anonymous, "name": "Pricing", "event": None},
+        {**GOOD, "messageId": "m2", "properties": {"price": 1.5, "tags": ["a", "é"]}},
+        {"type": "identify", "userId": "L1", "anonymousId": "a1", "traits": {"plan": "pro"}},
+        {**GOOD, "properties": {"first": False}},
+        "",
+        {**GOOD, "messageId": "m3", "userId": "L2"},
+    ]
+    summary = import_events(
+        store, write_lines(tmp_path / "e.jsonl", lines), now_us=NOW, workers=workers
+    )
+    assert (summary.accepted, summary.calls, summary.new, summary.rejected) == (6, 1, 4, 0)
+    events = {e.message_id: e for e in store.lead_events("L1")}
+    assert set(events) == {"m1", "m2", "p"}
+    assert events["m1"].properties == {"first": True}
+    assert events["m2"].properties == {"price": 1.5, "tags": ["a", "é"]}
+    assert (events["p"].type, events["p"].event) == ("page", "Pricing")
+    assert store.lead("L1") == {"plan": "pro"}
+    assert [e.message_id for e in store.lead_events("L2")] == ["m3"]
 
 
 def test_timestamps_are_normalised_to_utc(tmp_path: Path, store: Store) -> None:
