@@ -1,12 +1,14 @@
 """``leadscore import events`` against the bare baseline issue 19 names: ``json.loads`` per
 line and ``sqlite3.executemany`` into the same events table, nothing checked.
 
-    python bench/import_events.py --events 200000 --leads 10000 --runs 3
+    python bench/import_events.py --events 200000 --leads 10000 --runs 3 \
+        --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 Each run imports the same Segment JSON lines (track and page calls, as the demo company's
 mix) into a new project's SQLite database, in this process (start-up not counted), and the
-baseline writes the same lines into a copy of the schema made by a new project. Reports the
-medians of the runs, events per second, and the ratio.
+baseline writes the same lines into a copy of the schema made by a new project. With
+``--postgres``, each run also imports the lines into a new schema of that server. Reports the
+medians of the runs, events per second, and the ratios.
 """
 
 from __future__ import annotations
@@ -21,8 +23,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from leadscore import Project
+import sqlalchemy as sa
+
+from leadscore import Project, Store
 from leadscore.app.imports import import_events
+from leadscore.store import ingest
 
 KINDS = [
     ("page", None, {"path": "/"}),
@@ -59,6 +64,28 @@ def leadscore_run(lines: Path, folder: Path) -> float:
     started = time.perf_counter()
     summary = import_events(project, lines)
     elapsed = time.perf_counter() - started
+    assert summary.new > 0 and not summary.rejects, summary
+    return elapsed
+
+
+def postgres_run(lines: Path, url: str, run: int) -> float:
+    """The same import into a new schema of a PostgreSQL server (dropped afterwards)."""
+    schema = f"bench_import_{run}"
+    admin = sa.create_engine(url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    joiner = "&" if "?" in url else "?"
+    store = Store.open(f"{url}{joiner}options=-csearch_path%3D{schema}")
+    try:
+        started = time.perf_counter()
+        summary = ingest.import_events(store, lines)
+        elapsed = time.perf_counter() - started
+    finally:
+        store.close()
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
     assert summary.new > 0 and not summary.rejects, summary
     return elapsed
 
@@ -100,15 +127,20 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=200_000)
     parser.add_argument("--leads", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--postgres", help="a PostgreSQL URL to import into as well")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temporary:
         root = Path(temporary)
         lines = root / "events.jsonl"
         write_lines(lines, args.events, args.leads)
         times: dict[str, list[float]] = {"leadscore": [], "baseline": []}
-        for run in range(args.runs):  # alternating, so a slow minute hits both
+        if args.postgres:
+            times["postgresql"] = []
+        for run in range(args.runs):  # alternating, so a slow minute hits each
             times["baseline"].append(baseline_run(lines, root / f"b{run}"))
             times["leadscore"].append(leadscore_run(lines, root / f"l{run}"))
+            if args.postgres:
+                times["postgresql"].append(postgres_run(lines, args.postgres, run))
     print(f"machine: {platform.machine()}, Python {platform.python_version()}")
     print(f"data: {args.events:,} Segment lines over {args.leads:,} leads; median of {args.runs}")
     medians = {name: statistics.median(found) for name, found in times.items()}
@@ -116,7 +148,10 @@ def main() -> None:
         rate = args.events / medians[name]
         runs = ", ".join(f"{t:.2f}" for t in found)
         print(f"{name:10} {medians[name]:6.2f} s  {rate:9,.0f} events/s  runs [{runs}]")
-    print(f"leadscore: {medians['baseline'] / medians['leadscore']:.2f}x the bare baseline's rate")
+    for name in times:
+        if name != "baseline":
+            ratio = medians["baseline"] / medians[name]
+            print(f"{name}: {ratio:.2f}x the bare baseline's rate")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,16 @@ from leadscore.spec.accounts import account_of
 from leadscore.store import schema
 from leadscore.store.account_traits import account_traits
 from leadscore.store.database import Database
-from leadscore.store.sql import EARLIEST, LEADS_SCHEMA, VERSIONS_AS_OF, VERSIONS_SCHEMA, chunks
+from leadscore.store.sql import (
+    EARLIEST,
+    LEADS_SCHEMA,
+    VERSIONS_AS_OF,
+    VERSIONS_SCHEMA,
+    among,
+    chunks,
+    insert_rows,
+    listed,
+)
 
 
 class LeadStore(Database):
@@ -104,17 +113,11 @@ class LeadStore(Database):
                     )
                 )
             inserts = [
-                {
-                    "lead_id": lead_id,
-                    "attributes": json.dumps(current[lead_id]),
-                    "updated_at": now,
-                    "account_id": account_of(current[lead_id]),
-                }
+                (lead_id, json.dumps(current[lead_id]), now, account_of(current[lead_id]))
                 for lead_id in ids
                 if lead_id not in known
             ]
-            if inserts:
-                conn.execute(leads.insert(), inserts)
+            insert_rows(conn, leads, ("lead_id", "attributes", "updated_at", "account_id"), inserts)
             if versions:
                 conn.execute(versions_table.insert(), versions)
         return len(ids)
@@ -137,14 +140,11 @@ class LeadStore(Database):
     def linked_leads(self, ids: Iterable[str], conn: sa.Connection) -> dict[str, str]:
         """The lead each of ``ids`` is linked to, for those linked (an anonymous id, or a
         user id that an alias call or an email match made another lead's)."""
-        identities = schema.identities
-        found: dict[str, str] = {}
-        for chunk in chunks(sorted(set(ids))):
-            query = sa.select(identities.c.anonymous_id, identities.c.lead_id).where(
-                identities.c.anonymous_id.in_(chunk)
-            )
-            found.update({row.anonymous_id: row.lead_id for row in conn.execute(query)})
-        return found
+        wanted = sorted(set(ids))
+        if not wanted:
+            return {}
+        query = f"SELECT anonymous_id, lead_id FROM identities WHERE {among(conn, 'anonymous_id')}"
+        return {row[0]: row[1] for row in conn.exec_driver_sql(query, (listed(conn, wanted),))}
 
     def anonymous_leads(
         self, anonymous_ids: Iterable[str], conn: sa.Connection | None = None
@@ -171,12 +171,10 @@ class LeadStore(Database):
 
     def existing_leads(self, lead_ids: Sequence[str], conn: sa.Connection) -> set[str]:
         """Those of ``lead_ids`` that exist, in ``conn``'s transaction."""
-        found: set[str] = set()
-        leads = schema.leads
-        for chunk in chunks(lead_ids):
-            query = sa.select(leads.c.lead_id).where(leads.c.lead_id.in_(chunk))
-            found.update(conn.execute(query).scalars())
-        return found
+        if not lead_ids:
+            return set()
+        query = f"SELECT lead_id FROM leads WHERE {among(conn, 'lead_id')}"
+        return set(conn.exec_driver_sql(query, (listed(conn, lead_ids),)).scalars())
 
     def _is_current(self, as_of: int | None) -> bool:
         """Whether the current attributes are those of ``as_of`` (no change came after it)."""
