@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from leadscore._types import MILLI
 from leadscore.engines import semantics as s
@@ -107,6 +108,14 @@ class Plan:
     attribute_predicates: tuple[Predicate, ...] = ()
     #: the priority matrix: what its bands measure and the bands (None: no priority)
     priority: tuple[str, tuple[tuple[str, float | None], ...]] | None = None
+    #: the model compiled: a plan crosses to another process (Spark's executors) as its
+    #: model and is compiled again there, as ``condition_matchers`` is keyed by identity
+    source: ScoringModel | None = field(default=None, compare=False, repr=False)
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        if self.source is None:
+            raise TypeError(f"the plan of {self.model!r} was not compiled from a model")
+        return compile_plan, (self.source,)
 
     def priority_of(self, grade: str | None, engagement: int, score: int) -> str | None:
         """The lead's priority (``semantics.priority``), derived from a kept or computed
@@ -261,6 +270,7 @@ def _compile(scoring_model: ScoringModel) -> Plan:
         priority=None
         if scoring_model.priority is None
         else (scoring_model.priority.of, _band_steps(scoring_model.priority.bands)),
+        source=scoring_model,
     )
 
 

@@ -68,6 +68,7 @@ class PreparingEngine(Engine, Protocol):
 #: Engine names and where their class lives ("module:Class"), imported on first use.
 ENGINES: dict[str, str] = {
     "duckdb": "leadscore.engines.batch:BatchEngine",
+    "spark": "leadscore.engines.spark:SparkEngine",
 }
 DEFAULT_ENGINE = "duckdb"
 
@@ -81,7 +82,7 @@ def get_engine(name: str = DEFAULT_ENGINE) -> Engine:
         >>> get_engine("oracle")
         Traceback (most recent call last):
         ...
-        leadscore.errors.ConfigError: engine 'oracle' is not known; known engines: duckdb
+        leadscore.errors.ConfigError: engine 'oracle' is not known; known engines: duckdb, spark
     """
     path = ENGINES.get(name)
     if path is None:

@@ -1,0 +1,177 @@
+"""Scoring on Apache Spark: the batch engine run inside the executors, partitioned by account.
+
+One semantics, not another copy of it: Spark moves the rows and the batch engine scores them.
+Each lead is given a partition key, its account (a lead without one is its own key), and its
+events and recorded lifecycle follow it there, so whatever an account rule reads (the
+account's leads, their engagement, their events) is in one partition. Each partition is then
+scored by ``BatchEngine`` in its executor (``mapInArrow``), so a lead's row is the batch
+engine's row by construction, and ``leadscore.testing.check_engine`` holds it to the oracle.
+
+PySpark is an optional extra (``pip install 'leadscore[spark]'``); this module is imported
+only when a project chooses ``engine = "spark"``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from leadscore.engines.batch import RESULT_SCHEMA, BatchEngine
+from leadscore.engines.batch_accounts import with_account_ids
+from leadscore.engines.plan import Plan
+from leadscore.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+#: The partition key column: the lead's account, else the lead itself.
+PART = "leadscore_part"
+#: Which input a row of the combined table is.
+KIND = "leadscore_kind"
+#: The result rows' Spark type, ``batch.RESULT_SCHEMA`` spelt in DDL.
+RESULT_DDL = (
+    "lead_id string, account_id string, model string, fit bigint, engagement bigint, "
+    "score bigint, tier string, grade string, stage string, previous_stage string, "
+    "transition string"
+)
+LEAD_COLUMNS = ("lead_id", "attributes", "account_id")
+EVENT_COLUMNS = ("lead_id", "type", "event", "timestamp", "properties")
+LIFECYCLE_COLUMNS = ("lead_id", "stage", "recycled_at")
+
+
+def spark_session() -> SparkSession:
+    """The active Spark session, else a local one on every core (no web UI). Executors run
+    this interpreter unless ``PYSPARK_PYTHON`` says otherwise, so they import the same
+    leadscore."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise ConfigError(
+            "engine 'spark' needs PySpark: pip install 'leadscore[spark]' (and Java 17)"
+        ) from None
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder: Any = SparkSession.builder
+    session: SparkSession = (
+        builder.master("local[*]")
+        .appName("leadscore")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    return session
+
+
+class SparkEngine:
+    """The ``Engine`` contract on Spark: Arrow in and out, scored in Spark's executors.
+
+    ``score_frames`` is the same work on Spark DataFrames, for data that never leaves the
+    cluster (``leadscore score --engine spark`` over Parquet or Delta)."""
+
+    def __init__(self, session: SparkSession | None = None, *, partitions: int | None = None):
+        self._session = session
+        #: how many partitions the leads are spread over (None: the session's
+        #: ``spark.sql.shuffle.partitions``)
+        self.partitions = partitions
+
+    @property
+    def session(self) -> SparkSession:
+        if self._session is None:
+            self._session = spark_session()
+        return self._session
+
+    def score_many(
+        self,
+        plan: Plan,
+        leads: pa.Table,
+        events: pa.Table | None,
+        as_of: int,
+        *,
+        lifecycle: pa.Table | None = None,
+    ) -> pa.Table:
+        """Every lead's row as ``BatchEngine.score_many`` gives it, computed by Spark."""
+        spark = self.session
+        if "account_id" not in leads.column_names:
+            leads = with_account_ids(leads, compute=plan.uses_accounts)
+        frames = score_frames(
+            plan,
+            spark.createDataFrame(leads.select(list(LEAD_COLUMNS))),
+            None if events is None else spark.createDataFrame(events.select(list(EVENT_COLUMNS))),
+            as_of,
+            lifecycle=None
+            if lifecycle is None
+            else spark.createDataFrame(lifecycle.select(list(LIFECYCLE_COLUMNS))),
+            partitions=self.partitions,
+        )
+        return frames.toArrow().cast(RESULT_SCHEMA)
+
+
+def score_frames(
+    plan: Plan,
+    leads: DataFrame,
+    events: DataFrame | None,
+    as_of: int,
+    *,
+    lifecycle: DataFrame | None = None,
+    partitions: int | None = None,
+) -> DataFrame:
+    """The result rows (``RESULT_DDL``) of scoring Spark DataFrames shaped as the ``Engine``
+    contract's tables (leads with their account_id column). Nothing is computed until the
+    result is written or collected."""
+    from pyspark.sql import functions as F
+
+    keyed = leads.select(
+        *LEAD_COLUMNS, F.coalesce(F.col("account_id"), F.col("lead_id")).alias(PART)
+    )
+    parts = keyed.select("lead_id", PART)
+    combined = keyed.withColumn(KIND, F.lit("lead"))
+    if events is not None:
+        follow = events.select(*EVENT_COLUMNS).join(parts, "lead_id")
+        combined = combined.unionByName(
+            follow.withColumn(KIND, F.lit("event")), allowMissingColumns=True
+        )
+    if lifecycle is not None:
+        follow = lifecycle.select(*LIFECYCLE_COLUMNS).join(parts, "lead_id")
+        combined = combined.unionByName(
+            follow.withColumn(KIND, F.lit("lifecycle")), allowMissingColumns=True
+        )
+    count = partitions or int(combined.sparkSession.conf.get("spark.sql.shuffle.partitions") or 8)
+    return combined.repartition(count, PART).mapInArrow(
+        partial(score_partition, plan, as_of), RESULT_DDL
+    )
+
+
+def score_partition(
+    plan: Plan, as_of: int, batches: Iterator[pa.RecordBatch]
+) -> Iterator[pa.RecordBatch]:
+    """One partition's rows (whole accounts) scored by the batch engine, in the executor."""
+    received = list(batches)
+    if not received:
+        return
+    table = pa.Table.from_batches(received)
+    if table.num_rows == 0:
+        return
+    kind = table[KIND]
+
+    def rows(name: str, columns: tuple[str, ...]) -> pa.Table:
+        chosen = table.filter(pc.equal(kind, name)).select(list(columns))
+        return chosen.cast(pa.schema([_narrow(chosen.schema.field(c)) for c in columns]))
+
+    leads = rows("lead", LEAD_COLUMNS)
+    events = rows("event", EVENT_COLUMNS) if "type" in table.column_names else None
+    lifecycle = rows("lifecycle", LIFECYCLE_COLUMNS) if "stage" in table.column_names else None
+    result = BatchEngine(threads=1).score_many(plan, leads, events, as_of, lifecycle=lifecycle)
+    yield from result.cast(RESULT_SCHEMA).to_batches()
+
+
+def _narrow(field: pa.Field) -> pa.Field:
+    """Spark's large strings as the batch engine's strings."""
+    return field.with_type(pa.string()) if pa.types.is_large_string(field.type) else field
