@@ -20,6 +20,34 @@ class CrmStage(BaseModel):
     outcome: Outcome | None = None
 
 
+class Lake(BaseModel):
+    """Where ``leadscore score --engine spark`` reads and writes, for data that lives in a
+    data lake rather than the project's database. Each place is a Parquet path (a folder
+    or a file, local or any URL Spark reads: ``s3a://``, ``abfss://``, ``dbfs:/``) or
+    ``table:NAME`` for a table of the Spark session's catalog."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    leads: str = Field(description="lead_id, attributes (JSON text), account_id (optional)")
+    events: str = Field(
+        description="lead_id, anonymous_id (optional), type, event, timestamp (UTC "
+        "microseconds or a Spark timestamp), properties (JSON text)"
+    )
+    identities: str | None = Field(
+        default=None, description="anonymous_id, lead_id: who anonymous events belong to"
+    )
+    results: str = Field(
+        description="a Parquet folder of every run's results, partitioned by as_of; each run "
+        "continues the stages of the latest earlier run found there"
+    )
+    partitions: int | None = Field(
+        default=None,
+        gt=0,
+        description="partitions the leads are spread over (default: "
+        "the session's spark.sql.shuffle.partitions)",
+    )
+
+
 class Settings(BaseSettings):
     """Project settings; the scoring model is not configuration (it is a versioned file)."""
 
@@ -32,6 +60,11 @@ class Settings(BaseSettings):
     engine: str = Field(
         default="duckdb",
         description="the batch engine that scores every lead (leadscore.engines.registry)",
+    )
+    lake: Lake | None = Field(
+        default=None,
+        description="a data lake that leadscore score --engine spark reads and writes "
+        "instead of the database ([lake] in leadscore.toml)",
     )
     crm_stages: dict[str, CrmStage | str] = Field(
         default_factory=dict,

@@ -134,6 +134,15 @@ def score(
             "--dry-run", help="Record nothing: neither the stage changes nor the leads' results."
         ),
     ] = False,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            "--engine",
+            help="The engine that scores: duckdb or spark (default: engine in leadscore.toml). "
+            "With spark and a [lake] in leadscore.toml, the lake's leads and events are scored "
+            "and the results written to the lake instead of the database.",
+        ),
+    ] = None,
 ) -> None:
     """Score every lead under every model (fit, engagement, score, tier, grade, stage).
 
@@ -143,6 +152,15 @@ def score(
     """
     moment = parse_as_of(as_of)
     project = Project.find(Path.cwd())
+    chosen = engine or project.settings.engine
+    if chosen == "spark" and project.settings.lake is not None:
+        if output is not None or dry_run:
+            raise typer.BadParameter(
+                "a lake run writes its results to lake.results (leadscore.toml); "
+                "--output and --dry-run are for the database"
+            )
+        _score_lake(project, moment, model)
+        return
     loaded = None if model is None else trained_model(project, model)
     if loaded is not None:
         _predict(project, loaded, moment, output, top)
@@ -156,7 +174,7 @@ def score(
                     models,
                     moment,
                     preparations=project.preparations(),
-                    engine=project.settings.engine,
+                    engine=chosen,
                 )
             else:
                 results, recorded, skipped = rescore_all(
@@ -164,7 +182,7 @@ def score(
                     models,
                     moment,
                     preparations=project.preparations(),
-                    engine=project.settings.engine,
+                    engine=chosen,
                 )
         if not dry_run:
             keep_predictions(project, store, moment)
@@ -184,6 +202,29 @@ def score(
             err.print(f"Wrote {results.num_rows:,} results to {output}.", markup=False)
         return
     show_summary(results, moment, top, project)
+
+
+def _score_lake(project: Project, moment: int, model: str | None) -> None:
+    """``score --engine spark`` over the lake of leadscore.toml: every lead scored on Spark,
+    the results written as the run's partition of lake.results."""
+    from leadscore.app.lake import score_lake
+
+    lake = project.settings.lake
+    assert lake is not None
+    models = project.models(model)
+    with err.status(f"Scoring the lake on Spark as of {format_as_of(moment)}..."):
+        run = score_lake(lake, models, moment)
+    for name, rows in run.rows.items():
+        out.print(f"{name}: {rows:,} leads scored", markup=False)
+    changes = f"{run.transitions:,} stage change{'s' if run.transitions != 1 else ''}"
+    since = (
+        f", continuing the stages of the run as of {format_as_of(run.continued)}"
+        if run.continued is not None
+        else " (the first run there: every lead starts at its first stage)"
+    )
+    out.print(
+        f"Wrote the results and {changes} to {run.results}, as_of={run.as_of}{since}.", markup=False
+    )
 
 
 def _predict(project: Project, loaded: Loaded, moment: int, output: str | None, top: int) -> None:

@@ -64,9 +64,11 @@ def spark_session() -> SparkSession:
         builder.master("local[*]")
         .appName("leadscore")
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.session.timeZone", "UTC")
         .getOrCreate()
     )
+    session.sparkContext.setLogLevel("ERROR")  # the progress is leadscore's to show
     return session
 
 

@@ -1,0 +1,208 @@
+"""Scoring a data lake on Spark: leads and events read where they live, results written
+beside them, each run continuing the stages of the run before.
+
+The scoring is ``engines.spark.score_frames`` (the batch engine in Spark's executors). This
+module reads what the ``Engine`` contract takes from Parquet or tables, gives anonymous
+events their lead through the identities (a Spark join), takes each lead's stage from the
+latest earlier run in the results folder, and writes this run's results there as the
+partition of its instant, so a second run at the same instant replaces its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from leadscore.engines.batch_accounts import with_account_ids
+from leadscore.engines.plan import compile_plan
+from leadscore.engines.spark import score_frames, spark_session
+from leadscore.errors import ConfigError
+from leadscore.settings import Lake
+from leadscore.spec.model import ScoringModel
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+TABLE = "table:"
+#: The columns each input must have (``Lake``'s descriptions say what they hold).
+NEEDED = {
+    "leads": ("lead_id", "attributes"),
+    "events": ("lead_id", "type", "event", "timestamp", "properties"),
+    "identities": ("anonymous_id", "lead_id"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class LakeRun:
+    """What a lake run wrote: result rows (a lead and a model each) per model, the stage
+    changes among them, and the instant of the earlier run it continued (None: the first)."""
+
+    results: str
+    as_of: int
+    rows: dict[str, int]
+    transitions: int
+    continued: int | None
+
+
+def score_lake(
+    lake: Lake, models: list[ScoringModel], as_of: int, *, session: SparkSession | None = None
+) -> LakeRun:
+    """Score every lead of the lake under every model as of ``as_of`` and write the results
+    (``batch.RESULT_SCHEMA`` and ``as_of``) as the ``as_of`` partition of ``lake.results``."""
+    from pyspark.sql import functions as F
+
+    spark = session or spark_session()
+    leads = _leads(read_place(spark, lake.leads, "leads"))
+    events = _events(
+        read_place(spark, lake.events, "events"),
+        None if lake.identities is None else read_place(spark, lake.identities, "identities"),
+    )
+    continued, stages = _previous_stages(spark, lake.results, as_of)
+    frames = []
+    for model in models:
+        lifecycle = None
+        if stages is not None:
+            lifecycle = stages.where(F.col("model") == model.name).select(
+                "lead_id", "stage", F.lit(None).cast("bigint").alias("recycled_at")
+            )
+        plan = compile_plan(model)
+        frames.append(
+            score_frames(
+                plan, leads, events, as_of, lifecycle=lifecycle, partitions=lake.partitions
+            )
+        )
+    if not frames:
+        raise ConfigError("the project has no model to score with")
+    result = frames[0]
+    for frame in frames[1:]:
+        result = result.unionByName(frame)
+    _write(result.withColumn("as_of", F.lit(as_of).cast("bigint")), lake.results)
+    written = read_place(spark, lake.results, "results").where(F.col("as_of") == as_of)
+    counts = written.groupBy("model").agg(
+        F.count("*").alias("rows"), F.count("transition").alias("transitions")
+    )
+    found = {row["model"]: (row["rows"], row["transitions"]) for row in counts.collect()}
+    return LakeRun(
+        results=lake.results,
+        as_of=as_of,
+        rows={model.name: found.get(model.name, (0, 0))[0] for model in models},
+        transitions=sum(transitions for _, transitions in found.values()),
+        continued=continued,
+    )
+
+
+def read_place(spark: SparkSession, place: str, what: str) -> DataFrame:
+    """A lake input: ``table:NAME`` from the session's catalog, else a Parquet path; a
+    ``ConfigError`` names the place when it cannot be read or lacks a needed column."""
+    from pyspark.errors import AnalysisException
+
+    try:
+        frame = (
+            spark.table(place.removeprefix(TABLE))
+            if place.startswith(TABLE)
+            else spark.read.parquet(place)
+        )
+    except AnalysisException as exc:
+        raise ConfigError(f"lake.{what} {place!r} cannot be read: {_first_line(exc)}") from None
+    missing = [name for name in NEEDED.get(what, ()) if name not in frame.columns]
+    if missing:
+        raise ConfigError(
+            f"lake.{what} {place!r} has no column {', '.join(missing)} "
+            f"(it has {', '.join(frame.columns)})"
+        )
+    return frame
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _leads(frame: DataFrame) -> DataFrame:
+    """lead_id, attributes and account_id; the account computed as the store computes it at
+    import (``spec.accounts.account_of``) when the lake has no account_id column."""
+    from pyspark.sql import functions as F
+
+    names = ["lead_id", "attributes"] + (["account_id"] if "account_id" in frame.columns else [])
+    leads = frame.select(*(F.col(name).cast("string").alias(name) for name in names)).where(
+        F.col("lead_id").isNotNull()
+    )
+    if "account_id" in names:
+        return leads
+    return leads.mapInArrow(_with_accounts, "lead_id string, attributes string, account_id string")
+
+
+def _with_accounts(batches: Any) -> Any:
+    """In the executors: each lead's account (``batch_accounts.with_account_ids``)."""
+    for batch in batches:
+        table = with_account_ids(pa.Table.from_batches([batch]), compute=True)
+        yield from table.to_batches()
+
+
+def _events(frame: DataFrame, identities: DataFrame | None) -> DataFrame:
+    """The contract's events: each with its lead (an anonymous one's through the
+    identities, the least lead id when an anonymous id has several), timestamps in UTC
+    microseconds, one row per message id when the lake has message ids."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import TimestampNTZType, TimestampType
+
+    events = frame
+    if "message_id" in frame.columns:
+        events = events.dropDuplicates(["message_id"])
+    lead = F.col("lead_id").cast("string")
+    if identities is not None and "anonymous_id" in frame.columns:
+        links = identities.groupBy(
+            F.col("anonymous_id").cast("string").alias("link_anonymous")
+        ).agg(F.min(F.col("lead_id").cast("string")).alias("link_lead"))
+        events = events.join(
+            links, events["anonymous_id"].cast("string") == links["link_anonymous"], "left"
+        )
+        lead = F.coalesce(lead, F.col("link_lead"))
+    stamp = F.col("timestamp")
+    kind = frame.schema["timestamp"].dataType
+    micros = (
+        F.unix_micros(stamp.cast("timestamp"))
+        if isinstance(kind, TimestampType | TimestampNTZType)
+        else stamp.cast("bigint")
+    )
+    return events.select(
+        lead.alias("lead_id"),
+        F.col("type").cast("string").alias("type"),
+        F.col("event").cast("string").alias("event"),
+        micros.alias("timestamp"),
+        F.coalesce(F.col("properties").cast("string"), F.lit("{}")).alias("properties"),
+    ).where(F.col("lead_id").isNotNull() & F.col("timestamp").isNotNull())
+
+
+def _previous_stages(
+    spark: SparkSession, results: str, as_of: int
+) -> tuple[int | None, DataFrame | None]:
+    """The instant of the latest run before ``as_of`` in the results, and its (lead_id,
+    model, stage) rows; (None, None) before the first run."""
+    from pyspark.sql import functions as F
+
+    try:
+        earlier = read_place(spark, results, "results").where(F.col("as_of") < as_of)
+    except ConfigError:
+        return None, None  # no results yet: the first run
+    latest = earlier.agg(F.max("as_of")).first()
+    if latest is None or latest[0] is None:
+        return None, None
+    previous = int(latest[0])
+    rows = earlier.where(F.col("as_of") == previous).select("lead_id", "model", "stage")
+    return previous, rows
+
+
+def _write(frame: DataFrame, results: str) -> None:
+    """This run's rows as the partition of its instant: a rerun at the same instant
+    replaces only its own partition."""
+    writer = frame.write.mode("overwrite").option("partitionOverwriteMode", "dynamic")
+    if results.startswith(TABLE):
+        name = results.removeprefix(TABLE)
+        if frame.sparkSession.catalog.tableExists(name):
+            writer.insertInto(name, overwrite=True)
+        else:
+            writer.partitionBy("as_of").format("parquet").saveAsTable(name)
+        return
+    writer.partitionBy("as_of").parquet(results)
