@@ -21,7 +21,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import statistics
 import subprocess
 import sys
@@ -99,7 +98,8 @@ def child(args: argparse.Namespace) -> None:
             found = embedded(leads_path, events_path, Path(folder))
         else:
             found = spark(leads_path, events_path, Path(folder), args.partitions)
-    found["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM, not ru_maxrss: the latter keeps the parent's peak across fork and exec
+    found["peak_mb"] = _peak_mb(os.getpid())
     # the executors' Python workers are children of the JVM, not of this process
     print(json.dumps(found))
 
