@@ -139,7 +139,8 @@ def test_the_command_scores_the_lake(
     monkeypatch.chdir(project)
     result = runner.invoke(app, ["score", "--engine", "spark", "--as-of", "2024-10-04"])
     assert result.exit_code == 0, result.output
-    assert "lake: 3 leads scored" in result.output
-    assert "2 stage changes" in result.output and "the first run there" in result.output
+    said = " ".join(result.output.split())  # as read, whatever the terminal's width
+    assert "lake: 3 leads scored" in said
+    assert "2 stage changes" in said and "the first run there" in said
     refused = runner.invoke(app, ["score", "--engine", "spark", "--dry-run"])
     assert refused.exit_code != 0 and "lake.results" in refused.output
