@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy import event as sa_event
 
 from leadscore.errors import ConfigError
-from leadscore.store import migrate, schema
+from leadscore.store import migrate, postgresql_arrow, schema
 from leadscore.store.sqlite_arrow import read_arrow
 
 
@@ -116,15 +116,20 @@ class Database:
             return int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
 
     def arrow(self, query: str, arrow_schema: pa.Schema) -> pa.Table:
-        """The rows of a read-only ``query`` as an Arrow table of ``arrow_schema``: on a
-        SQLite file through the ADBC driver in a child process (``sqlite_arrow``), several
-        times faster than fetching rows."""
+        """The rows of a read-only ``query`` as an Arrow table of ``arrow_schema``, several
+        times faster than fetching rows: on a SQLite file through the ADBC driver in a child
+        process (``sqlite_arrow``), on PostgreSQL through its ADBC driver
+        (``postgresql_arrow``)."""
         database = self.engine.url.database
+        table = None
         if self.engine.dialect.name == "sqlite" and database not in (None, "", ":memory:"):
             table = read_arrow(database, query)
+        elif self.engine.dialect.name == "postgresql" and postgresql_arrow.available():
+            table = postgresql_arrow.read_arrow(self.engine.url, query)
+        if table is not None:
             if table.num_rows == 0:
                 return arrow_schema.empty_table()
-            return table.cast(arrow_schema)
+            return table.rename_columns(arrow_schema.names).cast(arrow_schema)
         with self.engine.connect() as conn:
             rows = conn.execute(sa.text(query)).all()
         columns = {name: [row[i] for row in rows] for i, name in enumerate(arrow_schema.names)}

@@ -1,0 +1,104 @@
+"""Reading every event as Arrow from PostgreSQL: the ADBC driver against fetching rows
+through SQLAlchemy (the fallback, and the only way before), alternated in one run.
+
+    python bench/postgres_reads.py --events 1000000 --runs 3 \\
+        --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+The events (the brief's mix over 100,000 leads) are written once into a new schema, which is
+dropped at the end. Reported: median seconds of ``Store.events_arrow()`` each way, and the
+ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import random
+import statistics
+import time
+
+import sqlalchemy as sa
+
+from leadscore import Store
+from leadscore.store import database, schema
+from leadscore.store.sql import insert_rows
+
+NAMES = ["Email Opened", "Email Link Clicked", "Webinar Attended", "Form Submitted", None]
+
+
+def fill(store: Store, events: int) -> None:
+    rng = random.Random(1)
+    rows = []
+    for number in range(events):
+        name = rng.choice(NAMES)
+        rows.append(
+            (
+                f"m{number}",
+                f"L{rng.randrange(100_000)}",
+                None,
+                "page" if name is None else "track",
+                name,
+                1_700_000_000_000_000 + number * 1_000_000,
+                json.dumps({"path": "/pricing"} if name is None else {}),
+                0,
+            )
+        )
+    columns = (
+        "message_id",
+        "lead_id",
+        "anonymous_id",
+        "type",
+        "event",
+        "timestamp",
+        "properties",
+        "received_at",
+    )
+    with store.engine.begin() as conn:
+        for start in range(0, events, 100_000):
+            insert_rows(conn, schema.events, columns, rows[start : start + 100_000])
+        conn.exec_driver_sql("ANALYZE events")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    args = parser.parse_args()
+    admin = sa.create_engine(args.postgres)
+    with admin.begin() as conn:
+        conn.exec_driver_sql("DROP SCHEMA IF EXISTS bench_reads CASCADE")
+        conn.exec_driver_sql("CREATE SCHEMA bench_reads")
+    joiner = "&" if "?" in args.postgres else "?"
+    store = Store.open(f"{args.postgres}{joiner}options=-csearch_path%3Dbench_reads")
+    times: dict[str, list[float]] = {"adbc": [], "rows": []}
+    try:
+        fill(store, args.events)
+        fast = database.postgresql_arrow.available
+        for _ in range(args.runs):
+            for way in times:
+                database.postgresql_arrow.available = fast if way == "adbc" else lambda: False
+                started = time.perf_counter()
+                read = store.events_arrow()
+                times[way].append(time.perf_counter() - started)
+                assert read.num_rows == args.events
+        database.postgresql_arrow.available = fast
+    finally:
+        store.close()
+        with admin.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA bench_reads CASCADE")
+        admin.dispose()
+    print(f"machine: {platform.machine()}, Python {platform.python_version()}")
+    print(f"data: {args.events:,} events on PostgreSQL; median of {args.runs}")
+    medians = {way: statistics.median(found) for way, found in times.items()}
+    for way, found in times.items():
+        runs = ", ".join(f"{t:.2f}" for t in found)
+        print(
+            f"{way:5} {medians[way]:6.2f} s  {args.events / medians[way]:12,.0f} events/s  [{runs}]"
+        )
+    print(f"adbc: {medians['rows'] / medians['adbc']:.1f}x faster than fetching rows")
+
+
+if __name__ == "__main__":
+    main()
