@@ -4,6 +4,7 @@ the stages of the one before; checked against scores worked out by hand."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from typer.testing import CliRunner
 
 from leadscore.app.lake import score_lake
 from leadscore.cli import app
-from leadscore.errors import ConfigError
+from leadscore.errors import ConfigError, InputError
 from leadscore.settings import Lake
 from leadscore.spec.loader import parse_model
 
@@ -144,3 +145,39 @@ def test_the_command_scores_the_lake(
     assert "2 stage changes" in said and "the first run there" in said
     refused = runner.invoke(app, ["score", "--engine", "spark", "--dry-run"])
     assert refused.exit_code != 0 and "lake.results" in refused.output
+
+
+@pytest.mark.parametrize(
+    ("column", "text", "said"),
+    [
+        ("attributes", "{not json", "lead 'ann': attributes is not JSON"),
+        ("attributes", "[1, 2]", "lead 'ann': attributes is not a JSON object"),
+    ],
+)
+def test_bad_json_in_the_lake_is_named_by_lead_and_column(
+    spark: Any, tmp_path: Path, column: str, text: str, said: str
+) -> None:
+    lake = write_lake(tmp_path)
+    if column == "attributes":
+        pq.write_table(
+            pa.table({"lead_id": ["ann"], "attributes": [text]}), tmp_path / "leads.parquet"
+        )
+    else:
+        events = pq.read_table(tmp_path / "events.parquet").to_pylist()
+        events[0]["properties"] = text
+        pq.write_table(pa.Table.from_pylist(events), tmp_path / "events.parquet")
+    with pytest.raises(InputError, match="the lake's data cannot be scored: " + re.escape(said)):
+        score_lake(lake, [parse_model(MODEL)], END, session=spark)
+
+
+def test_an_event_whose_properties_are_not_json_counts_without_them(
+    spark: Any, tmp_path: Path
+) -> None:
+    """As in the batch engine: a rule without a property condition still counts the event."""
+    lake = write_lake(tmp_path)
+    events = pq.read_table(tmp_path / "events.parquet").to_pylist()
+    for event in events:
+        event["properties"] = '{"a": '
+    pq.write_table(pa.Table.from_pylist(events), tmp_path / "events.parquet")
+    score_lake(lake, [parse_model(MODEL)], END, session=spark)
+    assert results_at(tmp_path, END)["ann"]["engagement"] == 10_000

@@ -17,8 +17,8 @@ import pyarrow as pa
 
 from leadscore.engines.batch_accounts import with_account_ids
 from leadscore.engines.plan import compile_plan
-from leadscore.engines.spark import score_frames, spark_session
-from leadscore.errors import ConfigError
+from leadscore.engines.spark import data_error, named_bad_json, score_frames, spark_session
+from leadscore.errors import ConfigError, InputError
 from leadscore.settings import Lake
 from leadscore.spec.model import ScoringModel
 
@@ -31,6 +31,7 @@ NEEDED = {
     "leads": ("lead_id", "attributes"),
     "events": ("lead_id", "type", "event", "timestamp", "properties"),
     "identities": ("anonymous_id", "lead_id"),
+    "results": ("lead_id", "model", "stage", "as_of"),
 }
 
 
@@ -78,7 +79,13 @@ def score_lake(
     result = frames[0]
     for frame in frames[1:]:
         result = result.unionByName(frame)
-    _write(result.withColumn("as_of", F.lit(as_of).cast("bigint")), lake.results)
+    try:
+        _write(result.withColumn("as_of", F.lit(as_of).cast("bigint")), lake.results)
+    except Exception as exc:  # Spark reports a failed task as its own error types
+        named = data_error(exc)
+        if named is None:
+            raise
+        raise InputError(f"the lake's data cannot be scored: {named}") from None
     written = read_place(spark, lake.results, "results").where(F.col("as_of") == as_of)
     counts = written.groupBy("model").agg(
         F.count("*").alias("rows"), F.count("transition").alias("transitions")
@@ -99,13 +106,19 @@ def read_place(spark: SparkSession, place: str, what: str) -> DataFrame:
     from pyspark.errors import AnalysisException
 
     try:
-        frame = (
-            spark.table(place.removeprefix(TABLE))
-            if place.startswith(TABLE)
-            else spark.read.parquet(place)
-        )
+        frame = _opened(spark, place)
     except AnalysisException as exc:
         raise ConfigError(f"lake.{what} {place!r} cannot be read: {_first_line(exc)}") from None
+    return _checked(frame, place, what)
+
+
+def _opened(spark: SparkSession, place: str) -> DataFrame:
+    if place.startswith(TABLE):
+        return spark.table(place.removeprefix(TABLE))
+    return spark.read.parquet(place)
+
+
+def _checked(frame: DataFrame, place: str, what: str) -> DataFrame:
     missing = [name for name in NEEDED.get(what, ()) if name not in frame.columns]
     if missing:
         raise ConfigError(
@@ -136,7 +149,12 @@ def _leads(frame: DataFrame) -> DataFrame:
 def _with_accounts(batches: Any) -> Any:
     """In the executors: each lead's account (``batch_accounts.with_account_ids``)."""
     for batch in batches:
-        table = with_account_ids(pa.Table.from_batches([batch]), compute=True)
+        leads = pa.Table.from_batches([batch])
+        try:
+            table = with_account_ids(leads, compute=True)
+        except Exception:
+            named_bad_json(leads, "attributes")
+            raise
         yield from table.to_batches()
 
 
@@ -180,12 +198,14 @@ def _previous_stages(
 ) -> tuple[int | None, DataFrame | None]:
     """The instant of the latest run before ``as_of`` in the results, and its (lead_id,
     model, stage) rows; (None, None) before the first run."""
+    from pyspark.errors import AnalysisException
     from pyspark.sql import functions as F
 
     try:
-        earlier = read_place(spark, results, "results").where(F.col("as_of") < as_of)
-    except ConfigError:
-        return None, None  # no results yet: the first run
+        found = _opened(spark, results)
+    except AnalysisException:
+        return None, None  # nothing written there yet: the first run
+    earlier = _checked(found, results, "results").where(F.col("as_of") < as_of)
     latest = earlier.agg(F.max("as_of")).first()
     if latest is None or latest[0] is None:
         return None, None

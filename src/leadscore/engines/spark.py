@@ -13,6 +13,7 @@ only when a project chooses ``engine = "spark"``.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -170,8 +171,45 @@ def score_partition(
     leads = rows("lead", LEAD_COLUMNS)
     events = rows("event", EVENT_COLUMNS) if "type" in table.column_names else None
     lifecycle = rows("lifecycle", LIFECYCLE_COLUMNS) if "stage" in table.column_names else None
-    result = BatchEngine(threads=1).score_many(plan, leads, events, as_of, lifecycle=lifecycle)
+    try:
+        result = BatchEngine(threads=1).score_many(plan, leads, events, as_of, lifecycle=lifecycle)
+    except Exception:
+        named_bad_json(leads, "attributes")
+        if events is not None:
+            named_bad_json(events, "properties")
+        raise
     yield from result.cast(RESULT_SCHEMA).to_batches()
+
+
+#: What begins the message of an error in the data, raised in an executor, for the driver
+#: to find in Spark's report of the failed task (``data_error``).
+DATA_ERROR = "leadscore data error: "
+
+
+def named_bad_json(table: pa.Table, column: str) -> None:
+    """Raise, naming the lead and the column, if a row's ``column`` is not a JSON object:
+    looked for only once a partition has failed, so good data pays nothing for it."""
+    for lead_id, text in zip(table["lead_id"].to_pylist(), table[column].to_pylist(), strict=True):
+        if text is None:
+            continue
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise ValueError(
+                f"{DATA_ERROR}lead {lead_id!r}: {column} is not JSON ({exc})"
+            ) from None
+        if not isinstance(value, dict):
+            raise ValueError(f"{DATA_ERROR}lead {lead_id!r}: {column} is not a JSON object")
+
+
+def data_error(exc: Exception) -> str | None:
+    """The data error an executor named (``named_bad_json``) in a failed job's report, else
+    None."""
+    for line in reversed(str(exc).splitlines()):
+        at = line.find(DATA_ERROR)
+        if at >= 0:
+            return line[at + len(DATA_ERROR) :].strip()
+    return None
 
 
 def _narrow(field: pa.Field) -> pa.Field:
