@@ -179,7 +179,8 @@ def import_events(
     is_jsonl = file_format(path) == "jsonl"
     if workers is None:
         workers = message_files.worker_count(path) if is_jsonl else 0
-    if workers > 0 and is_jsonl:
+    in_workers = workers > 0 and is_jsonl  # a CSV field may span lines: read in this process
+    if in_workers:
         chunks = message_files.parsed_in_workers(path, encoding, now, workers)
     else:
         chunks = _parsed_here(path, now, progress, encoding, separator)
@@ -191,7 +192,7 @@ def import_events(
         for result in chunk.results:
             pending.add(*result)
         summary.new += pending.write(store, current_us())[0]
-        if progress is not None and workers > 0:
+        if progress is not None and in_workers:
             progress(chunk.last_line)
     return _finish(summary, "events", started)
 
