@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from leadscore import Store
 from leadscore.store import database, schema
+from leadscore.store.events import EVENT_COLUMNS
 from leadscore.store.sql import insert_rows
 
 NAMES = ["Email Opened", "Email Link Clicked", "Webinar Attended", "Form Submitted", None]
@@ -44,19 +45,9 @@ def fill(store: Store, events: int) -> None:
                 0,
             )
         )
-    columns = (
-        "message_id",
-        "lead_id",
-        "anonymous_id",
-        "type",
-        "event",
-        "timestamp",
-        "properties",
-        "received_at",
-    )
     with store.engine.begin() as conn:
         for start in range(0, events, 100_000):
-            insert_rows(conn, schema.events, columns, rows[start : start + 100_000])
+            insert_rows(conn, schema.events, EVENT_COLUMNS, rows[start : start + 100_000])
         conn.exec_driver_sql("ANALYZE events")
 
 
