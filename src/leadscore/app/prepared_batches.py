@@ -41,7 +41,7 @@ class PreparedBatches:
 
     def _everything(self) -> tuple[pa.Table, pa.Table]:
         if self._inputs is None:
-            self._inputs = (self.store.leads_arrow(self.as_of), self.store.events_arrow())
+            self._inputs = self.store.leads_and_events_arrow(self.as_of)
         return self._inputs
 
     def prepared(self, scoring_model: ScoringModel) -> Prepared:

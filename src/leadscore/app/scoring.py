@@ -64,7 +64,7 @@ def score_all(
         def scored(m: ScoringModel, lifecycle: pa.Table) -> pa.Table:
             return chosen.score(batches.prepared(m), as_of, lifecycle=lifecycle)
     else:
-        leads, events = store.leads_arrow(as_of), store.events_arrow()
+        leads, events = store.leads_and_events_arrow(as_of)
 
         def scored(m: ScoringModel, lifecycle: pa.Table) -> pa.Table:
             return chosen.score_many(compile_plan(m), leads, events, as_of, lifecycle=lifecycle)

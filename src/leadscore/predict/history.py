@@ -189,7 +189,7 @@ def leads_as_of(
 ) -> Dataset:
     """Every lead (or those given) as of ``cutoff``, for scoring; the label is unknown (0)."""
     if lead_ids is None:
-        leads, events = store.leads_arrow(cutoff), store.events_arrow()
+        leads, events = store.leads_and_events_arrow(cutoff)
         ids = leads.column("lead_id").to_pylist()
     else:
         # only the leads asked for and their colleagues: one lead is read in milliseconds

@@ -115,6 +115,15 @@ class Database:
         with self.engine.connect() as conn:
             return int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
 
+    @property
+    def reads_apart(self) -> bool:
+        """Whether ``arrow`` reads over a connection of its own (a child process or the
+        ADBC driver's), so that several reads can run at once."""
+        database = self.engine.url.database
+        if self.engine.dialect.name == "sqlite":
+            return database not in (None, "", ":memory:")
+        return self.engine.dialect.name == "postgresql" and postgresql_arrow.available()
+
     def arrow(self, query: str, arrow_schema: pa.Schema) -> pa.Table:
         """The rows of a read-only ``query`` as an Arrow table of ``arrow_schema``, several
         times faster than fetching rows: on a SQLite file through the ADBC driver in a child
@@ -122,9 +131,9 @@ class Database:
         (``postgresql_arrow``)."""
         database = self.engine.url.database
         table = None
-        if self.engine.dialect.name == "sqlite" and database not in (None, "", ":memory:"):
-            table = read_arrow(database, query)
-        elif self.engine.dialect.name == "postgresql" and postgresql_arrow.available():
+        if self.reads_apart and self.engine.dialect.name == "sqlite":
+            table = read_arrow(str(database), query)
+        elif self.reads_apart:
             table = postgresql_arrow.read_arrow(self.engine.url, query)
         if table is not None:
             if table.num_rows == 0:
