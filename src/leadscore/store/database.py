@@ -8,8 +8,10 @@ puts them together.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, Self
 
 import pyarrow as pa
@@ -115,30 +117,38 @@ class Database:
         with self.engine.connect() as conn:
             return int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
 
-    @property
-    def reads_apart(self) -> bool:
-        """Whether ``arrow`` reads over a connection of its own (a child process or the
-        ADBC driver's), so that several reads can run at once."""
-        database = self.engine.url.database
-        if self.engine.dialect.name == "sqlite":
-            return database not in (None, "", ":memory:")
-        return self.engine.dialect.name == "postgresql" and postgresql_arrow.available()
-
     def arrow(self, query: str, arrow_schema: pa.Schema) -> pa.Table:
         """The rows of a read-only ``query`` as an Arrow table of ``arrow_schema``, several
         times faster than fetching rows: on a SQLite file through the ADBC driver in a child
         process (``sqlite_arrow``), on PostgreSQL through its ADBC driver
         (``postgresql_arrow``)."""
+        return self.arrows([(query, arrow_schema)])[0]
+
+    def arrows(self, reads: Sequence[tuple[str, pa.Schema]]) -> list[pa.Table]:
+        """Several ``arrow`` reads at once: on a SQLite file one child process reads them in
+        turn (one start for all), on PostgreSQL each has its own ADBC connection and they
+        run at the same time (each mostly waits on the server)."""
         database = self.engine.url.database
-        table = None
-        if self.reads_apart and self.engine.dialect.name == "sqlite":
-            table = read_arrow(str(database), query)
-        elif self.reads_apart:
-            table = postgresql_arrow.read_arrow(self.engine.url, query)
-        if table is not None:
-            if table.num_rows == 0:
-                return arrow_schema.empty_table()
-            return table.rename_columns(arrow_schema.names).cast(arrow_schema)
+        queries = [query for query, _ in reads]
+        found: list[pa.Table] | None = None
+        if self.engine.dialect.name == "sqlite" and database not in (None, "", ":memory:"):
+            found = read_arrow(str(database), queries) if queries else []
+        elif self.engine.dialect.name == "postgresql" and postgresql_arrow.available():
+            with ThreadPoolExecutor(max(len(queries), 1), thread_name_prefix="arrow") as pool:
+                read = partial(postgresql_arrow.read_arrow, self.engine.url)
+                found = list(pool.map(read, queries))
+        if found is None:
+            return [self._fetched(query, arrow_schema) for query, arrow_schema in reads]
+        return [
+            arrow_schema.empty_table()
+            if table.num_rows == 0
+            else table.rename_columns(arrow_schema.names).cast(arrow_schema)
+            for table, (_, arrow_schema) in zip(found, reads, strict=True)
+        ]
+
+    def _fetched(self, query: str, arrow_schema: pa.Schema) -> pa.Table:
+        """``arrow`` without a driver (an in-memory SQLite database, or PostgreSQL without
+        the ``postgres`` extra): the rows fetched through SQLAlchemy."""
         with self.engine.connect() as conn:
             rows = conn.execute(sa.text(query)).all()
         columns = {name: [row[i] for row in rows] for i, name in enumerate(arrow_schema.names)}

@@ -152,7 +152,8 @@ class EventStore(Database):
 
     def events_arrow(self) -> pa.Table:
         """All attributed events: lead_id, type, event, timestamp, properties."""
-        return self.arrow(
-            f"SELECT lead_id, type, event, timestamp, properties FROM ({RESOLVED_EVENTS}) r",
-            EVENTS_SCHEMA,
-        )
+        return self.arrow(self.events_query(), EVENTS_SCHEMA)
+
+    def events_query(self) -> str:
+        """``events_arrow``'s query."""
+        return f"SELECT lead_id, type, event, timestamp, properties FROM ({RESOLVED_EVENTS}) r"

@@ -297,12 +297,14 @@ class LeadStore(Database):
     def leads_arrow(self, as_of: int | None = None) -> pa.Table:
         """All leads as an Arrow table: lead_id, attributes (JSON text), account_id; as they
         were as of ``as_of`` (else now)."""
+        return self.arrow(self.leads_query(as_of), LEADS_SCHEMA)
+
+    def leads_query(self, as_of: int | None = None) -> str:
+        """``leads_arrow``'s query."""
         source = "leads"  # the current attributes, unless some change came after as_of
         if as_of is not None and as_of < self.latest_change():
             source = f"({VERSIONS_AS_OF.format(as_of=int(as_of))}) v"
-        return self.arrow(
-            f"SELECT lead_id, attributes, account_id FROM {source} ORDER BY lead_id", LEADS_SCHEMA
-        )
+        return f"SELECT lead_id, attributes, account_id FROM {source} ORDER BY lead_id"
 
     def lead_versions_arrow(self) -> pa.Table:
         """Every version of every lead's attributes (lead_id, valid_from, id, attributes,

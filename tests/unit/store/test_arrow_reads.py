@@ -4,12 +4,14 @@ SQLite file and on PostgreSQL, fetched rows otherwise)."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from leadscore import Store
 from leadscore.store import database, postgresql_arrow
 from leadscore.store.events import StoredEvent
+from leadscore.store.sqlite_arrow import read_arrow
 
 EVENTS = [
     StoredEvent("m1", "L1", None, "track", "Démo Requested", 1_772_359_200_000_001, {"a": 1}),
@@ -51,3 +53,26 @@ def test_the_postgresql_driver_reads_what_fetching_rows_reads(
     for mine, theirs in zip(fast, fetched, strict=True):
         assert mine.schema == theirs.schema
         assert sorted(mine.to_pylist(), key=repr) == sorted(theirs.to_pylist(), key=repr)
+
+
+def test_the_leads_and_the_events_are_read_in_one_call(store: Store) -> None:
+    stored(store)
+    leads, events = store.leads_and_events_arrow()
+    assert [(r["lead_id"], json.loads(r["attributes"])) for r in leads.to_pylist()] == [
+        ("L1", {"name": "Zoë"}),
+        ("L2", {}),
+    ]
+    assert sorted((r["lead_id"], r["timestamp"]) for r in events.to_pylist()) == [
+        ("L1", -5),
+        ("L1", 1_772_359_200_000_001),
+        ("L2", 2**62),
+    ]
+
+
+def test_a_failing_read_among_several_says_why(tmp_path: Path) -> None:
+    with Store.open(f"sqlite:///{tmp_path / 'x.db'}") as store:
+        stored(store)
+    found = read_arrow(str(tmp_path / "x.db"), ["SELECT count(*) AS n FROM leads", "SELECT 7"])
+    assert [t.to_pylist() for t in found] == [[{"n": 2}], [{"7": 7}]]
+    with pytest.raises(RuntimeError, match="no such table: nowhere"):
+        read_arrow(str(tmp_path / "x.db"), ["SELECT 1 AS one", "SELECT * FROM nowhere"])
