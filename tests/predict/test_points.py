@@ -16,6 +16,7 @@ from leadscore.predict.dataset import Dataset
 from leadscore.predict.point_scores import point_scores
 from leadscore.predict.points import learn_points
 from leadscore.spec.loader import parse_model
+from leadscore.spec.model import EngagementRule
 from leadscore.store.ingest import import_events, import_leads, import_outcomes
 from tests.predict import synthetic
 
@@ -172,3 +173,41 @@ def test_names_companies_and_ids_never_become_rules() -> None:
         for predicate in rule.when:
             if predicate.field in ("first_name", "Company Name", "crm_id"):
                 assert predicate.type == "gibberish", rule.name
+
+
+def _worth(rules: list[EngagementRule], count: float) -> float:
+    """The points of ``count`` events under the rules, as the model file says (by hand)."""
+    total = 0.0
+    for rule in rules:
+        assert rule.cap is not None
+        total += float(np.sign(rule.points) * min(count * abs(rule.points), rule.cap))
+    return total
+
+
+def test_the_first_events_of_a_kind_are_worth_more_than_later_ones() -> None:
+    # the chance of converting grows with the log of the lessons watched: the first lesson
+    # says more than the tenth, which one rule of points per event cannot say
+    rng = np.random.default_rng(4)
+    rows = 20_000
+    lessons = np.floor(rng.exponential(4.0, rows))
+    label = (rng.random(rows) < 1 / (1 + np.exp(3.5 - 1.2 * np.log1p(lessons)))).astype(np.int8)
+    kinds = ["Lesson Watched"]
+    column = history.behaviour_names(kinds)["k0_all"]
+    data = Dataset(
+        ids=[str(i) for i in range(rows)],
+        raw=pd.DataFrame(index=range(rows)),
+        behaviour=pd.DataFrame({column: lessons}),
+        label=label,
+        order=np.arange(rows),
+        timed=False,
+        source="lessons",
+    )
+    learned = learn_points(data, kinds=kinds)
+    rules = list(learned.model.engagement)
+    assert len(rules) >= 2 and all(abs(r.cap or 0) >= 0.5 for r in rules)
+    assert len({r.name for r in rules}) == len(rules)
+    first, fifth, tenth = (_worth(rules, n) - _worth(rules, n - 1) for n in (1, 5, 10))
+    assert first > fifth >= tenth >= 0
+    # the log-odds the points stand for, 10 points a doubling, against the truth's
+    truth = (1.2 * np.log1p(10) - 1.2 * np.log1p(1)) * 10 / np.log(2)
+    assert _worth(rules, 10) - _worth(rules, 1) == pytest.approx(truth, rel=0.35)

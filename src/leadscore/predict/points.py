@@ -1,11 +1,13 @@
 """Learned points: a readable point model (the normal model format) learned from history.
 
 Each attribute is binned (numbers by a shallow decision tree on that attribute alone, categories
-by level, missing as a bin of its own), each behaviour becomes "points per event within N days,
-capped"; an L1-penalised logistic regression keeps at most ``max_rules`` of them, a plain one
-refits the survivors, and log-odds become integer points (``POINTS_PER_DOUBLING`` points double
-the odds of converting). Tiers are cut at score quantiles of the training rows. The result is a
-model file a person can read, edit and run like any hand-written one.
+by level, missing as a bin of its own), each kind of behaviour becomes "points per event within
+N days, capped" for each window and a few caps (so the first events can be worth more than
+later ones); an L1-penalised logistic regression keeps at most ``max_rules`` of them, a plain
+one refits the survivors (leaving out any worth less than half a point), and log-odds become
+points (``POINTS_PER_DOUBLING`` points double the odds of converting). Tiers are cut at score
+quantiles of the training rows. The result is a model file a person can read, edit and run like
+any hand-written one.
 """
 
 from __future__ import annotations
@@ -15,13 +17,13 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import yaml
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
 from sklearn.tree import DecisionTreeClassifier
 
 from leadscore.errors import InputError
@@ -160,54 +162,51 @@ def _event_filter(kind: str) -> dict[str, Any]:
 
 
 def _behaviour_candidates(data: Dataset, kinds: list[str]) -> list[Candidate]:
-    """One candidate per kind of behaviour: its count in the window that ranks best, capped at
-    the 95th percentile of the leads who did it."""
+    """Per kind of behaviour and window, "points per event, capped" at a few caps: the first
+    event alone, the median of the leads who did it, and the 95th percentile. Rules of one
+    kind with different caps add up to a response that flattens as the count grows (the first
+    lesson says more than the tenth), as the log counts of the regression do."""
     found = []
+    names = history.behaviour_names(kinds)
     for index, kind in enumerate(kinds):
-        best: tuple[float, str, int | None] | None = None
         for days in (*history.WINDOWS_DAYS, None):
-            column = history.behaviour_names(kinds)[f"k{index}_{days or 'all'}"]
+            column = names[f"k{index}_{days or 'all'}"]
             if column not in data.behaviour.columns:
                 continue
             counts = data.behaviour[column].to_numpy(float)
             if counts.max(initial=0) <= 0:
                 continue
-            auc = float(roc_auc_score(data.label, counts))
-            if best is None or abs(auc - 0.5) > abs(best[0] - 0.5):
-                best = (auc, column, days)
-        if best is None:
-            continue
-        _, column, days = best
-        counts = data.behaviour[column].to_numpy(float)
-        cap_count = max(1.0, float(np.ceil(np.quantile(counts[counts > 0], 0.95))))
-        window = f"in the last {days} days" if days else "ever"
-
-        def rule(
-            p: float,
-            kind: str = kind,
-            cap: float = cap_count,
-            days: int | None = days,
-            window: str = window,
-        ) -> dict[str, Any]:
-            per_event = round(float(p) / cap, 3)
-            spec: dict[str, Any] = {
-                "name": f"{kind} {window}",
-                **_event_filter(kind),
-                "points": per_event,
-            }
-            if days:
-                # the engine counts whole days up to the scoring day: N-1 days before it and
-                # that day make the N days before a midnight cut-off
-                spec["within_days"] = days - 1
-            spec["cap"] = round(float(abs(per_event) * cap), 3)
-            return spec
-
-        found.append(
-            Candidate(
-                f"{kind} {window}", np.minimum(counts, cap_count) / cap_count, rule, "engagement"
+            done = counts[counts > 0]
+            caps = sorted(
+                {1.0, *(max(1.0, float(np.ceil(np.quantile(done, q)))) for q in (0.5, 0.95))}
             )
-        )
+            window = f"in the last {days} days" if days else "ever"
+            for cap_count in caps:
+                first = "the first" if cap_count == 1 else f"the first {cap_count:g}"
+                name = f"{kind} {window} ({first})"
+                found.append(
+                    Candidate(
+                        name,
+                        np.minimum(counts, cap_count) / cap_count,
+                        partial(_engagement_rule, name=name, kind=kind, cap=cap_count, days=days),
+                        "engagement",
+                    )
+                )
     return found
+
+
+def _engagement_rule(
+    p: float, *, name: str, kind: str, cap: float, days: int | None
+) -> dict[str, Any]:
+    """``p`` points for ``cap`` events or more: ``p / cap`` points an event, capped at ``p``."""
+    per_event = round(float(p) / cap, 3)
+    spec: dict[str, Any] = {"name": name, **_event_filter(kind), "points": per_event}
+    if days:
+        # the engine counts whole days up to the scoring day: N-1 days before it and
+        # that day make the N days before a midnight cut-off
+        spec["within_days"] = days - 1
+    spec["cap"] = round(float(abs(per_event) * cap), 3)
+    return spec
 
 
 #: Columns that say who a lead is, not what kind of lead: a person's or company's name, an
@@ -299,9 +298,14 @@ def learn_points(
         )
     matrix = np.column_stack([c.values for c in found])
     chosen = _select(matrix, data.label, max_rules, seed)
-    refit = LogisticRegression(C=1.0, max_iter=2000, random_state=seed)
-    refit.fit(matrix[:, chosen], data.label)
     factor = POINTS_PER_DOUBLING / math.log(2)
+    while True:  # rules worth less than half a point go (they would read as noise), then refit
+        refit = LogisticRegression(C=1.0, max_iter=2000, random_state=seed)
+        refit.fit(matrix[:, chosen], data.label)
+        worth = np.abs(refit.coef_[0]) * factor  # each column's values run from 0 to 1
+        if len(chosen) <= 1 or worth.min() >= 0.5:
+            break
+        chosen = chosen[worth >= 0.5] if (worth >= 0.5).any() else chosen[[int(worth.argmax())]]
     fit_rules, engagement_rules = [], []
     points_of_rows = np.zeros(len(data.label))
     for column, coef in zip(chosen, refit.coef_[0], strict=True):
