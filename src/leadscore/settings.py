@@ -21,10 +21,11 @@ class CrmStage(BaseModel):
 
 
 class Lake(BaseModel):
-    """Where ``leadscore score --engine spark`` reads and writes, for data that lives in a
-    data lake rather than the project's database. Each place is a Parquet path (a folder
-    or a file, local or any URL Spark reads: ``s3a://``, ``abfss://``, ``dbfs:/``) or
-    ``table:NAME`` for a table of the Spark session's catalog."""
+    """Where ``leadscore score --engine spark`` (and ``leadscore train --engine spark``)
+    reads and writes, for data that lives in a data lake rather than the project's database.
+    Each place is a Parquet path (a folder or a file, local or any URL Spark reads:
+    ``s3a://``, ``abfss://``, ``dbfs:/``) or ``table:NAME`` for a table of the Spark
+    session's catalog."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -35,6 +36,11 @@ class Lake(BaseModel):
     )
     identities: str | None = Field(
         default=None, description="anonymous_id, lead_id: who anonymous events belong to"
+    )
+    outcomes: str | None = Field(
+        default=None,
+        description="lead_id, outcome, at (UTC microseconds or a Spark timestamp): what "
+        "became of the leads ('converted' or 'won' count), for 'leadscore train' from the lake",
     )
     results: str = Field(
         description="a Parquet folder of every run's results, partitioned by as_of; each run "

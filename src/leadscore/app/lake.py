@@ -23,7 +23,7 @@ from leadscore.settings import Lake
 from leadscore.spec.model import ScoringModel
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import Column, DataFrame, SparkSession
 
 TABLE = "table:"
 #: The columns each input must have (``Lake``'s descriptions say what they hold).
@@ -32,6 +32,7 @@ NEEDED = {
     "events": ("lead_id", "type", "event", "timestamp", "properties"),
     "identities": ("anonymous_id", "lead_id"),
     "results": ("lead_id", "model", "stage", "as_of"),
+    "outcomes": ("lead_id", "outcome", "at"),
 }
 
 
@@ -55,11 +56,7 @@ def score_lake(
     from pyspark.sql import functions as F
 
     spark = session or spark_session()
-    leads = _leads(read_place(spark, lake.leads, "leads"))
-    events = _events(
-        read_place(spark, lake.events, "events"),
-        None if lake.identities is None else read_place(spark, lake.identities, "identities"),
-    )
+    leads, events = leads_and_events(spark, lake)
     continued, stages = _previous_stages(spark, lake.results, as_of)
     frames = []
     for model in models:
@@ -98,6 +95,17 @@ def score_lake(
         transitions=sum(transitions for _, transitions in found.values()),
         continued=continued,
     )
+
+
+def leads_and_events(spark: SparkSession, lake: Lake) -> tuple[DataFrame, DataFrame]:
+    """The lake's leads and events as the ``Engine`` contract shapes them: leads with their
+    account, events with their lead (anonymous ones through the identities)."""
+    leads = _leads(read_place(spark, lake.leads, "leads"))
+    events = _events(
+        read_place(spark, lake.events, "events"),
+        None if lake.identities is None else read_place(spark, lake.identities, "identities"),
+    )
+    return leads, events
 
 
 def read_place(spark: SparkSession, place: str, what: str) -> DataFrame:
@@ -163,7 +171,6 @@ def _events(frame: DataFrame, identities: DataFrame | None) -> DataFrame:
     identities, the least lead id when an anonymous id has several), timestamps in UTC
     microseconds, one row per message id when the lake has message ids."""
     from pyspark.sql import functions as F
-    from pyspark.sql.types import TimestampNTZType, TimestampType
 
     events = frame
     if "message_id" in frame.columns:
@@ -177,20 +184,25 @@ def _events(frame: DataFrame, identities: DataFrame | None) -> DataFrame:
             links, events["anonymous_id"].cast("string") == links["link_anonymous"], "left"
         )
         lead = F.coalesce(lead, F.col("link_lead"))
-    stamp = F.col("timestamp")
-    kind = frame.schema["timestamp"].dataType
-    micros = (
-        F.unix_micros(stamp.cast("timestamp"))
-        if isinstance(kind, TimestampType | TimestampNTZType)
-        else stamp.cast("bigint")
-    )
     return events.select(
         lead.alias("lead_id"),
         F.col("type").cast("string").alias("type"),
         F.col("event").cast("string").alias("event"),
-        micros.alias("timestamp"),
+        micros(frame, "timestamp").alias("timestamp"),
         F.coalesce(F.col("properties").cast("string"), F.lit("{}")).alias("properties"),
     ).where(F.col("lead_id").isNotNull() & F.col("timestamp").isNotNull())
+
+
+def micros(frame: DataFrame, column: str) -> Column:
+    """An instant column as UTC microseconds: a Spark timestamp converted, a number taken as
+    it is."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import TimestampNTZType, TimestampType
+
+    kind = frame.schema[column].dataType
+    if isinstance(kind, TimestampType | TimestampNTZType):
+        return F.unix_micros(F.col(column).cast("timestamp")).alias(column)
+    return F.col(column).cast("bigint").alias(column)
 
 
 def _previous_stages(

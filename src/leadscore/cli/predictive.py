@@ -3,9 +3,6 @@ honest measure of them (their versions: ``cli/models.py``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -14,8 +11,7 @@ from rich.table import Table
 
 from leadscore._types import now_us
 from leadscore.app import model_versions
-from leadscore.app.project import Project
-from leadscore.cli.console import err, out, parse_as_of
+from leadscore.cli.console import err, out
 from leadscore.cli.learning_options import (
     Cutoff,
     Drop,
@@ -31,93 +27,13 @@ from leadscore.cli.learning_options import (
     Target,
     TimeColumn,
 )
+from leadscore.cli.learning_sources import history_source, lake_source, project_store
 from leadscore.cli.models import keep_predictions
-from leadscore.engines.semantics import DAY_US
 from leadscore.errors import ConfigError, InputError
 from leadscore.predict import MAX_RULES, MIN_CONVERSIONS
 
 if TYPE_CHECKING:  # the learning libraries load when a command needs them
-    from leadscore.predict.dataset import Dataset
-    from leadscore.store.store import Store  # a type only: commands reach it through app/
-
-
-@dataclass(frozen=True)
-class Source:
-    data: Dataset
-    kinds: list[str]
-    from_history: bool
-
-
-@contextmanager
-def _project_store(table: Path | None) -> Iterator[tuple[Project | None, Store | None]]:
-    """The current folder's project and its store; with --table outside any project,
-    neither: a CRM export is data enough to learn from, and no project is needed."""
-    try:
-        project = Project.find(Path.cwd())
-    except ConfigError:
-        if table is None:
-            raise
-        yield None, None
-        return
-    with project.store() as store:
-        yield project, store
-
-
-def _source(
-    store: Store | None,
-    table: Path | None,
-    target: str | None,
-    id_column: str | None,
-    time_column: str | None,
-    drop: list[str] | None,
-    missing: list[str] | None,
-    horizon_days: int,
-    cutoff: str | None,
-    snapshots: int,
-    step_days: int,
-    after_first_touch: int | None = None,
-) -> Source:
-    from leadscore.predict import history
-    from leadscore.predict.dataset import read_table
-
-    if table is not None:
-        if target is None:
-            raise InputError("--table needs --target: the column that says who converted")
-        data = read_table(
-            table, target, id_column=id_column, time_column=time_column, drop=drop, missing=missing
-        )
-        return Source(data, [], False)
-    if target is not None:
-        raise InputError("--target goes with --table; the project's labels are its outcomes")
-    if store is None:  # _project_store gives no store only with --table
-        raise ConfigError("learning from history needs a project; give --table FILE instead")
-    end = history.data_end(store)
-    if end is None:
-        raise InputError(
-            "the project has no events or outcomes to learn from: import them with "
-            "'leadscore import events FILE' and 'leadscore import outcomes FILE'"
-        )
-    if after_first_touch is not None:
-        with err.status("Reading each lead's first days..."):
-            taken = history.after_first_touch(store, after_first_touch, horizon_days)
-        err.print(
-            f"{len(taken.data.label):,} leads at the end of day {after_first_touch} after their "
-            f"first touch; left out: {taken.converted_before:,} that converted by then, "
-            f"{taken.too_recent:,} whose {horizon_days}-day horizon runs past the data.",
-            markup=False,
-        )
-        return Source(taken.data.without(drop or []), taken.kinds, True)
-    if cutoff is not None:
-        last = parse_as_of(cutoff)
-        if len(cutoff.strip()) == 10:  # a date: its start, not parse_as_of's end of day
-            last = last + 1 - DAY_US
-    else:
-        last = (end - horizon_days * DAY_US) // DAY_US * DAY_US
-    window = history.Window(last, snapshots, step_days, horizon_days)
-    with err.status("Reading the project's history point in time..."):
-        data = history.snapshots(store, window)
-    kinds = history.event_kinds(store.events_arrow(), window.last_cutoff)
-    return Source(data.without(drop or []), kinds, True)  # --drop holds for history too
+    pass  # a type only: commands reach it through app/
 
 
 def train(
@@ -138,6 +54,14 @@ def train(
     activate: Annotated[
         bool, typer.Option("--activate/--no-activate", help="Make it the active version.")
     ] = True,
+    lake: Annotated[
+        bool,
+        typer.Option(
+            "--lake",
+            help="Learn from the data lake of leadscore.toml's [lake] (lake.outcomes says who "
+            "converted), its rows built on Spark.",
+        ),
+    ] = False,
 ) -> None:
     """Learn a calibrated predictive model (gradient-boosted trees) and keep it as a version.
 
@@ -149,20 +73,28 @@ def train(
     from leadscore.predict.trees import train as fit
 
     model_versions.check_trained_name(name)
-    with _project_store(table) as (project, store):
-        source = _source(
-            store,
-            table,
-            target,
-            id_column,
-            time_column,
-            drop,
-            missing,
-            horizon_days,
-            cutoff,
-            snapshots,
-            step_days,
-            after_first_touch,
+    if lake and (table is not None or after_first_touch is not None):
+        raise InputError(
+            "--lake learns from the lake's history: leave out --table and --after-first-touch"
+        )
+    with project_store(table) as (project, store):
+        source = (
+            lake_source(project, drop, horizon_days, cutoff, snapshots, step_days)
+            if lake
+            else history_source(
+                store,
+                table,
+                target,
+                id_column,
+                time_column,
+                drop,
+                missing,
+                horizon_days,
+                cutoff,
+                snapshots,
+                step_days,
+                after_first_touch,
+            )
         )
         data = source.data
         with err.status(
@@ -235,8 +167,8 @@ def evaluate(
     from leadscore.predict.evaluation import evaluate as run_evaluation
     from leadscore.predict.point_scores import point_scores
 
-    with _project_store(table) as (project, store):
-        source = _source(
+    with project_store(table) as (project, store):
+        source = history_source(
             store,
             table,
             target,
@@ -331,12 +263,12 @@ def learn_points(
     from leadscore.predict.points import learn_points as learn
     from leadscore.predict.trees import check_conversions
 
-    with _project_store(table) as (project, store):
+    with project_store(table) as (project, store):
         folder = Path.cwd() if project is None else project.root / "models"
         target_file = output or folder / f"{name}.yaml"
         if target_file.exists() and not force:
             raise ConfigError(f"{target_file} already exists; give --force to overwrite it")
-        source = _source(
+        source = history_source(
             store,
             table,
             target,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -129,6 +129,21 @@ def score_frames(
     """The result rows (``RESULT_DDL``) of scoring Spark DataFrames shaped as the ``Engine``
     contract's tables (leads with their account_id column). Nothing is computed until the
     result is written or collected."""
+    followers = {}
+    if events is not None:
+        followers["event"] = events.select(*EVENT_COLUMNS)
+    if lifecycle is not None:
+        followers["lifecycle"] = lifecycle.select(*LIFECYCLE_COLUMNS)
+    gathered = by_account(leads, followers, partitions)
+    return gathered.mapInArrow(partial(score_partition, plan, as_of), RESULT_DDL)
+
+
+def by_account(
+    leads: DataFrame, followers: dict[str, DataFrame], partitions: int | None
+) -> DataFrame:
+    """The leads (``LEAD_COLUMNS``) and the rows of each follower (tables with a lead_id,
+    their name in ``KIND``) in one frame, every account's rows in one partition: what
+    ``partition_tables`` takes apart in the executor."""
     from pyspark.sql import functions as F
 
     keyed = leads.select(
@@ -136,20 +151,22 @@ def score_frames(
     )
     parts = keyed.select("lead_id", PART)
     combined = keyed.withColumn(KIND, F.lit("lead"))
-    if events is not None:
-        follow = events.select(*EVENT_COLUMNS).join(parts, "lead_id")
+    for name, rows in followers.items():
+        follow = rows.join(parts, "lead_id")
         combined = combined.unionByName(
-            follow.withColumn(KIND, F.lit("event")), allowMissingColumns=True
-        )
-    if lifecycle is not None:
-        follow = lifecycle.select(*LIFECYCLE_COLUMNS).join(parts, "lead_id")
-        combined = combined.unionByName(
-            follow.withColumn(KIND, F.lit("lifecycle")), allowMissingColumns=True
+            follow.withColumn(KIND, F.lit(name)), allowMissingColumns=True
         )
     count = partitions or int(combined.sparkSession.conf.get("spark.sql.shuffle.partitions") or 8)
-    return combined.repartition(count, PART).mapInArrow(
-        partial(score_partition, plan, as_of), RESULT_DDL
-    )
+    return combined.repartition(count, PART)
+
+
+def partition_table(table: pa.Table, name: str, columns: Sequence[str]) -> pa.Table | None:
+    """In the executor: the rows of one input (``KIND`` ``name``) of a partition made by
+    ``by_account``, with Spark's large strings as strings; None when the frame had no such
+    input at all."""
+    if columns[-1] not in table.column_names:
+        return None
+    return narrowed(table.filter(pc.equal(table[KIND], name)).select(list(columns)))
 
 
 def score_partition(
@@ -162,15 +179,10 @@ def score_partition(
     table = pa.Table.from_batches(received)
     if table.num_rows == 0:
         return
-    kind = table[KIND]
-
-    def rows(name: str, columns: tuple[str, ...]) -> pa.Table:
-        chosen = table.filter(pc.equal(kind, name)).select(list(columns))
-        return chosen.cast(pa.schema([_narrow(chosen.schema.field(c)) for c in columns]))
-
-    leads = rows("lead", LEAD_COLUMNS)
-    events = rows("event", EVENT_COLUMNS) if "type" in table.column_names else None
-    lifecycle = rows("lifecycle", LIFECYCLE_COLUMNS) if "stage" in table.column_names else None
+    leads = partition_table(table, "lead", LEAD_COLUMNS)
+    assert leads is not None
+    events = partition_table(table, "event", EVENT_COLUMNS)
+    lifecycle = partition_table(table, "lifecycle", LIFECYCLE_COLUMNS)
     try:
         result = BatchEngine(threads=1).score_many(plan, leads, events, as_of, lifecycle=lifecycle)
     except Exception:
@@ -212,6 +224,11 @@ def data_error(exc: Exception) -> str | None:
     return None
 
 
-def _narrow(field: pa.Field) -> pa.Field:
-    """Spark's large strings as the batch engine's strings."""
-    return field.with_type(pa.string()) if pa.types.is_large_string(field.type) else field
+def narrowed(table: pa.Table) -> pa.Table:
+    """Spark's large strings as the strings the batch engine and DuckDB queries take."""
+    return table.cast(
+        pa.schema(
+            f.with_type(pa.string()) if pa.types.is_large_string(f.type) else f
+            for f in table.schema
+        )
+    )

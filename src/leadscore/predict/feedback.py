@@ -36,6 +36,11 @@ _SCHEMA = pa.schema(
 )
 
 
+def no_verdicts() -> pa.Table:
+    """``feedback_arrow``'s table with no verdict in it (data without sales feedback)."""
+    return _SCHEMA.empty_table()
+
+
 def feedback_arrow(store: Store, lead_ids: Sequence[str] | None = None) -> pa.Table:
     """Every verdict kept (or those about ``lead_ids``: scoring one lead reads its own):
     id, lead_id, verdict, at. Read as rows: a table of a few verdicts a lead at most reads

@@ -10,7 +10,7 @@ give more rows and a validation that is later in time than what it validates.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import duckdb
@@ -97,15 +97,37 @@ def snapshots(store: Store, window: Window, *, kinds: Sequence[str] | None = Non
     conversions = conversions_arrow(store)
     if kinds is None:
         kinds = event_kinds(events, window.last_cutoff)
+    rows = snapshot_rows(
+        events, conversions, feedback_arrow(store), store.leads_arrow, window, kinds
+    )
+    ever = set(conversions["lead_id"].to_pylist())
+    return snapshot_dataset(rows, kinds, window, ever, source="project history")
+
+
+def snapshot_rows(
+    events: pa.Table,
+    conversions: pa.Table,
+    verdicts: pa.Table,
+    leads_at: Callable[[int], pa.Table],
+    window: Window,
+    kinds: Sequence[str],
+) -> pd.DataFrame:
+    """``snapshots``' rows from its inputs as Arrow (``leads_at(cutoff)``: the leads as of a
+    cut-off), ordered by cut-off then lead: what a Spark partition computes for its
+    accounts (``app.lake_history``)."""
     frames = []
-    verdicts = feedback_arrow(store)
     horizon = window.horizon_days * DAY_US
     for cutoff in window.cutoffs:
         population = _population(events, conversions, cutoff, horizon)
-        frames.append(_rows(store, events, population, cutoff, kinds, verdicts, horizon))
-    rows = pd.concat(frames, ignore_index=True)
-    found = _dataset(rows, kinds, source="project history", window=window.describe())
-    ever = set(conversions["lead_id"].to_pylist())
+        frames.append(_rows(events, population, cutoff, kinds, verdicts, horizon, leads_at(cutoff)))
+    return pd.concat(frames, ignore_index=True)
+
+
+def snapshot_dataset(
+    rows: pd.DataFrame, kinds: Sequence[str], window: Window, ever: set[str], *, source: str
+) -> Dataset:
+    """``snapshot_rows`` as a dataset; ``ever``: the leads that converted at any time."""
+    found = _dataset(rows, kinds, source=source, window=window.describe())
     return replace(found, eventual=np.array([i in ever for i in found.ids], np.int8))
 
 
@@ -170,11 +192,7 @@ def after_first_touch(
         label = (~np.isnan(at) & (at < int(cutoff) + horizon)).astype(np.int8)
         population = pd.DataFrame({"lead_id": group["lead_id"].to_numpy(), "label": label})
         leads_then = versions.sql(_AS_OF.format(cutoff=int(cutoff))).to_arrow_table()
-        frames.append(
-            _rows(
-                store, events, population, int(cutoff), kinds, verdicts, horizon, leads=leads_then
-            )
-        )
+        frames.append(_rows(events, population, int(cutoff), kinds, verdicts, horizon, leads_then))
     versions.close()
     rows = pd.concat(frames, ignore_index=True) if frames else None
     if rows is None:
@@ -202,18 +220,23 @@ def leads_as_of(
         ids = [i for i in leads.column("lead_id").to_pylist() if i in wanted]
     population = pd.DataFrame({"lead_id": ids, "label": np.zeros(len(ids), np.int8)})
     verdicts = feedback_arrow(store, lead_ids)
-    rows = _rows(store, events, population, cutoff, kinds, verdicts, None, leads=leads)
+    rows = _rows(events, population, cutoff, kinds, verdicts, None, leads)
     return _dataset(rows, kinds, source="project", window={"as_of": format_as_of(cutoff)})
 
 
 def event_kinds(events: pa.Table, before: int, top: int = TOP_EVENT_KINDS) -> list[str]:
     """The most frequent kinds of behaviour before ``before``, most frequent first."""
-    found = _frame(
+    found = kind_counts(events, before).sort_values(["n", "kind"], ascending=[False, True])
+    return [str(kind) for kind in found["kind"][:top]]
+
+
+def kind_counts(events: pa.Table, before: int) -> pd.DataFrame:
+    """How many events of each kind of behaviour came before ``before`` (kind, n)."""
+    return _frame(
         f"SELECT {_KIND} AS kind, count(*) AS n FROM events WHERE timestamp < {int(before)} "
-        "GROUP BY ALL HAVING kind IS NOT NULL ORDER BY n DESC, kind LIMIT " + str(int(top)),
+        "GROUP BY ALL HAVING kind IS NOT NULL",
         events=events,
     )
-    return [str(kind) for kind in found["kind"]]
 
 
 def _population(events: pa.Table, conversions: pa.Table, cutoff: int, horizon: int) -> pd.DataFrame:
@@ -285,14 +308,13 @@ def behaviour_names(kinds: Sequence[str]) -> dict[str, str]:
 
 
 def _rows(
-    store: Store,
     events: pa.Table,
     population: pd.DataFrame,
     cutoff: int,
     kinds: Sequence[str],
     feedback: pa.Table,
     horizon: int | None,
-    leads: pa.Table | None = None,
+    leads: pa.Table,
 ) -> pd.DataFrame:
     """Each lead of ``population`` as of ``cutoff``: attributes, behaviour, account facts,
     the latest sales verdict before it and (with a ``horizon``) the first one after it."""
@@ -330,7 +352,7 @@ def _rows(
         events=events,
         population=population,
         feedback=feedback,
-        leads=store.leads_arrow(cutoff) if leads is None else leads,
+        leads=leads,
     )
 
 

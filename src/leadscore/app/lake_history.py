@@ -1,0 +1,159 @@
+"""The point-in-time training rows of a data lake, built on Spark: what ``history.snapshots``
+builds from the project's database, for ``leadscore train --engine spark``.
+
+One feature builder, not a second copy: the rows are ``history.snapshot_rows`` (the same
+DuckDB queries) run in Spark's executors on whole accounts, the way ``engines.spark`` runs
+the batch engine. Each lead, its events and its first conversion go to the partition of its
+account (a lead without one is its own), so the account facts (people at the same company,
+their recent events) are complete there. The kinds of behaviour counted are chosen as the
+database path chooses them: each partition counts its events by kind with the same query
+(``history.kind_counts``), and Spark adds the counts up.
+
+The lake holds the leads' current attributes, not their history: every cut-off sees today's
+attributes (the database keeps each version and sees the attributes as they were). Sales
+verdicts are not read from the lake.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from functools import partial
+from typing import TYPE_CHECKING
+
+import pandas as pd
+import pyarrow as pa
+
+from leadscore.app.lake import leads_and_events, micros, read_place
+from leadscore.engines.spark import (
+    EVENT_COLUMNS,
+    LEAD_COLUMNS,
+    by_account,
+    narrowed,
+    partition_table,
+    spark_session,
+)
+from leadscore.errors import ConfigError, InputError
+from leadscore.predict import history
+from leadscore.predict.dataset import Dataset
+from leadscore.predict.feedback import no_verdicts
+from leadscore.settings import Lake
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+CONVERSION_COLUMNS = ("lead_id", "first_at")
+#: The columns of a training row before the behaviour's own.
+HEAD = (("lead_id", "string"), ("label", "int"), ("cutoff", "bigint"), ("attributes", "string"))
+TAIL = (("said_before", "string"), ("heard_after", "string"))
+
+
+def lake_snapshots(
+    lake: Lake, window: history.Window, *, session: SparkSession | None = None
+) -> tuple[Dataset, list[str]]:
+    """Every lead of the lake seen before each of the window's cut-offs and not yet
+    converted, labelled by the horizon, and the kinds of behaviour its features count."""
+    from pyspark.sql import functions as F
+
+    if lake.outcomes is None:
+        raise ConfigError(
+            "training from the lake needs lake.outcomes in leadscore.toml: a table of "
+            "lead_id, outcome and at saying who converted and when"
+        )
+    spark = session or spark_session()
+    leads, events = leads_and_events(spark, lake)
+    outcomes = read_place(spark, lake.outcomes, "outcomes")
+    positive = outcomes.where(F.col("outcome").isin(*history.POSITIVE_OUTCOMES))
+    conversions = (
+        positive.select(F.col("lead_id").cast("string").alias("lead_id"), micros(outcomes, "at"))
+        .groupBy("lead_id")
+        .agg(F.min("at").alias("first_at"))
+    )
+    kinds = _kinds(events, window.last_cutoff)
+    gathered = by_account(leads, {"event": events, "conversion": conversions}, lake.partitions)
+    names = list(history.behaviour_names(kinds))
+    ddl = ", ".join(
+        f"{name} {kind}" for name, kind in (*HEAD, *((n, "double") for n in names), *TAIL)
+    )
+    built = gathered.mapInArrow(partial(_partition_rows, window, kinds, names), ddl)
+    table = built.toArrow()
+    if table.num_rows == 0:
+        raise InputError(
+            "no lead of the lake was seen before the cut-offs: nothing to learn from "
+            "(move the cut-off with --cutoff, or check lake.events)"
+        )
+    rows = table.to_pandas().sort_values(["cutoff", "lead_id"], ignore_index=True)
+    ever = {row["lead_id"] for row in conversions.select("lead_id").toLocalIterator()}
+    data = history.snapshot_dataset(rows, kinds, window, ever, source="the lake")
+    return data, kinds
+
+
+def lake_end(lake: Lake, *, session: SparkSession | None = None) -> int | None:
+    """The latest instant the lake knows anything about (an event or an outcome), as
+    ``history.data_end`` for the database."""
+    from pyspark.sql import functions as F
+
+    spark = session or spark_session()
+    _, events = leads_and_events(spark, lake)
+    found = [events.agg(F.max("timestamp")).first()]
+    if lake.outcomes is not None:
+        outcomes = read_place(spark, lake.outcomes, "outcomes")
+        found.append(outcomes.agg(F.max(micros(outcomes, "at"))).first())
+    known = [int(row[0]) for row in found if row is not None and row[0] is not None]
+    return max(known) if known else None
+
+
+def _kinds(events: DataFrame, before: int) -> list[str]:
+    """``history.event_kinds`` over the lake's events: each partition counted by the same
+    query, the counts added up, the same order and the same cut."""
+    from pyspark.sql import functions as F
+
+    counted = events.mapInArrow(partial(_kind_counts, before), "kind string, n bigint")
+    totals = counted.groupBy("kind").agg(F.sum("n").alias("n"))
+    top = totals.orderBy(F.desc("n"), F.asc("kind")).limit(history.TOP_EVENT_KINDS)
+    return [str(row["kind"]) for row in top.collect()]
+
+
+def _kind_counts(before: int, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """In the executor: this partition's events before ``before``, counted by kind."""
+    received = list(batches)
+    if not received:
+        return
+    events = narrowed(pa.Table.from_batches(received).select(list(EVENT_COLUMNS)))
+    found = history.kind_counts(events, before)
+    yield from pa.table(
+        {"kind": found["kind"].astype(str).tolist(), "n": found["n"].astype("int64").tolist()},
+        schema=pa.schema([("kind", pa.string()), ("n", pa.int64())]),
+    ).to_batches()
+
+
+def _partition_rows(
+    window: history.Window,
+    kinds: Sequence[str],
+    names: Sequence[str],
+    batches: Iterator[pa.RecordBatch],
+) -> Iterator[pa.RecordBatch]:
+    """In the executor: ``history.snapshot_rows`` for this partition's accounts."""
+    received = list(batches)
+    if not received:
+        return
+    table = pa.Table.from_batches(received)
+    leads = partition_table(table, "lead", LEAD_COLUMNS)
+    events = partition_table(table, "event", EVENT_COLUMNS)
+    conversions = partition_table(table, "conversion", CONVERSION_COLUMNS)
+    assert leads is not None and events is not None and conversions is not None
+    rows = history.snapshot_rows(
+        events, conversions, no_verdicts(), lambda _cutoff: leads, window, kinds
+    )
+    if rows.empty:
+        return
+    columns: dict[str, object] = {
+        "lead_id": rows["lead_id"].astype(str).tolist(),
+        "label": rows["label"].astype("int32").to_numpy(),
+        "cutoff": rows["cutoff"].astype("int64").to_numpy(),
+        "attributes": [v if isinstance(v, str) else None for v in rows["attributes"]],
+    }
+    for name in names:
+        columns[name] = pd.to_numeric(rows[name], errors="coerce").astype(float).to_numpy()
+    for name, _ in TAIL:
+        columns[name] = [v if isinstance(v, str) else None for v in rows[name]]
+    yield from pa.table(columns).to_batches()

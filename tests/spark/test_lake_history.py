@@ -1,0 +1,119 @@
+"""Training rows built on Spark from a lake (``app.lake_history``) are the rows the database
+path builds (``history.snapshots``) from the same company: same leads, labels, cut-offs,
+attributes and every behaviour and account feature."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from leadscore.app.lake_history import lake_snapshots
+from leadscore.app.project import Project
+from leadscore.cli import app
+from leadscore.errors import ConfigError
+from leadscore.predict import history
+from leadscore.settings import Lake
+from leadscore.store.ingest import import_events, import_leads, import_outcomes
+from tests.predict import synthetic
+
+pytestmark = pytest.mark.spark
+
+
+@pytest.fixture(scope="module")
+def company(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Project, Lake]]:
+    """A synthetic company in a project's database and, the same rows, in Parquet files."""
+    root = tmp_path_factory.mktemp("company")
+    files = synthetic.write(root, leads=500)
+    project = Project.init(root / "project")
+    lake = root / "lake"
+    lake.mkdir()
+    with project.store() as store:
+        import_leads(store, files.leads)
+        import_events(store, files.events)
+        import_outcomes(store, files.outcomes)
+        pq.write_table(store.leads_arrow(), lake / "leads.parquet")
+        pq.write_table(store.events_arrow(), lake / "events.parquet")
+        outcomes = store.arrow(
+            "SELECT lead_id, outcome, at FROM outcomes",
+            pa.schema([("lead_id", pa.string()), ("outcome", pa.string()), ("at", pa.int64())]),
+        )
+        pq.write_table(outcomes, lake / "outcomes.parquet")
+    yield (
+        project,
+        Lake(
+            leads=str(lake / "leads.parquet"),
+            events=str(lake / "events.parquet"),
+            outcomes=str(lake / "outcomes.parquet"),
+            results=str(lake / "results"),
+            partitions=3,
+        ),
+    )
+
+
+def test_the_lake_gives_the_rows_the_database_gives(
+    spark: Any, company: tuple[Project, Lake]
+) -> None:
+    project, lake = company
+    with project.store() as store:
+        end = history.data_end(store)
+        assert end is not None
+        last = (end - 30 * history.DAY_US) // history.DAY_US * history.DAY_US
+        window = history.Window(last, 3, 14, 30)
+        expected = history.snapshots(store, window)
+        expected_kinds = history.event_kinds(store.events_arrow(), last)
+    data, kinds = lake_snapshots(lake, window, session=spark)
+    assert kinds == expected_kinds
+    assert data.ids == expected.ids and len(data.ids) > 500  # three cut-offs
+    assert np.array_equal(data.label, expected.label) and data.conversions > 10
+    assert np.array_equal(data.order, expected.order)
+    assert data.eventual is not None and expected.eventual is not None
+    assert np.array_equal(data.eventual, expected.eventual)
+    pd.testing.assert_frame_equal(data.raw, expected.raw)
+    pd.testing.assert_frame_equal(data.behaviour, expected.behaviour)
+    # the account facts were computed with every colleague in the partition
+    colleagues = expected.behaviour["people at the same company"]
+    assert (colleagues > 1).sum() > 100
+
+
+def test_training_from_a_lake_without_outcomes_says_what_is_missing(
+    spark: Any, company: tuple[Project, Lake]
+) -> None:
+    _, lake = company
+    window = history.Window(20_000 * history.DAY_US, 2, 7, 30)
+    with pytest.raises(ConfigError, match=r"lake\.outcomes"):
+        lake_snapshots(lake.model_copy(update={"outcomes": None}), window, session=spark)
+
+
+def test_train_learns_from_the_lake(
+    spark: Any, company: tuple[Project, Lake], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project, lake = company
+    with project.store() as store:
+        end = history.data_end(store)
+        assert end is not None
+        last = (end - 30 * history.DAY_US) // history.DAY_US * history.DAY_US
+        rows = len(history.snapshots(store, history.Window(last, 3, 14, 30)).label)
+    runner = CliRunner()
+    fresh = tmp_path / "fresh"  # its own database is empty: everything comes from the lake
+    assert runner.invoke(app, ["init", str(fresh)]).exit_code == 0
+    with (fresh / "leadscore.toml").open("a") as config:
+        config.write(
+            f'\n[lake]\nleads = "{lake.leads}"\nevents = "{lake.events}"\n'
+            f'outcomes = "{lake.outcomes}"\nresults = "{lake.results}"\n'
+        )
+    monkeypatch.chdir(fresh)
+    args = ["train", "--lake", "--name", "buyers", "--snapshots", "3", "--min-conversions", "5"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert f"Trained buyers v1 (active): {rows:,} rows" in said
+    refused = runner.invoke(app, ["train", "--lake", "--after-first-touch", "1"])
+    assert refused.exit_code != 0 and "--after-first-touch" in refused.output
