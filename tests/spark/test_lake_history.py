@@ -22,6 +22,7 @@ from leadscore.errors import ConfigError
 from leadscore.predict import history
 from leadscore.settings import Lake
 from leadscore.store.ingest import import_events, import_leads, import_outcomes
+from leadscore.store.store import Store
 from tests.predict import synthetic
 
 pytestmark = pytest.mark.spark
@@ -58,17 +59,23 @@ def company(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Project,
     )
 
 
+def _window(store: Store) -> history.Window:
+    """Three cut-offs two weeks apart, the last a 30-day horizon before the data's end: what
+    ``train --snapshots 3`` takes by default."""
+    end = history.data_end(store)
+    assert end is not None
+    last = (end - 30 * history.DAY_US) // history.DAY_US * history.DAY_US
+    return history.Window(last, 3, 14, 30)
+
+
 def test_the_lake_gives_the_rows_the_database_gives(
     spark: Any, company: tuple[Project, Lake]
 ) -> None:
     project, lake = company
     with project.store() as store:
-        end = history.data_end(store)
-        assert end is not None
-        last = (end - 30 * history.DAY_US) // history.DAY_US * history.DAY_US
-        window = history.Window(last, 3, 14, 30)
+        window = _window(store)
         expected = history.snapshots(store, window)
-        expected_kinds = history.event_kinds(store.events_arrow(), last)
+        expected_kinds = history.event_kinds(store.events_arrow(), window.last_cutoff)
     data, kinds = lake_snapshots(lake, window, session=spark)
     assert kinds == expected_kinds
     assert data.ids == expected.ids and len(data.ids) > 500  # three cut-offs
@@ -97,10 +104,7 @@ def test_train_learns_from_the_lake(
 ) -> None:
     project, lake = company
     with project.store() as store:
-        end = history.data_end(store)
-        assert end is not None
-        last = (end - 30 * history.DAY_US) // history.DAY_US * history.DAY_US
-        rows = len(history.snapshots(store, history.Window(last, 3, 14, 30)).label)
+        rows = len(history.snapshots(store, _window(store)).label)
     runner = CliRunner()
     fresh = tmp_path / "fresh"  # its own database is empty: everything comes from the lake
     assert runner.invoke(app, ["init", str(fresh)]).exit_code == 0
