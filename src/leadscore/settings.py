@@ -21,7 +21,7 @@ class CrmStage(BaseModel):
 
 
 class Lake(BaseModel):
-    """Where ``leadscore score --engine spark`` (and ``leadscore train --engine spark``)
+    """Where ``leadscore score --engine spark`` (and ``leadscore train --lake``)
     reads and writes, for data that lives in a data lake rather than the project's database.
     Each place is a Parquet path (a folder or a file, local or any URL Spark reads:
     ``s3a://``, ``abfss://``, ``dbfs:/``) or ``table:NAME`` for a table of the Spark

@@ -1,5 +1,5 @@
 """The point-in-time training rows of a data lake, built on Spark: what ``history.snapshots``
-builds from the project's database, for ``leadscore train --engine spark``.
+builds from the project's database, for ``leadscore train --lake``.
 
 One feature builder, not a second copy: the rows are ``history.snapshot_rows`` (the same
 DuckDB queries) run in Spark's executors on whole accounts, the way ``engines.spark`` runs

@@ -143,7 +143,7 @@ def by_account(
 ) -> DataFrame:
     """The leads (``LEAD_COLUMNS``) and the rows of each follower (tables with a lead_id,
     their name in ``KIND``) in one frame, every account's rows in one partition: what
-    ``partition_tables`` takes apart in the executor."""
+    ``partition_table`` takes apart in the executor."""
     from pyspark.sql import functions as F
 
     keyed = leads.select(
