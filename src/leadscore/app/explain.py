@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
-from leadscore._types import format_as_of
+import pyarrow as pa
+
+from leadscore._types import Event, format_as_of
 from leadscore.engines.incremental import IncrementalScorer, LeadState, applies
-from leadscore.engines.plan import compile_plan
+from leadscore.engines.plan import Plan, compile_plan
 from leadscore.engines.results import LeadScore, points
 from leadscore.errors import NotFoundError
 from leadscore.spec.accounts import account_of
@@ -147,3 +150,66 @@ def explanation(
             for s in result.stages
         ],
     }
+
+
+def explained_table(
+    plan: Plan,
+    leads: pa.Table,
+    events: pa.Table | None,
+    lifecycle: pa.Table | None,
+    as_of: int,
+) -> pa.Table:
+    """``lead_id`` and ``explanation`` (``explanation``'s JSON, without a stage history) of
+    every lead the plan applies to, from the ``Engine`` contract's tables: what a Spark
+    partition writes beside its results (``engines.spark.Explainer``). The leads are
+    replayed one event at a time, the same replay ``explain_lead`` makes from the database,
+    so a row says why it scored what the batch engine computed."""
+    scorer = IncrementalScorer(plan)
+    states: dict[str, LeadState] = {}
+    members: dict[str | None, list[LeadState]] = {}
+    accounts: dict[str, str | None] = {}
+    for lead_id, text, account in zip(
+        leads["lead_id"].to_pylist(),
+        leads["attributes"].to_pylist(),
+        leads["account_id"].to_pylist(),
+        strict=True,
+    ):
+        state = scorer.new_state(lead_id, json.loads(text) if text else {})
+        states[lead_id] = state
+        accounts[lead_id] = account
+        members.setdefault(account, []).append(state)
+    if lifecycle is not None:
+        for row in lifecycle.to_pylist():
+            if row["lead_id"] in states:
+                scorer.set_lifecycle(states[row["lead_id"]], row["stage"], row["recycled_at"])
+    if events is not None:
+        ordered = events.sort_by([("timestamp", "ascending")]).to_pylist()
+        for number, row in enumerate(ordered):
+            target = states.get(row["lead_id"])
+            if target is not None:
+                properties = json.loads(row["properties"]) if row["properties"] else {}
+                event = Event(
+                    f"row-{number}",
+                    row["lead_id"],
+                    row["type"],
+                    row["event"],
+                    row["timestamp"],
+                    properties,
+                )
+                scorer.add_one(target, event)
+    ids, texts = [], []
+    for lead_id, state in states.items():
+        account = accounts[lead_id]
+        if not applies(plan.applies_to, state.attributes):
+            continue
+        facts = None
+        if plan.uses_accounts:
+            together = members[account] if account is not None else [state]
+            facts = scorer.account_facts(account, together, as_of)
+        found = explanation(scorer.score_one(state, as_of, facts), [], plan.source)
+        del found["history"]
+        ids.append(lead_id)
+        texts.append(json.dumps(found))
+    return pa.table(
+        {"lead_id": pa.array(ids, pa.string()), "explanation": pa.array(texts, pa.string())}
+    )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from leadscore.app.explain import explained_table
 from leadscore.engines.batch_accounts import with_account_ids
 from leadscore.engines.plan import compile_plan
 from leadscore.engines.spark import data_error, named_bad_json, score_frames, spark_session
@@ -49,33 +50,38 @@ class LakeRun:
 
 
 def score_lake(
-    lake: Lake, models: list[ScoringModel], as_of: int, *, session: SparkSession | None = None
+    lake: Lake,
+    models: list[ScoringModel],
+    as_of: int,
+    *,
+    session: SparkSession | None = None,
+    explain: bool = False,
 ) -> LakeRun:
     """Score every lead of the lake under every model as of ``as_of`` and write the results
-    (``batch.RESULT_SCHEMA`` and ``as_of``) as the ``as_of`` partition of ``lake.results``."""
+    (``batch.RESULT_SCHEMA`` and ``as_of``, with ``explain`` each row's explanation as JSON)
+    as the ``as_of`` partition of ``lake.results``. The data is shuffled by account once,
+    whatever the number of models."""
     from pyspark.sql import functions as F
 
+    if not models:
+        raise ConfigError("the project has no model to score with")
     spark = session or spark_session()
     leads, events = leads_and_events(spark, lake)
     continued, stages = _previous_stages(spark, lake.results, as_of)
-    frames = []
-    for model in models:
-        lifecycle = None
-        if stages is not None:
-            lifecycle = stages.where(F.col("model") == model.name).select(
-                "lead_id", "stage", F.lit(None).cast("bigint").alias("recycled_at")
-            )
-        plan = compile_plan(model)
-        frames.append(
-            score_frames(
-                plan, leads, events, as_of, lifecycle=lifecycle, partitions=lake.partitions
-            )
+    lifecycle = None
+    if stages is not None:
+        lifecycle = stages.select(
+            "lead_id", "model", "stage", F.lit(None).cast("bigint").alias("recycled_at")
         )
-    if not frames:
-        raise ConfigError("the project has no model to score with")
-    result = frames[0]
-    for frame in frames[1:]:
-        result = result.unionByName(frame)
+    result = score_frames(
+        [compile_plan(model) for model in models],
+        leads,
+        events,
+        as_of,
+        lifecycle=lifecycle,
+        partitions=lake.partitions,
+        explain=explained_table if explain else None,
+    )
     try:
         _write(result.withColumn("as_of", F.lit(as_of).cast("bigint")), lake.results)
     except Exception as exc:  # Spark reports a failed task as its own error types

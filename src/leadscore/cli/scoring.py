@@ -143,6 +143,15 @@ def score(
             "and the results written to the lake instead of the database.",
         ),
     ] = None,
+    explain: Annotated[
+        bool,
+        typer.Option(
+            "--explain",
+            help="A lake run only: write each result's explanation (every rule's points and "
+            "every stage check, as JSON) in an explanation column. For one lead in the "
+            "database, use leadscore explain.",
+        ),
+    ] = False,
 ) -> None:
     """Score every lead under every model (fit, engagement, score, tier, grade, stage).
 
@@ -159,8 +168,13 @@ def score(
                 "a lake run writes its results to lake.results (leadscore.toml); "
                 "--output and --dry-run are for the database"
             )
-        _score_lake(project, moment, model)
+        _score_lake(project, moment, model, explain=explain)
         return
+    if explain:
+        raise typer.BadParameter(
+            "--explain is for a lake run (score --engine spark with a [lake]); for a lead in "
+            "the database, leadscore explain LEAD_ID gives every rule and stage check"
+        )
     loaded = None if model is None else trained_model(project, model)
     if loaded is not None:
         _predict(project, loaded, moment, output, top)
@@ -204,7 +218,7 @@ def score(
     show_summary(results, moment, top, project)
 
 
-def _score_lake(project: Project, moment: int, model: str | None) -> None:
+def _score_lake(project: Project, moment: int, model: str | None, *, explain: bool) -> None:
     """``score --engine spark`` over the lake of leadscore.toml: every lead scored on Spark,
     the results written as the run's partition of lake.results."""
     from leadscore.app.lake import score_lake
@@ -213,7 +227,7 @@ def _score_lake(project: Project, moment: int, model: str | None) -> None:
     assert lake is not None
     models = project.models(model)
     with err.status(f"Scoring the lake on Spark as of {format_as_of(moment)}..."):
-        run = score_lake(lake, models, moment)
+        run = score_lake(lake, models, moment, explain=explain)
     for name, rows in run.rows.items():
         out.print(f"{name}: {rows:,} leads scored", markup=False)
     changes = f"{run.transitions:,} stage change{'s' if run.transitions != 1 else ''}"

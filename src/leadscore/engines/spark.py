@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -44,6 +44,12 @@ RESULT_DDL = (
 LEAD_COLUMNS = ("lead_id", "attributes", "account_id")
 EVENT_COLUMNS = ("lead_id", "type", "event", "timestamp", "properties")
 LIFECYCLE_COLUMNS = ("lead_id", "stage", "recycled_at")
+#: A partition's lifecycle rows carry their model: one shuffle serves every model.
+MODEL_LIFECYCLE_COLUMNS = ("lead_id", "model", "stage", "recycled_at")
+#: Explanations on request: given a plan, a partition's leads, events and lifecycle (the
+#: ``Engine`` contract's tables) and the instant, a table of ``lead_id`` and ``explanation``
+#: (JSON text). Run in the executors, so it must pickle (a module-level function).
+Explainer = Callable[[Plan, pa.Table, pa.Table | None, pa.Table | None, int], pa.Table]
 
 
 def spark_session() -> SparkSession:
@@ -104,38 +110,44 @@ class SparkEngine:
         spark = self.session
         if "account_id" not in leads.column_names:
             leads = with_account_ids(leads, compute=plan.uses_accounts)
+        if lifecycle is not None:
+            lifecycle = lifecycle.select(list(LIFECYCLE_COLUMNS))
+            lifecycle = lifecycle.add_column(
+                1, "model", pa.array([plan.model] * lifecycle.num_rows, pa.string())
+            )
         frames = score_frames(
-            plan,
+            [plan],
             spark.createDataFrame(leads.select(list(LEAD_COLUMNS))),
             None if events is None else spark.createDataFrame(events.select(list(EVENT_COLUMNS))),
             as_of,
-            lifecycle=None
-            if lifecycle is None
-            else spark.createDataFrame(lifecycle.select(list(LIFECYCLE_COLUMNS))),
+            lifecycle=None if lifecycle is None else spark.createDataFrame(lifecycle),
             partitions=self.partitions,
         )
         return frames.toArrow().cast(RESULT_SCHEMA)
 
 
 def score_frames(
-    plan: Plan,
+    plans: Sequence[Plan],
     leads: DataFrame,
     events: DataFrame | None,
     as_of: int,
     *,
     lifecycle: DataFrame | None = None,
     partitions: int | None = None,
+    explain: Explainer | None = None,
 ) -> DataFrame:
-    """The result rows (``RESULT_DDL``) of scoring Spark DataFrames shaped as the ``Engine``
-    contract's tables (leads with their account_id column). Nothing is computed until the
-    result is written or collected."""
+    """The result rows (``RESULT_DDL``, and ``explanation`` with an ``explain``) of scoring
+    Spark DataFrames shaped as the ``Engine`` contract's tables (leads with their account_id
+    column; lifecycle rows with their model), under every plan, after one shuffle. Nothing is
+    computed until the result is written or collected."""
     followers = {}
     if events is not None:
         followers["event"] = events.select(*EVENT_COLUMNS)
     if lifecycle is not None:
-        followers["lifecycle"] = lifecycle.select(*LIFECYCLE_COLUMNS)
+        followers["lifecycle"] = lifecycle.select(*MODEL_LIFECYCLE_COLUMNS)
     gathered = by_account(leads, followers, partitions)
-    return gathered.mapInArrow(partial(score_partition, plan, as_of), RESULT_DDL)
+    ddl = RESULT_DDL if explain is None else f"{RESULT_DDL}, explanation string"
+    return gathered.mapInArrow(partial(score_partition, list(plans), as_of, explain), ddl)
 
 
 def by_account(
@@ -170,9 +182,13 @@ def partition_table(table: pa.Table, name: str, columns: Sequence[str]) -> pa.Ta
 
 
 def score_partition(
-    plan: Plan, as_of: int, batches: Iterator[pa.RecordBatch]
+    plans: list[Plan],
+    as_of: int,
+    explain: Explainer | None,
+    batches: Iterator[pa.RecordBatch],
 ) -> Iterator[pa.RecordBatch]:
-    """One partition's rows (whole accounts) scored by the batch engine, in the executor."""
+    """One partition's rows (whole accounts) scored by the batch engine under every plan, in
+    the executor; each row with its explanation when ``explain`` is given."""
     received = list(batches)
     if not received:
         return
@@ -182,15 +198,34 @@ def score_partition(
     leads = partition_table(table, "lead", LEAD_COLUMNS)
     assert leads is not None
     events = partition_table(table, "event", EVENT_COLUMNS)
-    lifecycle = partition_table(table, "lifecycle", LIFECYCLE_COLUMNS)
-    try:
-        result = BatchEngine(threads=1).score_many(plan, leads, events, as_of, lifecycle=lifecycle)
-    except Exception:
-        named_bad_json(leads, "attributes")
-        if events is not None:
-            named_bad_json(events, "properties")
-        raise
-    yield from result.cast(RESULT_SCHEMA).to_batches()
+    recorded = partition_table(table, "lifecycle", MODEL_LIFECYCLE_COLUMNS)
+    for plan in plans:
+        lifecycle = None
+        if recorded is not None:
+            mine = recorded.filter(pc.equal(recorded["model"], plan.model))
+            lifecycle = mine.select(list(LIFECYCLE_COLUMNS))
+        try:
+            result = BatchEngine(threads=1).score_many(
+                plan, leads, events, as_of, lifecycle=lifecycle
+            )
+            result = result.cast(RESULT_SCHEMA)
+            if explain is not None:
+                result = _with_explanations(result, explain(plan, leads, events, lifecycle, as_of))
+        except Exception:
+            named_bad_json(leads, "attributes")
+            if events is not None:
+                named_bad_json(events, "properties")
+            raise
+        yield from result.to_batches()
+
+
+def _with_explanations(result: pa.Table, explained: pa.Table) -> pa.Table:
+    """The result rows with each lead's explanation beside them, in the rows' order."""
+    by_lead = dict(
+        zip(explained["lead_id"].to_pylist(), explained["explanation"].to_pylist(), strict=True)
+    )
+    texts = [by_lead.get(lead) for lead in result["lead_id"].to_pylist()]
+    return result.append_column("explanation", pa.array(texts, pa.string()))
 
 
 #: What begins the message of an error in the data, raised in an executor, for the driver
