@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from leadscore._types import Outcome
@@ -24,8 +24,10 @@ class Lake(BaseModel):
     """Where ``leadscore score --engine spark`` (and ``leadscore train --lake``)
     reads and writes, for data that lives in a data lake rather than the project's database.
     Each place is a Parquet path (a folder or a file, local or any URL Spark reads:
-    ``s3a://``, ``abfss://``, ``dbfs:/``) or ``table:NAME`` for a table of the Spark
-    session's catalog."""
+    ``s3a://``, ``abfss://``, ``dbfs:/``), ``delta:PATH`` for a Delta table by path (its
+    current version, read through its log; a local folder holding a ``_delta_log`` is taken
+    as one), or ``table:NAME`` for a table of the Spark session's catalog. Results are
+    written as Parquet or to a table."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -52,6 +54,17 @@ class Lake(BaseModel):
         description="partitions the leads are spread over (default: "
         "the session's spark.sql.shuffle.partitions)",
     )
+
+    @field_validator("results")
+    @classmethod
+    def _results_written_as_parquet_or_a_table(cls, results: str) -> str:
+        if results.startswith("delta:"):
+            raise ValueError(
+                "results are written as Parquet (a path) or to a table (table:NAME), not to "
+                "a Delta path; a Delta table registered in the catalog can be named as "
+                "table:NAME"
+            )
+        return results
 
 
 class Settings(BaseSettings):

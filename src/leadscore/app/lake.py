@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from leadscore.app.explain import explained_table
+from leadscore.app.lake_delta import is_delta, read_delta
 from leadscore.engines.batch_accounts import with_account_ids
 from leadscore.engines.plan import compile_plan
 from leadscore.engines.spark import data_error, named_bad_json, score_frames, spark_session
@@ -115,20 +116,23 @@ def leads_and_events(spark: SparkSession, lake: Lake) -> tuple[DataFrame, DataFr
 
 
 def read_place(spark: SparkSession, place: str, what: str) -> DataFrame:
-    """A lake input: ``table:NAME`` from the session's catalog, else a Parquet path; a
+    """A lake input: ``table:NAME`` from the session's catalog, a Delta table by path
+    (``lake_delta``), else a Parquet path; a
     ``ConfigError`` names the place when it cannot be read or lacks a needed column."""
     from pyspark.errors import AnalysisException
 
     try:
-        frame = _opened(spark, place)
+        frame = _opened(spark, place, what)
     except AnalysisException as exc:
         raise ConfigError(f"lake.{what} {place!r} cannot be read: {_first_line(exc)}") from None
     return _checked(frame, place, what)
 
 
-def _opened(spark: SparkSession, place: str) -> DataFrame:
+def _opened(spark: SparkSession, place: str, what: str) -> DataFrame:
     if place.startswith(TABLE):
         return spark.table(place.removeprefix(TABLE))
+    if is_delta(place):
+        return read_delta(spark, place, what)
     return spark.read.parquet(place)
 
 
@@ -220,7 +224,7 @@ def _previous_stages(
     from pyspark.sql import functions as F
 
     try:
-        found = _opened(spark, results)
+        found = _opened(spark, results, "results")
     except AnalysisException:
         return None, None  # nothing written there yet: the first run
     earlier = _checked(found, results, "results").where(F.col("as_of") < as_of)
