@@ -4,14 +4,11 @@ attributes and every behaviour and account feature."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
@@ -21,42 +18,9 @@ from leadscore.cli import app
 from leadscore.errors import ConfigError
 from leadscore.predict import history
 from leadscore.settings import Lake
-from leadscore.store.ingest import import_events, import_leads, import_outcomes
 from leadscore.store.store import Store
-from tests.predict import synthetic
 
 pytestmark = pytest.mark.spark
-
-
-@pytest.fixture(scope="module")
-def company(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Project, Lake]]:
-    """A synthetic company in a project's database and, the same rows, in Parquet files."""
-    root = tmp_path_factory.mktemp("company")
-    files = synthetic.write(root, leads=500)
-    project = Project.init(root / "project")
-    lake = root / "lake"
-    lake.mkdir()
-    with project.store() as store:
-        import_leads(store, files.leads)
-        import_events(store, files.events)
-        import_outcomes(store, files.outcomes)
-        pq.write_table(store.leads_arrow(), lake / "leads.parquet")
-        pq.write_table(store.events_arrow(), lake / "events.parquet")
-        outcomes = store.arrow(
-            "SELECT lead_id, outcome, at FROM outcomes",
-            pa.schema([("lead_id", pa.string()), ("outcome", pa.string()), ("at", pa.int64())]),
-        )
-        pq.write_table(outcomes, lake / "outcomes.parquet")
-    yield (
-        project,
-        Lake(
-            leads=str(lake / "leads.parquet"),
-            events=str(lake / "events.parquet"),
-            outcomes=str(lake / "outcomes.parquet"),
-            results=str(lake / "results"),
-            partitions=3,
-        ),
-    )
 
 
 def _window(store: Store) -> history.Window:

@@ -132,13 +132,26 @@ def recorded_history(
 ) -> Recorded:
     """The stage recorded under the plan's model as of ``first``, and the CRM stages and
     recycles up to ``last``, over ``lead_ids``' indexes."""
+    return recorded(
+        plan,
+        store.lifecycle_arrow(plan.model, first),
+        store.recorded_moves(plan.model, last),
+        lead_ids,
+        first,
+    )
+
+
+def recorded(
+    plan: Plan, lifecycle: pa.Table, moves: pa.Table, lead_ids: pa.StringArray, first: int
+) -> Recorded:
+    """``Recorded`` from the stages as of ``first`` (lead_id, stage) and the CRM stages and
+    recycles (``Store.recorded_moves``: lead_id, at, to_stage, kind), over ``lead_ids``'
+    indexes."""
     start = np.zeros(len(lead_ids), np.int64)
-    lifecycle = store.lifecycle_arrow(plan.model, first)
     where = pc.index_in(lifecycle["lead_id"], value_set=lead_ids)
     known = where.is_valid().to_numpy(zero_copy_only=False)
     stages = np.array([plan.stage_index(n) for n in lifecycle["stage"].to_pylist()], np.int64)
     start[where.fill_null(0).to_numpy()[known]] = stages[known] if len(stages) else stages
-    moves = store.recorded_moves(plan.model, last)
     where = pc.index_in(moves["lead_id"], value_set=lead_ids)
     moves = moves.filter(where.is_valid()).append_column("lead", where.drop_null())
     lead = moves["lead"].to_numpy().astype(np.int64)

@@ -116,6 +116,15 @@ def measure(
     result: Replay, converted_at: Ints, horizon_days: int, stage: str | None = None
 ) -> ModelResult:
     """The backtest numbers of one replay; ``converted_at`` from ``first_conversions``."""
+    return measured(result, converted_at, horizon_days, stage)[0]
+
+
+def measured(
+    result: Replay, converted_at: Ints, horizon_days: int, stage: str | None = None
+) -> tuple[ModelResult, list[float], list[float]]:
+    """``measure``'s numbers, and the days from each hand-over to the next stage and to the
+    sale that its medians are taken over: what leads measured apart (Spark's partitions)
+    need to be measured together (``backtest_parts.merged``)."""
     plan, instants = result.plan, result.instants
     horizon = horizon_days * DAY_US
     names = [s.name for s in plan.stages]
@@ -154,7 +163,7 @@ def measure(
         before = np.searchsorted(instants, converted_at, "left") - 1
         who = np.flatnonzero(in_period & (before >= 0))
         reached_before = int(reached[before[who], who].sum())
-    return ModelResult(
+    numbers = ModelResult(
         model=plan.model,
         handover=None if handover is None else names[handover],
         weeks=weeks,
@@ -169,6 +178,7 @@ def measure(
         horizon_days=horizon_days,
         censored=censored,
     )
+    return numbers, to_next, to_sale
 
 
 def _day(instant: int) -> datetime:
@@ -252,7 +262,7 @@ def differences(a: Replay, b: Replay, limit: int | None = None) -> list[Differen
     know), the largest score gap first; the reason names the rules whose points differ most
     and the fit."""
     index_b = {lead_id: i for i, lead_id in enumerate(b.lead_ids.to_pylist())}
-    found = []
+    found: list[Difference] = []
     for i, lead_id in enumerate(a.lead_ids.to_pylist()):
         j = index_b.get(lead_id)
         if j is None:
@@ -260,11 +270,14 @@ def differences(a: Replay, b: Replay, limit: int | None = None) -> list[Differen
         mine, theirs = _state(a, i), _state(b, j)
         if mine[:2] == theirs[:2]:
             continue
-        gap = abs((mine[2] or 0) - (theirs[2] or 0))
-        found.append((gap, Difference(lead_id, mine, theirs, _reason(a, i, b, j))))
-    found.sort(key=lambda pair: (-pair[0], pair[1].lead_id))
-    chosen = [difference for _, difference in found]
-    return chosen if limit is None else chosen[:limit]
+        found.append(Difference(lead_id, mine, theirs, _reason(a, i, b, j)))
+    return ranked(found, limit)
+
+
+def ranked(found: list[Difference], limit: int | None) -> list[Difference]:
+    """The largest score gap first (then by lead id), ``limit`` of them at most."""
+    found = sorted(found, key=lambda d: (-abs((d.first[2] or 0) - (d.second[2] or 0)), d.lead_id))
+    return found if limit is None else found[:limit]
 
 
 def _state(result: Replay, i: int) -> tuple[str | None, str | None, float | None]:

@@ -68,7 +68,7 @@ def score_lake(
         raise ConfigError("the project has no model to score with")
     spark = session or spark_session()
     leads, events = leads_and_events(spark, lake)
-    continued, stages = _previous_stages(spark, lake.results, as_of)
+    continued, stages = previous_stages(spark, lake.results, as_of)
     lifecycle = None
     if stages is not None:
         lifecycle = stages.select(
@@ -215,7 +215,7 @@ def micros(frame: DataFrame, column: str) -> Column:
     return F.col(column).cast("bigint").alias(column)
 
 
-def _previous_stages(
+def previous_stages(
     spark: SparkSession, results: str, as_of: int
 ) -> tuple[int | None, DataFrame | None]:
     """The instant of the latest run before ``as_of`` in the results, and its (lead_id,

@@ -22,7 +22,8 @@ from leadscore.app.people import label as person_label
 from leadscore.app.project import Project
 from leadscore.cli.console import err, out, parse_as_of
 from leadscore.engines.semantics import DAY_US
-from leadscore.errors import InputError
+from leadscore.errors import ConfigError, InputError
+from leadscore.spec.model import ScoringModel
 
 DEFAULT_DAYS = 90
 
@@ -119,6 +120,15 @@ def backtest(
         bool, typer.Option("--diff", help="List the leads the models treat differently.")
     ] = False,
     as_json: AsJson = False,
+    lake: Annotated[
+        bool,
+        typer.Option(
+            "--lake",
+            help="Replay the data lake of leadscore.toml's [lake] on Spark instead of the "
+            "database (conversions from lake.outcomes; each step sees the leads' current "
+            "attributes).",
+        ),
+    ] = False,
 ) -> None:
     """Replay models over the stored history, point in time, a step at a time: events up to
     each step, attributes as they were, CRM stages and recycles as recorded, stages moved
@@ -136,6 +146,10 @@ def backtest(
         name = models[0][1].name
         in_use = [m for m in project.models() if m.name == name]
         models += [(f"{name} (in use)", m) for m in in_use]
+    if lake:
+        found = _lake_backtest(project, models, start, end, every, horizon_days, stage)
+        _show(found, diff, as_json)
+        return
     with project.store() as store, Progress(console=err, transient=True) as bar:
         found = run_backtest(
             store,
@@ -148,10 +162,40 @@ def backtest(
             preparations=project.preparations(),
             progress=step_progress(bar, "Replaying"),
         )
+    _show(found, diff, as_json)
+
+
+def _show(found: Backtest, diff: bool, as_json: bool) -> None:
     if as_json:
         out.print_json(json.dumps(_as_json(found)))
         return
     _print(found, diff)
+
+
+def _lake_backtest(
+    project: Project,
+    models: list[tuple[str, ScoringModel]],
+    start: int,
+    end: int,
+    every: int,
+    horizon_days: int,
+    stage: str | None,
+) -> Backtest:
+    """``backtest --lake``: the replay of the lake of leadscore.toml, on Spark."""
+    from leadscore.app.lake_backtest import lake_backtest
+
+    if project.settings.lake is None:
+        raise ConfigError("--lake replays the lake of leadscore.toml: add a [lake] section")
+    with err.status("Replaying the lake on Spark..."):
+        return lake_backtest(
+            project.settings.lake,
+            models,
+            start,
+            end,
+            every_days=every,
+            horizon_days=horizon_days,
+            stage=stage,
+        )
 
 
 def _as_json(found: Backtest) -> dict[str, object]:
