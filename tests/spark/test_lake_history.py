@@ -4,6 +4,7 @@ attributes and every behaviour and account feature."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -12,13 +13,16 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from leadscore.app.lake_history import lake_snapshots
+from leadscore.app.lake_history import lake_point_scores, lake_snapshots
 from leadscore.app.project import Project
 from leadscore.cli import app
 from leadscore.errors import ConfigError
 from leadscore.predict import history
+from leadscore.predict.point_scores import point_scores
 from leadscore.settings import Lake
+from leadscore.spec.loader import parse_model
 from leadscore.store.store import Store
+from tests.spark.test_lake_backtest import MODEL as BACKTEST_MODEL
 
 pytestmark = pytest.mark.spark
 
@@ -85,3 +89,47 @@ def test_train_learns_from_the_lake(
     assert f"Trained buyers v1 (active): {rows:,} rows" in said
     refused = runner.invoke(app, ["train", "--lake", "--after-first-touch", "1"])
     assert refused.exit_code != 0 and "--after-first-touch" in refused.output
+
+
+def test_point_models_score_the_lake_rows_as_the_database_rows(
+    spark: Any, company: tuple[Project, Lake]
+) -> None:
+    """``evaluate``'s hand-model baseline: each row scored as of just before its cut-off."""
+    project, lake = company
+    model = parse_model(BACKTEST_MODEL)
+    with project.store() as store:
+        window = _window(store)
+        expected = point_scores(model, history.snapshots(store, window), store)
+    data, _ = lake_snapshots(lake, window, session=spark)
+    scores, tiers = lake_point_scores(lake, model, data, session=spark)
+    assert np.array_equal(scores, expected[0]) and tiers == expected[1]
+    assert len(set(tiers)) == 3 and scores.max() > 20  # every tier met, fit and engagement
+
+
+def test_evaluate_and_learn_points_read_the_lake(
+    spark: Any, company: tuple[Project, Lake], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project, lake = company
+    with project.store() as store:
+        rows = len(history.snapshots(store, _window(store)).label)
+    runner = CliRunner()
+    fresh = tmp_path / "fresh"  # its own database is empty: everything comes from the lake
+    assert runner.invoke(app, ["init", str(fresh)]).exit_code == 0
+    with (fresh / "leadscore.toml").open("a") as config:
+        config.write(
+            f'\n[lake]\nleads = "{lake.leads}"\nevents = "{lake.events}"\n'
+            f'outcomes = "{lake.outcomes}"\nresults = "{lake.results}"\n'
+        )
+    (fresh / "models" / "brief.yaml").unlink()
+    (fresh / "models" / "in_use.yaml").write_text(BACKTEST_MODEL)
+    monkeypatch.chdir(fresh)
+    common = ["--lake", "--snapshots", "3", "--min-conversions", "5"]
+    measured = runner.invoke(app, ["evaluate", *common, "--no-points"])
+    assert measured.exit_code == 0, measured.output
+    report = json.loads((fresh / "evaluation" / "evaluation.json").read_text())
+    assert report["train_rows"] + report["test_rows"] == rows
+    assert "roc_auc" in report["models"]["hand model 'in_use'"]  # scored from the lake
+    learned = runner.invoke(app, ["learn-points", *common])
+    assert learned.exit_code == 0, learned.output
+    assert f"rules learned from {rows:,} rows" in " ".join(learned.output.split())
+    assert parse_model((fresh / "models" / "learned.yaml").read_text()).name == "learned"

@@ -20,23 +20,29 @@ from collections.abc import Iterator, Sequence
 from functools import partial
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from leadscore.app.lake import leads_and_events, micros, read_place
+from leadscore.engines.plan import compile_plan
 from leadscore.engines.spark import (
     EVENT_COLUMNS,
     LEAD_COLUMNS,
     by_account,
     narrowed,
     partition_table,
+    score_frames,
     spark_session,
 )
 from leadscore.errors import ConfigError, InputError
 from leadscore.predict import history
 from leadscore.predict.dataset import Dataset
 from leadscore.predict.feedback import no_verdicts
+from leadscore.predict.point_scores import placed
 from leadscore.settings import Lake
+from leadscore.spec.model import ScoringModel
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -157,3 +163,27 @@ def _partition_rows(
     for name, _ in TAIL:
         columns[name] = [v if isinstance(v, str) else None for v in rows[name]]
     yield from pa.table(columns).to_batches()
+
+
+def lake_point_scores(
+    lake: Lake, model: ScoringModel, data: Dataset, *, session: SparkSession | None = None
+) -> tuple[np.ndarray, list[str | None]]:
+    """``point_scores`` of rows built from the lake (``lake_snapshots``): each row's score
+    (points) and tier as of just before its cut-off, from the lake's events before it, scored
+    on Spark; a lead the model does not apply to scores 0, tier none."""
+    from pyspark.sql import functions as F
+
+    spark = session or spark_session()
+    leads, events = leads_and_events(spark, lake)
+    plan = compile_plan(model)
+    scores = np.zeros(len(data.label))
+    tiers: list[str | None] = [None] * len(data.label)
+    for cutoff in np.unique(data.order):
+        rows = np.flatnonzero(data.order == cutoff)
+        wanted = {data.ids[i]: int(i) for i in rows}
+        before = events.where(F.col("timestamp") < int(cutoff))
+        frame = score_frames([plan], leads, before, int(cutoff) - 1, partitions=lake.partitions)
+        result = frame.select("lead_id", "score", "tier").toArrow()
+        result = result.filter(pc.is_in(result["lead_id"], pa.array(list(wanted), pa.string())))
+        placed(result, wanted, scores, tiers)
+    return scores, tiers

@@ -54,3 +54,11 @@ Seed = Annotated[int, typer.Option("--seed", help="Random seed: same seed, same 
 MinConversions = Annotated[
     int, typer.Option("--min-conversions", min=1, help="Refuse to learn from fewer.")
 ]
+LakeOption = Annotated[
+    bool,
+    typer.Option(
+        "--lake",
+        help="Learn from the data lake of leadscore.toml's [lake] (lake.outcomes says who "
+        "converted), its rows built on Spark.",
+    ),
+]

@@ -17,6 +17,7 @@ from leadscore.errors import ConfigError, InputError
 
 if TYPE_CHECKING:  # the learning libraries load when a command needs them
     from leadscore.predict.dataset import Dataset
+    from leadscore.settings import Lake
     from leadscore.store.store import Store  # a type only: commands reach it through app/
 
 
@@ -25,6 +26,48 @@ class Source:
     data: Dataset
     kinds: list[str]
     from_history: bool
+    #: the lake the rows were built from (None: the project's database or a table)
+    lake: Lake | None = None
+
+
+def chosen_source(
+    project: Project | None,
+    store: Store | None,
+    lake: bool,
+    table: Path | None,
+    target: str | None,
+    id_column: str | None,
+    time_column: str | None,
+    drop: list[str] | None,
+    missing: list[str] | None,
+    horizon_days: int,
+    cutoff: str | None,
+    snapshots: int,
+    step_days: int,
+    after_first_touch: int | None,
+) -> Source:
+    """The rows a learning command's options name: the lake (``--lake``), else a table or
+    the project's history (``history_source``)."""
+    if lake:
+        if table is not None or after_first_touch is not None:
+            raise InputError(
+                "--lake learns from the lake's history: leave out --table and --after-first-touch"
+            )
+        return lake_source(project, drop, horizon_days, cutoff, snapshots, step_days)
+    return history_source(
+        store,
+        table,
+        target,
+        id_column,
+        time_column,
+        drop,
+        missing,
+        horizon_days,
+        cutoff,
+        snapshots,
+        step_days,
+        after_first_touch,
+    )
 
 
 @contextmanager
@@ -127,4 +170,4 @@ def lake_source(
             raise InputError("the lake has no events or outcomes to learn from")
         last = _last_cutoff(end, cutoff, horizon_days)
         data, kinds = lake_snapshots(lake, history.Window(last, snapshots, step_days, horizon_days))
-    return Source(data.without(drop or []), kinds, True)
+    return Source(data.without(drop or []), kinds, True, lake)

@@ -3,6 +3,7 @@ honest measure of them (their versions: ``cli/models.py``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -18,6 +19,7 @@ from leadscore.cli.learning_options import (
     FirstTouchDays,
     Horizon,
     IdColumn,
+    LakeOption,
     MinConversions,
     Missing,
     Seed,
@@ -27,13 +29,17 @@ from leadscore.cli.learning_options import (
     Target,
     TimeColumn,
 )
-from leadscore.cli.learning_sources import history_source, lake_source, project_store
+from leadscore.cli.learning_sources import Source, chosen_source, project_store
 from leadscore.cli.models import keep_predictions
-from leadscore.errors import ConfigError, InputError
+from leadscore.errors import ConfigError
 from leadscore.predict import MAX_RULES, MIN_CONVERSIONS
 
 if TYPE_CHECKING:  # the learning libraries load when a command needs them
-    pass  # a type only: commands reach it through app/
+    import numpy as np
+
+    from leadscore.predict.dataset import Dataset
+    from leadscore.spec.model import ScoringModel
+    from leadscore.store.store import Store  # a type only: commands reach it through app/
 
 
 def train(
@@ -54,14 +60,7 @@ def train(
     activate: Annotated[
         bool, typer.Option("--activate/--no-activate", help="Make it the active version.")
     ] = True,
-    lake: Annotated[
-        bool,
-        typer.Option(
-            "--lake",
-            help="Learn from the data lake of leadscore.toml's [lake] (lake.outcomes says who "
-            "converted), its rows built on Spark.",
-        ),
-    ] = False,
+    lake: LakeOption = False,
 ) -> None:
     """Learn a calibrated predictive model (gradient-boosted trees) and keep it as a version.
 
@@ -73,28 +72,22 @@ def train(
     from leadscore.predict.trees import train as fit
 
     model_versions.check_trained_name(name)
-    if lake and (table is not None or after_first_touch is not None):
-        raise InputError(
-            "--lake learns from the lake's history: leave out --table and --after-first-touch"
-        )
     with project_store(table) as (project, store):
-        source = (
-            lake_source(project, drop, horizon_days, cutoff, snapshots, step_days)
-            if lake
-            else history_source(
-                store,
-                table,
-                target,
-                id_column,
-                time_column,
-                drop,
-                missing,
-                horizon_days,
-                cutoff,
-                snapshots,
-                step_days,
-                after_first_touch,
-            )
+        source = chosen_source(
+            project,
+            store,
+            lake,
+            table,
+            target,
+            id_column,
+            time_column,
+            drop,
+            missing,
+            horizon_days,
+            cutoff,
+            snapshots,
+            step_days,
+            after_first_touch,
         )
         data = source.data
         with err.status(
@@ -160,16 +153,18 @@ def evaluate(
     output_dir: Annotated[
         Path, typer.Option("--output-dir", help="Where evaluation.json and .html go.")
     ] = Path("evaluation"),
+    lake: LakeOption = False,
 ) -> None:
     """Measure the trees, learned points and the baselines (logistic regression, an Odoo-style
     naive-Bayes frequency table, the project's hand point models) on later rows none saw."""
     from leadscore.predict import report as report_files
     from leadscore.predict.evaluation import evaluate as run_evaluation
-    from leadscore.predict.point_scores import point_scores
 
     with project_store(table) as (project, store):
-        source = history_source(
+        source = chosen_source(
+            project,
             store,
+            lake,
             table,
             target,
             id_column,
@@ -189,7 +184,7 @@ def evaluate(
                 source.data,
                 seed=seed,
                 hand_models=hand,
-                score_points=lambda m, rows: point_scores(m, rows, points_store),
+                score_points=_point_scorer(source, points_store),
                 kinds=source.kinds,
                 tune_trials=tune,
                 with_points=points,
@@ -200,6 +195,21 @@ def evaluate(
     show(result.report)
     json_path, html_path = report_files.write(result.report, output_dir)
     err.print(f"Wrote {json_path} and {html_path}.", markup=False)
+
+
+def _point_scorer(
+    source: Source, store: Store | None
+) -> Callable[[ScoringModel, Dataset], tuple[np.ndarray, list[str | None]]]:
+    """How ``evaluate`` scores the project's point models on the rows: at each cut-off from
+    the rows' own source (the lake on Spark, the project's database), or as table rows."""
+    from leadscore.predict.point_scores import point_scores
+
+    lake = source.lake
+    if lake is not None:
+        from leadscore.app.lake_history import lake_point_scores
+
+        return lambda model, rows: lake_point_scores(lake, model, rows)
+    return lambda model, rows: point_scores(model, rows, store)
 
 
 def show(report: dict[str, Any]) -> None:
@@ -257,6 +267,7 @@ def learn_points(
         typer.Option("--output", "-o", help="Where to write the model. Default: models/NAME.yaml"),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+    lake: LakeOption = False,
 ) -> None:
     """Learn a readable point model (the normal model format) from the same history: binned
     attributes and behaviours with integer points, tiers from the data."""
@@ -268,8 +279,10 @@ def learn_points(
         target_file = output or folder / f"{name}.yaml"
         if target_file.exists() and not force:
             raise ConfigError(f"{target_file} already exists; give --force to overwrite it")
-        source = history_source(
+        source = chosen_source(
+            project,
             store,
+            lake,
             table,
             target,
             id_column,

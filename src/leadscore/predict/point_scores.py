@@ -52,23 +52,26 @@ def point_scores(
     if store is None:
         rows = np.arange(len(data.label))
         result = engine.score_many(plan, _table_leads(data, rows), None, now_us())
-        _place(result, {f"row-{i}": int(i) for i in rows}, scores, tiers)
+        placed(result, {f"row-{i}": int(i) for i in rows}, scores, tiers)
         return scores, tiers
     events = store.events_arrow()
     for cutoff in np.unique(data.order):
         rows = np.flatnonzero(data.order == cutoff)
         wanted = {data.ids[i]: int(i) for i in rows}
+        # every lead is scored, the rows' leads kept: an account's facts count all its leads
+        # then, those already converted or not seen yet included, as scoring did at the time
         leads = store.leads_arrow(int(cutoff))
-        leads = leads.filter(pc.is_in(leads["lead_id"], pa.array(list(wanted))))
         before = events.filter(pc.less(events["timestamp"], int(cutoff)))
         result = engine.score_many(plan, leads, before, int(cutoff) - 1)
-        _place(result, wanted, scores, tiers)
+        result = result.filter(pc.is_in(result["lead_id"], pa.array(list(wanted), pa.string())))
+        placed(result, wanted, scores, tiers)
     return scores, tiers
 
 
-def _place(
+def placed(
     result: pa.Table, where: dict[str, int], scores: np.ndarray, tiers: list[str | None]
 ) -> None:
+    """Each result row's score (points) and tier at its row (``where``: lead id to row)."""
     for lead_id, score, tier in zip(
         result["lead_id"].to_pylist(),
         result["score"].to_pylist(),
