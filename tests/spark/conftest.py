@@ -11,13 +11,16 @@ import os
 import shutil
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from typer.testing import CliRunner
 
 from leadscore.app.project import Project
+from leadscore.cli import app
 from leadscore.settings import Lake
 from leadscore.store.ingest import import_events, import_leads, import_outcomes
 from tests.conftest import IN_CI
@@ -81,3 +84,15 @@ def company(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Project,
             partitions=3,
         ),
     )
+
+
+def lake_project(folder: Path, lake: Lake) -> Path:
+    """A new project in ``folder`` whose leadscore.toml names ``lake``: its own database is
+    empty, so whatever a command finds comes from the lake."""
+    assert CliRunner().invoke(app, ["init", str(folder)]).exit_code == 0
+    with (folder / "leadscore.toml").open("a") as config:
+        config.write(
+            f'\n[lake]\nleads = "{lake.leads}"\nevents = "{lake.events}"\n'
+            f'outcomes = "{lake.outcomes}"\nresults = "{lake.results}"\n'
+        )
+    return folder

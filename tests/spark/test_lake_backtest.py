@@ -19,6 +19,7 @@ from leadscore.cli import app
 from leadscore.predict import history
 from leadscore.settings import Lake
 from leadscore.spec.loader import parse_model
+from tests.spark.conftest import lake_project
 
 pytestmark = pytest.mark.spark
 
@@ -72,13 +73,7 @@ def test_the_lake_backtest_is_the_database_backtest(
     assert (got.start, got.end, got.labels) == (expected.start, expected.end, expected.labels)
     # the command, in a project whose own database is empty: everything from the lake
     runner = CliRunner()
-    fresh = tmp_path / "fresh"
-    assert runner.invoke(app, ["init", str(fresh)]).exit_code == 0
-    with (fresh / "leadscore.toml").open("a") as config:
-        config.write(
-            f'\n[lake]\nleads = "{lake.leads}"\nevents = "{lake.events}"\n'
-            f'outcomes = "{lake.outcomes}"\nresults = "{lake.results}"\n'
-        )
+    fresh = lake_project(tmp_path / "fresh", lake)  # an empty database of its own
     (fresh / "candidate.yaml").write_text(candidate_text)
     (fresh / "in_use.yaml").write_text(MODEL)
     monkeypatch.chdir(fresh)

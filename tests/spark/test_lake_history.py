@@ -22,6 +22,7 @@ from leadscore.predict.point_scores import point_scores
 from leadscore.settings import Lake
 from leadscore.spec.loader import parse_model
 from leadscore.store.store import Store
+from tests.spark.conftest import lake_project
 from tests.spark.test_lake_backtest import MODEL as BACKTEST_MODEL
 
 pytestmark = pytest.mark.spark
@@ -74,13 +75,7 @@ def test_train_learns_from_the_lake(
     with project.store() as store:
         rows = len(history.snapshots(store, _window(store)).label)
     runner = CliRunner()
-    fresh = tmp_path / "fresh"  # its own database is empty: everything comes from the lake
-    assert runner.invoke(app, ["init", str(fresh)]).exit_code == 0
-    with (fresh / "leadscore.toml").open("a") as config:
-        config.write(
-            f'\n[lake]\nleads = "{lake.leads}"\nevents = "{lake.events}"\n'
-            f'outcomes = "{lake.outcomes}"\nresults = "{lake.results}"\n'
-        )
+    fresh = lake_project(tmp_path / "fresh", lake)  # an empty database of its own
     monkeypatch.chdir(fresh)
     args = ["train", "--lake", "--name", "buyers", "--snapshots", "3", "--min-conversions", "5"]
     result = runner.invoke(app, args)
@@ -113,13 +108,7 @@ def test_evaluate_and_learn_points_read_the_lake(
     with project.store() as store:
         rows = len(history.snapshots(store, _window(store)).label)
     runner = CliRunner()
-    fresh = tmp_path / "fresh"  # its own database is empty: everything comes from the lake
-    assert runner.invoke(app, ["init", str(fresh)]).exit_code == 0
-    with (fresh / "leadscore.toml").open("a") as config:
-        config.write(
-            f'\n[lake]\nleads = "{lake.leads}"\nevents = "{lake.events}"\n'
-            f'outcomes = "{lake.outcomes}"\nresults = "{lake.results}"\n'
-        )
+    fresh = lake_project(tmp_path / "fresh", lake)  # an empty database of its own
     (fresh / "models" / "brief.yaml").unlink()
     (fresh / "models" / "in_use.yaml").write_text(BACKTEST_MODEL)
     monkeypatch.chdir(fresh)
