@@ -154,6 +154,14 @@ def test_every_command_has_help() -> None:
         assert "Usage" in result.stdout
 
 
+@pytest.mark.parametrize("command", ["score", "backtest", "train", "evaluate", "learn-points"])
+def test_help_names_the_lake_section(command: str) -> None:
+    """``[lake]`` is printed as written, not taken for Rich markup and dropped."""
+    result = runner.invoke(app, [command, "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    assert "[lake]" in " ".join(result.stdout.split())
+
+
 def test_demo_scores_a_synthetic_company(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["demo", "shop", "--leads", "200", "--seed", "3"])

@@ -124,7 +124,7 @@ def backtest(
         bool,
         typer.Option(
             "--lake",
-            help="Replay the data lake of leadscore.toml's [lake] on Spark instead of the "
+            help="Replay the data lake of leadscore.toml's \\[lake] on Spark instead of the "
             "database (conversions from lake.outcomes; each step sees the leads' current "
             "attributes).",
         ),

@@ -58,7 +58,7 @@ LakeOption = Annotated[
     bool,
     typer.Option(
         "--lake",
-        help="Learn from the data lake of leadscore.toml's [lake] (lake.outcomes says who "
+        help="Learn from the data lake of leadscore.toml's \\[lake] (lake.outcomes says who "
         "converted), its rows built on Spark.",
     ),
 ]

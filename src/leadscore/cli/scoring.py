@@ -139,7 +139,7 @@ def score(
         typer.Option(
             "--engine",
             help="The engine that scores: duckdb or spark (default: engine in leadscore.toml). "
-            "With spark and a [lake] in leadscore.toml, the lake's leads and events are scored "
+            "With spark and a \\[lake] in leadscore.toml, the lake's leads and events are scored "
             "and the results written to the lake instead of the database.",
         ),
     ] = None,
@@ -172,8 +172,9 @@ def score(
         return
     if explain:
         raise typer.BadParameter(
-            "--explain is for a lake run (score --engine spark with a [lake]); for a lead in "
-            "the database, leadscore explain LEAD_ID gives every rule and stage check"
+            "--explain is for a lake run (score --engine spark with a lake in "
+            "leadscore.toml); for a lead in the database, leadscore explain LEAD_ID gives "
+            "every rule and stage check"
         )
     loaded = None if model is None else trained_model(project, model)
     if loaded is not None:
