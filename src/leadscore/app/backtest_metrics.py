@@ -124,7 +124,7 @@ def measured(
 ) -> tuple[ModelResult, list[float], list[float]]:
     """``measure``'s numbers, and the days from each hand-over to the next stage and to the
     sale that its medians are taken over: what leads measured apart (Spark's partitions)
-    need to be measured together (``backtest_parts.merged``)."""
+    need to be measured together (``lake_backtest.merged``)."""
     plan, instants = result.plan, result.instants
     horizon = horizon_days * DAY_US
     names = [s.name for s in plan.stages]
