@@ -18,32 +18,35 @@ from leadscore.app.project import Project
 from leadscore.cli import app
 from leadscore.errors import ConfigError
 from leadscore.predict import history
+from leadscore.predict.dataset import Dataset
 from leadscore.predict.point_scores import point_scores
 from leadscore.settings import Lake
 from leadscore.spec.loader import parse_model
-from leadscore.store.store import Store
 from tests.spark.conftest import lake_project
 from tests.spark.test_lake_backtest import MODEL as BACKTEST_MODEL
 
 pytestmark = pytest.mark.spark
 
 
-def _window(store: Store) -> history.Window:
-    """Three cut-offs two weeks apart, the last a 30-day horizon before the data's end: what
-    ``train --snapshots 3`` takes by default."""
-    end = history.data_end(store)
-    assert end is not None
-    last = (end - 30 * history.DAY_US) // history.DAY_US * history.DAY_US
-    return history.Window(last, 3, 14, 30)
+@pytest.fixture(scope="module")
+def database_rows(company: tuple[Project, Lake]) -> tuple[history.Window, Dataset]:
+    """The window ``train --snapshots 3`` takes by default (three cut-offs two weeks apart,
+    the last a 30-day horizon before the data's end), and the rows the database path builds
+    over it: built once, compared with the lake's by every test here."""
+    with company[0].store() as store:
+        end = history.data_end(store)
+        assert end is not None
+        last = (end - 30 * history.DAY_US) // history.DAY_US * history.DAY_US
+        window = history.Window(last, 3, 14, 30)
+        return window, history.snapshots(store, window)
 
 
 def test_the_lake_gives_the_rows_the_database_gives(
-    spark: Any, company: tuple[Project, Lake]
+    spark: Any, company: tuple[Project, Lake], database_rows: tuple[history.Window, Dataset]
 ) -> None:
     project, lake = company
+    window, expected = database_rows
     with project.store() as store:
-        window = _window(store)
-        expected = history.snapshots(store, window)
         expected_kinds = history.event_kinds(store.events_arrow(), window.last_cutoff)
     data, kinds = lake_snapshots(lake, window, session=spark)
     assert kinds == expected_kinds
@@ -69,11 +72,14 @@ def test_training_from_a_lake_without_outcomes_says_what_is_missing(
 
 
 def test_train_learns_from_the_lake(
-    spark: Any, company: tuple[Project, Lake], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    spark: Any,
+    company: tuple[Project, Lake],
+    database_rows: tuple[history.Window, Dataset],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    project, lake = company
-    with project.store() as store:
-        rows = len(history.snapshots(store, _window(store)).label)
+    _, lake = company
+    rows = len(database_rows[1].label)
     runner = CliRunner()
     fresh = lake_project(tmp_path / "fresh", lake)  # an empty database of its own
     monkeypatch.chdir(fresh)
@@ -87,14 +93,14 @@ def test_train_learns_from_the_lake(
 
 
 def test_point_models_score_the_lake_rows_as_the_database_rows(
-    spark: Any, company: tuple[Project, Lake]
+    spark: Any, company: tuple[Project, Lake], database_rows: tuple[history.Window, Dataset]
 ) -> None:
     """``evaluate``'s hand-model baseline: each row scored as of just before its cut-off."""
     project, lake = company
     model = parse_model(BACKTEST_MODEL)
+    window, rows = database_rows
     with project.store() as store:
-        window = _window(store)
-        expected = point_scores(model, history.snapshots(store, window), store)
+        expected = point_scores(model, rows, store)
     data, _ = lake_snapshots(lake, window, session=spark)
     scores, tiers = lake_point_scores(lake, model, data, session=spark)
     assert np.array_equal(scores, expected[0]) and tiers == expected[1]
@@ -102,11 +108,14 @@ def test_point_models_score_the_lake_rows_as_the_database_rows(
 
 
 def test_evaluate_and_learn_points_read_the_lake(
-    spark: Any, company: tuple[Project, Lake], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    spark: Any,
+    company: tuple[Project, Lake],
+    database_rows: tuple[history.Window, Dataset],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    project, lake = company
-    with project.store() as store:
-        rows = len(history.snapshots(store, _window(store)).label)
+    _, lake = company
+    rows = len(database_rows[1].label)
     runner = CliRunner()
     fresh = lake_project(tmp_path / "fresh", lake)  # an empty database of its own
     (fresh / "models" / "brief.yaml").unlink()

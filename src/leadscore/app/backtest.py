@@ -59,6 +59,13 @@ def backtest_days(start: int, end: int, every_days: int) -> list[int]:
     return days
 
 
+def backtest_steps(start: int, end: int, every_days: int, horizon_days: int) -> list[int]:
+    """``backtest_days`` of a backtest measured over ``horizon_days`` (at least one)."""
+    if horizon_days < 1:
+        raise InputError("the horizon must be at least one day (30d, 90d)")
+    return backtest_days(start, end, every_days)
+
+
 def replay_models(
     store: Store,
     models: Sequence[ScoringModel],
@@ -199,9 +206,7 @@ def run_backtest(
 ) -> Backtest:
     """Replay ``models`` (label, model; the candidate first) from ``start`` to ``end`` and
     measure each (``backtest_metrics.measure``); conversions are read from the outcomes."""
-    if horizon_days < 1:
-        raise InputError("the horizon must be at least one day (30d, 90d)")
-    days = backtest_days(start, end, every_days)
+    days = backtest_steps(start, end, every_days, horizon_days)
     outcomes = outcomes_arrow(store)
     results: list[ModelResult] = []
     found: dict[str, list[Difference]] = {}

@@ -115,6 +115,19 @@ def leads_and_events(spark: SparkSession, lake: Lake) -> tuple[DataFrame, DataFr
     return leads, events
 
 
+def lake_outcomes(spark: SparkSession, place: str) -> DataFrame:
+    """The lake's outcomes (``lake.outcomes``) as lead_id, outcome and at in UTC
+    microseconds."""
+    from pyspark.sql import functions as F
+
+    found = read_place(spark, place, "outcomes")
+    return found.select(
+        F.col("lead_id").cast("string").alias("lead_id"),
+        F.col("outcome").cast("string").alias("outcome"),
+        micros(found, "at"),
+    )
+
+
 def read_place(spark: SparkSession, place: str, what: str) -> DataFrame:
     """A lake input: ``table:NAME`` from the session's catalog, a Delta table by path
     (``lake_delta``), else a Parquet path; a

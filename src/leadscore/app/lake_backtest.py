@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from leadscore.app.backtest import Backtest, backtest_days, judged_versions, recorded
+from leadscore.app.backtest import Backtest, backtest_steps, judged_versions, recorded
 from leadscore.app.backtest_metrics import (
     Difference,
     ModelResult,
@@ -35,7 +35,7 @@ from leadscore.app.backtest_metrics import (
     measured,
     ranked,
 )
-from leadscore.app.lake import leads_and_events, micros, previous_stages, read_place
+from leadscore.app.lake import lake_outcomes, leads_and_events, previous_stages
 from leadscore.engines.batch import BatchEngine
 from leadscore.engines.plan import compile_plan
 from leadscore.engines.replay import Replay, Replayer
@@ -85,19 +85,12 @@ def lake_backtest(
     ``lake.outcomes``."""
     from pyspark.sql import functions as F
 
-    if horizon_days < 1:
-        raise InputError("the horizon must be at least one day (30d, 90d)")
-    days = backtest_days(start, end, every_days)
+    days = backtest_steps(start, end, every_days, horizon_days)
     spark = session or spark_session()
     leads, events = leads_and_events(spark, lake)
     followers = {"event": events}
     if lake.outcomes is not None:
-        found = read_place(spark, lake.outcomes, "outcomes")
-        followers["outcome"] = found.select(
-            F.col("lead_id").cast("string").alias("lead_id"),
-            F.col("outcome").cast("string").alias("outcome"),
-            micros(found, "at"),
-        )
+        followers["outcome"] = lake_outcomes(spark, lake.outcomes)
     _, stages = previous_stages(spark, lake.results, end_of_day(days[0]) + 1)
     if stages is not None:
         followers["stage"] = stages.select(*STAGE_COLUMNS)

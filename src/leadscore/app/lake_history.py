@@ -25,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from leadscore.app.lake import leads_and_events, micros, read_place
+from leadscore.app.lake import lake_outcomes, leads_and_events
 from leadscore.engines.plan import compile_plan
 from leadscore.engines.spark import (
     EVENT_COLUMNS,
@@ -67,10 +67,9 @@ def lake_snapshots(
         )
     spark = session or spark_session()
     leads, events = leads_and_events(spark, lake)
-    outcomes = read_place(spark, lake.outcomes, "outcomes")
-    positive = outcomes.where(F.col("outcome").isin(*history.POSITIVE_OUTCOMES))
+    outcomes = lake_outcomes(spark, lake.outcomes)
     conversions = (
-        positive.select(F.col("lead_id").cast("string").alias("lead_id"), micros(outcomes, "at"))
+        outcomes.where(F.col("outcome").isin(*history.POSITIVE_OUTCOMES))
         .groupBy("lead_id")
         .agg(F.min("at").alias("first_at"))
     )
@@ -102,8 +101,7 @@ def lake_end(lake: Lake, *, session: SparkSession | None = None) -> int | None:
     _, events = leads_and_events(spark, lake)
     found = [events.agg(F.max("timestamp")).first()]
     if lake.outcomes is not None:
-        outcomes = read_place(spark, lake.outcomes, "outcomes")
-        found.append(outcomes.agg(F.max(micros(outcomes, "at"))).first())
+        found.append(lake_outcomes(spark, lake.outcomes).agg(F.max("at")).first())
     known = [int(row[0]) for row in found if row is not None and row[0] is not None]
     return max(known) if known else None
 

@@ -30,6 +30,21 @@ class Source:
     lake: Lake | None = None
 
 
+@contextmanager
+def project_store(table: Path | None) -> Iterator[tuple[Project | None, Store | None]]:
+    """The current folder's project and its store; with --table outside any project,
+    neither: a CRM export is data enough to learn from, and no project is needed."""
+    try:
+        project = Project.find(Path.cwd())
+    except ConfigError:
+        if table is None:
+            raise
+        yield None, None
+        return
+    with project.store() as store:
+        yield project, store
+
+
 def chosen_source(
     project: Project | None,
     store: Store | None,
@@ -46,59 +61,15 @@ def chosen_source(
     step_days: int,
     after_first_touch: int | None,
 ) -> Source:
-    """The rows a learning command's options name: the lake (``--lake``), else a table or
-    the project's history (``history_source``)."""
+    """The rows a learning command's options name: the lake (``--lake``), a table
+    (``--table``), each lead's first days (``--after-first-touch``), else the project's
+    history at cut-offs."""
     if lake:
         if table is not None or after_first_touch is not None:
             raise InputError(
                 "--lake learns from the lake's history: leave out --table and --after-first-touch"
             )
         return lake_source(project, drop, horizon_days, cutoff, snapshots, step_days)
-    return history_source(
-        store,
-        table,
-        target,
-        id_column,
-        time_column,
-        drop,
-        missing,
-        horizon_days,
-        cutoff,
-        snapshots,
-        step_days,
-        after_first_touch,
-    )
-
-
-@contextmanager
-def project_store(table: Path | None) -> Iterator[tuple[Project | None, Store | None]]:
-    """The current folder's project and its store; with --table outside any project,
-    neither: a CRM export is data enough to learn from, and no project is needed."""
-    try:
-        project = Project.find(Path.cwd())
-    except ConfigError:
-        if table is None:
-            raise
-        yield None, None
-        return
-    with project.store() as store:
-        yield project, store
-
-
-def history_source(
-    store: Store | None,
-    table: Path | None,
-    target: str | None,
-    id_column: str | None,
-    time_column: str | None,
-    drop: list[str] | None,
-    missing: list[str] | None,
-    horizon_days: int,
-    cutoff: str | None,
-    snapshots: int,
-    step_days: int,
-    after_first_touch: int | None = None,
-) -> Source:
     from leadscore.predict import history
     from leadscore.predict.dataset import read_table
 
