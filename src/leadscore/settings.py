@@ -45,8 +45,14 @@ class Lake(BaseModel):
         "became of the leads ('converted' or 'won' count), for 'leadscore train' from the lake",
     )
     results: str = Field(
-        description="a Parquet folder of every run's results, partitioned by as_of; each run "
-        "continues the stages of the latest earlier run found there"
+        description="a Parquet folder of every run's results, partitioned by as_of and "
+        "model; each model continues the stages of its latest earlier run found there"
+    )
+    predictions: str | None = Field(
+        default=None,
+        description="where 'score --model NAME' writes a trained model's predictions, "
+        "partitioned by as_of and model (default: beside results, its name followed by "
+        "-predictions, or _predictions for a table)",
     )
     partitions: int | None = Field(
         default=None,
@@ -55,16 +61,24 @@ class Lake(BaseModel):
         "the session's spark.sql.shuffle.partitions)",
     )
 
-    @field_validator("results")
+    @field_validator("results", "predictions")
     @classmethod
-    def _results_written_as_parquet_or_a_table(cls, results: str) -> str:
-        if results.startswith("delta:"):
+    def _written_as_parquet_or_a_table(cls, place: str | None) -> str | None:
+        if place is not None and place.startswith("delta:"):
             raise ValueError(
                 "results are written as Parquet (a path) or to a table (table:NAME), not to "
                 "a Delta path; a Delta table registered in the catalog can be named as "
                 "table:NAME"
             )
-        return results
+        return place
+
+    def predictions_place(self) -> str:
+        """Where trained models' predictions go: ``predictions``, else beside ``results``."""
+        if self.predictions is not None:
+            return self.predictions
+        if self.results.startswith("table:"):
+            return f"{self.results}_predictions"
+        return f"{self.results.rstrip('/')}-predictions"
 
 
 class Settings(BaseSettings):

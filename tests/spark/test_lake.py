@@ -87,7 +87,7 @@ def test_runs_continue_the_stages_of_the_run_before(spark: Any, tmp_path: Path) 
     lake = write_lake(tmp_path)
     model = parse_model(MODEL)
     first = score_lake(lake, [model], END, session=spark)
-    assert (first.rows, first.transitions, first.continued) == ({"lake": 3}, 2, None)
+    assert (first.rows, first.transitions, first.continued) == ({"lake": 3}, 2, {})
     rows = results_at(tmp_path, END)
     # the same day: 10 demo points undecayed, so ann and bob reach MQL (score 10 >= 5)
     assert {k: (r["score"], r["stage"], r["transition"]) for k, r in rows.items()} == {
@@ -97,7 +97,7 @@ def test_runs_continue_the_stages_of_the_run_before(spark: Any, tmp_path: Path) 
     }
     later = END + 3 * DAY
     second = score_lake(lake, [model], later, session=spark)
-    assert (second.transitions, second.continued) == (0, END)
+    assert (second.transitions, second.continued) == (0, {"lake": END})
     rows = results_at(tmp_path, later)
     # three days at a half-life of one day: 10 x 0.125 = 1.25 points, below MQL's 5, but
     # stages only move forward, so ann and bob stay MQL (a first run would say Lead)

@@ -47,6 +47,43 @@ def test_each_model_continues_its_own_stages(spark: Any, tmp_path: Path) -> None
     }
 
 
+def test_a_run_of_one_model_leaves_the_others_where_they_were(spark: Any, tmp_path: Path) -> None:
+    lake = write_lake(tmp_path)
+    loose, strict = parse_model(MODEL), parse_model(STRICT)
+    score_lake(lake, [loose, strict], END, session=spark)
+    # a day later only "strict" runs (score --model strict)
+    assert score_lake(lake, [strict], END + DAY, session=spark).continued == {"strict": END}
+    # two days after that each model continues from its own latest run: "lake" keeps the
+    # MQL it recorded at END (decayed to 1.25 points, a run from nothing would say Lead)
+    third = score_lake(lake, [loose, strict], END + 3 * DAY, session=spark)
+    assert third.continued == {"lake": END, "strict": END + DAY}
+    rows = by_model(tmp_path, END + 3 * DAY)
+    assert (rows["lake", "ann"]["previous_stage"], rows["lake", "ann"]["stage"]) == ("MQL", "MQL")
+    # "lake" alone at an instant where "strict" ran: the rows of "strict" stay
+    score_lake(lake, [loose], END + DAY, session=spark)
+    assert {model for model, _ in by_model(tmp_path, END + DAY)} == {"lake", "strict"}
+
+
+def test_results_kept_in_a_table_are_replaced_by_instant_and_model(
+    spark: Any, tmp_path: Path
+) -> None:
+    lake = write_lake(tmp_path).model_copy(update={"results": "table:lake_results"})
+    loose, strict = parse_model(MODEL), parse_model(STRICT)
+    score_lake(lake, [loose, strict], END, session=spark)  # creates the table
+    score_lake(lake, [strict], END + DAY, session=spark)  # inserted by position
+    score_lake(lake, [strict], END + DAY, session=spark)  # replaces its own rows
+    table = spark.table("lake_results")
+    counted = {
+        (row["as_of"], row["model"]): row["count"]
+        for row in table.groupBy("as_of", "model").count().collect()
+    }
+    assert counted == {(END, "lake"): 3, (END, "strict"): 3, (END + DAY, "strict"): 3}
+    rows = {r["lead_id"]: r for r in table.where(table.as_of == END + DAY).collect()}
+    assert (rows["ann"]["previous_stage"], rows["ann"]["stage"]) == ("Lead", "Lead")
+    assert rows["cy"]["score"] == 1_000  # the columns in their places: cy's phone point
+    spark.sql("DROP TABLE lake_results")
+
+
 def test_every_model_is_scored_after_one_shuffle(spark: Any, tmp_path: Path) -> None:
     lake = write_lake(tmp_path)
     leads, events = leads_and_events(spark, lake)

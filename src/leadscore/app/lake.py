@@ -10,6 +10,7 @@ partition of its instant, so a second run at the same instant replaces its own.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -41,13 +42,14 @@ NEEDED = {
 @dataclass(frozen=True, slots=True)
 class LakeRun:
     """What a lake run wrote: result rows (a lead and a model each) per model, the stage
-    changes among them, and the instant of the earlier run it continued (None: the first)."""
+    changes among them, and per model the instant of the earlier run whose stages it
+    continued (a model missing there: its first run)."""
 
     results: str
     as_of: int
     rows: dict[str, int]
     transitions: int
-    continued: int | None
+    continued: dict[str, int]
 
 
 def score_lake(
@@ -60,15 +62,16 @@ def score_lake(
 ) -> LakeRun:
     """Score every lead of the lake under every model as of ``as_of`` and write the results
     (``batch.RESULT_SCHEMA`` and ``as_of``, with ``explain`` each row's explanation as JSON)
-    as the ``as_of`` partition of ``lake.results``. The data is shuffled by account once,
-    whatever the number of models."""
+    as the ``as_of`` partition of ``lake.results``, one sub-partition per model. The data
+    is shuffled by account once, whatever the number of models."""
     from pyspark.sql import functions as F
 
     if not models:
         raise ConfigError("the project has no model to score with")
     spark = session or spark_session()
     leads, events = leads_and_events(spark, lake)
-    continued, stages = previous_stages(spark, lake.results, as_of)
+    names = [model.name for model in models]
+    continued, stages = previous_stages(spark, lake.results, as_of, names)
     lifecycle = None
     if stages is not None:
         lifecycle = stages.select(
@@ -83,13 +86,7 @@ def score_lake(
         partitions=lake.partitions,
         explain=explained_table if explain else None,
     )
-    try:
-        _write(result.withColumn("as_of", F.lit(as_of).cast("bigint")), lake.results)
-    except Exception as exc:  # Spark reports a failed task as its own error types
-        named = data_error(exc)
-        if named is None:
-            raise
-        raise InputError(f"the lake's data cannot be scored: {named}") from None
+    write_run(result, as_of, lake.results)
     written = read_place(spark, lake.results, "results").where(F.col("as_of") == as_of)
     counts = written.groupBy("model").agg(
         F.count("*").alias("rows"), F.count("transition").alias("transitions")
@@ -229,35 +226,52 @@ def micros(frame: DataFrame, column: str) -> Column:
 
 
 def previous_stages(
-    spark: SparkSession, results: str, as_of: int
-) -> tuple[int | None, DataFrame | None]:
-    """The instant of the latest run before ``as_of`` in the results, and its (lead_id,
-    model, stage) rows; (None, None) before the first run."""
+    spark: SparkSession, results: str, as_of: int, models: Sequence[str] | None = None
+) -> tuple[dict[str, int], DataFrame | None]:
+    """Per model (of ``models``, or every one found), the instant of its latest run before
+    ``as_of`` in the results, and those runs' (lead_id, model, stage) rows; ({}, None)
+    before the first run. Each model has its own: a run of one model (``--model``) leaves
+    the others' stages where they were."""
     from pyspark.errors import AnalysisException
     from pyspark.sql import functions as F
 
     try:
         found = _opened(spark, results, "results")
     except AnalysisException:
-        return None, None  # nothing written there yet: the first run
+        return {}, None  # nothing written there yet: the first run
     earlier = _checked(found, results, "results").where(F.col("as_of") < as_of)
-    latest = earlier.agg(F.max("as_of")).first()
-    if latest is None or latest[0] is None:
-        return None, None
-    previous = int(latest[0])
-    rows = earlier.where(F.col("as_of") == previous).select("lead_id", "model", "stage")
-    return previous, rows
+    if models is not None:
+        earlier = earlier.where(F.col("model").isin(*models))
+    latest = earlier.groupBy("model").agg(F.max("as_of").alias("latest")).collect()
+    continued = {str(row["model"]): int(row["latest"]) for row in latest}
+    if not continued:
+        return {}, None
+    runs = F.lit(False)
+    for model, instant in continued.items():
+        runs = runs | ((F.col("model") == model) & (F.col("as_of") == instant))
+    return continued, earlier.where(runs).select("lead_id", "model", "stage")
 
 
-def _write(frame: DataFrame, results: str) -> None:
-    """This run's rows as the partition of its instant: a rerun at the same instant
-    replaces only its own partition."""
-    writer = frame.write.mode("overwrite").option("partitionOverwriteMode", "dynamic")
-    if results.startswith(TABLE):
-        name = results.removeprefix(TABLE)
-        if frame.sparkSession.catalog.tableExists(name):
-            writer.insertInto(name, overwrite=True)
-        else:
-            writer.partitionBy("as_of").format("parquet").saveAsTable(name)
-        return
-    writer.partitionBy("as_of").parquet(results)
+def write_run(frame: DataFrame, as_of: int, place: str) -> None:
+    """A run's rows (a ``model`` column each) as the partitions of its instant and their
+    models: a rerun at the same instant replaces only the models it scored. A task that
+    failed on the lake's data is an ``InputError`` naming it."""
+    from pyspark.sql import functions as F
+
+    rest = [name for name in frame.columns if name != "model"]
+    ordered = frame.withColumn("as_of", F.lit(as_of).cast("bigint")).select(*rest, "as_of", "model")
+    writer = ordered.write.mode("overwrite").option("partitionOverwriteMode", "dynamic")
+    try:
+        if place.startswith(TABLE):
+            name = place.removeprefix(TABLE)
+            if ordered.sparkSession.catalog.tableExists(name):
+                writer.insertInto(name, overwrite=True)  # by position: partitions last
+            else:
+                writer.partitionBy("as_of", "model").format("parquet").saveAsTable(name)
+            return
+        writer.partitionBy("as_of", "model").parquet(place)
+    except Exception as exc:  # Spark reports a failed task as its own error types
+        named = data_error(exc)
+        if named is None:
+            raise
+        raise InputError(f"the lake's data cannot be scored: {named}") from None

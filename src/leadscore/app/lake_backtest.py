@@ -39,13 +39,7 @@ from leadscore.app.lake import lake_outcomes, leads_and_events, previous_stages
 from leadscore.engines.batch import BatchEngine
 from leadscore.engines.plan import compile_plan
 from leadscore.engines.replay import Replay, Replayer
-from leadscore.engines.spark import (
-    EVENT_COLUMNS,
-    LEAD_COLUMNS,
-    by_account,
-    partition_table,
-    spark_session,
-)
+from leadscore.engines.spark import EVENT_COLUMNS, by_account, partition_inputs, spark_session
 from leadscore.engines.timeline import end_of_day
 from leadscore.errors import InputError
 from leadscore.settings import Lake
@@ -134,18 +128,16 @@ def _replayed_partition(
 ) -> Iterator[pa.RecordBatch]:
     """In the executor: this partition's accounts replayed under every model and measured;
     one row per model, its numbers as JSON (``_part``)."""
-    received = list(batches)
-    if not received:
+    found = partition_inputs(
+        batches, {"event": EVENT_COLUMNS, "outcome": OUTCOME_COLUMNS, "stage": STAGE_COLUMNS}
+    )
+    if found is None:
         return
-    table = pa.Table.from_batches(received)
-    leads = partition_table(table, "lead", LEAD_COLUMNS)
-    assert leads is not None
-    events = partition_table(table, "event", EVENT_COLUMNS)
-    outcomes = partition_table(table, "outcome", OUTCOME_COLUMNS)
+    leads, inputs = found
+    events, outcomes, stages = inputs["event"], inputs["outcome"], inputs["stage"]
     if outcomes is None:
         outcomes = pa.table({name: pa.array([], pa.string()) for name in OUTCOME_COLUMNS[:2]})
         outcomes = outcomes.append_column("at", pa.array([], pa.int64()))
-    stages = partition_table(table, "stage", STAGE_COLUMNS)
     versions = pa.table(
         {
             "lead_id": leads["lead_id"],

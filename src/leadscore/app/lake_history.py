@@ -29,10 +29,9 @@ from leadscore.app.lake import lake_outcomes, leads_and_events
 from leadscore.engines.plan import compile_plan
 from leadscore.engines.spark import (
     EVENT_COLUMNS,
-    LEAD_COLUMNS,
     by_account,
     narrowed,
-    partition_table,
+    partition_inputs,
     score_frames,
     spark_session,
 )
@@ -137,14 +136,12 @@ def _partition_rows(
     batches: Iterator[pa.RecordBatch],
 ) -> Iterator[pa.RecordBatch]:
     """In the executor: ``history.snapshot_rows`` for this partition's accounts."""
-    received = list(batches)
-    if not received:
+    found = partition_inputs(batches, {"event": EVENT_COLUMNS, "conversion": CONVERSION_COLUMNS})
+    if found is None:
         return
-    table = pa.Table.from_batches(received)
-    leads = partition_table(table, "lead", LEAD_COLUMNS)
-    events = partition_table(table, "event", EVENT_COLUMNS)
-    conversions = partition_table(table, "conversion", CONVERSION_COLUMNS)
-    assert leads is not None and events is not None and conversions is not None
+    leads, inputs = found
+    events, conversions = inputs["event"], inputs["conversion"]
+    assert events is not None and conversions is not None
     rows = history.snapshot_rows(
         events, conversions, no_verdicts(), lambda _cutoff: leads, window, kinds
     )

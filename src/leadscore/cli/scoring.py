@@ -28,6 +28,7 @@ from leadscore.errors import InputError
 
 if TYPE_CHECKING:
     from leadscore.predict.registry import Loaded
+    from leadscore.settings import Lake
 
 AsOf = Annotated[
     str | None,
@@ -126,7 +127,14 @@ def _write_file(table: pa.Table, path: Path) -> None:
 def score(
     as_of: AsOf = None,
     output: Output = None,
-    model: ModelOption = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="Only this model (by name). A trained model's name gives its predictions "
+            "(probability, score, reasons) instead.",
+        ),
+    ] = None,
     top: Annotated[int, typer.Option(help="How many top leads to show per model.")] = 10,
     dry_run: Annotated[
         bool,
@@ -168,7 +176,7 @@ def score(
                 "a lake run writes its results to lake.results (leadscore.toml); "
                 "--output and --dry-run are for the database"
             )
-        _score_lake(project, moment, model, explain=explain)
+        _score_lake(project, moment, model, explain=explain, top=top)
         return
     if explain:
         raise typer.BadParameter(
@@ -219,27 +227,52 @@ def score(
     show_summary(results, moment, top, project)
 
 
-def _score_lake(project: Project, moment: int, model: str | None, *, explain: bool) -> None:
+def _score_lake(
+    project: Project, moment: int, model: str | None, *, explain: bool, top: int
+) -> None:
     """``score --engine spark`` over the lake of leadscore.toml: every lead scored on Spark,
-    the results written as the run's partition of lake.results."""
+    the results written as the run's partition of lake.results (a trained model's
+    predictions: of lake.predictions)."""
     from leadscore.app.lake import score_lake
 
     lake = project.settings.lake
     assert lake is not None
+    loaded = None if model is None else trained_model(project, model)
+    if loaded is not None:
+        if explain:
+            raise typer.BadParameter(
+                "--explain is for point models; a trained model's predictions carry their "
+                "reasons in the reasons column"
+            )
+        _predict_lake(lake, loaded, moment, top)
+        return
     models = project.models(model)
     with err.status(f"Scoring the lake on Spark as of {format_as_of(moment)}..."):
         run = score_lake(lake, models, moment, explain=explain)
     for name, rows in run.rows.items():
-        out.print(f"{name}: {rows:,} leads scored", markup=False)
+        since = run.continued.get(name)
+        stages = (
+            f"stages continued from its run as of {format_as_of(since)}"
+            if since is not None
+            else "the first run there: every lead starts at its first stage"
+        )
+        out.print(f"{name}: {rows:,} leads scored ({stages})", markup=False)
     changes = f"{run.transitions:,} stage change{'s' if run.transitions != 1 else ''}"
-    since = (
-        f", continuing the stages of the run as of {format_as_of(run.continued)}"
-        if run.continued is not None
-        else " (the first run there: every lead starts at its first stage)"
-    )
+    out.print(f"Wrote the results and {changes} to {run.results}, as_of={run.as_of}.", markup=False)
+
+
+def _predict_lake(lake: Lake, loaded: Loaded, moment: int, top: int) -> None:
+    """``score --engine spark --model NAME`` for a trained model and a lake."""
+    from leadscore.app.lake_predictions import predict_lake
+
+    with err.status(f"Predicting the lake on Spark as of {format_as_of(moment)}..."):
+        run = predict_lake(lake, loaded, moment, top=top)
     out.print(
-        f"Wrote the results and {changes} to {run.results}, as_of={run.as_of}{since}.", markup=False
+        f"[bold]{loaded.name}[/bold] v{loaded.version}: {run.rows:,} leads as of "
+        f"{format_as_of(moment)}"
     )
+    _show_predictions(run.best)
+    out.print(f"Wrote the predictions to {run.place}, as_of={run.as_of}.", markup=False)
 
 
 def _predict(project: Project, loaded: Loaded, moment: int, output: str | None, top: int) -> None:
@@ -259,8 +292,13 @@ def _predict(project: Project, loaded: Loaded, moment: int, output: str | None, 
         f"[bold]{name}[/bold] v{loaded.version}: {results.num_rows:,} leads as of "
         f"{format_as_of(moment)}"
     )
+    _show_predictions(results.slice(0, top))
+
+
+def _show_predictions(best: pa.Table) -> None:
+    """The best leads' predictions (``PREDICTION_SCHEMA`` rows, best first) as a table."""
     table = Table("lead", "score", "probability", "reasons")
-    for row in results.slice(0, top).to_pylist():
+    for row in best.to_pylist():
         reasons = "; ".join(f"{r['text']} ({r['points']:+g})" for r in json.loads(row["reasons"]))
         table.add_row(row["lead_id"], f"{row['score']:g}", f"{row['probability']:.3f}", reasons)
     out.print(table)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -181,6 +181,22 @@ def partition_table(table: pa.Table, name: str, columns: Sequence[str]) -> pa.Ta
     return narrowed(table.filter(pc.equal(table[KIND], name)).select(list(columns)))
 
 
+def partition_inputs(
+    batches: Iterator[pa.RecordBatch], inputs: Mapping[str, Sequence[str]]
+) -> tuple[pa.Table, dict[str, pa.Table | None]] | None:
+    """In the executor: a partition made by ``by_account`` taken apart, its leads
+    (``LEAD_COLUMNS``) and each other input's rows (``partition_table``: None for an input
+    the frame did not have); None for an empty partition."""
+    received = list(batches)
+    if not received:
+        return None
+    table = pa.Table.from_batches(received)
+    leads = partition_table(table, "lead", LEAD_COLUMNS)
+    if leads is None or leads.num_rows == 0:
+        return None
+    return leads, {name: partition_table(table, name, columns) for name, columns in inputs.items()}
+
+
 def score_partition(
     plans: list[Plan],
     as_of: int,
@@ -189,16 +205,13 @@ def score_partition(
 ) -> Iterator[pa.RecordBatch]:
     """One partition's rows (whole accounts) scored by the batch engine under every plan, in
     the executor; each row with its explanation when ``explain`` is given."""
-    received = list(batches)
-    if not received:
+    found = partition_inputs(
+        batches, {"event": EVENT_COLUMNS, "lifecycle": MODEL_LIFECYCLE_COLUMNS}
+    )
+    if found is None:
         return
-    table = pa.Table.from_batches(received)
-    if table.num_rows == 0:
-        return
-    leads = partition_table(table, "lead", LEAD_COLUMNS)
-    assert leads is not None
-    events = partition_table(table, "event", EVENT_COLUMNS)
-    recorded = partition_table(table, "lifecycle", MODEL_LIFECYCLE_COLUMNS)
+    leads, inputs = found
+    events, recorded = inputs["event"], inputs["lifecycle"]
     for plan in plans:
         lifecycle = None
         if recorded is not None:

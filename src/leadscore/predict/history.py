@@ -218,10 +218,25 @@ def leads_as_of(
             leads = everyone.filter(pc.is_in(everyone["lead_id"], members))
         wanted = set(lead_ids)
         ids = [i for i in leads.column("lead_id").to_pylist() if i in wanted]
-    population = pd.DataFrame({"lead_id": ids, "label": np.zeros(len(ids), np.int8)})
-    verdicts = feedback_arrow(store, lead_ids)
+    return rows_as_of(leads, events, ids, cutoff, kinds, feedback_arrow(store, lead_ids))
+
+
+def rows_as_of(
+    leads: pa.Table,
+    events: pa.Table,
+    ids: Sequence[str],
+    cutoff: int,
+    kinds: Sequence[str],
+    verdicts: pa.Table,
+    *,
+    source: str = "project",
+) -> Dataset:
+    """The leads ``ids`` as of ``cutoff``, from tables holding them and everyone at their
+    accounts (``leads``, ``events``): one feature builder for the database's leads and, one
+    account partition at a time, a lake's (``app.lake_predictions``)."""
+    population = pd.DataFrame({"lead_id": list(ids), "label": np.zeros(len(ids), np.int8)})
     rows = _rows(events, population, cutoff, kinds, verdicts, None, leads)
-    return _dataset(rows, kinds, source="project", window={"as_of": format_as_of(cutoff)})
+    return _dataset(rows, kinds, source=source, window={"as_of": format_as_of(cutoff)})
 
 
 def event_kinds(events: pa.Table, before: int, top: int = TOP_EVENT_KINDS) -> list[str]:

@@ -13,6 +13,7 @@ import pyarrow as pa
 from leadscore._types import format_as_of
 from leadscore.errors import NotFoundError
 from leadscore.predict import history
+from leadscore.predict.dataset import Dataset
 from leadscore.predict.registry import Loaded
 from leadscore.predict.trees import FLAT_POINTS, Reason
 from leadscore.store.store import Store
@@ -45,10 +46,17 @@ def predict(
         missing = sorted(set(lead_ids) - set(data.ids))
         if missing:
             raise NotFoundError(f"lead {missing[0]!r} is not in the database")
+    table = predictions(loaded, data, top)
+    return table.sort_by([("score", "descending"), ("lead_id", "ascending")])
+
+
+def predictions(loaded: Loaded, data: Dataset, top: int = 3) -> pa.Table:
+    """The rows of ``data`` scored by ``loaded`` (``PREDICTION_SCHEMA``, in their order):
+    what ``predict`` ranks, and what a lake's partitions give (``app.lake_predictions``)."""
     if not data.ids:
         return PREDICTION_SCHEMA.empty_table()
     probability, reasons = loaded.model.explained(data, top=top)
-    table = pa.table(
+    return pa.table(
         {
             "lead_id": data.ids,
             "model": [loaded.name] * len(data.ids),
@@ -59,7 +67,6 @@ def predict(
         },
         schema=PREDICTION_SCHEMA,
     )
-    return table.sort_by([("score", "descending"), ("lead_id", "ascending")])
 
 
 def _reason(reason: Reason) -> dict[str, Any]:
