@@ -3,6 +3,7 @@ exactly what preparing everything anew scores (``score_all`` without a cache fol
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +26,9 @@ def _page(number: int, lead: str, path: str, ts: int) -> StoredEvent:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
+def store(database_url: str) -> Iterator[Store]:
+    """Three leads and their events, on each database (``database_url``)."""
+    store = Store.open(database_url)
     store.upsert_leads(
         [
             ("a", {"email": "ann@acme.example", "job_title": "CEO", "company_size": 500}, None),
@@ -42,7 +44,8 @@ def store(tmp_path: Path) -> Store:
             _event(4, "c", "Form Submitted", NOW - 200 * DAY),
         ]
     )
-    return store
+    yield store
+    store.close()
 
 
 def _prepared_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
@@ -96,6 +99,32 @@ def test_later_runs_prepare_only_changed_leads(
     assert sizes == [1]
 
 
+def test_a_writer_that_commits_after_a_run_is_caught_by_the_next(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transaction open while a run reads its mark commits after it: its event is among
+    the changes the next run prepares. On PostgreSQL a second writer, started later, commits
+    first, so the order rows were written in says nothing of what a run had seen."""
+    kept = Preparations(tmp_path / "prepared")
+    models = [default_model()]
+    score_all(store, models, NOW, preparations=kept)
+    sizes = _prepared_sizes(monkeypatch)
+    postgresql = store.engine.dialect.name == "postgresql"
+    with store.engine.connect() as slow:
+        transaction = slow.begin()
+        store.add_events([_event(5, "b", "Demo Requested", NOW - DAY)], slow)
+        if postgresql:
+            store.add_events([_event(6, "c", "Demo Requested", NOW - DAY)])  # committed
+        during = score_all(store, models, NOW, preparations=kept)
+        transaction.commit()
+    assert sizes == ([1] if postgresql else [])  # c, or nothing committed yet
+    after = score_all(store, models, NOW, preparations=kept)
+    assert sizes == ([1, 1] if postgresql else [1])  # then b
+    assert after.to_pylist() == score_all(store, models, NOW).to_pylist()
+    engagement = {row["lead_id"]: row["engagement"] for row in during.to_pylist()}
+    assert {row["lead_id"]: row["engagement"] for row in after.to_pylist()}["b"] > engagement["b"]
+
+
 def test_scoring_before_the_latest_attribute_change_prepares_that_instant(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -122,6 +151,7 @@ def test_a_batch_kept_for_another_database_is_not_used(
     other.upsert_leads([("z", {"job_title": "CEO"}, None)])
     sizes = _prepared_sizes(monkeypatch)
     result = score_all(other, models, NOW, preparations=kept)
+    other.close()
     assert sizes == [1]
     assert result["lead_id"].to_pylist() == ["z"]
 

@@ -6,8 +6,8 @@ colleagues to a lead is common). ``KeptLeads`` keeps every lead it has read (its
 its events and its ``LeadPart`` per model) from one round to the next, so a round reads from
 the database only what changed and the colleagues it has not seen.
 
-A kept lead must not outlive the data it was read from. On SQLite the change mark
-(``store.changes``) tells every change since the last round, whoever wrote it (this service,
+A kept lead must not outlive the data it was read from. On SQLite and PostgreSQL the change
+mark (``store.changes``) tells every change since the last round, whoever wrote it (this service,
 another one, ``leadscore import``): the events stored since are added to the leads they
 belong to (a message id is kept once), a lead given new attributes or an anonymous id's
 events is read again, and an erasure forgets everything. Other databases give no such mark:
@@ -29,7 +29,8 @@ from leadscore.engines.prepared import Prepared
 from leadscore.store.changes import ChangeMark, change_mark, new_events, relinked_or_edited
 from leadscore.store.store import Store
 
-#: Without a change mark (PostgreSQL), how long a kept lead is trusted.
+#: Without a change mark (a database other than SQLite and PostgreSQL), how long a kept
+#: lead is trusted.
 KEEP_SECONDS = 30.0
 
 #: Past this many kept events the memory starts again (it is a cache, not a copy).
@@ -110,7 +111,7 @@ class KeptLeads:
             self._events += len(events[lead_id])
 
     def _catch_up(self, store: Store) -> bool:
-        """Bring what is kept up to date; True when that is exact (SQLite's change mark),
+        """Bring what is kept up to date; True when that is exact (a change mark),
         False when the leads handed in must be read again (see the module's docstring)."""
         mark = change_mark(store)
         if mark is None:

@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from leadscore.engines.plan import compile_plan
 from leadscore.engines.prepared import Prepared, merge
-from leadscore.engines.prepared_files import load, save
+from leadscore.engines.prepared_files import load, remark, save
 from leadscore.engines.registry import (
     PreparingEngine,
 )
@@ -25,7 +25,8 @@ class PreparedBatches:
     """Each model's ``Prepared`` for one scoring run: from the cache folder, brought up to date
     with the leads changed since it was written, or prepared anew (and then kept).
 
-    The cache is used only where it is exact: a database that can mark its changes (SQLite),
+    The cache is used only where it is exact: a database that can mark its changes (SQLite,
+    PostgreSQL: ``store.changes``),
     and an instant at or after the latest attribute change (the cache holds the current
     attributes; scoring an earlier instant prepares that instant's attributes anew).
     """
@@ -62,7 +63,11 @@ class PreparedBatches:
             prepared = kept[0]
             if since == mark:
                 return prepared
-            prepared = merge(prepared, self.engine.prepare(plan, *changed_since(self.store, since)))
+            leads, events = changed_since(self.store, since)
+            if leads.num_rows == 0:  # a PostgreSQL snapshot moves on with any transaction
+                remark(folder, mark.as_dict())
+                return prepared
+            prepared = merge(prepared, self.engine.prepare(plan, leads, events))
         else:
             prepared = self.engine.prepare(plan, *self._everything())
         save(prepared, folder, fingerprint, mark.as_dict())

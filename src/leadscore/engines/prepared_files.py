@@ -53,6 +53,19 @@ def save(prepared: Prepared, folder: Path, fingerprint: str, mark: dict[str, Any
             old.unlink(missing_ok=True)
 
 
+def remark(folder: Path, mark: dict[str, Any]) -> None:
+    """Give the folder's current generation a later mark (nothing changed since it was
+    kept), in one rename like ``save``; a folder with no generation is left alone."""
+    try:
+        meta = json.loads((folder / META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    meta["mark"] = mark
+    temporary = folder / f"{uuid.uuid4().hex}.meta.json"
+    temporary.write_text(json.dumps(meta), encoding="utf-8")
+    os.replace(temporary, folder / META)
+
+
 def load(folder: Path, plan: Plan, fingerprint: str) -> tuple[Prepared, dict[str, Any]] | None:
     """The kept ``Prepared`` and its mark, or None when there is none for ``fingerprint``."""
     try:
