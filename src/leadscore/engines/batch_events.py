@@ -7,7 +7,8 @@ import duckdb
 import pyarrow as pa
 
 from leadscore.engines.plan import Plan
-from leadscore.engines.sql import decode, json_field, quote, register_verdicts
+from leadscore.engines.sql import decode, json_field, quote
+from leadscore.engines.verdicts import register_verdicts
 from leadscore.spec.bots import is_bot_user_agent
 from leadscore.spec.predicates import Predicate
 

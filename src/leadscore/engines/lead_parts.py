@@ -26,9 +26,11 @@ import pyarrow as pa
 from leadscore._types import Event
 from leadscore.engines.bots import filtered_ids, is_checked, is_delivery
 from leadscore.engines.plan import Plan
-from leadscore.engines.prepared import WORD_BITS, Ints, Prepared, Series, lead_predicates
+from leadscore.engines.prepared import Ints, Prepared, Series, lead_predicates
 from leadscore.spec.predicates import field_value
 
+#: Event filters per int64 word of flags.
+WORD_BITS = 62
 #: Distinct (type, event, properties) a ``PartMaker`` remembers the filters of; past this the
 #: memory starts again (properties with unique values would make it grow without end).
 KINDS_MAX = 100_000
@@ -38,7 +40,7 @@ KINDS_MAX = 100_000
 class LeadPart:
     """One lead's share of a ``Prepared``: its account, each lead predicate's verdict (in
     ``lead_predicates`` order), and its events after the bot filter, oldest first, with one
-    row of filter flags per event (``WORD_BITS`` filters to a word, as ``prepare`` packs them)."""
+    row of filter flags per event (``WORD_BITS`` filters to a word)."""
 
     account_id: str | None
     attributes: str  # the JSON text the verdicts were judged on

@@ -23,13 +23,12 @@ import pyarrow.compute as pc
 
 from leadscore.engines.batch_events import event_verdicts, without_bots
 from leadscore.engines.plan import Plan
-from leadscore.engines.sql import Verdicts
+from leadscore.engines.verdicts import Verdicts
 from leadscore.spec.accounts import fact_name
 from leadscore.spec.predicates import Predicate
 
 Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
-WORD_BITS = 62  # event filters per BIGINT word of flags
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,12 +76,7 @@ def prepare(
     lead_verdicts = Verdicts(con, "leads_in", "attributes")
     predicates = lead_predicates(plan)
     names = [lead_verdicts.column(p) for p in predicates]
-    lead_verdicts.build("lf", "lead_id")
-    lead_table = con.sql(
-        "SELECT lf.lead_id, li.account_id"
-        + "".join(f", lf.{name}" for name in names)
-        + " FROM lf JOIN leads_in li USING (lead_id) ORDER BY lf.lead_id"
-    ).to_arrow_table()
+    lead_table = lead_verdicts.table(["lead_id", "account_id"], "lead_id")
     verdicts = {
         id(p): lead_table[name].to_numpy(zero_copy_only=False).astype(np.bool_)
         for p, name in zip(predicates, names, strict=True)
@@ -100,32 +94,34 @@ def prepare(
         f"SELECT DISTINCT type, event, properties FROM {source}"
     )
     extracts, joins, matchers = event_verdicts(con, plan, "event_kinds", "TRUE")
-    # each kind's filters as bits of a few BIGINT words: narrow columns to join, sort and move
-    words = [
-        " | ".join(
-            f"(CASE WHEN {matchers[j]} THEN {1 << (j - start)} ELSE 0 END)::BIGINT"
-            for j in range(start, min(start + WORD_BITS, len(matchers)))
-        )
-        for start in range(0, len(matchers), WORD_BITS)
-    ]
-    flags = "".join(f", {word} AS w{k}" for k, word in enumerate(words))
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE kind_flags AS SELECT e.type, e.event, e.properties"
-        f"{flags} FROM (SELECT type, event, properties{extracts} FROM event_kinds) e{joins}"
+    # each kind's verdicts on every filter, numbered: a row carries its kind's number only
+    verdicts_sql = "".join(
+        f", COALESCE({matcher}, FALSE) AS m{j}" for j, matcher in enumerate(matchers)
     )
-    columns = "".join(f", k.w{k}" for k in range(len(words)))
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE kind_flags AS SELECT (row_number() OVER () - 1)::INTEGER "
+        f"AS kind, e.type, e.event, e.properties{verdicts_sql} FROM (SELECT type, event, "
+        f"properties{extracts} FROM event_kinds) e{joins}"
+    )
     rows = con.sql(
-        f"SELECT o.idx, e.timestamp{columns} FROM {source} e JOIN kind_flags k "
+        f"SELECT o.idx, e.timestamp, k.kind FROM {source} e JOIN kind_flags k "
         "ON k.type = e.type AND k.event IS NOT DISTINCT FROM e.event "
         "AND k.properties IS NOT DISTINCT FROM e.properties "
         "JOIN lead_order o ON o.lead_id = e.lead_id ORDER BY o.idx, e.timestamp"
     ).to_arrow_table()
     lead = rows["idx"].to_numpy().astype(np.int32)
     ts = rows["timestamp"].to_numpy().astype(np.int64)
+    kind = rows["kind"].to_numpy()
+    filters = ", ".join(f"m{j}" for j in range(len(matchers)))
+    by_kind = (
+        con.sql(f"SELECT {filters} FROM kind_flags ORDER BY kind").to_arrow_table()
+        if filters
+        else None
+    )
     matched = []
     for j in range(len(matchers)):
-        word = rows[f"w{j // WORD_BITS}"].to_numpy()
-        mask = (word & (1 << (j % WORD_BITS))) != 0
+        assert by_kind is not None
+        mask = by_kind[f"m{j}"].to_numpy(zero_copy_only=False).astype(np.bool_)[kind]
         matched.append(Series(lead[mask], ts[mask]))
     return Prepared(
         plan=plan,

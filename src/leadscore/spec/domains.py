@@ -38,10 +38,14 @@ def email_domain(value: object) -> str | None:
     return domain
 
 
+def listed(name: str) -> frozenset[str]:
+    """The domains of the named list (``free_mail`` or ``disposable``), casefolded."""
+    return _free_mail() if name == "free_mail" else _disposable()
+
+
 def in_list(domain: str, name: str) -> bool:
     """True when ``domain`` is on the named list (``free_mail`` or ``disposable``)."""
-    listed = _free_mail() if name == "free_mail" else _disposable()
-    return domain in listed
+    return domain in listed(name)
 
 
 def is_company_domain(domain: str) -> bool:

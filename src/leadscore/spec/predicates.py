@@ -118,13 +118,14 @@ class In(_Predicate):
     ignore_case: bool = True
 
     @cached_property
-    def _texts(self) -> frozenset[str]:
+    def texts(self) -> frozenset[str]:
+        """The values in their canonical text form (casefolded with ``ignore_case``)."""
         return frozenset(canonical_text(v, ignore_case=self.ignore_case) for v in self.values)
 
     def _test(self, value: object) -> bool:
         if is_missing(value):
             return False
-        return canonical_text(value, ignore_case=self.ignore_case) in self._texts
+        return canonical_text(value, ignore_case=self.ignore_case) in self.texts
 
 
 class Range(_Predicate, Bounds):
@@ -145,7 +146,8 @@ class Prefix(_Predicate):
     ignore_case: bool = True
 
     @cached_property
-    def _prefixes(self) -> tuple[str, ...]:
+    def prefixes(self) -> tuple[str, ...]:
+        """The prefixes as compared (casefolded with ``ignore_case``)."""
         values = [self.value] if isinstance(self.value, str) else self.value
         return tuple(v.casefold() if self.ignore_case else v for v in values)
 
@@ -153,7 +155,7 @@ class Prefix(_Predicate):
         if is_missing(value):
             return False
         text = canonical_text(value, ignore_case=self.ignore_case)
-        return text.startswith(self._prefixes)
+        return text.startswith(self.prefixes)
 
 
 class Regex(_Predicate):
@@ -214,12 +216,13 @@ class EmailDomain(_Predicate):
         return self
 
     @cached_property
-    def _own(self) -> frozenset[str]:
+    def own(self) -> frozenset[str]:
+        """The model's own domains, casefolded."""
         return frozenset(d.casefold() for d in self.domains)
 
     def _listed(self, domain: str | None) -> bool:
         return domain is not None and (
-            domain in self._own or any(domains.in_list(domain, n) for n in self.lists)
+            domain in self.own or any(domains.in_list(domain, n) for n in self.lists)
         )
 
     def _test(self, value: object) -> bool:
