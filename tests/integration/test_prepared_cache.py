@@ -11,6 +11,7 @@ import pytest
 
 from leadscore import BatchEngine, Preparations, Store, default_model, score_all
 from leadscore.engines.registry import get_engine
+from leadscore.store.aliases import merge_aliases
 from leadscore.store.store import StoredEvent
 from leadscore.testing.strategies import DAY, NOW
 
@@ -123,6 +124,26 @@ def test_a_writer_that_commits_after_a_run_is_caught_by_the_next(
     assert after.to_pylist() == score_all(store, models, NOW).to_pylist()
     engagement = {row["lead_id"]: row["engagement"] for row in during.to_pylist()}
     assert {row["lead_id"]: row["engagement"] for row in after.to_pylist()}["b"] > engagement["b"]
+
+
+def test_a_lead_merged_away_by_an_alias_is_gone_from_the_next_run(
+    store: Store, tmp_path: Path
+) -> None:
+    """An alias merge moves c's events to a and removes c: no mark tells that much, so the
+    kept batch, holding one lead more than there are, is prepared anew."""
+    kept = Preparations(tmp_path / "prepared")
+    models = [default_model()]
+    first = score_all(store, models, NOW, preparations=kept)
+    with store.engine.begin() as conn:
+        merge_aliases(store, [("c", "a")], conn)
+    later = score_all(store, models, NOW, preparations=kept)
+    assert later.to_pylist() == score_all(store, models, NOW).to_pylist()
+    engagement = {row["lead_id"]: row["engagement"] for row in first.to_pylist()}
+    # a now has c's form submission: 5 points at 200 days, halved
+    assert {row["lead_id"]: row["engagement"] for row in later.to_pylist()} == {
+        "a": engagement["a"] + 2_500,
+        "b": engagement["b"],
+    }
 
 
 def test_scoring_before_the_latest_attribute_change_prepares_that_instant(

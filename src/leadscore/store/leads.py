@@ -247,6 +247,14 @@ class LeadStore(Database):
             return {lead_id: self.lead(lead_id, as_of)}
         return {row.lead_id: json.loads(row.attributes) for row in rows}
 
+    def lead_count(self) -> int:
+        """How many leads there are (a kept preparation holding more knows of one that was
+        merged away or erased)."""
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(sa.select(sa.func.count()).select_from(schema.leads)).scalar_one()
+            )
+
     def latest_change(self) -> int:
         """The time the latest attribute change counts from (EARLIEST when there is none)."""
         with self.engine.connect() as conn:
