@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
@@ -14,10 +15,12 @@ from typer.testing import CliRunner
 from leadscore.app.lake_predictions import predict_lake
 from leadscore.app.project import Project
 from leadscore.cli import app
+from leadscore.errors import InputError
 from leadscore.predict import history, registry
 from leadscore.predict.scoring import predict
 from leadscore.settings import Lake
 from tests.spark.conftest import lake_project
+from tests.spark.test_lake import END, write_lake
 
 pytestmark = pytest.mark.spark
 
@@ -84,3 +87,14 @@ def test_score_names_a_trained_model_on_the_lake(
     assert f"Wrote the predictions to {place.results}-predictions" in said
     refused = runner.invoke(app, [*args, "--explain"])
     assert refused.exit_code != 0 and "reasons column" in refused.output
+
+
+def test_bad_json_in_the_lake_is_named_by_lead(spark: Any, trained: Path, tmp_path: Path) -> None:
+    lake = write_lake(tmp_path)
+    pq.write_table(
+        pa.table({"lead_id": ["ann", "bob"], "attributes": ["{}", "{not json"]}),
+        tmp_path / "leads.parquet",
+    )
+    loaded = registry.load(trained, "buyers")
+    with pytest.raises(InputError, match="lead 'bob': attributes is not JSON"):
+        predict_lake(lake, loaded, END, session=spark)

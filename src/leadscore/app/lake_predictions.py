@@ -23,7 +23,13 @@ import pyarrow as pa
 
 from leadscore._types import format_as_of
 from leadscore.app.lake import leads_and_events, read_place, write_run
-from leadscore.engines.spark import EVENT_COLUMNS, by_account, partition_inputs, spark_session
+from leadscore.engines.spark import (
+    EVENT_COLUMNS,
+    by_account,
+    named_bad_json,
+    partition_inputs,
+    spark_session,
+)
 from leadscore.predict import history
 from leadscore.predict.feedback import no_verdicts
 from leadscore.predict.registry import Loaded
@@ -90,13 +96,18 @@ def _partition_predictions(
     events = inputs["event"]
     assert events is not None
     ids = sorted(leads.column("lead_id").to_pylist())
-    data = history.rows_as_of(
-        leads,
-        events,
-        ids,
-        as_of,
-        loaded.kinds,
-        no_verdicts(),
-        source=f"the lake as of {format_as_of(as_of)}",
-    )
-    yield from predictions(loaded, data).to_batches()
+    try:
+        data = history.rows_as_of(
+            leads,
+            events,
+            ids,
+            as_of,
+            loaded.kinds,
+            no_verdicts(),
+            source=f"the lake as of {format_as_of(as_of)}",
+        )
+        found_rows = predictions(loaded, data)
+    except Exception:
+        named_bad_json(leads, "attributes")  # the driver names it (``write_run``)
+        raise
+    yield from found_rows.to_batches()
