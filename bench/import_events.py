@@ -23,9 +23,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import sqlalchemy as sa
+from postgres_schema import scratch_store
 
-from leadscore import Project, Store
+from leadscore import Project
 from leadscore.app.imports import import_events
 from leadscore.store import ingest
 
@@ -70,22 +70,10 @@ def leadscore_run(lines: Path, folder: Path) -> float:
 
 def postgres_run(lines: Path, url: str, run: int) -> float:
     """The same import into a new schema of a PostgreSQL server (dropped afterwards)."""
-    schema = f"bench_import_{run}"
-    admin = sa.create_engine(url)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
-        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
-    joiner = "&" if "?" in url else "?"
-    store = Store.open(f"{url}{joiner}options=-csearch_path%3D{schema}")
-    try:
+    with scratch_store(url, f"bench_import_{run}") as store:
         started = time.perf_counter()
         summary = ingest.import_events(store, lines)
         elapsed = time.perf_counter() - started
-    finally:
-        store.close()
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
     assert summary.new > 0 and not summary.rejects, summary
     return elapsed
 

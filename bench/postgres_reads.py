@@ -18,7 +18,7 @@ import random
 import statistics
 import time
 
-import sqlalchemy as sa
+from postgres_schema import DEFAULT_URL, scratch_store
 
 from leadscore import Store
 from leadscore.store import database, schema
@@ -55,31 +55,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--postgres", default=DEFAULT_URL)
     args = parser.parse_args()
-    admin = sa.create_engine(args.postgres)
-    with admin.begin() as conn:
-        conn.exec_driver_sql("DROP SCHEMA IF EXISTS bench_reads CASCADE")
-        conn.exec_driver_sql("CREATE SCHEMA bench_reads")
-    joiner = "&" if "?" in args.postgres else "?"
-    store = Store.open(f"{args.postgres}{joiner}options=-csearch_path%3Dbench_reads")
     times: dict[str, list[float]] = {"adbc": [], "rows": []}
-    try:
+    with scratch_store(args.postgres, "bench_reads") as store:
         fill(store, args.events)
         fast = database.postgresql_arrow.available
-        for _ in range(args.runs):
-            for way in times:
-                database.postgresql_arrow.available = fast if way == "adbc" else lambda: False
-                started = time.perf_counter()
-                read = store.events_arrow()
-                times[way].append(time.perf_counter() - started)
-                assert read.num_rows == args.events
-        database.postgresql_arrow.available = fast
-    finally:
-        store.close()
-        with admin.begin() as conn:
-            conn.exec_driver_sql("DROP SCHEMA bench_reads CASCADE")
-        admin.dispose()
+        try:
+            for _ in range(args.runs):
+                for way in times:
+                    database.postgresql_arrow.available = fast if way == "adbc" else lambda: False
+                    started = time.perf_counter()
+                    read = store.events_arrow()
+                    times[way].append(time.perf_counter() - started)
+                    assert read.num_rows == args.events
+        finally:
+            database.postgresql_arrow.available = fast
     print(f"machine: {platform.machine()}, Python {platform.python_version()}")
     print(f"data: {args.events:,} events on PostgreSQL; median of {args.runs}")
     medians = {way: statistics.median(found) for way, found in times.items()}

@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import sqlalchemy as sa
+from postgres_schema import DEFAULT_URL, scratch_store
 
 from leadscore import Preparations, Store, default_model, score_all
 from leadscore.store import schema
@@ -89,17 +89,11 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--postgres", default=DEFAULT_URL)
     args = parser.parse_args()
-    admin = sa.create_engine(args.postgres)
-    with admin.begin() as conn:
-        conn.exec_driver_sql("DROP SCHEMA IF EXISTS bench_runs CASCADE")
-        conn.exec_driver_sql("CREATE SCHEMA bench_runs")
-    joiner = "&" if "?" in args.postgres else "?"
-    store = Store.open(f"{args.postgres}{joiner}options=-csearch_path%3Dbench_runs")
     models = [default_model()]
     times: dict[str, list[float]] = {"scratch": [], "unchanged": [], "1,000 new events": []}
-    try:
+    with scratch_store(args.postgres, "bench_runs") as store:
         fill(store, args.leads, args.events)
         with tempfile.TemporaryDirectory() as folder:
             kept = Preparations(Path(folder))
@@ -117,11 +111,6 @@ def main() -> None:
                 found = score_all(store, models, AS_OF, preparations=kept)
                 times["1,000 new events"].append(time.perf_counter() - started)
                 assert found.num_rows == expected.num_rows
-    finally:
-        store.close()
-        with admin.begin() as conn:
-            conn.exec_driver_sql("DROP SCHEMA bench_runs CASCADE")
-        admin.dispose()
     print(f"machine: {platform.machine()}, Python {platform.python_version()}")
     data = f"{args.leads:,} leads, {args.events:,} events on PostgreSQL"
     print(f"data: {data}; median of {args.runs}")
