@@ -20,6 +20,17 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+@pytest.fixture
+def project_on_each_database(
+    project: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """``project``, with its database on SQLite and, again, on PostgreSQL (the environment's
+    ``LEADSCORE_DATABASE_URL`` wins over ``leadscore.toml``): a CLI test that takes it runs
+    on both."""
+    monkeypatch.setenv("LEADSCORE_DATABASE_URL", database_url)
+    return project
+
+
 def write(path: Path, lines: list[dict[str, object]]) -> Path:
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
     return path

@@ -27,7 +27,8 @@ def _webinars(lead_id: str) -> list[dict[str, object]]:
     ]
 
 
-def test_accounts_roll_up_and_explain(project: Path) -> None:
+def test_accounts_roll_up_and_explain(project_on_each_database: Path) -> None:
+    project = project_on_each_database
     leads = project / "leads.csv"
     leads.write_text(
         "lead_id,email\na,a@acme.example\nb,b@acme.example\nc,c@ACME.example\nd,d@gmail.com\n"
@@ -77,7 +78,10 @@ def test_accounts_roll_up_and_explain(project: Path) -> None:
     assert own in result.stdout
 
 
-def test_accounts_are_named_by_their_company_and_the_cut_is_said(project: Path) -> None:
+def test_accounts_are_named_by_their_company_and_the_cut_is_said(
+    project_on_each_database: Path,
+) -> None:
+    project = project_on_each_database
     leads = project / "leads.csv"
     leads.write_text(
         "lead_id,email,company,first_name\n"

@@ -45,7 +45,8 @@ def _webinar(project: Path, lead_id: str) -> None:
     _ok("import", "events", "events.jsonl")
 
 
-def test_hubspot_round_trip(project: Path) -> None:
+def test_hubspot_round_trip(project_on_each_database: Path) -> None:
+    project = project_on_each_database
     (project / "contacts.csv").write_text(CONTACTS, encoding="utf-8")
     _ok("import", "leads", "contacts.csv")
     _webinar(project, "vp@fjord.example")  # active: the brief withdraws an idle MQL
@@ -107,7 +108,8 @@ def test_hubspot_round_trip(project: Path) -> None:
     assert len(_rows(project / "all.csv")) == 3
 
 
-def test_salesforce_by_id_and_leads_without_email(project: Path) -> None:
+def test_salesforce_by_id_and_leads_without_email(project_on_each_database: Path) -> None:
+    project = project_on_each_database
     (project / "leads.csv").write_text(
         "lead_id,email,job_title,company_size\n00Q1,a@acme.example,CEO,250\n00Q2,,CEO,50\n",
         encoding="utf-8",
@@ -132,7 +134,7 @@ def test_salesforce_by_id_and_leads_without_email(project: Path) -> None:
     assert rows["00Q2"]["Leadscore_Score__c"] == "28"
 
 
-def test_clear_refusals(project: Path) -> None:
+def test_clear_refusals(project_on_each_database: Path) -> None:
     nothing = runner.invoke(app, ["export", "crm"])
     assert nothing.exit_code == 1 and "run 'leadscore score'" in nothing.stderr
     bad = runner.invoke(app, ["export", "crm", "--format", "pipedrive"])

@@ -53,7 +53,10 @@ def _stages(project: Path) -> dict[str, str]:
     return {row["lead_id"]: row["stage"] for row in csv.DictReader(out.read_text().splitlines())}
 
 
-def test_hubspot_stages_enter_the_history_and_customers_are_outcomes(project: Path) -> None:
+def test_hubspot_stages_enter_the_history_and_customers_are_outcomes(
+    project_on_each_database: Path,
+) -> None:
+    project = project_on_each_database
     said = _import(project, EXPORT)
     # 5 leads carry a stage; both MQLs (label and internal name) and Customer -> SQL move
     # under the one model (brief); Subscriber means Lead, where every lead starts; Demo
@@ -94,14 +97,16 @@ def test_hubspot_stages_enter_the_history_and_customers_are_outcomes(project: Pa
     assert "CRM stages of 5 leads: 0 stage changes and 0 outcomes recorded." in again
 
 
-def test_a_stage_behind_the_recorded_one_changes_nothing(project: Path) -> None:
+def test_a_stage_behind_the_recorded_one_changes_nothing(project_on_each_database: Path) -> None:
+    project = project_on_each_database
     _import(project, "Email,Lifecycle Stage\nx@acme.example,Sales Qualified Lead\n")
     said = _import(project, "Email,Lifecycle Stage\nx@acme.example,Marketing Qualified Lead\n")
     assert "0 stage changes" in said
     assert _stages(project) == {"x@acme.example": "SQL"}
 
 
-def test_the_setting_says_what_other_values_mean(project: Path) -> None:
+def test_the_setting_says_what_other_values_mean(project_on_each_database: Path) -> None:
+    project = project_on_each_database
     config = project / "leadscore.toml"
     config.write_text(
         config.read_text(encoding="utf-8")
@@ -117,7 +122,8 @@ def test_the_setting_says_what_other_values_mean(project: Path) -> None:
     assert (stages["demo@acme.example"], stages["buyer@acme.example"]) == ("SQL", "Lead")
 
 
-def test_salesforce_statuses(project: Path) -> None:
+def test_salesforce_statuses(project_on_each_database: Path) -> None:
+    project = project_on_each_database
     said = _import(
         project,
         "Lead ID,Email,Lead Status\n"
@@ -130,7 +136,8 @@ def test_salesforce_statuses(project: Path) -> None:
     assert _stages(project) == {"00Q1": "Lead", "00Q2": "SQL", "00Q3": "SQL", "00Q4": "Lead"}
 
 
-def test_a_bad_setting_is_named_without_a_traceback(project: Path) -> None:
+def test_a_bad_setting_is_named_without_a_traceback(project_on_each_database: Path) -> None:
+    project = project_on_each_database
     config = project / "leadscore.toml"
     config.write_text('crm_stages = { "Won" = { outcome = "bought" } }\n', encoding="utf-8")
     result = runner.invoke(app, ["import", "leads", "contacts.csv"])

@@ -21,7 +21,8 @@ tiers: [{name: hot, min: 10}, {name: cold}]
 """
 
 
-def test_explain_speaks_of_people_and_plain_conditions(project: Path) -> None:
+def test_explain_speaks_of_people_and_plain_conditions(project_on_each_database: Path) -> None:
+    project = project_on_each_database
     (project / "leads.csv").write_text(
         "lead_id,first_name,last_name,email,company,job_title,company_size,country\n"
         "L1,Ann,Berg,ann@acme.example,Acme,Marketing Manager,5,DK\n",

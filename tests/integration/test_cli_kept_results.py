@@ -13,7 +13,8 @@ from leadscore.store.scores import ranked_scores
 from tests.integration.conftest import write
 
 
-def test_a_batch_run_keeps_every_leads_result(project: Path) -> None:
+def test_a_batch_run_keeps_every_leads_result(project_on_each_database: Path) -> None:
+    project = project_on_each_database
     runner = CliRunner()
     write(
         project / "events.jsonl",
@@ -37,9 +38,10 @@ def test_a_batch_run_keeps_every_leads_result(project: Path) -> None:
     store.close()
 
 
-def test_rescore_lets_time_withdraw_an_inactive_mql(project: Path) -> None:
+def test_rescore_lets_time_withdraw_an_inactive_mql(project_on_each_database: Path) -> None:
     """No new event: an MQL whose last activity is 100 days old (the default model withdraws
     after 90) goes back to Lead when `leadscore rescore` runs now."""
+    project = project_on_each_database
     import time as clock
 
     from leadscore.store.store import StageTransition, StoredEvent

@@ -16,7 +16,10 @@ from leadscore.service.app import create_app
 runner = CliRunner()
 
 
-def test_create_list_and_revoke(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_create_list_and_revoke(
+    project_on_each_database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = project_on_each_database
     made = runner.invoke(app, ["keys", "create", "--scope", "read", "--name", "crm"])
     assert made.exit_code == 0, made.output
     key = made.stdout.strip()
@@ -48,7 +51,7 @@ def test_create_list_and_revoke(project: Path, monkeypatch: pytest.MonkeyPatch) 
     served.state.store.close()
 
 
-def test_revoking_an_unknown_key_says_so(project: Path) -> None:
+def test_revoking_an_unknown_key_says_so(project_on_each_database: Path) -> None:
     result = runner.invoke(app, ["keys", "revoke", "ls_read_nope"])
     assert result.exit_code == 1
     assert "no API key 'ls_read_nope'" in result.stderr

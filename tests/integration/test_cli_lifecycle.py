@@ -29,7 +29,8 @@ def _history(project: Path, as_of: str) -> list[tuple[str, str, str, str]]:
     return [(h["at"][:10], h["from"], h["to"], h["kind"]) for h in explained["history"]]
 
 
-def test_stages_are_recorded_kept_withdrawn_and_recycled(project: Path) -> None:
+def test_stages_are_recorded_kept_withdrawn_and_recycled(project_on_each_database: Path) -> None:
+    project = project_on_each_database
     leads = project / "leads.csv"
     leads.write_text(
         "lead_id,email,job_title,company_size\nL1,ann@acme.example,Marketing Manager,50\n"

@@ -29,7 +29,8 @@ def _score(project: Path) -> str:
     return row["score"]
 
 
-def test_upload_diff_activate_and_roll_back(project: Path) -> None:
+def test_upload_diff_activate_and_roll_back(project_on_each_database: Path) -> None:
+    project = project_on_each_database
     brief = (project / "models" / "brief.yaml").read_text(encoding="utf-8")
     assert WEBINAR in brief and "  - {name: hot, min: 50}" in brief
     candidate = brief.replace(WEBINAR, WEBINAR.replace("10", "15")).replace(
@@ -70,7 +71,8 @@ def test_upload_diff_activate_and_roll_back(project: Path) -> None:
     assert first.exit_code == 1 and "model 'brief' has no version before v1" in first.stderr
 
 
-def test_refusals_name_what_is_wrong(project: Path) -> None:
+def test_refusals_name_what_is_wrong(project_on_each_database: Path) -> None:
+    project = project_on_each_database
     (project / "bad.yaml").write_text("name: brief\nfit: [{name: x, points: many}]\n")
     bad = runner.invoke(app, ["models", "upload", "bad.yaml"])
     assert bad.exit_code == 1 and "bad.yaml:2:" in bad.stderr
@@ -78,9 +80,12 @@ def test_refusals_name_what_is_wrong(project: Path) -> None:
     assert missing.exit_code == 1 and "model 'brief' has no version 7" in missing.stderr
 
 
-def test_a_file_with_windows_line_ends_is_kept_and_found_again(project: Path) -> None:
+def test_a_file_with_windows_line_ends_is_kept_and_found_again(
+    project_on_each_database: Path,
+) -> None:
     """A browser's form (and a file saved on Windows) sends \\r\\n: the version is kept with
     \\n and found again, uploading it twice is one version (it raised StopIteration)."""
+    project = project_on_each_database
     from leadscore.app.model_versions import upload
     from leadscore.app.project import Project
 
@@ -94,7 +99,8 @@ def test_a_file_with_windows_line_ends_is_kept_and_found_again(project: Path) ->
     assert b"\r" not in first.path.read_bytes()
 
 
-def test_a_name_both_kinds_share_asks_which(project: Path) -> None:
+def test_a_name_both_kinds_share_asks_which(project_on_each_database: Path) -> None:
+    project = project_on_each_database
     trained = project / "models" / "predictive" / "brief"
     (trained / "v1").mkdir(parents=True)
     (trained / "v1" / "model.json").write_text("{}", encoding="utf-8")

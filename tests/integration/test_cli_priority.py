@@ -15,7 +15,8 @@ from leadscore.cli import app
 from tests.service.test_priority import PRIORITY
 
 
-def test_priority_in_score_files_and_crm_exports(project: Path) -> None:
+def test_priority_in_score_files_and_crm_exports(project_on_each_database: Path) -> None:
+    project = project_on_each_database
     runner = CliRunner()
     model = project / "models" / "brief.yaml"
     model.write_text(model.read_text(encoding="utf-8") + PRIORITY, encoding="utf-8")
@@ -40,7 +41,8 @@ def test_priority_in_score_files_and_crm_exports(project: Path) -> None:
     assert out["a@acme.example"]["leadscore_priority"] == "A4"
 
 
-def test_priority_needs_grades(project: Path) -> None:
+def test_priority_needs_grades(project_on_each_database: Path) -> None:
+    project = project_on_each_database
     (project / "models" / "brief.yaml").write_text(
         "name: bare\ntiers: [{name: all}]\n" + PRIORITY, encoding="utf-8"
     )
