@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from leadscore import Project
-from leadscore.predict import history, registry
+from leadscore.predict import behaviour, history, registry
 from leadscore.predict.scoring import predict
 from leadscore.predict.trees import train
 from tests.predict import learn365
@@ -45,7 +45,7 @@ def main() -> None:
             last = (end - 30 * history.DAY_US) // history.DAY_US * history.DAY_US
             window = history.Window(last, 6, 14, 30)
             data = history.snapshots(store, window)
-            kinds = history.event_kinds(store.events_arrow(), last)
+            kinds = behaviour.event_kinds(store.events_arrow(), last)
             try:  # the trees alone: a model every tree can load
                 model, _ = train(data, seed=0, family=False)  # type: ignore[call-arg]
             except TypeError:

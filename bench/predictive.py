@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 
-from leadscore.predict import history
+from leadscore.predict import behaviour, history
 from leadscore.predict.dataset import Dataset, read_table
 from leadscore.predict.evaluation import evaluate
 from leadscore.predict.point_scores import point_scores
@@ -172,7 +172,7 @@ def main() -> None:
                 started = time.perf_counter()
                 data = history.snapshots(store, window)
                 built = time.perf_counter() - started
-                kinds = history.event_kinds(store.events_arrow(), last)
+                kinds = behaviour.event_kinds(store.events_arrow(), last)
                 print(
                     f"  365 snapshots: {len(data.label):,} rows in {built:.1f} s", file=sys.stderr
                 )

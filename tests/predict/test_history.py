@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from leadscore.predict import history
+from leadscore.predict import behaviour, history
 from leadscore.predict.history import DAY_US, Window
 from leadscore.store.outcomes import record_outcome
 from leadscore.store.store import Store, StoredEvent
@@ -91,9 +91,9 @@ def test_snapshots_step_back_in_time_and_keep_their_order(store: Store) -> None:
 
 
 def test_the_most_frequent_kinds_of_behaviour_become_features(store: Store) -> None:
-    kinds = history.event_kinds(store.events_arrow(), CUTOFF)
+    kinds = behaviour.event_kinds(store.events_arrow(), CUTOFF)
     assert kinds == ["Webinar Attended", "page /pricing"]
-    assert history.event_kinds(store.events_arrow(), CUTOFF, top=1) == ["Webinar Attended"]
+    assert behaviour.event_kinds(store.events_arrow(), CUTOFF, top=1) == ["Webinar Attended"]
 
 
 def test_one_lead_is_read_as_in_the_whole_table(store: Store) -> None:

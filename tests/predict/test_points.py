@@ -11,7 +11,7 @@ import pytest
 
 from leadscore.app.project import Project
 from leadscore.errors import InputError
-from leadscore.predict import history
+from leadscore.predict import behaviour, history
 from leadscore.predict.dataset import Dataset
 from leadscore.predict.point_scores import point_scores
 from leadscore.predict.points import learn_points
@@ -88,7 +88,7 @@ def test_behaviour_rules_count_the_same_days_as_the_features(project: Project) -
         last = (end - 30 * history.DAY_US) // history.DAY_US * history.DAY_US
         window = history.Window(last, 4, 14, 30)
         data = history.snapshots(store, window)
-        kinds = history.event_kinds(store.events_arrow(), last)
+        kinds = behaviour.event_kinds(store.events_arrow(), last)
         learned = learn_points(data, kinds=kinds)
         engagement = learned.model.engagement
         assert engagement, "the synthetic company's converters attend webinars"
@@ -100,7 +100,7 @@ def test_behaviour_rules_count_the_same_days_as_the_features(project: Project) -
             r.points for r in learned.model.fit if all(p.test(values.get(p.field)) for p in r.when)
         )
     expected = fit.copy()
-    names = history.behaviour_names(kinds)
+    names = behaviour.behaviour_names(kinds)
     for rule in engagement:
         kind = rule.event if rule.type == "track" else f"page {rule.where[0].value}"
         days = None if rule.within_days is None else rule.within_days + 1
@@ -117,7 +117,7 @@ def test_learned_points_rank_converters_first(project: Project) -> None:
         assert end is not None
         last = (end - 30 * history.DAY_US) // history.DAY_US * history.DAY_US
         data = history.snapshots(store, history.Window(last, 4, 14, 30))
-        kinds = history.event_kinds(store.events_arrow(), last)
+        kinds = behaviour.event_kinds(store.events_arrow(), last)
         learned = learn_points(data, kinds=kinds)
         scores, _ = point_scores(learned.model, data, store)
     from sklearn.metrics import roc_auc_score
@@ -192,7 +192,7 @@ def test_the_first_events_of_a_kind_are_worth_more_than_later_ones() -> None:
     lessons = np.floor(rng.exponential(4.0, rows))
     label = (rng.random(rows) < 1 / (1 + np.exp(3.5 - 1.2 * np.log1p(lessons)))).astype(np.int8)
     kinds = ["Lesson Watched"]
-    column = history.behaviour_names(kinds)["k0_all"]
+    column = behaviour.behaviour_names(kinds)["k0_all"]
     data = Dataset(
         ids=[str(i) for i in range(rows)],
         raw=pd.DataFrame(index=range(rows)),

@@ -17,7 +17,7 @@ from leadscore.app.lake_history import lake_point_scores, lake_snapshots
 from leadscore.app.project import Project
 from leadscore.cli import app
 from leadscore.errors import ConfigError
-from leadscore.predict import history
+from leadscore.predict import behaviour, history
 from leadscore.predict.dataset import Dataset
 from leadscore.predict.point_scores import point_scores
 from leadscore.settings import Lake
@@ -47,7 +47,7 @@ def test_the_lake_gives_the_rows_the_database_gives(
     project, lake = company
     window, expected = database_rows
     with project.store() as store:
-        expected_kinds = history.event_kinds(store.events_arrow(), window.last_cutoff)
+        expected_kinds = behaviour.event_kinds(store.events_arrow(), window.last_cutoff)
     data, kinds = lake_snapshots(lake, window, session=spark)
     assert kinds == expected_kinds
     assert data.ids == expected.ids and len(data.ids) > 500  # three cut-offs

@@ -7,7 +7,7 @@ the batch engine. Each lead, its events and its first conversion go to the parti
 account (a lead without one is its own), so the account facts (people at the same company,
 their recent events) are complete there. The kinds of behaviour counted are chosen as the
 database path chooses them: each partition counts its events by kind with the same query
-(``history.kind_counts``), and Spark adds the counts up.
+(``behaviour.kind_counts``), and Spark adds the counts up.
 
 The lake holds the leads' current attributes, not their history: every cut-off sees today's
 attributes (the database keeps each version and sees the attributes as they were). Sales
@@ -36,7 +36,7 @@ from leadscore.engines.spark import (
     spark_session,
 )
 from leadscore.errors import ConfigError, InputError
-from leadscore.predict import history
+from leadscore.predict import behaviour, history
 from leadscore.predict.dataset import Dataset
 from leadscore.predict.feedback import no_verdicts
 from leadscore.predict.point_scores import placed
@@ -74,7 +74,7 @@ def lake_snapshots(
     )
     kinds = _kinds(events, window.last_cutoff)
     gathered = by_account(leads, {"event": events, "conversion": conversions}, lake.partitions)
-    names = list(history.behaviour_names(kinds))
+    names = list(behaviour.behaviour_names(kinds))
     ddl = ", ".join(
         f"{name} {kind}" for name, kind in (*HEAD, *((n, "double") for n in names), *TAIL)
     )
@@ -106,13 +106,13 @@ def lake_end(lake: Lake, *, session: SparkSession | None = None) -> int | None:
 
 
 def _kinds(events: DataFrame, before: int) -> list[str]:
-    """``history.event_kinds`` over the lake's events: each partition counted by the same
+    """``behaviour.event_kinds`` over the lake's events: each partition counted by the same
     query, the counts added up, the same order and the same cut."""
     from pyspark.sql import functions as F
 
     counted = events.mapInArrow(partial(_kind_counts, before), "kind string, n bigint")
     totals = counted.groupBy("kind").agg(F.sum("n").alias("n"))
-    top = totals.orderBy(F.desc("n"), F.asc("kind")).limit(history.TOP_EVENT_KINDS)
+    top = totals.orderBy(F.desc("n"), F.asc("kind")).limit(behaviour.TOP_EVENT_KINDS)
     return [str(row["kind"]) for row in top.collect()]
 
 
@@ -122,7 +122,7 @@ def _kind_counts(before: int, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.
     if not received:
         return
     events = narrowed(pa.Table.from_batches(received).select(list(EVENT_COLUMNS)))
-    found = history.kind_counts(events, before)
+    found = behaviour.kind_counts(events, before)
     yield from pa.table(
         {"kind": found["kind"].astype(str).tolist(), "n": found["n"].astype("int64").tolist()},
         schema=pa.schema([("kind", pa.string()), ("n", pa.int64())]),

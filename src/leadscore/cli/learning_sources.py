@@ -70,7 +70,7 @@ def chosen_source(
                 "--lake learns from the lake's history: leave out --table and --after-first-touch"
             )
         return lake_source(project, drop, horizon_days, cutoff, snapshots, step_days)
-    from leadscore.predict import history
+    from leadscore.predict import behaviour, history
     from leadscore.predict.dataset import read_table
 
     if table is not None:
@@ -105,7 +105,7 @@ def chosen_source(
     )
     with err.status("Reading the project's history point in time..."):
         data = history.snapshots(store, window)
-    kinds = history.event_kinds(store.events_arrow(), window.last_cutoff)
+    kinds = behaviour.event_kinds(store.events_arrow(), window.last_cutoff)
     return Source(data.without(drop or []), kinds, True)  # --drop holds for history too
 
 

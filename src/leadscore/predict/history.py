@@ -23,23 +23,19 @@ import sqlalchemy as sa
 from leadscore._types import format_as_of
 from leadscore.engines.semantics import DAY_US
 from leadscore.errors import InputError
+from leadscore.predict.behaviour import (
+    KIND,
+    behaviour_names,
+    behaviour_sql,
+    event_kinds,
+    frame,
+)
 from leadscore.predict.dataset import Dataset
 from leadscore.predict.feedback import FEATURE, feedback_arrow, verdicts_sql
 from leadscore.store import schema
 from leadscore.store.store import Store
 
-WINDOWS_DAYS = (7, 30, 90)
-#: Only the most frequent kinds of behaviour become features, to keep the model readable.
-TOP_EVENT_KINDS = 25
-DECAY_HALF_LIFE_DAYS = 14
 POSITIVE_OUTCOMES = ("converted", "won")
-
-#: What kind of behaviour an event is: a track call's name, a page call's first path segment.
-_KIND = (
-    "CASE WHEN type = 'track' THEN event "
-    "WHEN type = 'page' THEN 'page ' || coalesce(nullif(regexp_extract("
-    "json_extract_string(properties, '$.path'), '^(/[^/?#]*)', 1), ''), event, '(any)') END"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,16 +75,6 @@ def conversions_arrow(store: Store) -> pa.Table:
         f"({', '.join(repr(o) for o in POSITIVE_OUTCOMES)}) GROUP BY lead_id"
     )
     return store.arrow(query, pa.schema([("lead_id", pa.string()), ("first_at", pa.int64())]))
-
-
-def _frame(query: str, **tables: object) -> pd.DataFrame:
-    """The rows of ``query`` over the tables given by name, in a DuckDB of its own."""
-    con = duckdb.connect()
-    for name, table in tables.items():
-        con.register(name, table)
-    frame: pd.DataFrame = con.execute(query).df()
-    con.close()
-    return frame
 
 
 def snapshots(store: Store, window: Window, *, kinds: Sequence[str] | None = None) -> Dataset:
@@ -163,7 +149,7 @@ def after_first_touch(
     conversions = conversions_arrow(store)
     end = data_end(store) or 0
     horizon = horizon_days * DAY_US
-    leads = _frame(
+    leads = frame(
         f"""
         WITH first AS (
             SELECT lead_id, (min(timestamp) // {DAY_US} + {days + 1}) * {DAY_US} AS cutoff
@@ -239,24 +225,9 @@ def rows_as_of(
     return _dataset(rows, kinds, source=source, window={"as_of": format_as_of(cutoff)})
 
 
-def event_kinds(events: pa.Table, before: int, top: int = TOP_EVENT_KINDS) -> list[str]:
-    """The most frequent kinds of behaviour before ``before``, most frequent first."""
-    found = kind_counts(events, before).sort_values(["n", "kind"], ascending=[False, True])
-    return [str(kind) for kind in found["kind"][:top]]
-
-
-def kind_counts(events: pa.Table, before: int) -> pd.DataFrame:
-    """How many events of each kind of behaviour came before ``before`` (kind, n)."""
-    return _frame(
-        f"SELECT {_KIND} AS kind, count(*) AS n FROM events WHERE timestamp < {int(before)} "
-        "GROUP BY ALL HAVING kind IS NOT NULL",
-        events=events,
-    )
-
-
 def _population(events: pa.Table, conversions: pa.Table, cutoff: int, horizon: int) -> pd.DataFrame:
     """Leads first seen before ``cutoff`` and not converted before it, with their label."""
-    return _frame(
+    return frame(
         f"""
         WITH seen AS (
             SELECT lead_id FROM events WHERE lead_id IS NOT NULL AND timestamp < {cutoff}
@@ -274,54 +245,6 @@ def _population(events: pa.Table, conversions: pa.Table, cutoff: int, horizon: i
     )
 
 
-def _behaviour_sql(kinds: Sequence[str], cutoff: int) -> str:
-    columns = []
-    for index, kind in enumerate(kinds):
-        literal = "'" + kind.replace("'", "''") + "'"
-        for days in WINDOWS_DAYS:
-            since = cutoff - days * DAY_US
-            columns.append(
-                f"count(*) FILTER (WHERE kind = {literal} AND timestamp >= {since}) "
-                f'AS "k{index}_{days}"'
-            )
-        columns.append(f'count(*) FILTER (WHERE kind = {literal}) AS "k{index}_all"')
-    half_life = DECAY_HALF_LIFE_DAYS * DAY_US
-    columns += [
-        f"count(*) FILTER (WHERE timestamp >= {cutoff - 30 * DAY_US}) AS events_30",
-        "count(*) AS events_all",
-        f"count(DISTINCT timestamp // {DAY_US}) FILTER (WHERE timestamp >= "
-        f"{cutoff - 30 * DAY_US}) AS active_days_30",
-        f"({cutoff} - max(timestamp)) / {DAY_US} AS days_since_last",
-        f"({cutoff} - min(timestamp)) / {DAY_US} AS days_since_first",
-        # summed as integers (pico-units): a float sum depends on the rows' order, and the
-        # same events must give the same value whatever else the store holds
-        f"sum(CAST(round(pow(0.5, ({cutoff} - timestamp) / {half_life}) * 1e12) AS HUGEINT))"
-        " / 1e12 AS decayed",
-    ]
-    return ",\n".join(columns)
-
-
-def behaviour_names(kinds: Sequence[str]) -> dict[str, str]:
-    """Column -> the feature's name in plain words (what explanations print)."""
-    names = {}
-    for index, kind in enumerate(kinds):
-        for days in WINDOWS_DAYS:
-            names[f"k{index}_{days}"] = f"{kind} in the last {days} days"
-        names[f"k{index}_all"] = f"{kind} ever"
-    names.update(
-        events_30="events in the last 30 days",
-        events_all="events ever",
-        active_days_30="active days in the last 30 days",
-        days_since_last="days since last activity",
-        days_since_first="days since first touch",
-        decayed=f"recent activity (events halved every {DECAY_HALF_LIFE_DAYS} days)",
-        account_leads="people at the same company",
-        account_engaged="people at the same company active in the last 30 days",
-        account_events_30="events of the same company in the last 30 days",
-    )
-    return names
-
-
 def _rows(
     events: pa.Table,
     population: pd.DataFrame,
@@ -333,12 +256,12 @@ def _rows(
 ) -> pd.DataFrame:
     """Each lead of ``population`` as of ``cutoff``: attributes, behaviour, account facts,
     the latest sales verdict before it and (with a ``horizon``) the first one after it."""
-    return _frame(
+    return frame(
         f"""
         WITH {verdicts_sql(cutoff, horizon)}, kinded AS (
-            SELECT e.lead_id, e.timestamp, {_KIND} AS kind FROM events e
+            SELECT e.lead_id, e.timestamp, {KIND} AS kind FROM events e
             JOIN population p USING (lead_id) WHERE e.timestamp < {cutoff}
-        ), behaviour AS (SELECT lead_id, {_behaviour_sql(kinds, cutoff)} FROM kinded GROUP BY 1),
+        ), behaviour AS (SELECT lead_id, {behaviour_sql(kinds, cutoff)} FROM kinded GROUP BY 1),
         seen AS (
             SELECT lead_id, count(*) FILTER (WHERE timestamp >= {cutoff - 30 * DAY_US}) AS recent
             FROM events WHERE timestamp < {cutoff} AND lead_id IS NOT NULL GROUP BY 1

@@ -27,7 +27,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.tree import DecisionTreeClassifier
 
 from leadscore.errors import InputError
-from leadscore.predict import MAX_RULES, history
+from leadscore.predict import MAX_RULES, behaviour
 from leadscore.predict.columns import OTHER, AttributeEncoding, Feature
 from leadscore.predict.dataset import Dataset
 from leadscore.predict.feedback import FEATURE as SALES_FEEDBACK
@@ -167,9 +167,9 @@ def _behaviour_candidates(data: Dataset, kinds: list[str]) -> list[Candidate]:
     kind with different caps add up to a response that flattens as the count grows (the first
     lesson says more than the tenth), as the log counts of the regression do."""
     found = []
-    names = history.behaviour_names(kinds)
+    names = behaviour.behaviour_names(kinds)
     for index, kind in enumerate(kinds):
-        for days in (*history.WINDOWS_DAYS, None):
+        for days in (*behaviour.WINDOWS_DAYS, None):
             column = names[f"k{index}_{days or 'all'}"]
             if column not in data.behaviour.columns:
                 continue
