@@ -41,7 +41,21 @@ KINDS = [
 ]
 
 
-def write_lines(path: Path, events: int, leads: int, seed: int = 1) -> None:
+#: What analytics.js sends beside a call (``--browser``): Segment's own context.
+CONTEXT = {
+    "library": {"name": "analytics.js", "version": "5.2.0"},
+    "ip": "203.0.113.7",
+    "locale": "en-US",
+    "page": {"path": "/", "referrer": "https://www.google.com/", "title": "Acme"},
+    "userAgent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36",
+}
+
+
+def write_lines(
+    path: Path, events: int, leads: int, seed: int = 1, *, browser: bool = False
+) -> None:
+    """``events`` Segment calls over ``leads`` leads; with ``browser``, each as analytics.js
+    sends it: an anonymousId (one a lead), a context with the user agent, sentAt."""
     rng = random.Random(seed)
     with path.open("w", encoding="utf-8") as out:
         for number in range(events):
@@ -56,6 +70,11 @@ def write_lines(path: Path, events: int, leads: int, seed: int = 1) -> None:
             }
             if event is not None:
                 message["event"] = event
+            if browser:
+                lead = message["userId"]
+                message["anonymousId"] = f"anon-{lead}"
+                message["context"] = CONTEXT
+                message["sentAt"] = message["timestamp"]
             out.write(json.dumps(message) + "\n")
 
 
@@ -92,7 +111,7 @@ def baseline_run(lines: Path, folder: Path) -> float:
                 (
                     m["messageId"],
                     m["userId"],
-                    None,
+                    m.get("anonymousId"),
                     m["type"],
                     m.get("event"),
                     0,
@@ -116,11 +135,16 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--postgres", help="a PostgreSQL URL to import into as well")
+    parser.add_argument(
+        "--browser",
+        action="store_true",
+        help="lines as analytics.js sends them (anonymousId, context, sentAt)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as temporary:
         root = Path(temporary)
         lines = root / "events.jsonl"
-        write_lines(lines, args.events, args.leads)
+        write_lines(lines, args.events, args.leads, browser=args.browser)
         times: dict[str, list[float]] = {"leadscore": [], "baseline": []}
         if args.postgres:
             times["postgresql"] = []
@@ -130,7 +154,8 @@ def main() -> None:
             if args.postgres:
                 times["postgresql"].append(postgres_run(lines, args.postgres, run))
     print(f"machine: {platform.machine()}, Python {platform.python_version()}")
-    print(f"data: {args.events:,} Segment lines over {args.leads:,} leads; median of {args.runs}")
+    style = "analytics.js lines" if args.browser else "Segment lines"
+    print(f"data: {args.events:,} {style} over {args.leads:,} leads; median of {args.runs}")
     medians = {name: statistics.median(found) for name, found in times.items()}
     for name, found in times.items():
         rate = args.events / medians[name]

@@ -43,6 +43,23 @@ class StoredEvent:
             return self.properties
         return json.dumps(self.properties)
 
+    def row(self) -> EventRow:
+        return (
+            self.message_id,
+            self.lead_id,
+            self.anonymous_id,
+            self.type,
+            self.event,
+            self.timestamp,
+            self.properties_text(),
+        )
+
+
+#: An event as ``add_event_rows`` writes it: message id, lead id, anonymous id, type,
+#: event, timestamp, properties as JSON text. Parsing workers and the bulk reader of lines
+#: make these, so no object is built per event on the way to the database.
+EventRow = tuple[str, str | None, str | None, str, str | None, int, str]
+
 
 #: The events table's columns, in the order ``add_events`` writes them.
 EVENT_COLUMNS = (
@@ -75,25 +92,17 @@ class EventStore(Database):
 
         A message id repeated within ``rows`` keeps its first row, as one repeated across
         calls does (Segment's rule: the first message with an id wins)."""
+        return self.add_event_rows([row.row() for row in rows], conn)
+
+    def add_event_rows(self, rows: Sequence[EventRow], conn: sa.Connection | None = None) -> int:
+        """``add_events`` for events as rows (``EventRow``)."""
         if not rows:
             return 0
-        unique: dict[str, StoredEvent] = {}
+        unique: dict[str, EventRow] = {}
         for row in rows:
-            unique.setdefault(row.message_id, row)
+            unique.setdefault(row[0], row)
         now = now_us()
-        new = [
-            (
-                row.message_id,
-                row.lead_id,
-                row.anonymous_id,
-                row.type,
-                row.event,
-                row.timestamp,
-                row.properties_text(),
-                now,
-            )
-            for row in unique.values()
-        ]
+        new = [(*row, now) for row in unique.values()]
         with self.begin(conn) as conn:
             return insert_rows(conn, schema.events, EVENT_COLUMNS, new, keys=("message_id",))
 

@@ -27,7 +27,14 @@ from leadscore.spec.segment import (
     parse_timestamp,
 )
 from leadscore.store import mappings, message_files, schema
-from leadscore.store.input_files import Progress, Reject, csv_header, file_format, records
+from leadscore.store.input_files import (
+    Progress,
+    Reject,
+    csv_header,
+    file_format,
+    line_chunks,
+    records,
+)
 from leadscore.store.messages import Pending
 from leadscore.store.outcomes import OUTCOMES, VERDICTS
 from leadscore.store.store import Store
@@ -35,6 +42,9 @@ from leadscore.store.store import Store
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 5_000
+#: Messages of an event file written in one transaction: a commit, and the reads and
+#: writes of the leads they name, are paid once for this many (a lead is named once).
+WRITE_MESSAGES = 25_000
 
 
 @dataclass(slots=True)
@@ -169,9 +179,9 @@ def import_events(
     """Store Segment-spec messages (JSON lines, also ``{"batch": [...]}``) or event CSV rows.
 
     ``identify`` creates or updates the lead with its traits and links its anonymous id;
-    ``track`` and ``page`` are stored once per messageId. Each chunk of lines is written in
-    one transaction as it is parsed. A large JSON-lines file is parsed by ``workers``
-    processes (None: ``message_files.worker_count``; 0: in this process).
+    ``track`` and ``page`` are stored once per messageId. The messages are written as the
+    file is parsed, about ``WRITE_MESSAGES`` a transaction. A large JSON-lines file is
+    parsed by ``workers`` processes (None: ``message_files.worker_count``; 0: here).
     """
     started = time.perf_counter()
     now = current_us() if now_us is None else now_us
@@ -189,11 +199,12 @@ def import_events(
         summary.rejects.extend(chunk.rejects)
         summary.accepted += chunk.accepted
         summary.calls += chunk.calls
-        for result in chunk.results:
-            pending.add(*result)
-        summary.new += pending.write(store, current_us())[0]
+        pending.extend(chunk.pending)
+        if len(pending) >= WRITE_MESSAGES:
+            summary.new += pending.write(store, current_us())[0]
         if progress is not None and in_workers:
             progress(chunk.last_line)
+    summary.new += pending.write(store, current_us())[0]
     return _finish(summary, "events", started)
 
 
@@ -204,11 +215,18 @@ def _parsed_here(
     encoding: str | None,
     separator: str | None,
 ) -> Iterator[message_files.ParsedChunk]:
-    """``path``'s records parsed in this process, in chunks of ``BATCH_SIZE`` lines."""
-    lines = records(path, progress, encoding, separator)
-    csv_rows = file_format(path) == "csv"
-    while chunk := list(itertools.islice(lines, BATCH_SIZE)):
-        yield message_files.parse_records(chunk, now, csv_rows=csv_rows)
+    """``path``'s records parsed in this process, in chunks of ``BATCH_SIZE`` lines (a
+    JSON-lines file's as a worker parses them: ``message_files.parse_lines``)."""
+    if file_format(path) == "jsonl":
+        for numbered in line_chunks(path, encoding, BATCH_SIZE):
+            chunk = message_files.parse_lines(numbered, encoding, now)
+            if progress is not None:
+                progress(chunk.last_line)
+            yield chunk
+        return
+    rows = records(path, progress, encoding, separator)
+    while some := list(itertools.islice(rows, BATCH_SIZE)):
+        yield message_files.parse_records(some, now, csv_rows=True)
 
 
 def _outcome_time(text: object) -> int:

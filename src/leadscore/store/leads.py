@@ -125,17 +125,19 @@ class LeadStore(Database):
     def link_identities(
         self, pairs: Iterable[tuple[str, str]], conn: sa.Connection | None = None
     ) -> None:
-        """Attribute an anonymous id's events to a lead (the first link wins)."""
-        identities = schema.identities
+        """Attribute an anonymous id's events to a lead (the first link wins: over the ones
+        stored, and in the order given)."""
+        first: dict[str, str] = {}
+        for anonymous_id, lead_id in pairs:
+            first.setdefault(anonymous_id, lead_id)
         with self.begin(conn) as conn:
-            for anonymous_id, lead_id in pairs:
-                found = conn.execute(
-                    sa.select(identities.c.lead_id).where(identities.c.anonymous_id == anonymous_id)
-                ).first()
-                if found is None:
-                    conn.execute(
-                        identities.insert().values(anonymous_id=anonymous_id, lead_id=lead_id)
-                    )
+            insert_rows(
+                conn,
+                schema.identities,
+                ("anonymous_id", "lead_id"),
+                list(first.items()),
+                keys=("anonymous_id",),
+            )
 
     def linked_leads(self, ids: Iterable[str], conn: sa.Connection) -> dict[str, str]:
         """The lead each of ``ids`` is linked to, for those linked (an anonymous id, or a

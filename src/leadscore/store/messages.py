@@ -8,7 +8,7 @@ each message with ``parse_message`` (the schema is ``spec.segment``) and write t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,6 +30,7 @@ from leadscore.spec.segment import (
 )
 from leadscore.store.account_traits import GroupCall, share_group_traits
 from leadscore.store.aliases import merge_aliases, routes
+from leadscore.store.events import EventRow
 from leadscore.store.mappings import email_key
 from leadscore.store.store import Store, StoredEvent
 from leadscore.store.unscored import mark_unscored
@@ -40,7 +41,7 @@ class Pending:
     """Parsed messages waiting to be written together: leads and their traits (identify),
     events, and anonymous ids linked to leads."""
 
-    events: list[StoredEvent] = field(default_factory=list)
+    events: list[EventRow] = field(default_factory=list)
     leads: list[tuple[str, dict[str, Any], int | None]] = field(default_factory=list)
     links: list[tuple[str, str]] = field(default_factory=list)
     #: (previous id, user id) of alias calls, applied after the rest (``store.aliases``)
@@ -55,7 +56,10 @@ class Pending:
         return len(self.events) + len(self.leads) + len(self.aliases)
 
     def add(self, kind: str, item: Any) -> None:
-        """Take one ``parse_message`` result."""
+        """Take one ``parse_message`` result (or an ``EventRow`` of kind "row")."""
+        if kind == "row":
+            self._add_row(item)
+            return
         if kind == "group":  # the calling lead joins the account; every lead of it shares
             lead_id, traits, _, at = item
             company = {k: v for k, v in traits.items() if k != "account_id"}
@@ -73,12 +77,40 @@ class Pending:
             self.leads.append((lead_id, {}, None))
             self.aliases.append((previous, lead_id))
             return
-        self.events.append(item)
-        if item.lead_id is not None:
-            self.leads.append((item.lead_id, {}, None))
-            if item.anonymous_id:
-                self.links.append((item.anonymous_id, item.lead_id))
-            self._note_email(item.lead_id, None)
+        self._add_row(item.row())
+
+    def _add_row(self, row: EventRow) -> None:
+        self.events.append(row)
+        lead_id, anonymous_id = row[1], row[2]
+        if lead_id is not None:
+            self.leads.append((lead_id, {}, None))
+            if anonymous_id:
+                self.links.append((anonymous_id, lead_id))
+            if "@" in lead_id:
+                self._note_email(lead_id, None)
+
+    def compact(self) -> None:
+        """Drop what repeats without effect: an event's lead named again (it only has to
+        exist), a link made again. So a parsing worker sends back one entry a lead."""
+        seen: set[str] = set()
+        leads = []
+        for lead_id, traits, at in self.leads:
+            if not traits and at is None:
+                if lead_id in seen:
+                    continue
+                seen.add(lead_id)
+            leads.append((lead_id, traits, at))
+        self.leads = leads
+        self.links = list(dict.fromkeys(self.links))
+
+    def extend(self, other: Pending) -> None:
+        """Take ``other``'s messages after these."""
+        self.events.extend(other.events)
+        self.leads.extend(other.leads)
+        self.links.extend(other.links)
+        self.aliases.extend(other.aliases)
+        self.groups.extend(other.groups)
+        self.emails.update(other.emails)
 
     def _note_email(self, user_id: str, email: object) -> None:
         key = email_key(email)
@@ -92,12 +124,7 @@ class Pending:
         """One ``Pending`` holding all of ``parts``, in order."""
         whole = cls()
         for part in parts:
-            whole.events.extend(part.events)
-            whole.leads.extend(part.leads)
-            whole.links.extend(part.links)
-            whole.aliases.extend(part.aliases)
-            whole.groups.extend(part.groups)
-            whole.emails.update(part.emails)
+            whole.extend(part)
         return whole
 
     def lead_ids(self) -> set[str]:
@@ -105,7 +132,7 @@ class Pending:
         return {lead_id for lead_id, _, _ in self.leads} | {lead for _, lead in self.links}
 
     def anonymous_ids(self) -> set[str]:
-        return {e.anonymous_id for e in self.events if e.lead_id is None and e.anonymous_id}
+        return {row[2] for row in self.events if row[1] is None and row[2]}
 
     def write(self, store: Store, at: int) -> tuple[int, set[str]]:
         """Write everything and mark the leads it touches unscored as of ``at``, in one
@@ -116,7 +143,7 @@ class Pending:
             matched, known = self._route(store, conn)
             touched = self.lead_ids()
             anonymous = self.anonymous_ids()
-            new = store.add_events(self.events, conn)
+            new = store.add_event_rows(self.events, conn)
             store.upsert_leads(self.leads, conn, known=known)
             shared = share_group_traits(self.groups, conn)
             store.upsert_leads(shared, conn, known={lead for lead, _, _ in shared})
@@ -147,7 +174,7 @@ class Pending:
         self.links = [(anonymous, route.get(lead, lead)) for anonymous, lead in self.links]
         self.aliases = [(old, route.get(into, into)) for old, into in self.aliases]
         self.events = [
-            replace(e, lead_id=route[e.lead_id]) if e.lead_id in route else e for e in self.events
+            (row[0], route[row[1]], *row[2:]) if row[1] in route else row for row in self.events
         ]
         return matched, known
 
