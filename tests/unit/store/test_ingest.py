@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
 
 from leadscore import InputError, Store
-from leadscore.store import message_files
+from leadscore.store import message_files, message_lines
 from leadscore.store.ingest import import_events, import_leads
 from leadscore.testing.strategies import NOW
 
 
-@pytest.fixture(params=[0, 1], ids=["in-process", "one-worker"])
+@pytest.fixture(params=["in-process", "in-process-bulk", "one-worker"])
 def workers(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> int:
-    """Parse in this process, or in a worker process in chunks of three lines (so a file of
-    a few lines crosses chunks, and their order matters)."""
+    """Parse in this process, line by line or with the plain events read in bulk
+    (``message_lines``, whatever the file's size), or in a worker process in chunks of
+    three lines (so a file of a few lines crosses chunks, and their order matters)."""
     monkeypatch.setattr(message_files, "CHUNK_LINES", 3)
-    return int(request.param)
+    bulk = request.param == "in-process-bulk"
+    monkeypatch.setattr(message_lines, "MIN_LINES", 1 if bulk else 10**9)
+    return 1 if request.param == "one-worker" else 0
 
 
 def write_lines(path: Path, messages: list[object]) -> Path:
@@ -189,3 +193,96 @@ def test_events_csv(tmp_path: Path, store: Store) -> None:
 def test_unknown_file_type(tmp_path: Path, store: Store) -> None:
     with pytest.raises(InputError, match=r"unknown file type '\.xlsx'"):
         import_leads(store, tmp_path / "leads.xlsx")
+
+
+def _mixed_lines(count: int, seed: int) -> list[object]:
+    """Lines as a busy site sends them: plain events of leads and visitors, with user agents
+    and campaigns, identify calls linking visitors, a message id now and then repeated, and
+    bad lines of several kinds."""
+    rng = random.Random(seed)
+    lines: list[object] = []
+    for _ in range(count):
+        lead, visitor = f"L{rng.randrange(40)}", f"a{rng.randrange(60)}"
+        stamp = f"2026-02-{rng.randrange(1, 28):02d}T1{rng.randrange(10)}:00:0{rng.randrange(10)}Z"
+        message: dict[str, object] = {
+            "type": rng.choice(["track", "page", "screen"]),
+            "messageId": f"m{rng.randrange(count)}",
+            "timestamp": stamp,
+            "properties": rng.choice([{}, {"path": "/pricing"}, {"n": rng.randrange(9)}]),
+        }
+        message["event" if message["type"] == "track" else "name"] = "Demo Requested"
+        who = rng.random()
+        if who < 0.6:
+            message["userId"] = lead
+        if who > 0.4:
+            message["anonymousId"] = visitor
+        if rng.random() < 0.3:
+            message["context"] = {"userAgent": rng.choice(["Mozilla/5.0", "Googlebot/2.1"])}
+        if rng.random() < 0.05:
+            message["context"] = {"campaign": {"name": "spring", "source": "ads"}}
+        kind = rng.random()
+        if kind < 0.08:
+            message = {"type": "identify", "userId": lead, "anonymousId": visitor,
+                       "traits": {"plan": rng.choice(["pro", "free"])}}  # fmt: skip
+        elif kind < 0.12:
+            message["timestamp"] = rng.choice(["2026-02-30T10:00:00Z", "yesterday", None])
+        elif kind < 0.14:
+            message["userId"] = rng.choice([7, "a/b", ""])
+        lines.append(message if kind > 0.015 else "{not json")
+    return lines
+
+
+def _contents(store: Store) -> dict[str, object]:
+    """What an import left, compared as values (properties as the JSON they spell), sorted
+    here (the databases collate text differently)."""
+    with store.engine.connect() as conn:
+        events = conn.exec_driver_sql(
+            "SELECT message_id, lead_id, anonymous_id, type, event, timestamp, properties "
+            "FROM events"
+        ).all()
+        identities = conn.exec_driver_sql("SELECT anonymous_id, lead_id FROM identities").all()
+        leads = conn.exec_driver_sql("SELECT lead_id, attributes FROM leads").all()
+    return {
+        "events": sorted(
+            (*row[:6], json.dumps(json.loads(row[6]), sort_keys=True)) for row in events
+        ),
+        "identities": sorted(tuple(row) for row in identities),
+        "leads": sorted((row[0], json.dumps(json.loads(row[1]), sort_keys=True)) for row in leads),
+    }
+
+
+def test_reading_in_bulk_stores_what_reading_line_by_line_stores(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same 1,500 mixed lines imported line by line into a new SQLite database, and with
+    the plain events read in bulk into each database: the same rejects (line, field,
+    reason), counts, events, links and leads."""
+    path = write_lines(tmp_path / "mixed.jsonl", _mixed_lines(1_500, seed=3))
+    monkeypatch.setattr(message_lines, "MIN_LINES", 10**9)
+    reference = Store.open(f"sqlite:///{tmp_path / 'line-by-line.sqlite'}")
+    expected = import_events(reference, path, now_us=NOW, workers=0)
+    monkeypatch.setattr(message_lines, "MIN_LINES", 1)
+    vouched = message_lines.vouched_events(list(enumerate(path.read_text().splitlines(), 1)), NOW)
+    assert len(vouched) > 700, "most lines are plain events, read in bulk"
+    summary = import_events(store, path, now_us=NOW, workers=0)
+    assert summary.rejects == expected.rejects and summary.rejected > 50
+    counts = (summary.accepted, summary.new, summary.calls)
+    assert counts == (expected.accepted, expected.new, expected.calls)
+    assert _contents(store) == _contents(reference)
+    reference.close()
+
+
+def test_a_visitor_belongs_to_the_first_lead_it_is_seen_with(
+    tmp_path: Path, store: Store, workers: int
+) -> None:
+    """Visitor a1 comes with L1 (line 1), then with L2 (lines 2 and 4, one an identify):
+    its events count for L1, as they would had the lines come one per import."""
+    lines = [
+        {**GOOD, "anonymousId": "a1"},
+        {**GOOD, "messageId": "m2", "userId": "L2", "anonymousId": "a1"},
+        {**GOOD, "messageId": "m3", "userId": None, "anonymousId": "a1"},
+        {"type": "identify", "userId": "L2", "anonymousId": "a1", "traits": {"plan": "pro"}},
+    ]
+    import_events(store, write_lines(tmp_path / "e.jsonl", lines), now_us=NOW, workers=workers)
+    assert sorted(e.message_id for e in store.lead_events("L1")) == ["m1", "m3"]
+    assert [e.message_id for e in store.lead_events("L2")] == ["m2"]
