@@ -22,7 +22,6 @@ from leadscore.errors import ConfigError
 from leadscore.store import migrate, postgresql_arrow, schema
 from leadscore.store.sqlite_arrow import read_arrow
 
-
 #: SQLite's page cache per connection, in KiB.
 SQLITE_CACHE_KIB = 65_536
 
