@@ -12,7 +12,7 @@ from leadscore.cli import app
 
 
 @pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def new_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """``leadscore init`` in a temporary folder, which becomes the current one."""
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(app, ["init"])
@@ -21,14 +21,21 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
+def project(new_project: Path) -> Path:
+    """A new project (``new_project``) on SQLite. A module whose every test should run on
+    each database overrides this with ``project_on_each_database``."""
+    return new_project
+
+
+@pytest.fixture
 def project_on_each_database(
-    project: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
+    new_project: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
-    """``project``, with its database on SQLite and, again, on PostgreSQL (the environment's
-    ``LEADSCORE_DATABASE_URL`` wins over ``leadscore.toml``): a CLI test that takes it runs
-    on both."""
+    """A new project with its database on SQLite and, again, on PostgreSQL (the
+    environment's ``LEADSCORE_DATABASE_URL`` wins over ``leadscore.toml``): a CLI test that
+    takes it runs on both."""
     monkeypatch.setenv("LEADSCORE_DATABASE_URL", database_url)
-    return project
+    return new_project
 
 
 def write(path: Path, lines: list[dict[str, object]]) -> Path:

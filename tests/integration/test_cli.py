@@ -15,6 +15,12 @@ from tests.integration.conftest import write
 runner = CliRunner()
 
 
+@pytest.fixture
+def project(project_on_each_database: Path) -> Path:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return project_on_each_database
+
+
 def test_init_writes_the_default_model(project: Path) -> None:
     assert (project / "leadscore.toml").exists()
     assert "name: brief" in (project / "models" / "brief.yaml").read_text()

@@ -11,6 +11,7 @@ import json
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
@@ -19,6 +20,13 @@ from leadscore.cli import app
 from tests.unit.spec.test_hostile_models import alias_bomb
 
 runner = CliRunner()
+
+
+@pytest.fixture
+def project(project_on_each_database: Path) -> Path:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return project_on_each_database
+
 
 GOOD = {"type": "track", "event": "Webinar Attended", "timestamp": "2026-01-01T09:00:00Z"}
 

@@ -23,6 +23,12 @@ from tests.predict import synthetic
 runner = CliRunner()
 
 
+@pytest.fixture
+def project(project_on_each_database: Path) -> Path:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return project_on_each_database
+
+
 def _ok(*args: str) -> str:
     result = runner.invoke(app, list(args))
     assert result.exit_code == 0, result.output

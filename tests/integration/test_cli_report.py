@@ -14,14 +14,22 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from leadscore import Project
 from leadscore.app.report_page import chart_ids
 from leadscore.app.report_quality import psi
 from leadscore.cli import app
 from leadscore.store import schema
-from leadscore.store.store import Store
 from tests.integration.conftest import write
 
 runner = CliRunner()
+
+
+@pytest.fixture
+def project(project_on_each_database: Path) -> Path:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return project_on_each_database
+
+
 DAY0 = int(datetime(2026, 6, 1, tzinfo=UTC).timestamp()) // 86_400  # a Monday
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -101,7 +109,7 @@ def report(project: Path) -> dict[str, Any]:
     )
     assert runner.invoke(app, ["import", "outcomes", str(project / "outcomes.csv")]).exit_code == 0
     at = int(datetime.fromisoformat(_iso(2, 5)).timestamp()) * 1_000_000
-    with Store.open(f"sqlite:///{project / 'leadscore.db'}") as store, store.engine.begin() as c:
+    with Project.open(project).store() as store, store.engine.begin() as c:
         c.execute(schema.feedback.insert().values(lead_id="L1", verdict="good_fit", note="", at=at))
     result = runner.invoke(
         app,

@@ -17,6 +17,14 @@ from leadscore.spec.loader import load_model
 from tests.integration.conftest import write
 
 runner = CliRunner()
+
+
+@pytest.fixture
+def project(project_on_each_database: Path) -> Path:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return project_on_each_database
+
+
 DAY0 = int(datetime(2026, 6, 1, tzinfo=UTC).timestamp()) // 86_400  # a Monday
 
 MODEL = """\

@@ -13,6 +13,13 @@ from tests.integration.conftest import write
 
 runner = CliRunner()
 
+
+@pytest.fixture
+def project(project_on_each_database: Path) -> Path:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return project_on_each_database
+
+
 TYPO = """\
 name: typo
 engagement:

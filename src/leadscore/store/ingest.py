@@ -42,9 +42,11 @@ from leadscore.store.store import Store
 logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 5_000
-#: Messages of an event file written in one transaction: a commit, and the reads and
-#: writes of the leads they name, are paid once for this many (a lead is named once).
-WRITE_MESSAGES = 25_000
+#: Messages of an event file written in one transaction: a commit, the reads and writes of
+#: the leads they name, and each index page they change are paid once for this many. On
+#: 3,000,000 lines into SQLite: 97.6 s at 25,000, 82.4 s at 100,000, 76.2 s at 250,000
+#: (BENCHMARKS.md); 100,000 holds the write lock a few seconds at most.
+WRITE_MESSAGES = 100_000
 
 
 @dataclass(slots=True)
