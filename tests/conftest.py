@@ -6,6 +6,7 @@ import json
 import os
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 # what the CLI prints is read as a person reads it at a pipe (``cli.console``): pytest-xdist's
@@ -71,8 +72,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
     Without a reachable PostgreSQL server the PostgreSQL runs skip, saying so, except in CI
     (``CI`` or ``LEADSCORE_CI`` set), where a missing server is a failure."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'db.sqlite'}"
+    with new_database(request.param, tmp_path / "db.sqlite") as url:
+        yield url
+
+
+@contextmanager
+def new_database(kind: str, sqlite_path: Path) -> Iterator[str]:
+    """The URL of a fresh, empty database of ``kind`` (sqlite: at ``sqlite_path``;
+    postgresql: a schema of its own, dropped afterwards), for a test that needs several."""
+    if kind == "sqlite":
+        yield f"sqlite:///{sqlite_path}"
         return
     engine = sa.create_engine(POSTGRES_URL)
     try:
