@@ -4,7 +4,6 @@ a snapshot at that cut-off is the same, and its label reads only its horizon."""
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +14,7 @@ from leadscore.predict import history
 from leadscore.predict.history import DAY_US, Window
 from leadscore.store.outcomes import record_outcome
 from leadscore.store.store import Store, StoredEvent
-from tests.conftest import examples
+from tests.conftest import examples, new_database
 
 CUTOFF = 1_772_323_200_000_000  # 2026-03-01 00:00 UTC
 LEADS = ("A", "B", "C", "D")
@@ -37,8 +36,8 @@ def _stored(lead: str, kind: str, hours: int) -> StoredEvent:
     return StoredEvent(f"m{number}", lead, None, "track", kind, at, {})
 
 
-def _store(path: Path, events: list[tuple[str, str, int]], later_plan: bool) -> Store:
-    store = Store.open(f"sqlite:///{path}")
+def _store(url: str, events: list[tuple[str, str, int]], later_plan: bool) -> Store:
+    store = Store.open(url)
     store.upsert_leads(
         [(lead, {"plan": "free", "email": f"{lead}@acme.com"}, None) for lead in LEADS]
     )
@@ -55,18 +54,28 @@ def _store(path: Path, events: list[tuple[str, str, int]], later_plan: bool) -> 
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
 @given(before=st.lists(event, max_size=25), after=st.lists(event, max_size=25))
 def test_what_happens_after_the_cutoff_changes_nothing(
-    tmp_path_factory: object, before: list[tuple[str, str, int]], after: list[tuple[str, str, int]]
+    kind: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    before: list[tuple[str, str, int]],
+    after: list[tuple[str, str, int]],
 ) -> None:
     past = [e for e in before if e[2] < 0]
     future = [e for e in after if e[2] >= 0]
-    folder = Path(str(tmp_path_factory.mktemp("pit")))  # type: ignore[attr-defined]
+    folder = tmp_path_factory.mktemp("pit")
     window = Window(CUTOFF, 1, 7, 30)
     kinds = ["Webinar Attended", "Demo Requested", "page /pricing"]
-    with _store(folder / "past.db", past, later_plan=False) as only_past:
+    with (
+        new_database(kind, folder / "past.db") as past_url,
+        _store(past_url, past, later_plan=False) as only_past,
+    ):
         expected = history.snapshots(only_past, window, kinds=kinds)
-    with _store(folder / "all.db", past + future, later_plan=True) as everything:
+    with (
+        new_database(kind, folder / "all.db") as all_url,
+        _store(all_url, past + future, later_plan=True) as everything,
+    ):
         found = history.snapshots(everything, window, kinds=kinds)
     assert found.ids == expected.ids
     assert np.array_equal(found.label, expected.label)
