@@ -33,17 +33,10 @@ class StoredEvent:
     type: str
     event: str | None
     timestamp: int
-    #: the properties, or their JSON text when a parsing worker wrote it already
-    #: (``store.message_files``)
-    properties: dict[str, Any] | str
-
-    def properties_text(self) -> str:
-        """The properties as the JSON text stored."""
-        if isinstance(self.properties, str):
-            return self.properties
-        return json.dumps(self.properties)
+    properties: dict[str, Any]
 
     def row(self) -> EventRow:
+        """The event as written (properties as JSON text)."""
         return (
             self.message_id,
             self.lead_id,
@@ -51,7 +44,7 @@ class StoredEvent:
             self.type,
             self.event,
             self.timestamp,
-            self.properties_text(),
+            json.dumps(self.properties),
         )
 
 

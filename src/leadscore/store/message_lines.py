@@ -171,7 +171,12 @@ def _rows(table: pa.Table, now: int) -> dict[int, tuple[Any, ...]]:
         & fits(event)
         & _bools(pc.greater(pc.utf8_length(message_id), 0))
     )
-    properties, plain = _properties(part["properties"], named[:, _READ.index("properties")], table)
+    properties, plain = _properties(
+        part["properties"],
+        named[:, _READ.index("properties")],
+        table["property_keys"].combine_chunks(),
+        read.field("context").field("userAgent"),
+    )
     keep &= plain
     timestamps, spelt = _times(stamp)
     keep &= spelt & (timestamps - now <= MAX_FUTURE_SKEW_SECONDS * 1_000_000)
@@ -203,15 +208,17 @@ def _key_counts(keys: pa.Array, names: tuple[str, ...], rows: int) -> np.ndarray
     return np.asarray(counts.reshape(rows, len(names)))
 
 
-def _properties(given: pa.Array, named: np.ndarray, table: pa.Table) -> tuple[pa.Array, np.ndarray]:
+def _properties(
+    given: pa.Array, named: np.ndarray, keys: pa.Array, agent: pa.Array
+) -> tuple[pa.Array, np.ndarray]:
     """Each line's properties as stored, and whether they are plain: an object holding no
-    object and no key twice, or no properties (``{}``). Segment's ``context.userAgent`` is
-    added as ``user_agent`` where the properties name none, as ``parse_message`` does."""
+    object and no key twice, or no properties (``{}``; ``named``: how many times the line
+    names properties, ``keys``: theirs). Segment's ``context.userAgent`` (``agent``, as JSON)
+    is added as ``user_agent`` where the properties name none, as ``parse_message`` does."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
     rows = len(given)
-    keys = table["property_keys"].combine_chunks()
     properties = pc.if_else(pa.array(named == 0), "{}", given)
     plain = _bools(pc.starts_with(properties, "{")) & _bools(
         pc.equal(pc.count_substring(properties, "{"), 1)
@@ -226,7 +233,6 @@ def _properties(given: pa.Array, named: np.ndarray, table: pa.Table) -> tuple[pa
         )
         twice = pairs["row"].to_numpy()[pairs["row_count"].to_numpy() > 1]
         plain[twice] = False
-    agent = table["parts"].combine_chunks().field("context").field("userAgent")
     named_agent = np.zeros(rows, dtype=bool)
     named_agent[parents[_bools(pc.equal(flat, "user_agent"))]] = True
     add = _bools(pc.starts_with(agent, '"')) & ~named_agent
