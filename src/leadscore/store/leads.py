@@ -25,6 +25,7 @@ from leadscore.store.sql import (
     chunks,
     insert_rows,
     listed,
+    one_of,
 )
 
 
@@ -281,11 +282,7 @@ class LeadStore(Database):
         leads = schema.leads
         query = sa.select(leads.c.lead_id, leads.c.attributes, leads.c.account_id)
         with self.engine.connect() as conn:
-            return [
-                row
-                for chunk in chunks(lead_ids)
-                for row in conn.execute(query.where(leads.c.lead_id.in_(chunk))).all()
-            ]
+            return list(conn.execute(query.where(one_of(conn, leads.c.lead_id, lead_ids))))
 
     def with_colleagues(self, lead_ids: Sequence[str]) -> list[str]:
         """Those of ``lead_ids`` that exist and every lead at their accounts, in id order."""
@@ -293,14 +290,16 @@ class LeadStore(Database):
         found: set[str] = set()
         accounts: set[str] = set()
         with self.engine.connect() as conn:
-            for chunk in chunks(lead_ids):
-                query = sa.select(leads.c.lead_id, leads.c.account_id)
-                for lead_id, account_id in conn.execute(query.where(leads.c.lead_id.in_(chunk))):
-                    found.add(lead_id)
-                    if account_id is not None:
-                        accounts.add(account_id)
-            for chunk in chunks(sorted(accounts)):
-                query = sa.select(leads.c.lead_id).where(leads.c.account_id.in_(chunk))
+            query = sa.select(leads.c.lead_id, leads.c.account_id)
+            for lead_id, account_id in conn.execute(
+                query.where(one_of(conn, leads.c.lead_id, lead_ids))
+            ):
+                found.add(lead_id)
+                if account_id is not None:
+                    accounts.add(account_id)
+            if accounts:
+                query = sa.select(leads.c.lead_id)
+                query = query.where(one_of(conn, leads.c.account_id, sorted(accounts)))
                 found.update(conn.execute(query).scalars())
         return sorted(found)
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from leadscore.store import schema
 from leadscore.store.lead_search import matching
 from leadscore.store.predictions import score_tenths
-from leadscore.store.sql import chunks
+from leadscore.store.sql import chunks, one_of
 from leadscore.store.store import Store, upsert
 
 COLUMNS = ("lead_id", "model", "fit", "engagement", "score", "tier", "grade", "stage", "as_of")
@@ -34,9 +34,10 @@ def forget_scores(
     for model in models:
         mine = results.filter(pc.equal(results["model"], model))
         gone = sorted(set(lead_ids) - set(mine["lead_id"].to_pylist()))
-        for start in range(0, len(gone), 500):
-            chunk = gone[start : start + 500]
-            conn.execute(table.delete().where(table.c.model == model, table.c.lead_id.in_(chunk)))
+        if gone:
+            conn.execute(
+                table.delete().where(table.c.model == model, one_of(conn, table.c.lead_id, gone))
+            )
 
 
 def model_scores(store: Store, model: str) -> list[dict[str, Any]]:
@@ -68,21 +69,10 @@ def kept_scores(
     query = sa.select(table.c.lead_id, table.c.model, table.c.score, table.c.tier, table.c.stage)
     query = query.where(table.c.model.in_(list(models)))
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    if lead_ids is None:
-        queries = [query]
-    else:
-        ids = list(lead_ids)
-        queries = [
-            query.where(table.c.lead_id.in_(ids[start : start + 500]))
-            for start in range(0, len(ids), 500)
-        ]
-    for mine in queries:
-        for row in conn.execute(mine):
-            found[(row.lead_id, row.model)] = {
-                "score": row.score,
-                "tier": row.tier,
-                "stage": row.stage,
-            }
+    if lead_ids is not None:
+        query = query.where(one_of(conn, table.c.lead_id, lead_ids))
+    for row in conn.execute(query):
+        found[(row.lead_id, row.model)] = {"score": row.score, "tier": row.tier, "stage": row.stage}
     return found
 
 

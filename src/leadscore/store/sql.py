@@ -9,6 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -83,6 +84,30 @@ def listed(conn: sa.Connection, ids: Sequence[str]) -> Any:
     """``ids`` as the one parameter ``among`` tests against: an array for PostgreSQL, a JSON
     list for SQLite."""
     return list(ids) if conn.dialect.name == "postgresql" else json.dumps(list(ids))
+
+
+def one_of(
+    conn: sa.Connection, column: sa.ColumnElement[Any], values: Sequence[Any]
+) -> sa.ColumnElement[bool]:
+    """``column`` is one of ``values``, all bound as one parameter (``among`` for SQLAlchemy
+    expressions): one statement however many there are, where ``column.in_`` binds one
+    parameter a value, and PostgreSQL parses a cast for each (2,000 ids took 10-20 ms)."""
+    if conn.dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(column.type)))
+    listed_values = sa.func.json_each(json.dumps(list(values))).table_valued("value")
+    return column.in_(sa.select(listed_values.c.value))
+
+
+def among_named(
+    conn: sa.Connection, column: str, name: str, values: Sequence[Any]
+) -> tuple[str, sa.BindParameter[Any]]:
+    """``among`` for ``sa.text``: SQL testing ``column`` against the parameter ``:name`` (of
+    strings), and that parameter bound to ``values``."""
+    if conn.dialect.name == "postgresql":
+        return f"{column} = ANY(:{name})", sa.bindparam(name, list(values), ARRAY(sa.String))
+    return f"{column} IN (SELECT value FROM json_each(:{name}))", sa.bindparam(
+        name, json.dumps(list(values))
+    )
 
 
 def insert_rows(

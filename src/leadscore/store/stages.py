@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from leadscore._types import TransitionKind, now_us
 from leadscore.store import schema
 from leadscore.store.database import Database
+from leadscore.store.sql import among_named
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +103,12 @@ class StageStore(Database):
         if lead_ids is not None and not lead_ids:
             return {}
         values: dict[str, Any] = {"model": model, "as_of": as_of}
-        query = sa.text(_LIFECYCLE.format(lead="" if lead_ids is None else " AND lead_id IN :ids"))
-        if lead_ids is not None:
-            query = query.bindparams(sa.bindparam("ids", expanding=True))
-            values["ids"] = list(lead_ids)
         with self.engine.connect() as conn:
+            if lead_ids is None:
+                query = sa.text(_LIFECYCLE.format(lead=""))
+            else:
+                test, ids = among_named(conn, "lead_id", "ids", lead_ids)
+                query = sa.text(_LIFECYCLE.format(lead=f" AND {test}")).bindparams(ids)
             return {
                 row.lead_id: (row.stage, None if row.recycled_at is None else int(row.recycled_at))
                 for row in conn.execute(query, values)

@@ -7,12 +7,14 @@ restart and rescored, so every accepted event ends up scored.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
 from leadscore.store import schema
-from leadscore.store.sql import insert_rows
+from leadscore.store.sql import insert_rows, one_of
 from leadscore.store.store import Store
 
 
@@ -30,23 +32,25 @@ def marks_of(conn: sa.Connection, lead_ids: Sequence[str] | None) -> dict[str, i
     table = schema.unscored_leads
     if lead_ids is None:
         return dict(conn.execute(sa.select(table.c.lead_id, table.c.since)).all())
-    found: dict[str, int] = {}
-    for start in range(0, len(lead_ids), 500):
-        chunk = list(lead_ids[start : start + 500])
-        query = sa.select(table.c.lead_id, table.c.since).where(table.c.lead_id.in_(chunk))
-        found.update(conn.execute(query).all())
-    return found
+    query = sa.select(table.c.lead_id, table.c.since).where(one_of(conn, table.c.lead_id, lead_ids))
+    return dict(conn.execute(query).all())
 
 
 def clear_marks(conn: sa.Connection, marks: Mapping[str, int]) -> None:
     """Clear the marks seen before scoring, in the transaction keeping the results. A mark
     made since (a later write to the lead replaced it) stays: its change may not have been
     seen, and the next rescoring takes it."""
-    table = schema.unscored_leads
-    pairs = sorted(marks.items())
-    for start in range(0, len(pairs), 500):
-        chunk = pairs[start : start + 500]
-        conn.execute(table.delete().where(sa.tuple_(table.c.lead_id, table.c.since).in_(chunk)))
+    if not marks:
+        return
+    if conn.dialect.name == "postgresql":
+        seen = "SELECT * FROM unnest(CAST(:ids AS text[]), CAST(:sinces AS bigint[]))"
+        values: dict[str, Any] = {"ids": list(marks), "sinces": list(marks.values())}
+    else:
+        seen = (
+            "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(:pairs)"
+        )
+        values = {"pairs": json.dumps(list(marks.items()))}
+    conn.execute(sa.text(f"DELETE FROM unscored_leads WHERE (lead_id, since) IN ({seen})"), values)
 
 
 def unscored(store: Store) -> list[str]:
