@@ -131,7 +131,7 @@ def keep_results(
         if lead_ids is None:
             replace_scores(conn, results, at)
         else:
-            save_scores(conn, [{**row, "as_of": at} for row in results.to_pylist()])
+            save_scores(conn, results, at)
             # a lead a model no longer applies to (its attributes or the model changed)
             # keeps no result under it
             kept_models = [name for name in names if name not in skipped]

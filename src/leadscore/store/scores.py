@@ -12,17 +12,18 @@ import sqlalchemy as sa
 from leadscore.store import schema
 from leadscore.store.lead_search import matching
 from leadscore.store.predictions import score_tenths
-from leadscore.store.sql import chunks, one_of
-from leadscore.store.store import Store, upsert
+from leadscore.store.sql import chunks, insert_rows, one_of
+from leadscore.store.store import Store
 
 COLUMNS = ("lead_id", "model", "fit", "engagement", "score", "tier", "grade", "stage", "as_of")
 
 
-def save_scores(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Replace the stored result of each (lead, model) in ``rows`` (keys: ``COLUMNS``), in
-    ``conn``'s transaction."""
-    upsert(conn, schema.lead_scores, [{name: row[name] for name in COLUMNS} for row in rows],
-           ("lead_id", "model"))  # fmt: skip
+def save_scores(conn: sa.Connection, results: pa.Table, at: int) -> None:
+    """Keep ``results`` (``COLUMNS`` but ``as_of``) as scored at ``at``, replacing the kept
+    result of each (lead, model) in them, in ``conn``'s transaction."""
+    columns = [results[name].to_pylist() for name in COLUMNS[:-1]]
+    rows = [(*row, at) for row in zip(*columns, strict=True)]
+    insert_rows(conn, schema.lead_scores, COLUMNS, rows, keys=("lead_id", "model"), replace=True)
 
 
 def forget_scores(
