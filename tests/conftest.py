@@ -225,17 +225,20 @@ def assembled(
     lifecycle: Lifecycle,
 ) -> list[dict[str, object]]:
     """The batch engine's results from parts made lead by lead (``lead_parts``): each part
-    made from the first half of the lead's events (in an order of their own: the parts sort
-    them), then extended with the rest as a service round extends it (made anew when the bot
-    filter looks at one of them)."""
+    made from the first half of the lead's events, then extended with the rest as a service
+    round extends it (made anew when the bot filter looks at one of them). Every other lead's
+    events come oldest first (the rest are newer: the usual case), the others' in an order of
+    their own (the parts sort them)."""
     maker = PartMaker(plan)
     parts = {}
-    for lead_id, attributes in leads.items():
+    for number, (lead_id, attributes) in enumerate(leads.items()):
         rows = [
             (e.type, e.event, e.timestamp, json.dumps(e.properties), e.message_id)
             for e in reversed(events)
             if e.lead_id == lead_id
         ]
+        if number % 2:
+            rows.sort(key=lambda row: row[2])
         half = len(rows) // 2
         first = maker.part(json.dumps(attributes), account_of(attributes), rows[:half])
         extended = maker.extended(first, rows[half:])

@@ -89,6 +89,14 @@ class PartMaker:
             return None
         ts, flags = self._arrays(new)
         order = np.argsort(ts, kind="stable")
+        if not len(part.ts) or ts[order[0]] >= part.ts[-1]:  # the usual case: all newer
+            return LeadPart(
+                part.account_id,
+                part.attributes,
+                part.verdicts,
+                np.concatenate((part.ts, ts[order])),
+                np.concatenate((part.flags, flags[order])),
+            )
         slots = np.searchsorted(part.ts, ts[order], side="right")
         return LeadPart(
             part.account_id,
