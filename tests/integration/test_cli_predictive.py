@@ -63,7 +63,9 @@ def test_bad_outcome_lines_are_named_and_the_good_ones_kept(project: Path) -> No
     assert "Imported 2 outcomes" in result.stderr
 
 
-def test_train_score_and_explain_with_the_trained_model(project: Path) -> None:
+def test_train_score_and_explain_with_the_trained_model(
+    project: Path, request: pytest.FixtureRequest
+) -> None:
     _company(project)
     trained = runner.invoke(app, ["train", "--name", "buyers", "--snapshots", "4"])
     assert trained.exit_code == 0, trained.output
@@ -106,7 +108,10 @@ def test_train_score_and_explain_with_the_trained_model(project: Path) -> None:
 
     # the service serves the active version beside the point models
     key = _ok("keys", "create", "--scope", "read").strip().splitlines()[0]
-    client = TestClient(create_app(Project.find(project)))
+    served = create_app(Project.find(project))
+    # the app's store is closed by the app's shutdown, which this client never runs
+    request.addfinalizer(served.state.store.close)
+    client = TestClient(served)
     shown = client.get(f"/v1/leads/{lead}", headers={"Authorization": f"Bearer {key}"})
     assert shown.status_code == 200, shown.text
     (prediction,) = shown.json()["predictions"]

@@ -60,12 +60,16 @@ class Database:
             raise ConfigError(f"database URL {url!r} cannot be used: {exc}") from None
         if engine.dialect.name == "sqlite":
             sa_event.listen(engine, "connect", _sqlite_pragmas)
+        database = cls(engine, url)
         try:
             migrate.upgrade(engine)
+            database._add_store_id()
         except sa.exc.OperationalError as exc:
+            engine.dispose()
             raise ConfigError(f"database {url!r} cannot be opened: {exc.orig}") from None
-        database = cls(engine, url)
-        database._add_store_id()
+        except BaseException:  # the connections opened so far are closed, not left to GC
+            engine.dispose()
+            raise
         return database
 
     def _add_store_id(self) -> None:
