@@ -4,7 +4,6 @@ are recorded, and the numbers it reports match a small history worked out by han
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,9 +15,18 @@ from leadscore.app.project import Project
 from leadscore.cli import app
 from leadscore.engines.timeline import end_of_day
 from leadscore.store.store import StageTransition, Store
+from tests.conftest import new_database
 from tests.integration.conftest import write
 
 runner = CliRunner()
+
+
+@pytest.fixture
+def project(project_on_each_database: Path) -> Path:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return project_on_each_database
+
+
 HOUR = 3_600_000_000
 FIRST = datetime(2026, 6, 1, tzinfo=UTC)  # a Monday
 DAY0 = int(FIRST.timestamp()) // 86_400
@@ -88,7 +96,10 @@ def _project(
 
 
 def test_each_step_equals_score_as_of_dry_run_once_earlier_steps_are_recorded(
-    project: Path, tmp_path_factory: pytest.TempPathFactory
+    project: Path,
+    database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     events = [
         *[("A", "page", d, 10) for d in (0, 1, 2, 2, 3, 6)],
@@ -101,7 +112,6 @@ def test_each_step_equals_score_as_of_dry_run_once_earlier_steps_are_recorded(
     ]
     leads = "lead_id,email,job_title\nA,a@acme.example,Engineer\nB,b@acme.example,Analyst\n"
     leads += "C,c@beta.example,VP Sales\nD,d@beta.example,Intern\n"
-    _project(project, events, leads)
     days = [DAY0 + k for k in range(9)]
     instants = [end_of_day(day) for day in days]
     # recorded between steps: B becomes a VP, A is recycled, the CRM has D as an SQL
@@ -109,21 +119,26 @@ def test_each_step_equals_score_as_of_dry_run_once_earlier_steps_are_recorded(
         StageTransition("A", "trial", instants[3] - 5 * HOUR, "MQL", "Lead", "recycle", "sales"),
         StageTransition("D", "trial", instants[5], None, "SQL", "crm", "imported"),
     ]
-    database = project / "leadscore.db"
-    with Store.open(f"sqlite:///{database}") as store:
+    # the backtest reads a database of its own with the same imports and the whole history
+    # recorded up front
+    kind = "postgresql" if database_url.startswith("postgresql") else "sqlite"
+    with new_database(kind, tmp_path_factory.mktemp("replay") / "leadscore.db") as replay_url:
+        monkeypatch.setenv("LEADSCORE_DATABASE_URL", replay_url)
+        _project(project, events, leads)
+        with Store.open(replay_url) as store:
+            store.upsert_leads([("B", {"job_title": "VP Sales"}, instants[2] + 1)])
+            store.record_transitions(outside)
+            replayed = next(replay_models(store, Project.find(project).models(), days))
+    monkeypatch.setenv("LEADSCORE_DATABASE_URL", database_url)
+    _project(project, events, leads)
+    with Store.open(database_url) as store:
         store.upsert_leads([("B", {"job_title": "VP Sales"}, instants[2] + 1)])
-    # the backtest reads a copy with the whole history recorded up front
-    copy = tmp_path_factory.mktemp("copy") / "leadscore.db"
-    shutil.copy(database, copy)
-    with Store.open(f"sqlite:///{copy}") as store:
-        store.record_transitions(outside)
-        replayed = next(replay_models(store, Project.find(project).models(), days))
     ids = replayed.lead_ids.to_pylist()
     names = [stage.name for stage in replayed.plan.stages]
     tiers = [name for name, _ in replayed.plan.tiers]
     entered_mql = 0
     for step, instant in enumerate(instants):
-        with Store.open(f"sqlite:///{database}") as store:  # what happened since the last step
+        with Store.open(database_url) as store:  # what happened since the last step
             since = instants[step - 1] if step else -1
             store.record_transitions([t for t in outside if since < t.at <= instant])
         output = project / f"step{step}.jsonl"

@@ -15,8 +15,9 @@ runner = CliRunner()
 
 
 def test_the_demo_ranks_and_feeds_the_predictive_commands(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("LEADSCORE_DATABASE_URL", database_url)  # on SQLite, then PostgreSQL
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["demo", "co"])
     assert result.exit_code == 0, result.output

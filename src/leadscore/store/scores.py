@@ -21,6 +21,8 @@ COLUMNS = ("lead_id", "model", "fit", "engagement", "score", "tier", "grade", "s
 def save_scores(conn: sa.Connection, results: pa.Table, at: int) -> None:
     """Keep ``results`` (``COLUMNS`` but ``as_of``) as scored at ``at``, replacing the kept
     result of each (lead, model) in them, in ``conn``'s transaction."""
+    if not results.num_rows:
+        return
     columns = [results[name].to_pylist() for name in COLUMNS[:-1]]
     rows = [(*row, at) for row in zip(*columns, strict=True)]
     insert_rows(conn, schema.lead_scores, COLUMNS, rows, keys=("lead_id", "model"), replace=True)

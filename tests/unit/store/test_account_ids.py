@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -31,9 +30,8 @@ def test_account_ids_follow_attribute_changes(store: Store) -> None:
     assert store.account_members("d") == {"d": {"email": "d@yahoo.com"}}
 
 
-def test_a_database_from_before_accounts_is_upgraded(tmp_path: Path) -> None:
-    path = tmp_path / "old.sqlite"
-    engine = sa.create_engine(f"sqlite:///{path}")
+def test_a_database_from_before_accounts_is_upgraded(database_url: str) -> None:
+    engine = sa.create_engine(database_url)
     with engine.begin() as conn:  # the leads table as the first release wrote it
         conn.execute(
             sa.text(
@@ -46,7 +44,7 @@ def test_a_database_from_before_accounts_is_upgraded(tmp_path: Path) -> None:
             {"attrs": json.dumps({"email": "a@acme.example"})},
         )
     engine.dispose()
-    store = Store.open(f"sqlite:///{path}")
-    assert _accounts(store) == {"a": "acme.example"}
-    store.close()
-    assert _accounts(Store.open(f"sqlite:///{path}")) == {"a": "acme.example"}  # idempotent
+    with Store.open(database_url) as store:
+        assert _accounts(store) == {"a": "acme.example"}
+    with Store.open(database_url) as store:  # idempotent
+        assert _accounts(store) == {"a": "acme.example"}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import sqlalchemy as sa
 
 from leadscore import Store
@@ -58,16 +56,17 @@ def test_leads_and_accounts_as_of(store: Store) -> None:
     assert store.leads_arrow().to_pylist() == store.leads_arrow(NOW).to_pylist()
 
 
-def test_a_database_from_before_history_gets_first_versions(tmp_path: Path) -> None:
-    path = tmp_path / "old.sqlite"
-    Store.open(f"sqlite:///{path}").upsert_leads([("a", {"job_title": "CEO"}, None)])
-    engine = sa.create_engine(f"sqlite:///{path}")
+def test_a_database_from_before_history_gets_first_versions(database_url: str) -> None:
+    with Store.open(database_url) as made:
+        made.upsert_leads([("a", {"job_title": "CEO"}, None)])
+    engine = sa.create_engine(database_url)
+    cascade = " CASCADE" if engine.dialect.name == "postgresql" else ""
     with engine.begin() as conn:  # as the release before lead history left it
-        conn.execute(sa.text("DROP TABLE lead_versions"))
+        conn.execute(sa.text(f"DROP TABLE lead_versions{cascade}"))
         conn.execute(sa.text("DROP TABLE alembic_version"))  # it had no migrations either
         for table in set(schema.metadata.tables) - set(migrate.BASELINE_TABLES):
-            conn.execute(sa.text(f"DROP TABLE {table}"))
+            conn.execute(sa.text(f"DROP TABLE IF EXISTS {table}{cascade}"))
     engine.dispose()
-    store = Store.open(f"sqlite:///{path}")
-    assert store.lead("a", as_of=0) == {"job_title": "CEO"}
-    assert _versions(store) == 1
+    with Store.open(database_url) as store:
+        assert store.lead("a", as_of=0) == {"job_title": "CEO"}
+        assert _versions(store) == 1

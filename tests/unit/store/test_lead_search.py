@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 from unittest.mock import patch
 
+import pyarrow as pa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -50,7 +51,7 @@ def test_search_finds_what_a_substring_test_finds(
         for lead_id, _, _ in rows
     ]  # fmt: skip
     with store.engine.begin() as conn:
-        save_scores(conn, ranked)
+        save_scores(conn, pa.Table.from_pylist(ranked), 0)
     known = {lead_id: store.lead(lead_id) for lead_id in _found(store, "")}
     for piece in pieces:
         expected = {i for i, attributes in known.items() if piece.lower() in _words(i, attributes)}
@@ -66,7 +67,7 @@ def test_erased_and_renamed_leads_are_found_by_what_they_are_now(store: Store) -
         for i in ("a1", "a2")
     ]  # fmt: skip
     with store.engine.begin() as conn:
-        save_scores(conn, ranked)
+        save_scores(conn, pa.Table.from_pylist(ranked), 0)
     assert _found(store, "glob") == {"a1"}
     store.upsert_leads([("a1", {"company": "Initech"}, None)])
     assert _found(store, "glob") == set() and _found(store, "INITECH") == {"a1"}
