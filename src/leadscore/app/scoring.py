@@ -109,14 +109,14 @@ def keep_results(
     Changes and deliveries are one commit, so a crash never loses or invents a delivery.
 
     ``lead_ids``: the leads scored (None: every lead, and leads missing from ``results`` lose
-    their kept result). A model whose kept results or history go past ``at`` is left alone
-    (scoring the past never rewrites the present). Returns how many stage changes were
+    their kept result). A model whose kept results of these leads (or history) go past ``at``
+    is left alone (scoring the past never rewrites the present). Returns how many stage changes were
     recorded and the names of the models left alone."""
     names = [m.name for m in models]
     hooks = webhooks(store)
     transitions, skipped = transition_rows(store, models, results, at)
     with store.engine.begin() as conn:
-        skipped = sorted(set(skipped) | set(newer_models(conn, names, at)))
+        skipped = sorted(set(skipped) | set(newer_models(conn, names, at, lead_ids)))
         if skipped:
             results = results.filter(pc.invert(pc.is_in(results["model"], pa.array(skipped))))
             transitions = [t for t in transitions if t.model not in skipped]

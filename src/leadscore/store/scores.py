@@ -79,16 +79,18 @@ def kept_scores(
     return found
 
 
-def newer_models(conn: sa.Connection, models: Sequence[str], at: int) -> list[str]:
-    """The models whose kept results are newer than ``at`` (scoring the past must not
-    replace them)."""
+def newer_models(
+    conn: sa.Connection, models: Sequence[str], at: int, lead_ids: Sequence[str] | None = None
+) -> list[str]:
+    """The models whose kept results (of ``lead_ids``; None: of any lead) are newer than
+    ``at``: scoring the past must not replace them. A rescoring round asks about its own
+    leads, read by the primary key: asking about every lead read all of a model's results
+    each round (0.9 s at 1,000,000 leads on SQLite)."""
     table = schema.lead_scores
-    query = (
-        sa.select(table.c.model)
-        .where(table.c.model.in_(list(models)))
-        .group_by(table.c.model)
-        .having(sa.func.max(table.c.as_of) > at)
-    )
+    query = sa.select(table.c.model).where(table.c.model.in_(list(models)))
+    if lead_ids is not None:
+        query = query.where(one_of(conn, table.c.lead_id, lead_ids))
+    query = query.group_by(table.c.model).having(sa.func.max(table.c.as_of) > at)
     return sorted(conn.execute(query).scalars())
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from leadscore import Store, default_model
 from leadscore.app.scoring import keep_results, rescore_leads, score_leads
+from leadscore.store.scores import stored_scores
 from leadscore.store.store import StoredEvent
 from leadscore.store.unscored import mark_unscored, marks_of, unscored
 from leadscore.testing.strategies import NOW
@@ -43,3 +44,15 @@ def test_marks_are_kept_when_a_newer_rescoring_overtook(store: Store) -> None:
     _, skipped = keep_results(store, models, late, NOW - 50, lead_ids=["a"], marks=seen)
     assert skipped == ["brief"]
     assert unscored(store) == ["a"]  # not cleared: nothing was kept
+
+
+def test_a_round_is_kept_though_other_leads_were_kept_later(store: Store) -> None:
+    """Only the round's own leads' kept results can overtake it: another lead kept later
+    (a single event's round that finished first) leaves it alone."""
+    models = [default_model()]
+    store.upsert_leads([("a", {}, None), ("b", {}, None)])
+    rescore_leads(store, models, ["b"], NOW)
+    earlier = score_leads(store, models, ["a"], NOW - 50)
+    _, skipped = keep_results(store, models, earlier, NOW - 50, lead_ids=["a"])
+    assert skipped == []
+    assert [row["as_of"] for row in stored_scores(store, "a")] == [NOW - 50]
