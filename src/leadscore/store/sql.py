@@ -1,5 +1,6 @@
 """The store's shared SQL: the Arrow shapes of its reads, the queries more than one module
-runs, and two helpers every writer needs (IN lists in chunks, one-statement upserts)."""
+runs, and the helpers every reader and writer needs (lists of ids bound as one parameter or
+in chunks, bulk inserts, one-statement upserts)."""
 
 from __future__ import annotations
 
