@@ -110,8 +110,8 @@ def keep_results(
 
     ``lead_ids``: the leads scored (None: every lead, and leads missing from ``results`` lose
     their kept result). A model whose kept results of these leads (or history) go past ``at``
-    is left alone (scoring the past never rewrites the present). Returns how many stage changes were
-    recorded and the names of the models left alone."""
+    is left alone (scoring the past never rewrites the present). Returns how many stage
+    changes were recorded and the names of the models left alone."""
     names = [m.name for m in models]
     hooks = webhooks(store)
     transitions, skipped = transition_rows(store, models, results, at)

@@ -64,11 +64,10 @@ class Database:
         try:
             migrate.upgrade(engine)
             database._add_store_id()
-        except sa.exc.OperationalError as exc:
+        except BaseException as exc:  # the connections opened so far are closed, not left to GC
             engine.dispose()
-            raise ConfigError(f"database {url!r} cannot be opened: {exc.orig}") from None
-        except BaseException:  # the connections opened so far are closed, not left to GC
-            engine.dispose()
+            if isinstance(exc, sa.exc.OperationalError):
+                raise ConfigError(f"database {url!r} cannot be opened: {exc.orig}") from None
             raise
         return database
 
