@@ -226,7 +226,7 @@ def assembled(
 ) -> list[dict[str, object]]:
     """The batch engine's results from parts made lead by lead (``lead_parts``): each part
     made from the first half of the lead's events, then extended with the rest as a service
-    round extends it (made anew when the bot filter looks at one of them). Every other lead's
+    round extends it (made anew when the bot filter then removes other earlier events). Every other lead's
     events come oldest first (the rest are newer: the usual case), the others' in an order of
     their own (the parts sort them)."""
     maker = PartMaker(plan)
@@ -241,7 +241,7 @@ def assembled(
             rows.sort(key=lambda row: row[2])
         half = len(rows) // 2
         first = maker.part(json.dumps(attributes), account_of(attributes), rows[:half])
-        extended = maker.extended(first, rows[half:])
+        extended = maker.extended(first, rows[half:], rows)
         whole = maker.part(json.dumps(attributes), account_of(attributes), rows, first)
         parts[lead_id] = whole if extended is None else extended
     prepared = assemble(plan, parts)

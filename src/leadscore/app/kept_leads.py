@@ -89,7 +89,11 @@ class KeptLeads:
         if not lead.parts or lead.added:
             for name, maker in self._makers.items():
                 before = lead.parts.get(name)
-                extended = None if before is None else maker.extended(before, lead.added)
+                extended = (
+                    None
+                    if before is None
+                    else maker.extended(before, lead.added, lead.events.values())
+                )
                 lead.parts[name] = extended or maker.part(
                     lead.attributes, lead.account_id, list(lead.events.values()), before
                 )

@@ -15,8 +15,8 @@ filter. The property tests hold ``assemble`` to ``prepare`` (which writes them i
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -24,9 +24,10 @@ import numpy as np
 import pyarrow as pa
 
 from leadscore._types import Event
-from leadscore.engines.bots import filtered_ids, is_checked, is_delivery
+from leadscore.engines.bots import SECOND_US, filtered_ids, is_checked, is_delivery
 from leadscore.engines.plan import Plan
 from leadscore.engines.prepared import Ints, Prepared, Series, lead_predicates
+from leadscore.spec.bots import BotFilter
 from leadscore.spec.predicates import field_value
 
 #: Event filters per int64 word of flags.
@@ -34,6 +35,8 @@ WORD_BITS = 62
 #: Distinct (type, event, properties) a ``PartMaker`` remembers the filters of; past this the
 #: memory starts again (properties with unique values would make it grow without end).
 KINDS_MAX = 100_000
+#: What the bot filter removes from most leads (one set shared by their parts).
+NONE_REMOVED: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +50,7 @@ class LeadPart:
     verdicts: tuple[bool, ...]
     ts: Ints
     flags: Ints  # shape (events, words)
+    removed: frozenset[str] = NONE_REMOVED  # message ids of the events the bot filter removed
 
 
 #: An event as the store reads it: type, event, timestamp, properties (JSON text), message id.
@@ -78,15 +82,37 @@ class PartMaker:
         else:
             values: dict[str, Any] = json.loads(attributes)
             verdicts = tuple(bool(p.test(field_value(values, p.field))) for p in self.predicates)
-        ts, flags = self._arrays(sorted(self._without_bots(events), key=lambda row: row[2]))
-        return LeadPart(account_id, attributes, verdicts, ts, flags)
+        removed = self._removed(events)
+        kept = [row for row in events if row[4] not in removed] if removed else events
+        ts, flags = self._arrays(sorted(kept, key=lambda row: row[2]))
+        return LeadPart(account_id, attributes, verdicts, ts, flags, removed)
 
-    def extended(self, part: LeadPart, new: Sequence[EventRow]) -> LeadPart | None:
-        """``part`` with these events of the lead added, or None when the whole lead must be
-        made again: when the bot filter looks at one of them (it may change the verdict on
-        earlier events). Other events neither take part in its tests nor are ever removed."""
-        if self.plan.bot_filter is not None and any(self._judged(r[0], r[1]) for r in new):
-            return None
+    def extended(
+        self, part: LeadPart, new: Sequence[EventRow], events: Iterable[EventRow]
+    ) -> LeadPart | None:
+        """``part`` with ``new`` events of the lead added (``events``: all of the lead's
+        events, the new ones among them), or None when the whole lead must be made again.
+
+        That is when the bot filter, looking at a new event, removes another set of earlier
+        events than before: a new checked event in the same second as earlier ones, or a
+        delivery just before an earlier click. Usually only the new events' own verdicts are
+        new, and the earlier ones keep their place.
+
+        Only the earlier events near the new ones are judged again (``_near``), before and
+        after adding them: a lead's history can be long, and email opens are both the
+        commonest events and checked ones."""
+        removed = part.removed
+        bot_filter = self.plan.bot_filter
+        if bot_filter is not None and any(self._judged(r[0], r[1]) for r in new):
+            ids = {row[4] for row in new}
+            near = self._near(bot_filter, new, [row for row in events if row[4] not in ids])
+            found = self._removed([*near, *new])
+            if found.difference(ids) != self._removed(near):
+                return None
+            removed = removed.union(found.intersection(ids))
+            new = [row for row in new if row[4] not in removed] if removed else new
+        if not new:
+            return replace(part, removed=removed)
         ts, flags = self._arrays(new)
         order = np.argsort(ts, kind="stable")
         if not len(part.ts) or ts[order[0]] >= part.ts[-1]:  # the usual case: all newer
@@ -96,6 +122,7 @@ class PartMaker:
                 part.verdicts,
                 np.concatenate((part.ts, ts[order])),
                 np.concatenate((part.flags, flags[order])),
+                removed,
             )
         slots = np.searchsorted(part.ts, ts[order], side="right")
         return LeadPart(
@@ -104,6 +131,7 @@ class PartMaker:
             part.verdicts,
             np.insert(part.ts, slots, ts[order]),
             np.insert(part.flags, slots, flags[order], axis=0),
+            removed,
         )
 
     def _arrays(self, rows: Sequence[EventRow]) -> tuple[Ints, Ints]:
@@ -112,19 +140,31 @@ class PartMaker:
         flags = np.array([self._flags(row) for row in rows], np.int64).reshape(-1, self.words)
         return ts, flags
 
-    def _without_bots(self, events: Sequence[EventRow]) -> Sequence[EventRow]:
+    @staticmethod
+    def _near(
+        bot_filter: BotFilter, new: Sequence[EventRow], earlier: Sequence[EventRow]
+    ) -> list[EventRow]:
+        """The earlier events whose verdict new events can change, with all that verdict
+        reads, and all that the new events' verdicts read: a new checked event counts with
+        those in its second, and a new delivery reaches the clicks up to
+        ``after_delivery_seconds`` after it (``bots.BotIndex``). So every event within that
+        time and two seconds either side of the new ones."""
+        reach = (bot_filter.after_delivery_seconds or 0) * SECOND_US + 2 * SECOND_US
+        low, high = min(row[2] for row in new) - reach, max(row[2] for row in new) + reach
+        return [row for row in earlier if low <= row[2] <= high]
+
+    def _removed(self, events: Iterable[EventRow]) -> frozenset[str]:
+        """The message ids of the events the bot filter removes from these (all of a
+        lead's: its tests compare a lead's events with each other)."""
         bot_filter = self.plan.bot_filter
         if bot_filter is None:
-            return events
-        full = [
+            return NONE_REMOVED
+        judged = [
             Event(row[4], "", row[0], row[1], row[2], _properties(row[3]))
             for row in events
             if self._judged(row[0], row[1])
         ]
-        if not full:
-            return events
-        removed = filtered_ids(full, bot_filter)
-        return [row for row in events if row[4] not in removed] if removed else events
+        return frozenset(filtered_ids(judged, bot_filter)) if judged else NONE_REMOVED
 
     def _judged(self, call_type: str, event: str | None) -> bool:
         """Whether the bot filter looks at events of this type and name: only checked events

@@ -44,3 +44,74 @@ def test_dotted_fields_are_read_as_the_spec_reads_them() -> None:
     scored = get_preparing_engine().score(assemble(plan, parts), 10 * DAY).to_pylist()
     by_lead = {row["lead_id"]: (row["fit"], row["engagement"]) for row in scored}
     assert by_lead == {"a": (12_000, 6_000), "b": (7_000, 0)}
+
+
+BOT_MODEL = """
+name: bots
+bot_filter:
+  events: [Email Link Clicked]
+  user_agent: true
+  same_second: 2
+  after_delivery_seconds: 10
+  delivery_event: Email Delivered
+  key: email_id
+engagement:
+  - {name: click, event: Email Link Clicked, points: 3}
+  - {name: delivered, event: Email Delivered, points: 0}
+"""
+SECOND = 1_000_000
+
+
+def click(at: float, message_id: str, **properties: str) -> tuple[str, str, int, str, str]:
+    return ("track", "Email Link Clicked", int(at * SECOND), json.dumps(properties), message_id)
+
+
+def delivery(at: float, message_id: str, email_id: str) -> tuple[str, str, int, str, str]:
+    properties = json.dumps({"email_id": email_id})
+    return ("track", "Email Delivered", int(at * SECOND), properties, message_id)
+
+
+def test_a_part_is_extended_when_the_bot_filter_removes_only_new_events() -> None:
+    """Kept clicks at 100 s and 200 s, and a scan at 15 s (5 s after its email's delivery,
+    long before the new events); a scanner's new click (its user agent), and a new click
+    5 s after a delivery of the same email, are removed, and the earlier events stay as
+    they were: the part is extended, and equals the part made from all the events."""
+    maker = PartMaker(compile_plan(parse_model(BOT_MODEL, "bots.yaml")))
+    earlier = [
+        delivery(10, "d0", "e0"),
+        click(15, "early scan", email_id="e0"),
+        click(100, "c1"),
+        delivery(150, "d1", "e1"),
+        click(200, "c2"),
+    ]
+    new = [
+        click(300, "bot", user_agent="python-requests/2.31"),
+        delivery(400, "d2", "e2"),
+        click(405, "scan", email_id="e2"),
+        click(500, "c3", email_id="e1"),  # 350 s after e1's delivery: a person
+    ]
+    part = maker.part("{}", None, earlier)
+    extended = maker.extended(part, new, earlier + new)
+    assert extended is not None
+    assert extended.removed == {"early scan", "bot", "scan"}
+    assert [ts // SECOND for ts in extended.ts] == [10, 100, 150, 200, 400, 500]
+    whole = maker.part("{}", None, earlier + new)
+    assert whole.removed == extended.removed
+    assert whole.ts.tolist() == extended.ts.tolist()
+    assert whole.flags.tolist() == extended.flags.tolist()
+
+
+def test_a_part_is_made_again_when_new_events_change_an_earlier_verdict() -> None:
+    """A new click in the same second as a kept one makes both a burst (2 in a second), and
+    a delivery that arrives after the click it precedes makes that click a scan: the
+    earlier click is removed now, so extending the part would be wrong."""
+    maker = PartMaker(compile_plan(parse_model(BOT_MODEL, "bots.yaml")))
+    earlier = [click(100.2, "c1"), click(205, "c2", email_id="e1")]
+    part = maker.part("{}", None, earlier)
+    assert part.removed == set() and len(part.ts) == 2
+    burst = [click(100.7, "c3")]
+    assert maker.extended(part, burst, earlier + burst) is None
+    assert maker.part("{}", None, earlier + burst).removed == {"c1", "c3"}
+    late = [delivery(200, "d1", "e1")]
+    assert maker.extended(part, late, earlier + late) is None
+    assert maker.part("{}", None, earlier + late).removed == {"c2"}
