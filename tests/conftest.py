@@ -226,9 +226,9 @@ def assembled(
 ) -> list[dict[str, object]]:
     """The batch engine's results from parts made lead by lead (``lead_parts``): each part
     made from the first half of the lead's events, then extended with the rest as a service
-    round extends it (made anew when the bot filter then removes other earlier events). Every other lead's
-    events come oldest first (the rest are newer: the usual case), the others' in an order of
-    their own (the parts sort them)."""
+    round extends it (made anew when the bot filter then removes other earlier events).
+    Every other lead's events come oldest first (the rest are newer: the usual case), the
+    others' in an order of their own (the parts sort them)."""
     maker = PartMaker(plan)
     parts = {}
     for number, (lead_id, attributes) in enumerate(leads.items()):

@@ -1,6 +1,7 @@
-"""Segment messages from outside (the service's ingestion): parsed one by one, the good ones
-written together with their leads' unscored marks, the bad ones named by index, field and
-reason, so a batch keeps its good messages whatever their neighbours are."""
+"""Segment messages from outside (the service's ingestion): parsed one by one (plain events
+by ``plain_event``, the rest by ``parse_message``), the good ones written together with their
+leads' unscored marks, the bad ones named by index, field and reason, so a batch keeps its
+good messages whatever their neighbours are."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from leadscore._types import now_us
 from leadscore.spec.segment import MessageError
-from leadscore.store.messages import Pending, parse_message
+from leadscore.store.messages import Pending, parse_message, plain_event
 
 if TYPE_CHECKING:
     from leadscore.store.store import Store
@@ -33,7 +34,11 @@ def parse_messages(
                 message.setdefault("type", kind)
             if not (message.get("timestamp") or message.get("originalTimestamp")):
                 message["timestamp"] = _iso(at)
-            pending.add(*parse_message(message, at, text_checked=text_checked))
+            row = plain_event(message, at, text_checked=text_checked)
+            if row is not None:
+                pending.add("row", row)
+            else:
+                pending.add(*parse_message(message, at, text_checked=text_checked))
             kinds.append(str(message["type"]))
         except MessageError as exc:
             rejected.append({"index": index, "field": exc.field, "error": exc.reason})

@@ -168,6 +168,11 @@ def checked_time(message: SegmentMessage, now_us: int) -> int:
     text = message.timestamp or message.original_timestamp
     if not text:
         raise MessageError("timestamp", "is required")
+    return checked_timestamp(text, now_us)
+
+
+def checked_timestamp(text: str, now_us: int) -> int:
+    """``checked_time`` of a message whose time is ``text``."""
     ts = parse_timestamp(text)
     skew = (ts - now_us) / 1_000_000
     if skew > MAX_FUTURE_SKEW_SECONDS:
