@@ -65,7 +65,7 @@ class PartMaker:
         self.predicates = lead_predicates(plan)
         self.words = _words(plan)
         self._kinds: dict[tuple[str, str | None, str], tuple[int, ...]] = {}
-        self._bot_kinds: dict[tuple[str, str | None], bool] = {}
+        self._bot_kinds: dict[tuple[str, str | None], tuple[bool, bool]] = {}
 
     def part(
         self,
@@ -98,16 +98,18 @@ class PartMaker:
         delivery just before an earlier click. Usually only the new events' own verdicts are
         new, and the earlier ones keep their place.
 
-        Only the earlier events near the new ones are judged again (``_near``), before and
-        after adding them: a lead's history can be long, and email opens are both the
-        commonest events and checked ones."""
+        Only the earlier events near the new ones are judged again, with them (``_near``):
+        a lead's history can be long, and email opens are both the commonest events and
+        checked ones. The part's ``removed`` says what the earlier verdicts were."""
         removed = part.removed
         bot_filter = self.plan.bot_filter
         if bot_filter is not None and any(self._judged(r[0], r[1]) for r in new):
             ids = {row[4] for row in new}
-            near = self._near(bot_filter, new, [row for row in events if row[4] not in ids])
+            near, changeable = self._near(bot_filter, new, events, ids)
+            if self._burst(bot_filter, near, new):
+                return None
             found = self._removed([*near, *new])
-            if found.difference(ids) != self._removed(near):
+            if found.intersection(changeable) != removed.intersection(changeable):
                 return None
             removed = removed.union(found.intersection(ids))
             new = [row for row in new if row[4] not in removed] if removed else new
@@ -142,16 +144,37 @@ class PartMaker:
 
     @staticmethod
     def _near(
-        bot_filter: BotFilter, new: Sequence[EventRow], earlier: Sequence[EventRow]
-    ) -> list[EventRow]:
-        """The earlier events whose verdict new events can change, with all that verdict
-        reads, and all that the new events' verdicts read: a new checked event counts with
-        those in its second, and a new delivery reaches the clicks up to
-        ``after_delivery_seconds`` after it (``bots.BotIndex``). So every event within that
-        time and two seconds either side of the new ones."""
-        reach = (bot_filter.after_delivery_seconds or 0) * SECOND_US + 2 * SECOND_US
-        low, high = min(row[2] for row in new) - reach, max(row[2] for row in new) + reach
-        return [row for row in earlier if low <= row[2] <= high]
+        bot_filter: BotFilter, new: Sequence[EventRow], events: Iterable[EventRow], ids: set[str]
+    ) -> tuple[list[EventRow], set[str]]:
+        """The earlier events near the new ones (not in ``ids``), and the message ids of
+        those whose verdict the new ones can change (``bots.BotIndex``): a new checked event
+        counts with those in its second, and a new delivery reaches the clicks up to
+        ``after_delivery_seconds`` after it. A verdict reads the events of its second and
+        that long before it, so the near events, within that time and two seconds either
+        side of the new ones, hold all that those verdicts, and the new events' own, read."""
+        after = (bot_filter.after_delivery_seconds or 0) * SECOND_US
+        low, high = min(row[2] for row in new), max(row[2] for row in new)
+        near = [
+            row
+            for row in events
+            if low - after - 2 * SECOND_US <= row[2] <= high + after + 2 * SECOND_US
+            and row[4] not in ids
+        ]
+        changeable = {
+            row[4] for row in near if low - SECOND_US <= row[2] <= high + after + SECOND_US
+        }
+        return near, changeable
+
+    def _burst(
+        self, bot_filter: BotFilter, near: Sequence[EventRow], new: Sequence[EventRow]
+    ) -> bool:
+        """Whether a new checked event falls in the same second as an earlier one: then
+        the earlier one is usually removed now (a burst), and the part is made again at once
+        rather than after judging the near events for nothing."""
+        if bot_filter.same_second is None:
+            return False
+        seconds = {row[2] // SECOND_US for row in new if self._checked(row)}
+        return any(row[2] // SECOND_US in seconds for row in near if self._checked(row))
 
     def _removed(self, events: Iterable[EventRow]) -> frozenset[str]:
         """The message ids of the events the bot filter removes from these (all of a
@@ -169,14 +192,22 @@ class PartMaker:
     def _judged(self, call_type: str, event: str | None) -> bool:
         """Whether the bot filter looks at events of this type and name: only checked events
         and deliveries take part in its tests (engines/bots.py)."""
+        return self._bot_kind(call_type, event)[1]
+
+    def _checked(self, row: EventRow) -> bool:
+        """Whether the bot filter checks this event (may remove it)."""
+        return self._bot_kind(row[0], row[1])[0]
+
+    def _bot_kind(self, call_type: str, event: str | None) -> tuple[bool, bool]:
+        """Whether events of this type and name are checked, and whether they are judged."""
         key = (call_type, event)
         found = self._bot_kinds.get(key)
         if found is None:
             bot_filter = self.plan.bot_filter
             assert bot_filter is not None
             light = Event("", "", call_type, event, 0)
-            found = is_checked(light, bot_filter) or is_delivery(light, bot_filter)
-            self._bot_kinds[key] = found
+            checked = is_checked(light, bot_filter)
+            found = self._bot_kinds[key] = (checked, checked or is_delivery(light, bot_filter))
         return found
 
     def _flags(self, row: EventRow) -> tuple[int, ...]:

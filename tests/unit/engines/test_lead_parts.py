@@ -115,3 +115,16 @@ def test_a_part_is_made_again_when_new_events_change_an_earlier_verdict() -> Non
     late = [delivery(200, "d1", "e1")]
     assert maker.extended(part, late, earlier + late) is None
     assert maker.part("{}", None, earlier + late).removed == {"c2"}
+
+
+def test_an_earlier_verdict_read_from_outside_the_new_events_reach_is_kept() -> None:
+    """A scan at 993 s (8 s after its email's delivery at 985 s) is near a new click at
+    1,000 s, but its delivery is not: judged with the near events alone it would look like
+    a person, yet no new event can change it, so it stays removed."""
+    maker = PartMaker(compile_plan(parse_model(BOT_MODEL, "bots.yaml")))
+    earlier = [delivery(985, "d9", "e9"), click(993, "scan", email_id="e9")]
+    new = [click(1000, "c1")]
+    extended = maker.extended(maker.part("{}", None, earlier), new, earlier + new)
+    assert extended is not None
+    assert extended.removed == {"scan"}
+    assert [ts // SECOND for ts in extended.ts] == [985, 1000]
