@@ -21,7 +21,8 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from leadscore.engines.batch_events import event_verdicts, without_bots
+from leadscore.engines.batch_bots import kind_bots, removed_by_bots
+from leadscore.engines.batch_events import event_verdicts
 from leadscore.engines.plan import Plan
 from leadscore.engines.verdicts import Verdicts
 from leadscore.spec.accounts import fact_name
@@ -87,11 +88,10 @@ def prepare(
             "idx", pa.array(np.arange(lead_table.num_rows, dtype=np.int32))
         ),
     )
-    source = without_bots(con, plan) if plan.bot_filter is not None else "events_in"
     # filters are judged once per distinct (type, event, properties), then joined back
     con.execute(
         "CREATE OR REPLACE TEMP TABLE event_kinds AS "
-        f"SELECT DISTINCT type, event, properties FROM {source}"
+        "SELECT DISTINCT type, event, properties FROM events_in"
     )
     extracts, joins, matchers = event_verdicts(con, plan, "event_kinds", "TRUE")
     # each kind's verdicts on every filter, numbered: a row carries its kind's number only
@@ -104,7 +104,7 @@ def prepare(
         f"properties{extracts} FROM event_kinds) e{joins}"
     )
     rows = con.sql(
-        f"SELECT o.idx, e.timestamp, k.kind FROM {source} e JOIN kind_flags k "
+        "SELECT o.idx, e.timestamp, k.kind FROM events_in e JOIN kind_flags k "
         "ON k.type = e.type AND k.event IS NOT DISTINCT FROM e.event "
         "AND k.properties IS NOT DISTINCT FROM e.properties "
         "JOIN lead_order o ON o.lead_id = e.lead_id ORDER BY o.idx, e.timestamp"
@@ -112,6 +112,10 @@ def prepare(
     lead = rows["idx"].to_numpy().astype(np.int32)
     ts = rows["timestamp"].to_numpy().astype(np.int64)
     kind = rows["kind"].to_numpy()
+    if plan.bot_filter is not None:
+        bots = kind_bots(con, plan.bot_filter, "kind_flags")
+        kept = ~removed_by_bots(bots, plan.bot_filter, lead, ts, kind)
+        lead, ts, kind = lead[kept], ts[kept], kind[kept]
     filters = ", ".join(f"m{j}" for j in range(len(matchers)))
     by_kind = (
         con.sql(f"SELECT {filters} FROM kind_flags ORDER BY kind").to_arrow_table()
