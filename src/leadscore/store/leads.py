@@ -95,14 +95,7 @@ class LeadStore(Database):
                 current[lead_id] = combined
                 latest[lead_id] = valid_from
                 changed.add(lead_id)
-                versions.append(
-                    {
-                        "lead_id": lead_id,
-                        "valid_from": valid_from,
-                        "attributes": json.dumps(combined),
-                        "account_id": account,
-                    }
-                )
+                versions.append((lead_id, valid_from, json.dumps(combined), account))
             for lead_id in sorted(changed & known):
                 conn.execute(
                     leads.update()
@@ -119,8 +112,8 @@ class LeadStore(Database):
                 if lead_id not in known
             ]
             insert_rows(conn, leads, ("lead_id", "attributes", "updated_at", "account_id"), inserts)
-            if versions:
-                conn.execute(versions_table.insert(), versions)
+            columns = ("lead_id", "valid_from", "attributes", "account_id")
+            insert_rows(conn, versions_table, columns, versions)
         return len(ids)
 
     def link_identities(
