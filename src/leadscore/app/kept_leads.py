@@ -10,10 +10,11 @@ A kept lead must not outlive the data it was read from. On SQLite and PostgreSQL
 mark (``store.changes``) tells every change since the last round, whoever wrote it (this service,
 another one, ``leadscore import``): the events stored since are added to the leads they
 belong to (a message id is kept once), a lead given new attributes or an anonymous id's
-events is read again, and an erasure forgets everything. Other databases give no such mark:
-the leads a round is handed are read again in full, and any other kept lead once it is
-``KEEP_SECONDS`` old, so a colleague written by another process counts in account facts
-within that time.
+events is read again, and an erasure forgets everything. Who is at each account is kept too,
+until any lead is edited, linked or merged away: until then a round reads no colleagues.
+Other databases give no such mark: the leads a round is handed are read again in full, and
+any other kept lead once it is ``KEEP_SECONDS`` old, so a colleague written by another
+process counts in account facts within that time.
 """
 
 from __future__ import annotations
@@ -60,6 +61,11 @@ class KeptLeads:
         self._leads: dict[str, _Lead] = {}
         self._events = 0
         self._mark: ChangeMark | None = None
+        #: the leads at each account, and every lead, a round read with its colleagues,
+        #: while no lead has been edited, linked or removed since (with a change mark only):
+        #: a later round of those leads then reads no colleagues
+        self._accounts: dict[str, list[str]] = {}
+        self._confirmed: set[str] = set()
 
     def prepared(
         self, store: Store, plans: Mapping[str, Plan], lead_ids: Sequence[str]
@@ -73,16 +79,45 @@ class KeptLeads:
         given = sorted(set(lead_ids))
         exact = self._catch_up(store)
         uses_accounts = any(plan.uses_accounts for plan in plans.values())
-        members = store.with_colleagues(given) if uses_accounts else given
+        members = self._colleagues(given) if exact and uses_accounts else None
+        if members is None:
+            members = store.with_colleagues(given) if uses_accounts else given
         unread = {m for m in members if m not in self._leads}
         self._read(store, sorted(unread if exact else unread.union(given)))
         found = [m for m in members if m in self._leads]
+        if exact and uses_accounts:
+            self._remember_accounts(found)
         prepared = {
             key: assemble(plans[key], {m: self._part(m, key) for m in found}) for key in plans
         }
         if self._events > KEPT_EVENTS_MAX:
             self._forget_all()
         return prepared, found
+
+    def _colleagues(self, given: list[str]) -> list[str] | None:
+        """``Store.with_colleagues(given)`` from what is kept, or None when a lead of
+        ``given`` was not read with its colleagues since the last change of leads."""
+        if not self._confirmed.issuperset(given):
+            return None
+        found = set(given)
+        for lead_id in given:
+            lead = self._leads.get(lead_id)
+            if lead is None:
+                return None
+            if lead.account_id is not None:
+                found.update(self._accounts[lead.account_id])
+        return sorted(found)
+
+    def _remember_accounts(self, members: list[str]) -> None:
+        """Keep who is at each account of ``members``: read with their colleagues, they
+        are everyone at those accounts."""
+        accounts: dict[str, list[str]] = {}
+        for lead_id in members:
+            account = self._leads[lead_id].account_id
+            if account is not None:
+                accounts.setdefault(account, []).append(lead_id)
+        self._accounts.update(accounts)
+        self._confirmed.update(members)
 
     def _part(self, lead_id: str, key: str) -> LeadPart:
         lead = self._leads[lead_id]
@@ -127,7 +162,10 @@ class KeptLeads:
         if before is None or (before.store_id, before.erasures) != (mark.store_id, mark.erasures):
             self._forget_all()
         elif before != mark:
-            for lead_id in relinked_or_edited(store, before):
+            changed = relinked_or_edited(store, before)
+            if changed:  # a lead may have joined or left an account, or be merged away
+                self._forget_colleagues()
+            for lead_id in changed:
                 self._forget(lead_id)
             for row in new_events(store, before, mark):
                 lead = self._leads.get(row[0])
@@ -144,7 +182,12 @@ class KeptLeads:
 
     def _forget_all(self) -> None:
         self._leads.clear()
+        self._forget_colleagues()
         self._events = 0
+
+    def _forget_colleagues(self) -> None:
+        self._accounts.clear()
+        self._confirmed.clear()
 
 
 def _event_row(row: Any) -> EventRow:

@@ -3,6 +3,7 @@ whoever changed a colleague in between, and read only what changed."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -98,4 +99,18 @@ def test_colleagues_changed_between_rounds_count_and_only_changes_are_read(
 
     # the visitor's webinars become c3's: three engaged again
     store.link_identities([("a9", "c3")])
+    assert fit_of(both(), "x") == base + 10_000
+
+    # c2 moves away (two engaged); a round with nothing new reads no colleagues when marked
+    store.upsert_leads([("c2", {"email": "c2@elsewhere.example"}, NOW - 3)])
+    assert fit_of(both(), "x") == base
+    colleagues = store.with_colleagues
+    asked: list[Sequence[str]] = []
+    monkeypatch.setattr(store, "with_colleagues", lambda ids: asked.append(ids) or colleagues(ids))
+    assert fit_of(both(), "x") == base
+    if marked:
+        assert len(asked) == 1  # the round that keeps nothing, not the kept one
+    # a newcomer at acme, engaged: three again, though the kept round had acme's colleagues
+    store.upsert_leads([("c5", {"email": "c5@acme.example"}, NOW - 2)])
+    store.add_events(webinars("c5", 2))
     assert fit_of(both(), "x") == base + 10_000
