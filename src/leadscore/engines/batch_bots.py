@@ -59,14 +59,14 @@ def kind_bots(con: duckdb.DuckDBPyConnection, bot_filter: BotFilter, kinds: str)
         f"CASE WHEN starts_with({key}, '\"') THEN {key} END AS key "
         f"FROM {kinds} ORDER BY kind"
     ).to_arrow_table()
-    is_checked = _bools(table["checked"])
+    checked_kinds = _bools(table["checked"])
     agents = pc.dictionary_encode(table["agent"].combine_chunks())
     bad = np.array([is_bot_user_agent(decode(a)) for a in agents.dictionary.to_pylist()], bool)
     agent_of = agents.indices.fill_null(-1).to_numpy(zero_copy_only=False)
     keys = pc.dictionary_encode(table["key"].combine_chunks())
     return KindBots(
-        checked=is_checked,
-        delivery=_bools(table["delivery"]) & ~is_checked,
+        checked=checked_kinds,
+        delivery=_bools(table["delivery"]) & ~checked_kinds,
         bad_agent=np.append(bad, False)[agent_of],  # -1, no agent: the False appended
         key=keys.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64),
     )

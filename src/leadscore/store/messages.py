@@ -2,7 +2,9 @@
 
 One path for both doors: the service's ``/v1/batch`` and ``leadscore import events`` parse
 each message with ``parse_message`` (the schema is ``spec.segment``) and write through
-``Pending``, so a message means the same whichever way it came in.
+``Pending``, so a message means the same whichever way it came in. The quick readers of the
+commonest messages (``plain_event`` here for the service, ``message_lines`` for files) give
+the rows ``parse_message`` gives, and property tests hold them to it.
 """
 
 from __future__ import annotations
