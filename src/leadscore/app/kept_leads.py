@@ -80,12 +80,13 @@ class KeptLeads:
         exact = self._catch_up(store)
         uses_accounts = any(plan.uses_accounts for plan in plans.values())
         members = self._colleagues(given) if exact and uses_accounts else None
+        read_colleagues = members is None and uses_accounts
         if members is None:
             members = store.with_colleagues(given) if uses_accounts else given
         unread = {m for m in members if m not in self._leads}
         self._read(store, sorted(unread if exact else unread.union(given)))
         found = [m for m in members if m in self._leads]
-        if exact and uses_accounts:
+        if exact and read_colleagues:
             self._remember_accounts(found)
         prepared = {
             key: assemble(plans[key], {m: self._part(m, key) for m in found}) for key in plans

@@ -10,14 +10,17 @@ the "within N days" window, how rule points add up to engagement) are used from
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
 from leadscore.engines import semantics as s
-from leadscore.engines.prepared import Bools, Ints
 from leadscore.spec.predicates import Bounds
+
+if TYPE_CHECKING:  # prepared reads the bot filter, which runs over these arrays
+    from leadscore.engines.prepared import Bools, Ints
 
 NO_DAY = -1
 COMPARE: dict[str, Callable[[Ints, float], Bools]] = {

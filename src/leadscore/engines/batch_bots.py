@@ -28,6 +28,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from leadscore.engines.arrays import runs
 from leadscore.engines.bots import SECOND_US
 from leadscore.engines.sql import decode, json_field, quote
 from leadscore.spec.bots import BotFilter, is_bot_user_agent
@@ -95,8 +96,7 @@ def removed_by_bots(
 def _bursts(lead: npt.NDArray[np.int32], ts: Ints, at: Ints, limit: int) -> Ints:
     """Those of the checked events ``at`` (in lead and time order) that share their lead and
     second with at least ``limit`` - 1 others."""
-    who, second = lead[at], ts[at] // SECOND_US
-    starts = np.flatnonzero(np.r_[True, (who[1:] != who[:-1]) | (second[1:] != second[:-1])])
+    starts = runs([lead[at], ts[at] // SECOND_US])
     sizes = np.diff(np.r_[starts, len(at)])
     found: Ints = at[np.repeat(sizes >= limit, sizes)]
     return found
@@ -118,9 +118,9 @@ def _after_delivery(
         return np.zeros(0, np.int64)
     # by lead, key and time; at one instant the delivery first (it counts: 0 <= t - d)
     at = at[np.lexsort((~sent[at], ts[at], key[at], lead[at]))]
-    who, which, when, is_sent = lead[at], key[at], ts[at], sent[at]
-    group = np.cumsum(np.r_[True, (who[1:] != who[:-1]) | (which[1:] != which[:-1])]) - 1
-    group_start = np.flatnonzero(np.r_[True, np.diff(group) != 0])[group]
+    when, is_sent = ts[at], sent[at]
+    starts = runs([lead[at], key[at]])
+    group_start = np.repeat(starts, np.diff(np.r_[starts, len(at)]))  # of each one's group
     latest = np.maximum.accumulate(np.where(is_sent, np.arange(len(at)), -1))
     found = latest >= group_start  # a delivery of this lead and key at or before
     late = when - when[np.maximum(latest, 0)]
